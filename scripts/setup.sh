@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what the build needs from Debian's packages, if missing.  Idempotent; silent when all is present.
+set -euo pipefail
+need=(gcc make cmake libopenblas-dev libcjson-dev libstb-dev)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,3 @@
+/* placeholder, replaced by the CLI */
+#include "nis/core.h"
+int main(void) { return 0; }

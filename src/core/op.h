@@ -1,0 +1,53 @@
+/* src/core/op.h — what an op implementation needs (private to the library).
+ *
+ * An op is one public constructor function plus one `nis_op_info` with its name and backward.  The
+ * constructor checks shapes (failing through nis_ctx_fail with the op name and the shapes), makes its result
+ * with nis__result (which records the node when gradients are on and an input requires them), and computes
+ * the values at once.  The backward turns the upstream gradient `g` (shaped like the node) into gradients
+ * for the inputs, using only public differentiable ops, so that with create_graph the engine records them.
+ */
+#ifndef NIS_SRC_CORE_OP_H
+#define NIS_SRC_CORE_OP_H
+
+#include "nis/core.h"
+#include "nis/ops.h"
+#include <tgmath.h>
+
+struct nis_op_info {
+    const char *name;
+    /* gsrc[i] := gradient for node->src[i], only where nis__needs(node, i); leave the others NULL. */
+    void (*backward)(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gsrc);
+};
+
+/* Element counts above which element-wise kernels use OpenMP threads (below, thread start-up costs more). */
+#define NIS_PAR_MIN 32768
+
+/* A result tensor for `op` with the given shape and inputs (a, b, c may be NULL).  Records the node when
+ * gradient recording is on and an input requires grad; returns NULL (ENOMEM set) on failure. */
+nis_tensor *nis__result(nis_ctx *ctx, const nis_op_info *op, int ndim, const int64_t *shape, nis_tensor *a,
+                        nis_tensor *b, nis_tensor *c);
+/* Like nis__result with the shape of x. */
+nis_tensor *nis__result_like(nis_ctx *ctx, const nis_op_info *op, const nis_tensor *x, nis_tensor *a,
+                             nis_tensor *b, nis_tensor *c);
+/* True if the gradient of input i of node is wanted in the current backward pass (the engine sets bit i of
+ * node->flags just before calling the op's backward). */
+static inline bool nis__needs(const nis_tensor *node, int i) {
+    return (node->flags >> i) & 1u;
+}
+/* True if the op should do nothing and return NULL (a NULL input or a context in error). */
+bool nis__bail(nis_ctx *ctx, const nis_tensor *a, const nis_tensor *b, const nis_tensor *c);
+/* Normalise an axis for x (negative from the end); on error sets EINVAL naming op and returns -1. */
+int nis__axis(nis_ctx *ctx, const char *op, const nis_tensor *x, int axis);
+/* Fail with ESHAPE: "<op>: <why>: shapes (..) and (..)" (b may be NULL).  Returns NULL for convenience. */
+nis_tensor *nis__shape_error(nis_ctx *ctx, const char *op, const char *why, const nis_tensor *a,
+                             const nis_tensor *b);
+/* Broadcast shape of a and b into out (ndim into *ndim); false if they do not broadcast. */
+bool nis__broadcast_shape(const nis_tensor *a, const nis_tensor *b, int *ndim, int64_t *out);
+/* Strides (in elements) of x seen with `ndim` dims right-aligned, 0 where x's size is 1 (broadcast). */
+void nis__bcast_strides(const nis_tensor *x, int ndim, const int64_t *shape, int64_t *strides);
+
+/* BLAS: C = alpha op(A) op(B) + beta C, row-major, in nis_real (sgemm or dgemm). */
+void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,
+               int64_t lda, const nis_real *B, int64_t ldb, nis_real beta, nis_real *C, int64_t ldc);
+
+#endif

@@ -1,0 +1,52 @@
+/* tests/check.h — the tests' assertions.  A failed CHECK prints where and why and makes the test exit 1;
+ * check_done() prints "N passed, M failed" and returns the exit status, so no failure can exit 0. */
+#ifndef NIS_TESTS_CHECK_H
+#define NIS_TESTS_CHECK_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int check_passed_, check_failed_;
+
+#define CHECK(cond, ...)                                                                                    \
+    do {                                                                                                    \
+        if (cond) {                                                                                         \
+            check_passed_++;                                                                                \
+        } else {                                                                                            \
+            check_failed_++;                                                                                \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
+            fprintf(stderr, __VA_ARGS__);                                                                   \
+            fputc('\n', stderr);                                                                            \
+        }                                                                                                   \
+    } while (0)
+
+/* |a - b| <= atol + rtol |b| */
+#define CHECK_CLOSE(a, b, atol, rtol)                                                                       \
+    do {                                                                                                    \
+        double a_ = (double)(a), b_ = (double)(b);                                                          \
+        CHECK(fabs(a_ - b_) <= (atol) + (rtol) * fabs(b_), "%s = %.10g, %s = %.10g", #a, a_, #b, b_);       \
+    } while (0)
+
+static inline int check_done(const char *name) {
+    printf("%s: %d passed, %d failed\n", name, check_passed_, check_failed_);
+    return check_failed_ ? 1 : (check_passed_ ? 0 : 1);   /* a test that checked nothing fails */
+}
+
+/* A small deterministic generator for test inputs (splitmix64), independent of the library's RNG. */
+static uint64_t test_rng_state_ = 0x9E3779B97F4A7C15ull;
+static inline void test_seed(uint64_t s) { test_rng_state_ = s * 0x9E3779B97F4A7C15ull + 1; }
+static inline double test_uniform(void) {
+    uint64_t z = (test_rng_state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+static inline double test_normal(void) {
+    double u = test_uniform(), v = test_uniform();
+    return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+#endif
