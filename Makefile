@@ -7,7 +7,7 @@ JOBS ?= 2
 .PHONY: all setup test asan demo bench clean
 
 all: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).cmake.log 2>&1 || (cat $(BUILD).cmake.log; exit 1)
+	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD)/cmake.log 2>&1 || (cat $(BUILD)/cmake.log; exit 1)
 	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || (grep -v -E '^\[ *[0-9]+%\]' $(BUILD)/build.log | tail -60; exit 1)
 
 setup:
@@ -17,7 +17,7 @@ test: all
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan: setup
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNIS_SANITIZE=ON > build-asan.cmake.log 2>&1 || (cat build-asan.cmake.log; exit 1)
+	@mkdir -p build-asan && cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNIS_SANITIZE=ON > build-asan/cmake.log 2>&1 || (cat build-asan/cmake.log; exit 1)
 	@cmake --build build-asan -j $(JOBS) > build-asan/build.log 2>&1 || (grep -v -E '^\[ *[0-9]+%\]' build-asan/build.log | tail -60; exit 1)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
@@ -25,4 +25,4 @@ demo: all
 	@$(BUILD)/nis demo
 
 clean:
-	rm -rf $(BUILD) build-asan $(BUILD).cmake.log build-asan.cmake.log
+	rm -rf $(BUILD) build-asan

@@ -22,6 +22,20 @@ struct nis_op_info {
 /* Element counts above which element-wise kernels use OpenMP threads (below, thread start-up costs more). */
 #define NIS_PAR_MIN 32768
 
+/* out[i] = expr for every element, with `v` bound to x[i]; out and x have the same number of elements.
+ * The parallel loop every element-wise op shares. */
+#define NIS_MAP_KERNEL(out, x, expr)                                                                       \
+    do {                                                                                                    \
+        const nis_real *restrict xs_ = (x)->data;                                                           \
+        nis_real *restrict ys_ = (out)->data;                                                               \
+        int64_t n_ = (x)->n;                                                                                \
+        _Pragma("omp parallel for if (n_ > NIS_PAR_MIN) schedule(static)")                                  \
+        for (int64_t i_ = 0; i_ < n_; i_++) {                                                               \
+            nis_real v = xs_[i_];                                                                           \
+            ys_[i_] = (expr);                                                                               \
+        }                                                                                                   \
+    } while (0)
+
 /* A result tensor for `op` with the given shape and inputs (a, b, c may be NULL).  Records the node when
  * gradient recording is on and an input requires grad; returns NULL (ENOMEM set) on failure. */
 nis_tensor *nis__result(nis_ctx *ctx, const nis_op_info *op, int ndim, const int64_t *shape, nis_tensor *a,

@@ -1,28 +1,189 @@
-/* src/core/ops_unary.c — element-wise unary ops.  Each: a kernel loop, and a backward built from ops. */
+/* src/core/ops_unary.c — element-wise unary ops.  Each: a kernel loop, and a backward built from ops.
+ *
+ * Every op here maps x of any shape to a result of the same shape in the context's arena.  Backwards reuse
+ * the node's own output y where that is cheaper (exp, tanh, sigmoid, sqrt, elu); y is itself a
+ * differentiable function of x, so the gradient graph can be differentiated again.
+ */
 #include "op.h"
 
-/* Result shaped like x, values f(x[i]); the parallel loop every unary op shares. */
-#define UNARY_KERNEL(out, x, expr)                                                                         \
-    do {                                                                                                    \
-        const nis_real *restrict xs_ = (x)->data;                                                           \
-        nis_real *restrict ys_ = (out)->data;                                                               \
-        int64_t n_ = (x)->n;                                                                                \
-        _Pragma("omp parallel for if (n_ > NIS_PAR_MIN) schedule(static)")                                  \
-        for (int64_t i_ = 0; i_ < n_; i_++) {                                                               \
-            nis_real v = xs_[i_];                                                                           \
-            ys_[i_] = (expr);                                                                               \
-        }                                                                                                   \
-    } while (0)
+
+/* The constructor of a parameterless unary op: bail on NULL/error, make the result, run the kernel. */
+#define UNARY_OP(fname, op, expr)                                                                          \
+    nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
+        if (nis__bail(ctx, x, NULL, NULL)) return NULL;                                                     \
+        nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
+        if (y) NIS_MAP_KERNEL(y, x, expr);                                                                    \
+        return y;                                                                                           \
+    }
+
+/* Logistic function without overflow: for v < 0 use e^v / (1 + e^v) so exp never sees a large argument. */
+static inline nis_real sigmoid1(nis_real v) {
+    if (v >= 0) return 1 / (1 + exp(-v));
+    nis_real e = exp(v);
+    return e / (1 + e);
+}
+
+/* log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exactly v for large v, ~e^v for very negative v, no overflow. */
+static inline nis_real softplus1(nis_real v) {
+    return fmax(v, (nis_real)0) + log1p(exp(-fabs(v)));
+}
 
 /* ---- neg: -x;  d = -g ---- */
 static void neg_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
     gs[0] = nis_neg(ctx, g);
 }
 static const nis_op_info op_neg = {"neg", neg_backward};
+/* -x, shaped like x. */
+UNARY_OP(nis_neg, op_neg, -v)
 
-nis_tensor *nis_neg(nis_ctx *ctx, nis_tensor *x) {
+/* ---- square: x^2;  d = g 2x ---- */
+static void square_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_mul_scalar(ctx, node->src[0], 2));
+}
+static const nis_op_info op_square = {"square", square_backward};
+/* x^2, shaped like x. */
+UNARY_OP(nis_square, op_square, v * v)
+
+/* ---- sqrt: sqrt(x) (x >= 0);  d = g 0.5 / y ---- */
+static void sqrt_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_div(ctx, nis_mul_scalar(ctx, g, 0.5), node);
+}
+static const nis_op_info op_sqrt = {"sqrt", sqrt_backward};
+/* sqrt(x), shaped like x. */
+UNARY_OP(nis_sqrt, op_sqrt, sqrt(v))
+
+/* ---- exp: e^x;  d = g y ---- */
+static void exp_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, node);
+}
+static const nis_op_info op_exp = {"exp", exp_backward};
+/* e^x, shaped like x. */
+UNARY_OP(nis_exp, op_exp, exp(v))
+
+/* ---- log: log(x) (x > 0);  d = g / x ---- */
+static void log_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_div(ctx, g, node->src[0]);
+}
+static const nis_op_info op_log = {"log", log_backward};
+/* log(x), shaped like x. */
+UNARY_OP(nis_log, op_log, log(v))
+
+/* ---- log1p: log(1 + x) (x > -1);  d = g / (1 + x) ---- */
+static void log1p_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_div(ctx, g, nis_add_scalar(ctx, node->src[0], 1));
+}
+static const nis_op_info op_log1p = {"log1p", log1p_backward};
+/* log(1 + x), accurate for small x; shaped like x. */
+UNARY_OP(nis_log1p, op_log1p, log1p(v))
+
+/* ---- tanh;  d = g (1 - y^2) ---- */
+static void tanh_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_rsub_scalar(ctx, nis_square(ctx, node), 1));
+}
+static const nis_op_info op_tanh = {"tanh", tanh_backward};
+/* tanh(x), shaped like x. */
+UNARY_OP(nis_tanh, op_tanh, tanh(v))
+
+/* ---- sigmoid: 1 / (1 + e^-x);  d = g y (1 - y) ---- */
+static void sigmoid_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_mul(ctx, node, nis_rsub_scalar(ctx, node, 1)));
+}
+static const nis_op_info op_sigmoid = {"sigmoid", sigmoid_backward};
+/* 1 / (1 + e^-x) without overflow for any x; shaped like x. */
+UNARY_OP(nis_sigmoid, op_sigmoid, sigmoid1(v))
+
+/* ---- softplus: log(1 + e^x);  d = g sigmoid(x) ---- */
+static void softplus_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_sigmoid(ctx, node->src[0]));
+}
+static const nis_op_info op_softplus = {"softplus", softplus_backward};
+/* log(1 + e^x), stable (x for large x, e^x for very negative x); shaped like x. */
+UNARY_OP(nis_softplus, op_softplus, softplus1(v))
+
+/* ---- silu: x s, s = sigmoid(x);  d = g (s + x s (1 - s)) = g (s + y (1 - s)) ---- */
+static void silu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    nis_tensor *s = nis_sigmoid(ctx, node->src[0]);
+    gs[0] = nis_mul(ctx, g, nis_add(ctx, s, nis_mul(ctx, node, nis_rsub_scalar(ctx, s, 1))));
+}
+static const nis_op_info op_silu = {"silu", silu_backward};
+/* x sigmoid(x), shaped like x. */
+UNARY_OP(nis_silu, op_silu, v * sigmoid1(v))
+
+/* ---- relu: max(x, 0);  d = g step(x) ---- */
+static void relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_step(ctx, node->src[0]));
+}
+static const nis_op_info op_relu = {"relu", relu_backward};
+/* max(x, 0), shaped like x (gradient 0 at 0). */
+UNARY_OP(nis_relu, op_relu, v > 0 ? v : 0)
+
+/* ---- sin, cos;  d sin = g cos(x), d cos = -g sin(x) ---- */
+static void sin_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_mul(ctx, g, nis_cos(ctx, node->src[0]));
+}
+static void cos_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    gs[0] = nis_neg(ctx, nis_mul(ctx, g, nis_sin(ctx, node->src[0])));
+}
+static const nis_op_info op_sin = {"sin", sin_backward};
+static const nis_op_info op_cos = {"cos", cos_backward};
+/* sin(x), cos(x), shaped like x. */
+UNARY_OP(nis_sin, op_sin, sin(v))
+UNARY_OP(nis_cos, op_cos, cos(v))
+
+/* ---- abs: |x|;  d = g sign(x) = g (step(x) - step(-x)), 0 at 0 ---- */
+static void abs_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    nis_tensor *x = node->src[0];
+    gs[0] = nis_mul(ctx, g, nis_sub(ctx, nis_step(ctx, x), nis_step(ctx, nis_neg(ctx, x))));
+}
+static const nis_op_info op_abs = {"abs", abs_backward};
+/* |x|, shaped like x. */
+UNARY_OP(nis_abs, op_abs, fabs(v))
+
+/* ---- leaky_relu: x if x > 0 else slope x (slope in p.f[0]);  d = g (slope + (1 - slope) step(x)) ---- */
+static void leaky_relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    double slope = node->p.f[0];
+    nis_tensor *d = nis_add_scalar(ctx, nis_mul_scalar(ctx, nis_step(ctx, node->src[0]), 1 - slope), slope);
+    gs[0] = nis_mul(ctx, g, d);
+}
+static const nis_op_info op_leaky_relu = {"leaky_relu", leaky_relu_backward};
+
+/* x if x > 0 else slope x, shaped like x. */
+nis_tensor *nis_leaky_relu(nis_ctx *ctx, nis_tensor *x, double slope) {
     if (nis__bail(ctx, x, NULL, NULL)) return NULL;
-    nis_tensor *y = nis__result_like(ctx, &op_neg, x, x, NULL, NULL);
-    if (y) UNARY_KERNEL(y, x, -v);
+    nis_tensor *y = nis__result_like(ctx, &op_leaky_relu, x, x, NULL, NULL);
+    if (!y) return NULL;
+    y->p.f[0] = slope;
+    const nis_real a = (nis_real)slope;
+    NIS_MAP_KERNEL(y, x, v > 0 ? v : a * v);
+    return y;
+}
+
+/* ---- elu: x if x > 0 else alpha (e^x - 1) (alpha in p.f[0]);
+ *      d = g (step(x) + (1 - step(x)) (y + alpha)), since for x <= 0 the slope alpha e^x is y + alpha ---- */
+static void elu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
+    nis_tensor *s = nis_step(ctx, node->src[0]);
+    nis_tensor *neg_part = nis_mul(ctx, nis_rsub_scalar(ctx, s, 1), nis_add_scalar(ctx, node, node->p.f[0]));
+    gs[0] = nis_mul(ctx, g, nis_add(ctx, s, neg_part));
+}
+static const nis_op_info op_elu = {"elu", elu_backward};
+
+/* x if x > 0 else alpha (e^x - 1), shaped like x. */
+nis_tensor *nis_elu(nis_ctx *ctx, nis_tensor *x, double alpha) {
+    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    nis_tensor *y = nis__result_like(ctx, &op_elu, x, x, NULL, NULL);
+    if (!y) return NULL;
+    y->p.f[0] = alpha;
+    const nis_real a = (nis_real)alpha;
+    NIS_MAP_KERNEL(y, x, v > 0 ? v : a * expm1(v));
+    return y;
+}
+
+/* ---- step: 1 if x > 0 else 0.  A constant: no node is recorded and the result never requires grad. ---- */
+
+/* step(x), shaped like x; a plain tensor in the arena (not part of the graph). */
+nis_tensor *nis_step(nis_ctx *ctx, nis_tensor *x) {
+    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    nis_tensor *y = nis_tensor_new(ctx, x->ndim, x->shape);
+    if (y) NIS_MAP_KERNEL(y, x, v > 0 ? (nis_real)1 : (nis_real)0);
     return y;
 }
