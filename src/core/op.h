@@ -13,6 +13,27 @@
 #include "nis/ops.h"
 #include <tgmath.h>
 
+/* Vector maths: glibc's libmvec has SIMD versions of these (AVX2: 8 floats per call, <= 4 ulp, same
+ * NaN/Inf behaviour).  Declaring them `omp declare simd` lets loops marked `omp simd` call them; the
+ * library links -lmvec.  Results are deterministic for a given thread count (loop tails use the scalar
+ * functions, and where a tail falls depends on how the loop is split among threads). */
+#if !defined(NIS_REAL_DOUBLE) && defined(__x86_64__) && defined(_OPENMP)
+#pragma omp declare simd notinbranch
+float expf(float);
+#pragma omp declare simd notinbranch
+float logf(float);
+#pragma omp declare simd notinbranch
+float sinf(float);
+#pragma omp declare simd notinbranch
+float cosf(float);
+#pragma omp declare simd notinbranch
+float tanhf(float);
+#pragma omp declare simd notinbranch
+float log1pf(float);
+#pragma omp declare simd notinbranch
+float expm1f(float);
+#endif
+
 struct nis_op_info {
     const char *name;
     /* gsrc[i] := gradient for node->src[i], only where nis__needs(node, i); leave the others NULL. */
@@ -29,7 +50,7 @@ struct nis_op_info {
         const nis_real *restrict xs_ = (x)->data;                                                           \
         nis_real *restrict ys_ = (out)->data;                                                               \
         int64_t n_ = (x)->n;                                                                                \
-        _Pragma("omp parallel for if (n_ > NIS_PAR_MIN) schedule(static)")                                  \
+        _Pragma("omp parallel for simd if (n_ > NIS_PAR_MIN) schedule(static)")                             \
         for (int64_t i_ = 0; i_ < n_; i_++) {                                                               \
             nis_real v = xs_[i_];                                                                           \
             ys_[i_] = (expr);                                                                               \
@@ -59,6 +80,12 @@ nis_tensor *nis__shape_error(nis_ctx *ctx, const char *op, const char *why, cons
 bool nis__broadcast_shape(const nis_tensor *a, const nis_tensor *b, int *ndim, int64_t *out);
 /* Strides (in elements) of x seen with `ndim` dims right-aligned, 0 where x's size is 1 (broadcast). */
 void nis__bcast_strides(const nis_tensor *x, int ndim, const int64_t *shape, int64_t *strides);
+
+/* Fused activation gradient g * f'(a) (src/core/ops_actgrad.c), differentiable again.  a is the input x
+ * (kinds *_X) or the output y (kinds *_Y) of the activation; alpha is elu's alpha or leaky relu's slope. */
+enum { NIS_ACTG_TANH_Y, NIS_ACTG_SIGMOID_Y, NIS_ACTG_SOFTPLUS_X, NIS_ACTG_SILU_X, NIS_ACTG_ELU_X,
+       NIS_ACTG_RELU_X, NIS_ACTG_LEAKY_X };
+nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, double alpha);
 
 /* BLAS: C = alpha op(A) op(B) + beta C, row-major, in nis_real (sgemm or dgemm). */
 void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,

@@ -78,7 +78,7 @@ UNARY_OP(nis_log1p, op_log1p, log1p(v))
 
 /* ---- tanh;  d = g (1 - y^2) ---- */
 static void tanh_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    gs[0] = nis_mul(ctx, g, nis_rsub_scalar(ctx, nis_square(ctx, node), 1));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_TANH_Y, node, g, 0);
 }
 static const nis_op_info op_tanh = {"tanh", tanh_backward};
 /* tanh(x), shaped like x. */
@@ -86,7 +86,7 @@ UNARY_OP(nis_tanh, op_tanh, tanh(v))
 
 /* ---- sigmoid: 1 / (1 + e^-x);  d = g y (1 - y) ---- */
 static void sigmoid_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    gs[0] = nis_mul(ctx, g, nis_mul(ctx, node, nis_rsub_scalar(ctx, node, 1)));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_SIGMOID_Y, node, g, 0);
 }
 static const nis_op_info op_sigmoid = {"sigmoid", sigmoid_backward};
 /* 1 / (1 + e^-x) without overflow for any x; shaped like x. */
@@ -94,7 +94,7 @@ UNARY_OP(nis_sigmoid, op_sigmoid, sigmoid1(v))
 
 /* ---- softplus: log(1 + e^x);  d = g sigmoid(x) ---- */
 static void softplus_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    gs[0] = nis_mul(ctx, g, nis_sigmoid(ctx, node->src[0]));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_SOFTPLUS_X, node->src[0], g, 0);
 }
 static const nis_op_info op_softplus = {"softplus", softplus_backward};
 /* log(1 + e^x), stable (x for large x, e^x for very negative x); shaped like x. */
@@ -102,8 +102,7 @@ UNARY_OP(nis_softplus, op_softplus, softplus1(v))
 
 /* ---- silu: x s, s = sigmoid(x);  d = g (s + x s (1 - s)) = g (s + y (1 - s)) ---- */
 static void silu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    nis_tensor *s = nis_sigmoid(ctx, node->src[0]);
-    gs[0] = nis_mul(ctx, g, nis_add(ctx, s, nis_mul(ctx, node, nis_rsub_scalar(ctx, s, 1))));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_SILU_X, node->src[0], g, 0);
 }
 static const nis_op_info op_silu = {"silu", silu_backward};
 /* x sigmoid(x), shaped like x. */
@@ -111,7 +110,7 @@ UNARY_OP(nis_silu, op_silu, v * sigmoid1(v))
 
 /* ---- relu: max(x, 0);  d = g step(x) ---- */
 static void relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    gs[0] = nis_mul(ctx, g, nis_step(ctx, node->src[0]));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_RELU_X, node->src[0], g, 0);
 }
 static const nis_op_info op_relu = {"relu", relu_backward};
 /* max(x, 0), shaped like x (gradient 0 at 0). */
@@ -141,9 +140,7 @@ UNARY_OP(nis_abs, op_abs, fabs(v))
 
 /* ---- leaky_relu: x if x > 0 else slope x (slope in p.f[0]);  d = g (slope + (1 - slope) step(x)) ---- */
 static void leaky_relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    double slope = node->p.f[0];
-    nis_tensor *d = nis_add_scalar(ctx, nis_mul_scalar(ctx, nis_step(ctx, node->src[0]), 1 - slope), slope);
-    gs[0] = nis_mul(ctx, g, d);
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_LEAKY_X, node->src[0], g, node->p.f[0]);
 }
 static const nis_op_info op_leaky_relu = {"leaky_relu", leaky_relu_backward};
 
@@ -161,9 +158,7 @@ nis_tensor *nis_leaky_relu(nis_ctx *ctx, nis_tensor *x, double slope) {
 /* ---- elu: x if x > 0 else alpha (e^x - 1) (alpha in p.f[0]);
  *      d = g (step(x) + (1 - step(x)) (y + alpha)), since for x <= 0 the slope alpha e^x is y + alpha ---- */
 static void elu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    nis_tensor *s = nis_step(ctx, node->src[0]);
-    nis_tensor *neg_part = nis_mul(ctx, nis_rsub_scalar(ctx, s, 1), nis_add_scalar(ctx, node, node->p.f[0]));
-    gs[0] = nis_mul(ctx, g, nis_add(ctx, s, neg_part));
+    gs[0] = nis__act_grad(ctx, NIS_ACTG_ELU_X, node->src[0], g, node->p.f[0]);
 }
 static const nis_op_info op_elu = {"elu", elu_backward};
 

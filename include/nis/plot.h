@@ -1,0 +1,49 @@
+/* nis/plot.h — pictures of 2-D samples over a target's density, written as PNG (stb_image_write).
+ *
+ * An nis_image is an RGB canvas; panels are drawn into rectangles of it, so one picture and a grid of
+ * pictures are made the same way.  All pixel memory is owned by the image (nis_image_free).
+ */
+#ifndef NIS_PLOT_H
+#define NIS_PLOT_H
+
+#include "nis/core.h"
+#include "nis/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int w, h;
+    unsigned char *rgb;   /* w * h * 3 bytes, row-major from the top-left */
+} nis_image;
+
+/* The region of the plane a panel shows. */
+typedef struct { double xmin, xmax, ymin, ymax; } nis_extent;
+
+/* A w x h canvas filled with white; NIS_ENOMEM if it cannot be allocated. */
+nis_status nis_image_new(nis_image *img, int w, int h);
+void nis_image_free(nis_image *img);
+/* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
+ * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here). */
+nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
+                            nis_extent e);
+/* n points (n x 2 values) as small dots of colour rgb into the panel (alpha-blended, clipped). */
+void nis_plot_points(nis_image *img, int x0, int y0, int pw, int ph, const nis_real *pts, int64_t n,
+                     nis_extent e, const unsigned char rgb[3]);
+/* A short label (ASCII) at (x, y) in colour rgb, drawn with stb_easy_font at scale s (1 = 6 px tall). */
+void nis_plot_text(nis_image *img, int x, int y, const char *text, int s, const unsigned char rgb[3]);
+/* Write the image as PNG, atomically. */
+nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen);
+
+/* The default view of a 2-D target (the box that holds nearly all of its mass). */
+nis_extent nis_target_extent(const nis_target *t);
+
+/* One panel: the target's density and the samples over it, written to path (size x size pixels). */
+nis_status nis_plot_samples_2d(const char *path, nis_ctx *ctx, const nis_target *t, const nis_real *samples,
+                               int64_t n, int size, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,51 @@
+/* nis/target.h — unnormalised target densities q(x) ∝ exp(log q(x)), x in R^dim.
+ *
+ * A user's density is a nis_target: its dimension and log q written with the library's ops (so the score
+ * ∇ log q and the Hessian-vector products DFT needs come from autodiff), optionally a hand-written score and
+ * HVP (also written with ops, used instead of autodiff when present), and optionally an exact sampler.
+ */
+#ifndef NIS_TARGET_H
+#define NIS_TARGET_H
+
+#include "nis/core.h"
+#include "nis/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nis_target nis_target;
+struct nis_target {
+    const char *name;
+    int dim;
+    /* Required.  log q for a batch: x (B, dim) -> (B,), up to a constant, built with differentiable ops. */
+    nis_tensor *(*log_prob)(nis_ctx *ctx, const nis_target *t, nis_tensor *x);
+    /* Optional.  ∇_x log q: x (B, dim) -> (B, dim), built with differentiable ops. */
+    nis_tensor *(*score)(nis_ctx *ctx, const nis_target *t, nis_tensor *x);
+    /* Optional.  Hessian-vector product (∇² log q) v: x, v (B, dim) -> (B, dim). */
+    nis_tensor *(*hvp)(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *v);
+    /* Optional.  n exact samples into out (n x dim, caller-owned). */
+    void (*sample)(const nis_target *t, nis_rng *rng, nis_real *out, int64_t n);
+    void *data;   /* the target's own parameters (owned by whoever made the target) */
+};
+
+/* Score of t at x (B, dim) -> (B, dim): t->score when given, else ∇ of sum(log_prob) by autodiff.
+ * With create_graph the result stays differentiable in x (needed when x depends on trained parameters).
+ * x need not require grad: a leaf is then differentiated through a requires-grad copy. */
+nis_tensor *nis_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, bool create_graph);
+/* (∇² log q)(x) v for x, v (B, dim): t->hvp when given, else double backward.  Not differentiable further. */
+nis_tensor *nis_target_hvp(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *v);
+/* Laplacian of log q (the divergence of the score) at x (B, dim) -> (B,), by dim backward passes;
+ * create_graph keeps it differentiable in x.  For small dim (Fisher training without noise). */
+nis_tensor *nis_target_laplacian(nis_ctx *ctx, const nis_target *t, nis_tensor *x, bool create_graph);
+
+/* The six 2-D targets of docs/targets-2d.md by name ("gauss", "mog2", "rosenbrock", "donut", "funnel",
+ * "squiggle"); NULL if unknown.  Static objects: do not free. */
+const nis_target *nis_target_2d(const char *name);
+/* NULL-terminated list of their names. */
+const char *const *nis_target_2d_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
