@@ -1,3 +1,37 @@
-/* placeholder, replaced by the CLI */
-#include "nis/core.h"
-int main(void) { return 0; }
+/* src/cli/main.c — `nis COMMAND [options]`: dispatch to the subcommands. */
+#include "args.h"
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"demo", nis_cmd_demo, "train a small MLP regression and print its loss falling"},
+};
+static const int n_commands = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: nis COMMAND [options]   (nis COMMAND --help for a command's options)\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "nis: unknown command '%s' (see nis --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,128 @@
+/* nis/train.h — one-step neural samplers and their trainers: DFT (denoising Fisher training, Luo & Deng
+ * 2024), KL training and Fisher training without noise (Luo et al. 2023).
+ *
+ * A sampler is an MLP g_θ: z ~ N(0, I_latent) -> x in R^dim.  Its training also uses a score network
+ * s_φ: x -> R^dim, fitted by denoising score matching (DFT, KL) or exact score matching (Fisher) to the
+ * sampler's own (noise-smoothed) output distribution.  See docs/dft.md for the losses.
+ *
+ * Which output is "the sample": DFT and KL drive p_θ * N(0, σ² I) towards q, so the sample that matches q is
+ * x̃ = g_θ(z) + σ ε, and that is the default output (noisy_output = true); g_θ(z) alone is offered too.
+ * Fisher training has no noise: its output is g_θ(z).
+ */
+#ifndef NIS_TRAIN_H
+#define NIS_TRAIN_H
+
+#include "nis/core.h"
+#include "nis/nn.h"
+#include "nis/rng.h"
+#include "nis/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The objectives, for any generator and score model (the trainer below uses them with MLPs; a conv
+ * generator for images uses them as they are).  Shapes: x0 = g_θ(z) (B, d) built with the generator's
+ * graph, eps (B, d) standard normal, σ > 0.  `score` evaluates s_φ on a (B, d) tensor with φ frozen (the
+ * caller turns its parameters' requires_grad off), so gradients reach θ only through x̃ = x0 + σ ε.
+ * Each returns the scalar to back-propagate (NULL with the context's error set) and writes the value to
+ * report into *monitor. */
+typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
+
+/* DFT:  mean_b [ ||s_q(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ];  its gradient in θ is the Fisher divergence's
+ * when s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence). */
+nis_tensor *nis_dft_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
+                              nis_score_fn score, void *ud, double *monitor);
+/* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
+ * Monitor: mean_b ||v||². */
+nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
+                             nis_score_fn score, void *ud, double *monitor);
+/* Fisher training without noise:  mean_b [ ||s_q(x)||² + 2 Δlog q(x) - ||s_φ(x)||² - 2 div s_φ(x) ], x = x0;
+ * divergences exact by autodiff (d backward passes: small d only).  Monitor: the loss. */
+nis_tensor *nis_fisher_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_score_fn score, void *ud,
+                                 double *monitor);
+/* Score-network objectives on detached samples x0 (their gradient goes to φ):
+ * denoising score matching  mean_b ||s_φ(x0 + σ ε) + ε/σ||²  (minimiser: the score of p * N(0, σ² I)), and
+ * exact score matching      mean_b [ ||s_φ(x0)||² + 2 div s_φ(x0) ]  (minimiser: the score of p). */
+nis_tensor *nis_dsm_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma, nis_score_fn score,
+                              void *ud, double *monitor);
+nis_tensor *nis_ssm_objective(nis_ctx *ctx, nis_tensor *x0, nis_score_fn score, void *ud, double *monitor);
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The trainer of MLP samplers.
+ */
+typedef enum { NIS_METHOD_DFT, NIS_METHOD_KL, NIS_METHOD_FISHER } nis_method;
+
+/* Short name ("dft", "kl", "fisher") and its inverse (false if unknown). */
+const char *nis_method_name(nis_method m);
+bool nis_method_parse(const char *name, nis_method *out);
+
+/* Everything a training run depends on.  nis_train_config_default gives the documented defaults. */
+typedef struct {
+    nis_method method;
+    int64_t iters;           /* sampler updates */
+    int64_t batch;           /* samples per update (even: antithetic pairs) */
+    int latent;              /* latent size of the sampler */
+    int sampler_width, sampler_depth;   /* hidden width and number of hidden layers */
+    int score_width, score_depth;
+    nis_act act;
+    double lr_sampler, lr_score;
+    int score_steps;         /* score-network updates per sampler update */
+    double sigma;            /* noise level σ (at the end of annealing) */
+    double sigma_start;      /* σ at iteration 0; annealed geometrically to sigma over anneal_iters (<= 0: off) */
+    int64_t anneal_iters;
+    bool antithetic;         /* use ε and -ε for the same z */
+    bool noisy_output;       /* samples are g(z) + σ ε (default for DFT/KL) rather than g(z) */
+    double grad_clip;        /* max global gradient norm of each network (<= 0: off) */
+    int64_t kl_warmup;       /* DFT only: this many KL updates first */
+    uint64_t seed;
+} nis_train_config;
+
+nis_train_config nis_train_config_default(nis_method method);
+
+/* What one update reports. */
+typedef struct {
+    int64_t iter;            /* updates done */
+    double sampler_loss;     /* the method's loss (DFT: an estimate of the Fisher divergence) */
+    double score_loss;       /* last score-matching loss */
+    double sigma;            /* σ used in this update */
+    int64_t target_grad_evals;   /* score-of-q evaluations so far (one per sample per update; HVPs count 1) */
+} nis_train_stats;
+
+/* A trained or training sampler: the generator, its score network, their optimisers, a context. */
+typedef struct nis_trainer nis_trainer;
+
+/* A new trainer for target t (t must outlive it) with configuration cfg (copied).  NULL on error, with a
+ * one-line message in err. */
+nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, char *err, size_t errlen);
+void nis_trainer_free(nis_trainer *tr);
+/* One sampler update (preceded by cfg.score_steps score-network updates).  NIS_ENUMERIC if a loss or a
+ * gradient is not finite (the parameters are then left as they were before this update). */
+nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats);
+/* Message of the last error. */
+const char *nis_trainer_message(const nis_trainer *tr);
+/* n samples (n x dim, caller-owned) from the current sampler with generator rng; noisy: add σ ε. */
+nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out);
+/* The configuration in use (σ is the current one after annealing). */
+const nis_train_config *nis_trainer_config(const nis_trainer *tr);
+double nis_trainer_sigma(const nis_trainer *tr);
+
+/* Save the sampler (generator weights + what is needed to use it: latent, widths, activation, σ, output
+ * mode, target, method) as safetensors, atomically. */
+nis_status nis_trainer_save(const nis_trainer *tr, const char *path, char *err, size_t errlen);
+
+/* A loaded sampler, for generating only. */
+typedef struct nis_sampler nis_sampler;
+nis_sampler *nis_sampler_load(const char *path, char *err, size_t errlen);
+void nis_sampler_free(nis_sampler *s);
+int nis_sampler_dim(const nis_sampler *s);
+const char *nis_sampler_target(const nis_sampler *s);   /* target name stored with it */
+/* n samples into out (n x dim); noisy < 0 uses the stored default, 0 g(z), 1 g(z) + σ ε. */
+nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noisy, nis_real *out, char *err,
+                                size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

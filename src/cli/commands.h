@@ -1,0 +1,8 @@
+/* src/cli/commands.h — the subcommands of the nis tool.  Each takes the arguments after its name and
+ * returns the process exit status: 0 success, 1 a run that failed (numerics, I/O), 2 bad input. */
+#ifndef NIS_CLI_COMMANDS_H
+#define NIS_CLI_COMMANDS_H
+
+int nis_cmd_demo(int argc, char **argv);
+
+#endif

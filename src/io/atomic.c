@@ -1,0 +1,209 @@
+/* src/io/atomic.c — atomic file writing (temp file, fsync, rename, fsync of the directory) and whole-file
+ * reading, with EIO messages that name the path and strerror. */
+#include "nis/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *errno_str(int e, char *buf, size_t size) {
+    if (strerror_r(e, buf, size) != 0) snprintf(buf, size, "error %d", e);
+    return buf;
+}
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = nis_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Record the first failure of af: "cannot write '<path>': <what>: <strerror(e)>". */
+static nis_status af_fail(nis_atomic_file *af, const char *what, int e) {
+    if (af->status == NIS_OK) {
+        char eb[128];
+        af->status = NIS_EIO;
+        set_err(af->err, af->errlen, "cannot write '%s': %s: %s", af->path ? af->path : "?", what,
+                errno_str(e, eb, sizeof eb));
+    }
+    return af->status;
+}
+
+/* Close and unlink the temp file (if any) and free af's strings. */
+static void af_release(nis_atomic_file *af, bool unlink_tmp) {
+    if (af->fd >= 0) close(af->fd);
+    af->fd = -1;
+    if (af->tmp && unlink_tmp) unlink(af->tmp);
+    nis_free(af->tmp);
+    nis_free(af->path);
+    af->tmp = af->path = NULL;
+}
+
+nis_status nis_atomic_open(nis_atomic_file *af, const char *path, char *err, size_t errlen) {
+    *af = (nis_atomic_file){.fd = -1, .status = NIS_OK, .err = err, .errlen = errlen};
+    if (!path || !*path) {
+        af->status = NIS_EINVAL;
+        set_err(err, errlen, "cannot write a file with an empty path");
+        return af->status;
+    }
+    af->path = dup_str(path);
+    size_t tlen = strlen(path) + 32;
+    af->tmp = nis_malloc(tlen);
+    if (!af->path || !af->tmp) {
+        nis_free(af->tmp);
+        af->tmp = NULL;
+        af->status = NIS_ENOMEM;
+        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        return af->status;
+    }
+    snprintf(af->tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    do af->fd = open(af->tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    while (af->fd < 0 && errno == EINTR);
+    if (af->fd < 0) {
+        int e = errno;
+        nis_free(af->tmp);   /* not ours: never unlink a temp file we did not create */
+        af->tmp = NULL;
+        return af_fail(af, "cannot create temporary file", e);
+    }
+    return NIS_OK;
+}
+
+nis_status nis_atomic_write(nis_atomic_file *af, const void *data, size_t n) {
+    if (af->status != NIS_OK) return af->status;
+    const char *p = data;
+    while (n > 0) {
+        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
+        ssize_t w = write(af->fd, p, chunk);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return af_fail(af, "write failed", errno);
+        if (w == 0) return af_fail(af, "write made no progress", ENOSPC);
+        p += w;
+        n -= (size_t)w;
+    }
+    return NIS_OK;
+}
+
+/* fsync the directory holding path (our own copy, cut at its last '/' for the moment), so the rename itself
+ * is durable.  Filesystems that cannot sync a directory (EINVAL) are accepted.  Returns 0 or an errno. */
+static int sync_dir(char *path) {
+    char *slash = strrchr(path, '/');
+    const char *dir = ".";
+    if (slash == path) dir = "/";
+    else if (slash) *slash = '\0', dir = path;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (slash && slash != path) *slash = '/';
+    if (fd < 0) return e;
+    int r;
+    do r = fsync(fd);
+    while (r != 0 && errno == EINTR);
+    if (r != 0 && errno != EINVAL) e = errno;
+    close(fd);
+    return e;
+}
+
+nis_status nis_atomic_commit(nis_atomic_file *af) {
+    if (af->status == NIS_OK) {
+        int r;
+        do r = fsync(af->fd);
+        while (r != 0 && errno == EINTR);
+        if (r != 0) af_fail(af, "fsync failed", errno);
+    }
+    if (af->status == NIS_OK) {
+        int fd = af->fd;
+        af->fd = -1;
+        if (close(fd) != 0) af_fail(af, "close failed", errno);
+    }
+    if (af->status == NIS_OK && rename(af->tmp, af->path) != 0) af_fail(af, "rename failed", errno);
+    if (af->status != NIS_OK) {
+        af_release(af, true);
+        return af->status;
+    }
+    /* The new file is in place; a failing directory sync is still reported (it may not survive a crash). */
+    int e = sync_dir(af->path);
+    if (e) af_fail(af, "fsync of the directory failed", e);
+    af_release(af, false);
+    return af->status;
+}
+
+void nis_atomic_abort(nis_atomic_file *af) { af_release(af, true); }
+
+nis_status nis_write_file_atomic(const char *path, const void *data, size_t n, char *err, size_t errlen) {
+    nis_atomic_file af;
+    nis_atomic_open(&af, path, err, errlen);
+    nis_atomic_write(&af, data, n);
+    return nis_atomic_commit(&af);
+}
+
+nis_status nis_read_file(const char *path, void **data, size_t *size, char *err, size_t errlen) {
+    *data = NULL;
+    *size = 0;
+    char eb[128];
+    int fd;
+    do fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        set_err(err, errlen, "cannot open '%s': %s", path, errno_str(errno, eb, sizeof eb));
+        return NIS_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        set_err(err, errlen, "cannot stat '%s': %s", path, errno_str(errno, eb, sizeof eb));
+        close(fd);
+        return NIS_EIO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "cannot read '%s': not a regular file", path);
+        close(fd);
+        return NIS_EIO;
+    }
+    if ((uint64_t)st.st_size >= SIZE_MAX) {
+        set_err(err, errlen, "cannot read '%s': file too large", path);
+        close(fd);
+        return NIS_ENOMEM;
+    }
+    size_t n = (size_t)st.st_size;
+    char *buf = nis_malloc(n + 1);
+    if (!buf) {
+        set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, n);
+        close(fd);
+        return NIS_ENOMEM;
+    }
+    size_t got = 0;
+    while (got < n) {
+        size_t chunk = n - got < ((size_t)1 << 30) ? n - got : ((size_t)1 << 30);
+        ssize_t r = read(fd, buf + got, chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            set_err(err, errlen, "cannot read '%s': %s", path, errno_str(errno, eb, sizeof eb));
+            break;
+        }
+        if (r == 0) {
+            set_err(err, errlen, "cannot read '%s': file shrank while reading", path);
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got < n) {
+        nis_free(buf);
+        return NIS_EIO;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *size = n;
+    return NIS_OK;
+}

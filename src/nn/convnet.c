@@ -1,0 +1,127 @@
+/* src/nn/convnet.c — convolutional builders: a conv net with a linear head (energies, classifiers) and a
+ * transposed-conv generator. */
+#include "nis/nn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* False (error set in P) if act is not a known activation. */
+static bool act_ok(nis_params *P, const char *prefix, nis_act act) {
+    if ((int)act >= NIS_ACT_NONE && (int)act <= NIS_ACT_LEAKY_RELU) return true;
+    nis_params_fail(P, NIS_EINVAL, "\"%s\": unknown activation %d", prefix, (int)act);
+    return false;
+}
+
+/* "<prefix>.<what><i>" into name[256]; false (error set in P) if too long. */
+static bool layer_name(nis_params *P, char *name, const char *prefix, const char *what, int i) {
+    if (snprintf(name, 256, i > 0 ? "%s.%s%d" : "%s.%s", prefix, what, i) < 256) return true;
+    nis_params_fail(P, NIS_EINVAL, "params: prefix \"%s\" too long", prefix);
+    return false;
+}
+
+nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, int64_t in_c, int64_t in_h,
+                           int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act,
+                           int64_t out_features) {
+    if (P->status != NIS_OK) return P->status;
+    if (n_conv < 0 || n_conv > NIS_CONVNET_MAX_LAYERS)
+        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": %d conv layers (at most %d)", prefix, n_conv,
+                               NIS_CONVNET_MAX_LAYERS);
+    if (in_c < 1 || in_h < 1 || in_w < 1)
+        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": bad input shape", prefix);
+    if (!act_ok(P, prefix, act)) return P->status;
+    memset(N, 0, sizeof *N);
+    N->n_conv = n_conv;
+    N->act = act;
+    N->in_c = in_c;
+    N->in_h = in_h;
+    N->in_w = in_w;
+    int64_t c = in_c, h = in_h, w = in_w;
+    char name[256];
+    for (int l = 0; l < n_conv; l++) {
+        const nis_conv_spec *s = &convs[l];
+        if (s->kernel >= 1 && s->pad >= 0 && (h + 2 * s->pad < s->kernel || w + 2 * s->pad < s->kernel))
+            return nis_params_fail(P, NIS_ESHAPE,
+                                   "convnet \"%s\": conv%d's kernel %d exceeds its input %lldx%lld", prefix,
+                                   l + 1, s->kernel, (long long)h, (long long)w);
+        if (!layer_name(P, name, prefix, "conv", l + 1)) return P->status;
+        nis_status st =
+            nis_conv2d_layer_add(&N->conv[l], P, name, c, s->channels, s->kernel, s->stride, s->pad, true);
+        if (st != NIS_OK) return st;
+        c = s->channels;
+        h = (h + 2 * s->pad - s->kernel) / s->stride + 1;
+        w = (w + 2 * s->pad - s->kernel) / s->stride + 1;
+    }
+    N->out_c = c;
+    N->out_h = h;
+    N->out_w = w;
+    if (!layer_name(P, name, prefix, "head", 0)) return P->status;
+    return nis_linear_layer_add(&N->head, P, name, c * h * w, out_features, true);
+}
+
+/* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w) -> (B, out_features) */
+nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x) {
+    if (!x) return NULL;
+    int64_t B = x->shape[0];
+    if (x->ndim == 2 && N->n_conv > 0) x = nis_reshape(ctx, x, 4, (int64_t[]){B, N->in_c, N->in_h, N->in_w});
+    for (int l = 0; l < N->n_conv; l++)
+        x = nis_activation(ctx, N->act, nis_conv2d_layer_forward(ctx, &N->conv[l], x));
+    if (x && x->ndim != 2) x = nis_reshape(ctx, x, 2, (int64_t[]){B, -1});
+    return nis_linear_layer_forward(ctx, &N->head, x);
+}
+
+nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix, int64_t in_features,
+                             int64_t c0, int64_t h0, int64_t w0, int n_convt, const nis_conv_spec *convts,
+                             nis_act act) {
+    if (P->status != NIS_OK) return P->status;
+    if (n_convt < 0 || n_convt > NIS_CONVNET_MAX_LAYERS)
+        return nis_params_fail(P, NIS_EINVAL, "deconvnet \"%s\": %d layers (at most %d)", prefix, n_convt,
+                               NIS_CONVNET_MAX_LAYERS);
+    if (c0 < 1 || h0 < 1 || w0 < 1)
+        return nis_params_fail(P, NIS_EINVAL, "deconvnet \"%s\": bad stem shape", prefix);
+    if (!act_ok(P, prefix, act)) return P->status;
+    memset(G, 0, sizeof *G);
+    G->n_convt = n_convt;
+    G->act = act;
+    G->c0 = c0;
+    G->h0 = h0;
+    G->w0 = w0;
+    char name[256];
+    if (!layer_name(P, name, prefix, "stem", 0)) return P->status;
+    nis_status st = nis_linear_layer_add(&G->stem, P, name, in_features, c0 * h0 * w0, true);
+    if (st != NIS_OK) return st;
+    int64_t c = c0, h = h0, w = w0;
+    for (int l = 0; l < n_convt; l++) {
+        const nis_conv_spec *s = &convts[l];
+        if (s->out_pad >= s->stride)
+            return nis_params_fail(P, NIS_EINVAL, "deconvnet \"%s\": convt%d: out_pad %d not below stride %d",
+                                   prefix, l + 1, s->out_pad, s->stride);
+        if (!layer_name(P, name, prefix, "convt", l + 1)) return P->status;
+        st = nis_convt2d_layer_add(&G->convt[l], P, name, c, s->channels, s->kernel, s->stride, s->pad,
+                                   s->out_pad, true);
+        if (st != NIS_OK) return st;
+        h = (h - 1) * s->stride - 2 * s->pad + s->kernel + s->out_pad;
+        w = (w - 1) * s->stride - 2 * s->pad + s->kernel + s->out_pad;
+        if (h < 1 || w < 1)
+            return nis_params_fail(P, NIS_ESHAPE, "deconvnet \"%s\": convt%d gives an empty image", prefix,
+                                   l + 1);
+        c = s->channels;
+    }
+    G->out_c = c;
+    G->out_h = h;
+    G->out_w = w;
+    return NIS_OK;
+}
+
+/* z: (B, in_features) -> (B, out_c, out_h, out_w) */
+nis_tensor *nis_deconvnet_forward(nis_ctx *ctx, const nis_deconvnet *G, nis_tensor *z) {
+    if (!z) return NULL;
+    int64_t B = z->shape[0];
+    nis_tensor *x = nis_linear_layer_forward(ctx, &G->stem, z);
+    if (G->n_convt > 0) x = nis_activation(ctx, G->act, x);
+    x = nis_reshape(ctx, x, 4, (int64_t[]){B, G->c0, G->h0, G->w0});
+    for (int l = 0; l < G->n_convt; l++) {
+        x = nis_convt2d_layer_forward(ctx, &G->convt[l], x);
+        if (l + 1 < G->n_convt) x = nis_activation(ctx, G->act, x);
+    }
+    return x;
+}

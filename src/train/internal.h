@@ -1,0 +1,35 @@
+/* src/train/internal.h — the trainer's state, shared by the files of src/train. */
+#ifndef NIS_SRC_TRAIN_INTERNAL_H
+#define NIS_SRC_TRAIN_INTERNAL_H
+
+#include "nis/train.h"
+
+struct nis_trainer {
+    const nis_target *t;
+    nis_train_config cfg;
+    nis_params *G, *S;       /* generator and score-network parameters */
+    nis_mlp gen, score;
+    nis_adam opt_g, opt_s;
+    nis_ctx *ctx;
+    nis_rng rng;             /* training noise */
+    int64_t iter, target_evals;
+    double sigma;            /* σ of the current update */
+    char msg[256];
+};
+
+/* The sampler's hidden widths as an MLP width list {in, w, ..., w, out}; returns the count. */
+int nis__mlp_widths(int64_t *w, int64_t in, int width, int depth, int64_t out);
+
+/* Losses of one update, built in tr->ctx (reset by the caller).  Each returns the scalar loss to
+ * back-propagate, or NULL with the context's error set; *monitor gets the value to report. */
+nis_tensor *nis__dsm_loss(nis_trainer *tr, double *monitor);        /* score net, denoising SM */
+nis_tensor *nis__ssm_loss(nis_trainer *tr, double *monitor);        /* score net, exact SM (Fisher) */
+nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor);        /* sampler, DFT */
+nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor);         /* sampler, KL */
+nis_tensor *nis__fisher_loss(nis_trainer *tr, double *monitor);     /* sampler, Fisher without noise */
+
+/* z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim), antithetic pairs if configured (second half of the
+ * batch = first half's z with -ε). */
+void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps);
+
+#endif

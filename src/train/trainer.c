@@ -1,0 +1,245 @@
+/* src/train/trainer.c — trainer life cycle, one update (score steps + sampler step), sampling, saving. */
+#include "internal.h"
+#include "nis/checkpoint.h"
+#include "nis/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *nis_method_name(nis_method m) {
+    switch (m) {
+    case NIS_METHOD_DFT: return "dft";
+    case NIS_METHOD_KL: return "kl";
+    case NIS_METHOD_FISHER: return "fisher";
+    }
+    return "?";
+}
+
+bool nis_method_parse(const char *name, nis_method *out) {
+    for (int m = NIS_METHOD_DFT; m <= NIS_METHOD_FISHER; m++)
+        if (!strcmp(name, nis_method_name((nis_method)m))) {
+            *out = (nis_method)m;
+            return true;
+        }
+    return false;
+}
+
+nis_train_config nis_train_config_default(nis_method method) {
+    nis_train_config c = {
+        .method = method,
+        .iters = 5000,
+        .batch = 512,
+        .latent = 2,
+        .sampler_width = 128,
+        .sampler_depth = 3,
+        .score_width = 128,
+        .score_depth = 3,
+        .act = NIS_ACT_SILU,
+        .lr_sampler = 1e-4,
+        .lr_score = 1e-3,
+        .score_steps = 5,
+        .sigma = 0.1,
+        .sigma_start = 0,
+        .anneal_iters = 0,
+        .antithetic = true,
+        .noisy_output = method != NIS_METHOD_FISHER,
+        .grad_clip = 10,
+        .kl_warmup = 0,
+        .seed = 0,
+    };
+    return c;
+}
+
+int nis__mlp_widths(int64_t *w, int64_t in, int width, int depth, int64_t out) {
+    int n = 0;
+    w[n++] = in;
+    for (int i = 0; i < depth; i++) w[n++] = width;
+    w[n++] = out;
+    return n;
+}
+
+static bool config_ok(const nis_train_config *c, const nis_target *t, char *err, size_t errlen) {
+    const char *bad = NULL;
+    if (c->iters < 0) bad = "iters must be >= 0";
+    else if (c->batch < 2 || (c->antithetic && c->batch % 2)) bad = "batch must be >= 2 (and even with antithetic noise)";
+    else if (c->latent < 1) bad = "latent must be >= 1";
+    else if (c->sampler_width < 1 || c->score_width < 1) bad = "widths must be >= 1";
+    else if (c->sampler_depth < 0 || c->score_depth < 0 || c->sampler_depth >= NIS_MLP_MAX_LAYERS ||
+             c->score_depth >= NIS_MLP_MAX_LAYERS) bad = "depths must be in [0, 15]";
+    else if (!(c->lr_sampler > 0) || !(c->lr_score > 0)) bad = "learning rates must be > 0";
+    else if (c->score_steps < 1) bad = "score_steps must be >= 1";
+    else if (!(c->sigma > 0) && c->method != NIS_METHOD_FISHER) bad = "sigma must be > 0";
+    else if (t->dim < 1) bad = "target dimension must be >= 1";
+    if (bad) snprintf(err, errlen, "train config: %s", bad);
+    return bad == NULL;
+}
+
+nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, char *err, size_t errlen) {
+    if (!config_ok(cfg, t, err, errlen)) return NULL;
+    nis_trainer *tr = nis_calloc(1, sizeof *tr);
+    if (!tr) {
+        snprintf(err, errlen, "trainer: out of memory");
+        return NULL;
+    }
+    tr->t = t;
+    tr->cfg = *cfg;
+    tr->G = nis_params_new();
+    tr->S = nis_params_new();
+    tr->ctx = nis_ctx_new(0);
+    if (!tr->G || !tr->S || !tr->ctx) {
+        snprintf(err, errlen, "trainer: out of memory");
+        nis_trainer_free(tr);
+        return NULL;
+    }
+    int64_t w[NIS_MLP_MAX_LAYERS + 2];
+    int n = nis__mlp_widths(w, cfg->latent, cfg->sampler_width, cfg->sampler_depth, t->dim);
+    nis_mlp_add(&tr->gen, tr->G, "sampler", n, w, cfg->act);
+    n = nis__mlp_widths(w, t->dim, cfg->score_width, cfg->score_depth, t->dim);
+    nis_mlp_add(&tr->score, tr->S, "score", n, w, cfg->act);
+    nis_rng init = nis_rng_init(cfg->seed, 0);
+    nis_rng init_s = nis_rng_split(&init, 1);
+    if (nis_params_finalize(tr->G) || nis_params_init(tr->G, &init) || nis_params_finalize(tr->S) ||
+        nis_params_init(tr->S, &init_s)) {
+        snprintf(err, errlen, "trainer: %s", nis_params_status(tr->G) ? nis_params_message(tr->G)
+                                                                      : nis_params_message(tr->S));
+        nis_trainer_free(tr);
+        return NULL;
+    }
+    tr->opt_g = nis_adam_default(cfg->lr_sampler);
+    tr->opt_s = nis_adam_default(cfg->lr_score);
+    tr->rng = nis_rng_init(cfg->seed, 1);
+    tr->sigma = cfg->sigma;
+    return tr;
+}
+
+void nis_trainer_free(nis_trainer *tr) {
+    if (!tr) return;
+    nis_params_free(tr->G);
+    nis_params_free(tr->S);
+    nis_ctx_free(tr->ctx);
+    nis_free(tr);
+}
+
+const char *nis_trainer_message(const nis_trainer *tr) { return tr->msg; }
+const nis_train_config *nis_trainer_config(const nis_trainer *tr) { return &tr->cfg; }
+double nis_trainer_sigma(const nis_trainer *tr) { return tr->sigma; }
+
+/* σ of update `it`: geometric from sigma_start to sigma over anneal_iters, then sigma. */
+static double sigma_at(const nis_train_config *c, int64_t it) {
+    if (c->sigma_start <= 0 || c->anneal_iters <= 0 || it >= c->anneal_iters) return c->sigma;
+    double f = (double)it / (double)c->anneal_iters;
+    return exp(log(c->sigma_start) + f * (log(c->sigma) - log(c->sigma_start)));
+}
+
+void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps) {
+    int64_t B = z->shape[0], half = tr->cfg.antithetic ? B / 2 : B;
+    int64_t lz = z->shape[1], d = eps ? eps->shape[1] : 0;
+    nis_rng_fill_normal(&tr->rng, z->data, half * lz, 0, 1);
+    if (eps) nis_rng_fill_normal(&tr->rng, eps->data, half * d, 0, 1);
+    if (half < B) {
+        memcpy(z->data + half * lz, z->data, (size_t)(half * lz) * sizeof(nis_real));
+        if (eps)
+            for (int64_t i = 0; i < half * d; i++) eps->data[half * d + i] = -eps->data[i];
+    }
+}
+
+/* Back-propagate loss into P (zeroed first), clip, check, and take an Adam step. */
+static nis_status update(nis_trainer *tr, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt,
+                         const char *what) {
+    nis_ctx *ctx = tr->ctx;
+    if (!loss) {
+        snprintf(tr->msg, sizeof tr->msg, "%s loss: %s", what, nis_ctx_message(ctx));
+        return nis_ctx_status(ctx) ? nis_ctx_status(ctx) : NIS_ESTATE;
+    }
+    if (!isfinite(monitor) || !isfinite(loss->data[0])) {
+        snprintf(tr->msg, sizeof tr->msg, "%s loss is not finite (%g) at update %lld", what, monitor,
+                 (long long)tr->iter + 1);
+        return NIS_ENUMERIC;
+    }
+    nis_params_zero_grad(P);
+    if (nis_backward(ctx, loss, NULL) != NIS_OK) {
+        snprintf(tr->msg, sizeof tr->msg, "%s backward: %s", what, nis_ctx_message(ctx));
+        return nis_ctx_status(ctx);
+    }
+    double norm = tr->cfg.grad_clip > 0 ? nis_clip_grad_norm(P, tr->cfg.grad_clip) : nis_grad_norm(P);
+    if (!isfinite(norm)) {
+        snprintf(tr->msg, sizeof tr->msg, "%s gradient is not finite at update %lld", what, (long long)tr->iter + 1);
+        return NIS_ENUMERIC;
+    }
+    if (nis_adam_step(opt, P) != NIS_OK) {
+        snprintf(tr->msg, sizeof tr->msg, "%s optimiser: %s", what, nis_params_message(P));
+        return nis_params_status(P);
+    }
+    return NIS_OK;
+}
+
+nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
+    const nis_train_config *c = &tr->cfg;
+    tr->sigma = sigma_at(c, tr->iter);
+    double score_mon = NAN, mon = NAN;
+    nis_status st = NIS_OK;
+    for (int k = 0; k < c->score_steps && st == NIS_OK; k++) {
+        nis_ctx_reset(tr->ctx);
+        nis_tensor *l = c->method == NIS_METHOD_FISHER ? nis__ssm_loss(tr, &score_mon) : nis__dsm_loss(tr, &score_mon);
+        st = update(tr, l, score_mon, tr->S, &tr->opt_s, "score-network");
+    }
+    if (st != NIS_OK) return st;
+
+    nis_ctx_reset(tr->ctx);
+    nis_params_set_requires_grad(tr->S, false);   /* sg(s_φ): gradients flow through x only */
+    nis_tensor *loss;
+    if (c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter < c->kl_warmup))
+        loss = nis__kl_loss(tr, &mon);
+    else if (c->method == NIS_METHOD_DFT)
+        loss = nis__dft_loss(tr, &mon);
+    else
+        loss = nis__fisher_loss(tr, &mon);
+    st = update(tr, loss, mon, tr->G, &tr->opt_g, "sampler");
+    nis_params_set_requires_grad(tr->S, true);
+    if (st != NIS_OK) return st;
+    tr->iter++;
+    tr->target_evals += c->batch;
+    if (stats) {
+        stats->iter = tr->iter;
+        stats->sampler_loss = mon;
+        stats->score_loss = score_mon;
+        stats->sigma = tr->sigma;
+        stats->target_grad_evals = tr->target_evals;
+    }
+    return NIS_OK;
+}
+
+nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out) {
+    const int64_t chunk = 4096, d = tr->t->dim, lz = tr->cfg.latent;
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        int64_t b = n - i0 < chunk ? n - i0 : chunk;
+        nis_ctx_reset(tr->ctx);
+        bool saved = nis_ctx_set_grad(tr->ctx, false);
+        nis_tensor *z = nis_new2(tr->ctx, b, lz);
+        if (z) nis_rng_fill_normal(rng, z->data, z->n, 0, 1);
+        nis_tensor *x = nis_mlp_forward(tr->ctx, &tr->gen, z);
+        nis_ctx_set_grad(tr->ctx, saved);
+        if (!x) {
+            snprintf(tr->msg, sizeof tr->msg, "sample: %s", nis_ctx_message(tr->ctx));
+            return nis_ctx_status(tr->ctx);
+        }
+        for (int64_t j = 0; j < b * d; j++)
+            out[i0 * d + j] = x->data[j] + (noisy ? (nis_real)(tr->sigma * nis_rng_normal(rng)) : 0);
+    }
+    return NIS_OK;
+}
+
+nis_status nis_trainer_save(const nis_trainer *tr, const char *path, char *err, size_t errlen) {
+    const nis_train_config *c = &tr->cfg;
+    char latent[32], dim[32], width[32], depth[32], sigma[48];
+    snprintf(latent, sizeof latent, "%d", c->latent);
+    snprintf(dim, sizeof dim, "%d", tr->t->dim);
+    snprintf(width, sizeof width, "%d", c->sampler_width);
+    snprintf(depth, sizeof depth, "%d", c->sampler_depth);
+    snprintf(sigma, sizeof sigma, "%.17g", tr->sigma);
+    const char *kv[] = {"format", "nis-sampler-1", "target", tr->t->name ? tr->t->name : "", "method",
+                        nis_method_name(c->method), "latent", latent, "dim", dim, "width", width, "depth", depth,
+                        "act", nis_act_name(c->act), "sigma", sigma, "noisy_output", c->noisy_output ? "1" : "0"};
+    return nis_checkpoint_save(path, tr->G, NULL, (int)(sizeof kv / sizeof kv[0] / 2), kv, err, errlen);
+}

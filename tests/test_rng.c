@@ -1,0 +1,131 @@
+/* The RNG: Philox4x32-10 known-answer vectors (Random123's kat_vectors), moments of the uniform and normal
+ * draws, determinism, stream independence, split. */
+#include "check.h"
+#include "nis/rng.h"
+
+#include <string.h>
+
+static void kat(const uint32_t ctr[4], const uint32_t key[2], const uint32_t want[4]) {
+    uint32_t out[4];
+    nis_philox4x32_10(ctr, key, out);
+    for (int i = 0; i < 4; i++) CHECK(out[i] == want[i], "word %d: %08x, expected %08x", i, out[i], want[i]);
+}
+
+/* Mean and variance of n draws of f within 5 standard errors of (mu, var); m4 is the 4th central moment,
+ * which sets the standard error of the sample variance: sqrt((m4 - var^2) / n). */
+static void moments(const char *what, double (*f)(nis_rng *), nis_rng *r, double mu, double var, double m4) {
+    const int n = 1000000;
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        double x = f(r) - mu;
+        s += x;
+        s2 += x * x;
+    }
+    double mean = s / n, v = s2 / n - mean * mean;
+    CHECK(fabs(mean) < 5 * sqrt(var / n), "%s: mean %g (expected %g)", what, mean + mu, mu);
+    CHECK(fabs(v - var) < 5 * sqrt((m4 - var * var) / n), "%s: variance %g (expected %g)", what, v, var);
+}
+
+int main(void) {
+    /* Random123 kat_vectors, philox4x32_10 */
+    kat((uint32_t[]){0, 0, 0, 0}, (uint32_t[]){0, 0},
+        (uint32_t[]){0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8});
+    kat((uint32_t[]){0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, (uint32_t[]){0xffffffff, 0xffffffff},
+        (uint32_t[]){0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd});
+    kat((uint32_t[]){0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, (uint32_t[]){0xa4093822, 0x299f31d0},
+        (uint32_t[]){0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1});
+
+    /* the generator's words are the blocks philox((i, stream), seed) in order */
+    {
+        nis_rng r = nis_rng_init(0x299f31d0a4093822ull, 0x0370734413198a2eull);
+        uint32_t want[4];
+        nis_philox4x32_10((uint32_t[]){0, 0, 0x13198a2e, 0x03707344}, (uint32_t[]){0xa4093822, 0x299f31d0},
+                          want);
+        for (int i = 0; i < 4; i++) CHECK(nis_rng_u32(&r) == want[i], "block 0 word %d", i);
+        nis_philox4x32_10((uint32_t[]){1, 0, 0x13198a2e, 0x03707344}, (uint32_t[]){0xa4093822, 0x299f31d0},
+                          want);
+        CHECK(nis_rng_u32(&r) == want[0], "block 1 word 0");
+    }
+
+    /* moments: U[0,1): mean 1/2, var 1/12, m4 1/80;  N(0,1): var 1, m4 3 */
+    nis_rng r = nis_rng_init(42, 0);
+    moments("uniform", nis_rng_uniform, &r, 0.5, 1.0 / 12, 1.0 / 80);
+    moments("normal", nis_rng_normal, &r, 0.0, 1.0, 3.0);
+
+    /* fills: ranges and moments of a shifted, scaled normal */
+    {
+        enum { N = 200000 };
+        static nis_real buf[N];
+        nis_rng_fill_uniform(&r, buf, N, -2.0, 3.0);
+        double lo = 1e9, hi = -1e9, s = 0;
+        for (int i = 0; i < N; i++) {
+            lo = fmin(lo, buf[i]);
+            hi = fmax(hi, buf[i]);
+            s += buf[i];
+        }
+        CHECK(lo >= -2.0 && hi < 3.0, "fill_uniform range [%g, %g]", lo, hi);
+        CHECK(lo < -1.99 && hi > 2.99, "fill_uniform covers [-2, 3): [%g, %g]", lo, hi);
+        CHECK(fabs(s / N - 0.5) < 5 * sqrt(25.0 / 12 / N), "fill_uniform mean %g", s / N);
+        nis_rng_fill_normal(&r, buf, N, 1.5, 0.25);
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < N; i++) {
+            s1 += buf[i];
+            s2 += (buf[i] - 1.5) * (buf[i] - 1.5);
+        }
+        CHECK(fabs(s1 / N - 1.5) < 5 * 0.25 / sqrt(N), "fill_normal mean %g", s1 / N);
+        CHECK(fabs(s2 / N - 0.0625) < 5 * 0.0625 * sqrt(2.0 / N), "fill_normal variance %g", s2 / N);
+    }
+
+    /* below(n): in range, every value reached, roughly uniform */
+    {
+        int hist[7] = {0};
+        bool in_range = true;
+        for (int i = 0; i < 70000; i++) {
+            uint32_t k = nis_rng_below(&r, 7);
+            if (k >= 7)
+                in_range = false;
+            else
+                hist[k]++;
+        }
+        CHECK(in_range, "below(7) out of range");
+        for (int k = 0; k < 7; k++)
+            CHECK(abs(hist[k] - 10000) < 500, "below(7): %d drawn %d times", k, hist[k]);
+    }
+
+    /* determinism; different seeds / streams / split children differ; split ignores the position */
+    {
+        nis_rng a = nis_rng_init(7, 3), b = nis_rng_init(7, 3), c = nis_rng_init(7, 4),
+                d = nis_rng_init(8, 3);
+        int same_ab = 0, same_ac = 0, same_ad = 0;
+        for (int i = 0; i < 1000; i++) {
+            uint32_t x = nis_rng_u32(&a);
+            same_ab += x == nis_rng_u32(&b);
+            same_ac += x == nis_rng_u32(&c);
+            same_ad += x == nis_rng_u32(&d);
+        }
+        CHECK(same_ab == 1000, "same seed and stream differ (%d/1000 equal)", same_ab);
+        CHECK(same_ac < 3 && same_ad < 3, "streams agree: %d, %d of 1000 words", same_ac, same_ad);
+
+        nis_rng p = nis_rng_init(7, 3);
+        nis_rng k0 = nis_rng_split(&p, 0), k1 = nis_rng_split(&p, 1);
+        for (int i = 0; i < 5; i++) (void)nis_rng_u32(&p);
+        nis_rng k0b = nis_rng_split(&p, 0);
+        CHECK(memcmp(&k0, &k0b, sizeof k0) == 0, "split depends on the parent's position");
+        nis_rng q = nis_rng_init(7, 3);
+        int eq01 = 0, eq0p = 0;
+        for (int i = 0; i < 1000; i++) {
+            uint32_t x = nis_rng_u32(&k0);
+            eq01 += x == nis_rng_u32(&k1);
+            eq0p += x == nis_rng_u32(&q);
+        }
+        CHECK(eq01 < 3 && eq0p < 3, "split children not independent: %d, %d of 1000 words equal", eq01, eq0p);
+
+        /* the cached Box-Muller value is part of the state: a copy continues identically */
+        nis_rng n1 = nis_rng_init(1, 1);
+        (void)nis_rng_normal(&n1);
+        nis_rng n2 = n1;
+        CHECK(nis_rng_normal(&n1) == nis_rng_normal(&n2), "copied state diverges");
+        CHECK(nis_rng_normal(&n1) == nis_rng_normal(&n2), "copied state diverges");
+    }
+    return check_done("test_rng");
+}
