@@ -25,7 +25,7 @@ typedef struct { int ndim; int64_t shape[4]; double lo, hi; } gc_spec;
 #define GC_MAX_IN 4
 
 /* L = <w, f(x)> evaluated in a fresh reset of ctx, with inputs holding vals. */
-static double gc_eval(nis_ctx *ctx, gc_fn f, void *ud, int n_in, const gc_spec *sp, double **vals,
+static inline double gc_eval(nis_ctx *ctx, gc_fn f, void *ud, int n_in, const gc_spec *sp, double **vals,
                       const double *w, int64_t *n_out) {
     nis_ctx_reset(ctx);
     nis_tensor *x[GC_MAX_IN];
@@ -38,14 +38,14 @@ static double gc_eval(nis_ctx *ctx, gc_fn f, void *ud, int n_in, const gc_spec *
     return L;
 }
 
-static int64_t gc_numel(const gc_spec *s) {
+static inline int64_t gc_numel(const gc_spec *s) {
     int64_t n = 1;
     for (int i = 0; i < s->ndim; i++) n *= s->shape[i];
     return n;
 }
 
 /* First-order check of f at vals; returns the max normalized error (or INFINITY on an error status). */
-static double gc_first(nis_ctx *ctx, const char *name, gc_fn f, void *ud, int n_in, const gc_spec *sp,
+static inline double gc_first(nis_ctx *ctx, const char *name, gc_fn f, void *ud, int n_in, const gc_spec *sp,
                        double **vals) {
     int64_t n_out = 0;
     double L0 = gc_eval(ctx, f, ud, n_in, sp, vals, NULL, &n_out);
@@ -104,7 +104,7 @@ static double gc_first(nis_ctx *ctx, const char *name, gc_fn f, void *ud, int n_
 /* The first-order gradient of <w2, f(x)> w.r.t. input `which`, as a function to check (order 2). */
 typedef struct { gc_fn f; void *ud; int n_in, which; const double *w2; } gc_grad_ud;
 
-static nis_tensor *gc_grad_fn(nis_ctx *ctx, nis_tensor *const *x, void *vud) {
+static inline nis_tensor *gc_grad_fn(nis_ctx *ctx, nis_tensor *const *x, void *vud) {
     gc_grad_ud *u = vud;
     nis_tensor *xs[GC_MAX_IN];
     for (int i = 0; i < u->n_in; i++) xs[i] = nis_requires_grad(x[i]);
@@ -118,7 +118,7 @@ static nis_tensor *gc_grad_fn(nis_ctx *ctx, nis_tensor *const *x, void *vud) {
     return g[u->which];
 }
 
-static int gc_check(const char *name, gc_fn f, void *ud, int n_in, const gc_spec *sp, int order, double tol) {
+static inline int gc_check(const char *name, gc_fn f, void *ud, int n_in, const gc_spec *sp, int order, double tol) {
     nis_ctx *ctx = nis_ctx_new(0);
     double *vals[GC_MAX_IN];
     for (int i = 0; i < n_in; i++) {

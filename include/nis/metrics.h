@@ -7,6 +7,7 @@
 #define NIS_METRICS_H
 
 #include "nis/core.h"
+#include "nis/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,6 +34,24 @@ double nis_cov_error(const nis_real *x, int64_t n, const nis_real *y, int64_t m,
 
 /* Fraction of points whose coordinate `axis` is > 0 (mog2's mode balance; ideal 0.5). */
 double nis_fraction_positive(const nis_real *x, int64_t n, int d, int axis);
+
+/* Everything the project reports about a set of samples of a target (docs/targets-2d.md's metrics). */
+typedef struct {
+    int64_t n;               /* samples evaluated (the first min(n, 5000)) */
+    bool has_exact;          /* the target has an exact sampler: the two-sample metrics below are set */
+    double ed, ed_floor;     /* energy distance to exact samples, and between two exact sets of the same size */
+    double mmd, mmd_floor;   /* RBF MMD (median bandwidth of samples and exact set) and its floor */
+    double ksd, ksd_floor;   /* IMQ KSD on the first min(n, 1000) samples, and on as many exact samples */
+    double mean_err, cov_err;/* against the exact set */
+    double frac_pos;         /* fraction with x0 > 0 (mog2's mode balance) */
+    double ed_core;          /* funnel: energy distance on |x0| <= 3 only (NAN for other targets) */
+    int64_t nonfinite;       /* samples with NaN/Inf coordinates (excluded from everything) */
+} nis_eval_result;
+
+/* Evaluate n samples x (n x t->dim) against target t, drawing the exact sets with a generator seeded by
+ * `seed`.  NIS_ENOMEM, or the target's error; the message goes to err. */
+nis_status nis_evaluate(const nis_target *t, const nis_real *x, int64_t n, uint64_t seed, nis_eval_result *r,
+                        char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -4,5 +4,6 @@
 #define NIS_CLI_COMMANDS_H
 
 int nis_cmd_demo(int argc, char **argv);
+int nis_cmd_train(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"train", nis_cmd_train, "train a one-step sampler (DFT, KL or Fisher) for a target"},
     {"demo", nis_cmd_demo, "train a small MLP regression and print its loss falling"},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];

@@ -1,0 +1,85 @@
+/* src/cli/util.c — clocks, directories, JSON output. */
+#include "util.h"
+#include "nis/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+double nis_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool nis_ensure_dir(const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return true;
+        snprintf(err, errlen, "%s exists and is not a directory", path);
+        return false;
+    }
+    if (mkdir(path, 0755) != 0) {
+        snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+const char *nis_path_join(char *buf, size_t size, const char *dir, const char *name) {
+    snprintf(buf, size, "%s/%s", dir, name);
+    return buf;
+}
+
+bool nis_write_json(const char *path, const cJSON *json, char *err, size_t errlen) {
+    char *s = cJSON_Print(json);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory printing JSON", path);
+        return false;
+    }
+    size_t n = strlen(s);
+    char *t = nis_malloc(n + 2);
+    bool ok = false;
+    if (t) {
+        memcpy(t, s, n);
+        t[n] = '\n';
+        ok = nis_write_file_atomic(path, t, n + 1, err, errlen) == NIS_OK;
+        nis_free(t);
+    } else {
+        snprintf(err, errlen, "%s: out of memory", path);
+    }
+    cJSON_free(s);
+    return ok;
+}
+
+void nis_json_add_number(cJSON *obj, const char *key, double v) {
+    if (isfinite(v)) cJSON_AddNumberToObject(obj, key, v);
+    else cJSON_AddNullToObject(obj, key);
+}
+
+void nis_json_add_eval(cJSON *obj, const nis_eval_result *r) {
+    cJSON_AddNumberToObject(obj, "n", (double)r->n);
+    cJSON_AddNumberToObject(obj, "nonfinite", (double)r->nonfinite);
+    nis_json_add_number(obj, "ksd", r->ksd);
+    nis_json_add_number(obj, "frac_x0_positive", r->frac_pos);
+    if (!r->has_exact) return;
+    nis_json_add_number(obj, "ksd_floor", r->ksd_floor);
+    nis_json_add_number(obj, "energy_distance", r->ed);
+    nis_json_add_number(obj, "energy_distance_floor", r->ed_floor);
+    nis_json_add_number(obj, "mmd", r->mmd);
+    nis_json_add_number(obj, "mmd_floor", r->mmd_floor);
+    nis_json_add_number(obj, "mean_error", r->mean_err);
+    nis_json_add_number(obj, "cov_error", r->cov_err);
+    if (isfinite(r->ed_core)) nis_json_add_number(obj, "energy_distance_core", r->ed_core);
+}
+
+static void *json_malloc(size_t n) { return nis_malloc(n); }
+static void json_free(void *p) { nis_free(p); }
+
+void nis_cli_init_json(void) {
+    cJSON_Hooks h = {json_malloc, json_free};
+    cJSON_InitHooks(&h);
+}
