@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -124,17 +125,21 @@ int nis_cmd_train(int argc, char **argv) {
     nis_path_join(path, sizeof path, out, "sampler.safetensors");
     nis_train_stats s = {0};
     int64_t last_saved = -1;
+    /* fault injection for the tests: pretend update N produced a non-finite loss */
+    const char *fault = getenv("NIS_FAULT_NAN_AT");
+    int64_t fault_at = fault ? strtoll(fault, NULL, 10) : -1;
     double t0 = nis_now(), last_print = 0;
     int status = 0;
     for (int64_t i = 0; i < iters; i++) {
-        nis_status st = nis_trainer_step(tr, &s);
+        nis_status st = i + 1 == fault_at ? NIS_ENUMERIC : nis_trainer_step(tr, &s);
         if (st != NIS_OK) {
+            const char *why = i + 1 == fault_at ? "injected fault: sampler loss is not finite" : nis_trainer_message(tr);
             if (tty) fputc('\n', stderr);
             if (last_saved >= 0)
-                fprintf(stderr, "nis train: %s; kept the last good sampler %s (update %lld)\n",
-                        nis_trainer_message(tr), path, (long long)last_saved);
+                fprintf(stderr, "nis train: update %lld: %s; kept the last good sampler %s (update %lld)\n",
+                        (long long)i + 1, why, path, (long long)last_saved);
             else
-                fprintf(stderr, "nis train: %s; no sampler was saved\n", nis_trainer_message(tr));
+                fprintf(stderr, "nis train: update %lld: %s; no sampler was saved\n", (long long)i + 1, why);
             nis_trainer_free(tr);
             return 1;
         }

@@ -5,5 +5,7 @@
 
 int nis_cmd_demo(int argc, char **argv);
 int nis_cmd_train(int argc, char **argv);
+int nis_cmd_sample(int argc, char **argv);
+int nis_cmd_eval(int argc, char **argv);
 
 #endif

@@ -1,0 +1,16 @@
+/* nis/nis.h — the whole public API of libnis.  See README.md and docs/architecture.md. */
+#ifndef NIS_NIS_H
+#define NIS_NIS_H
+
+#include "nis/core.h"
+#include "nis/ops.h"
+#include "nis/rng.h"
+#include "nis/nn.h"
+#include "nis/io.h"
+#include "nis/checkpoint.h"
+#include "nis/target.h"
+#include "nis/train.h"
+#include "nis/metrics.h"
+#include "nis/plot.h"
+
+#endif

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# CLI behaviour: help, bad input (one line, exit 2), a short training with all its outputs, sample/eval
+# round trip, damaged files, and the non-finite-loss path keeping the last good checkpoint.
+# Usage: tests/cli_test.sh path/to/nis
+set -u
+NIS="$1"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# expect STATUS PATTERN CMD... : exit status and a stderr line matching PATTERN (one line only)
+expect() {
+  local want=$1 pat=$2; shift 2
+  "$@" >"$dir/out" 2>"$dir/err"; local got=$?
+  if [ "$got" != "$want" ]; then bad "$* -> exit $got, want $want: $(cat "$dir/err")"; return; fi
+  if [ -n "$pat" ]; then
+    grep -q -- "$pat" "$dir/err" || { bad "$* -> stderr lacks '$pat': $(cat "$dir/err")"; return; }
+    [ "$(wc -l < "$dir/err")" -eq 1 ] || { bad "$* -> error is not one line: $(cat "$dir/err")"; return; }
+  fi
+  ok
+}
+
+expect 0 "" "$NIS" --help
+for c in train sample eval demo mcmc; do expect 0 "" "$NIS" $c --help; done
+expect 2 "unknown command" "$NIS" frobnicate
+expect 2 "unknown option '--bogus'" "$NIS" train --target gauss --out "$dir/x" --bogus 1
+expect 2 "unknown target 'nope'" "$NIS" train --target nope --out "$dir/x"
+expect 2 "expected an integer" "$NIS" train --target gauss --out "$dir/x" --iters ten
+expect 2 "out of range" "$NIS" train --target gauss --out "$dir/x" --sigma -1
+expect 2 "--out is required" "$NIS" train --target gauss
+expect 2 "needs a value" "$NIS" train --target gauss --out
+expect 2 "unknown method" "$NIS" train --target gauss --out "$dir/x" --method magic
+expect 2 "No such file" "$NIS" eval --target gauss --samples "$dir/missing.npy"
+printf 'not an npy file' > "$dir/damaged.npy"
+expect 2 "damaged.npy" "$NIS" eval --target gauss --samples "$dir/damaged.npy"
+expect 2 "model" "$NIS" sample --model "$dir/nowhere" --out "$dir/s.npy"
+[ ! -e "$dir/s.npy" ] && ok || bad "a failed sample wrote its output"
+
+# a short training: all four outputs, loadable sampler, sample + eval round trip
+if "$NIS" train --target gauss --iters 60 --batch 64 --width 16 --score-width 16 --eval-n 500 --quiet \
+     --out "$dir/run" > "$dir/train.json" 2>"$dir/err"; then ok; else bad "train failed: $(cat "$dir/err")"; fi
+for f in sampler.safetensors config.json metrics.json samples.png; do
+  [ -s "$dir/run/$f" ] && ok || bad "train did not write $f"
+done
+grep -q '"energy_distance"' "$dir/run/metrics.json" && ok || bad "metrics.json lacks energy_distance"
+head -c 8 "$dir/run/samples.png" | od -An -tx1 | grep -q "89 50 4e 47" && ok || bad "samples.png is not a PNG"
+expect 0 "" "$NIS" sample --model "$dir/run" --n 300 --seed 3 --out "$dir/s.npy"
+expect 0 "" "$NIS" eval --target gauss --samples "$dir/s.npy"
+grep -q '"n":300' "$dir/out" && ok || bad "eval did not report 300 samples: $(cat "$dir/out")"
+"$NIS" sample --model "$dir/run" --n 300 --seed 3 --out "$dir/s2.npy" && cmp -s "$dir/s.npy" "$dir/s2.npy" && ok \
+  || bad "same seed gave different samples"
+# the saved sampler damaged: rejected with exit 2
+head -c 100 "$dir/run/sampler.safetensors" > "$dir/trunc.safetensors"
+expect 2 "trunc.safetensors" "$NIS" sample --model "$dir/trunc.safetensors" --out "$dir/t.npy"
+
+# a non-finite loss at update 45 with checkpoints every 20: exit 1, the update-40 sampler is kept
+NIS_FAULT_NAN_AT=45 "$NIS" train --target gauss --iters 100 --batch 64 --width 16 --score-width 16 --quiet \
+  --checkpoint-every 20 --out "$dir/nan" > /dev/null 2>"$dir/err"
+st=$?
+[ $st -eq 1 ] && ok || bad "non-finite training exited $st, want 1"
+grep -q "kept the last good sampler.*update 40" "$dir/err" && ok || bad "no keep message: $(cat "$dir/err")"
+expect 0 "" "$NIS" sample --model "$dir/nan" --n 10 --out "$dir/nan.npy"
+
+echo "cli_test: $pass passed, $fail failed"
+[ $fail -eq 0 ]
