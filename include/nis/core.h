@@ -71,8 +71,9 @@ void nis_free(void *p);
 /* Number of successful nis_malloc/nis_calloc/nis_realloc calls since start-up (a monotone counter). */
 uint64_t nis_alloc_count(void);
 
-/* Threads for OpenMP kernels and for OpenBLAS (one setting for both; default 1, so runs are reproducible
- * unless asked otherwise).  Same seed and same thread count give bit-identical results. */
+/* Threads for OpenMP kernels and for OpenBLAS: one setting for both.  Until it is called, the OpenMP and
+ * OpenBLAS defaults apply (OMP_NUM_THREADS, else all cores).  Same seed and same thread count give
+ * bit-identical results.  nis_threads() is the OpenMP thread count in force. */
 void nis_set_threads(int n);
 int nis_threads(void);
 

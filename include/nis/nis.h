@@ -10,6 +10,7 @@
 #include "nis/checkpoint.h"
 #include "nis/target.h"
 #include "nis/train.h"
+#include "nis/mcmc.h"
 #include "nis/metrics.h"
 #include "nis/plot.h"
 

@@ -76,6 +76,9 @@ typedef struct {
     bool noisy_output;       /* samples are g(z) + σ ε (default for DFT/KL) rather than g(z) */
     double grad_clip;        /* max global gradient norm of each network (<= 0: off) */
     int64_t kl_warmup;       /* DFT only: this many KL updates first */
+    double init_scale;       /* > 0: first fit g(z) ≈ init_scale * z[:dim] (a broad start that covers separated
+                              * modes); <= 0: keep the random initialisation */
+    int64_t init_steps;      /* regression steps of that fit */
     uint64_t seed;
 } nis_train_config;
 

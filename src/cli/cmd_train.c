@@ -47,6 +47,8 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddBoolToObject(j, "noisy_output", c->noisy_output);
     cJSON_AddNumberToObject(j, "grad_clip", c->grad_clip);
     cJSON_AddNumberToObject(j, "kl_warmup", (double)c->kl_warmup);
+    cJSON_AddNumberToObject(j, "init_scale", c->init_scale);
+    cJSON_AddNumberToObject(j, "init_steps", (double)c->init_steps);
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     return j;
@@ -59,6 +61,8 @@ int nis_cmd_train(int argc, char **argv) {
             depth = c.sampler_depth, swidth = c.score_width, sdepth = c.score_depth, ssteps = c.score_steps,
             anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, clip = c.grad_clip;
+    double init_scale = c.init_scale;
+    int64_t init_steps = c.init_steps;
     bool no_anti = false, clean = false, quiet = false;
     const nis_opt opts[] = {
         {"target", OPT_STRING, &target, "gauss|mog2|rosenbrock|donut|funnel|squiggle", 0, 0, true},
@@ -80,6 +84,8 @@ int nis_cmd_train(int argc, char **argv) {
         {"score-depth", OPT_INT, &sdepth, "score-network hidden layers", 0, 15, false},
         {"act", OPT_STRING, &act, "activation: silu|relu|tanh|softplus|elu|leaky_relu", 0, 0, false},
         {"kl-warmup", OPT_INT, &warm, "DFT: KL updates before DFT", 0, 1e9, false},
+        {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
+        {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
         {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
         {"no-antithetic", OPT_FLAG, &no_anti, "independent noise instead of (eps, -eps) pairs", 0, 0, false},
         {"clean-output", OPT_FLAG, &clean, "sample g(z) instead of g(z) + sigma eps", 0, 0, false},
@@ -100,6 +106,7 @@ int nis_cmd_train(int argc, char **argv) {
     c.anneal_iters = anneal, c.score_steps = (int)ssteps, c.lr_sampler = lr, c.lr_score = lr_s;
     c.latent = (int)latent, c.sampler_width = (int)width, c.sampler_depth = (int)depth;
     c.score_width = (int)swidth, c.score_depth = (int)sdepth, c.kl_warmup = warm, c.grad_clip = clip;
+    c.init_scale = init_scale, c.init_steps = init_steps;
     c.antithetic = !no_anti;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");

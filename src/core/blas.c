@@ -18,15 +18,18 @@ void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha
 #endif
 }
 
-static int g_threads = 1;
-
 void nis_set_threads(int n) {
     if (n < 1) n = 1;
-    g_threads = n;
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
     openblas_set_num_threads(n);
 }
 
-int nis_threads(void) { return g_threads; }
+int nis_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

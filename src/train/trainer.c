@@ -46,6 +46,8 @@ nis_train_config nis_train_config_default(nis_method method) {
         .noisy_output = method != NIS_METHOD_FISHER,
         .grad_clip = 10,
         .kl_warmup = 0,
+        .init_scale = 0,
+        .init_steps = 500,
         .seed = 0,
     };
     return c;
@@ -73,6 +75,34 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (t->dim < 1) bad = "target dimension must be >= 1";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
+}
+
+/* Fit g(z) ≈ init_scale * z[:, :dim] (zero-padded when latent < dim) by least squares with Adam, then forget
+ * the optimiser state: the sampler starts as a broad Gaussian instead of a narrow random blob. */
+static nis_status broad_start(nis_trainer *tr) {
+    const nis_train_config *c = &tr->cfg;
+    nis_adam opt = nis_adam_default(1e-3);
+    nis_rng r = nis_rng_init(c->seed, 2);
+    int64_t B = c->batch, d = tr->t->dim, lz = c->latent;
+    for (int64_t k = 0; k < c->init_steps; k++) {
+        nis_ctx_reset(tr->ctx);
+        nis_tensor *z = nis_new2(tr->ctx, B, lz), *y = nis_zeros(tr->ctx, 2, (int64_t[]){B, d});
+        if (!z || !y) break;
+        nis_rng_fill_normal(&r, z->data, z->n, 0, 1);
+        for (int64_t i = 0; i < B; i++)
+            for (int64_t j = 0; j < d && j < lz; j++) y->data[i * d + j] = (nis_real)(c->init_scale * z->data[i * lz + j]);
+        nis_tensor *loss = nis_mean(tr->ctx, nis_square(tr->ctx, nis_sub(tr->ctx, nis_mlp_forward(tr->ctx, &tr->gen, z), y)));
+        nis_params_zero_grad(tr->G);
+        if (!loss || nis_backward(tr->ctx, loss, NULL) != NIS_OK || nis_adam_step(&opt, tr->G) != NIS_OK) break;
+    }
+    if (nis_ctx_status(tr->ctx) != NIS_OK || nis_params_status(tr->G) != NIS_OK) {
+        snprintf(tr->msg, sizeof tr->msg, "%s",
+                 nis_ctx_status(tr->ctx) ? nis_ctx_message(tr->ctx) : nis_params_message(tr->G));
+        return NIS_ESTATE;
+    }
+    if (tr->G->m) memset(tr->G->m, 0, (size_t)tr->G->n * sizeof(nis_real));
+    if (tr->G->v) memset(tr->G->v, 0, (size_t)tr->G->n * sizeof(nis_real));
+    return NIS_OK;
 }
 
 nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, char *err, size_t errlen) {
@@ -103,6 +133,11 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
         nis_params_init(tr->S, &init_s)) {
         snprintf(err, errlen, "trainer: %s", nis_params_status(tr->G) ? nis_params_message(tr->G)
                                                                       : nis_params_message(tr->S));
+        nis_trainer_free(tr);
+        return NULL;
+    }
+    if (cfg->init_scale > 0 && broad_start(tr) != NIS_OK) {
+        snprintf(err, errlen, "trainer: initial fit: %s", tr->msg);
         nis_trainer_free(tr);
         return NULL;
     }

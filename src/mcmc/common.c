@@ -1,0 +1,126 @@
+/* src/mcmc/common.c — a sampler run's set-up, error reporting, batched target evaluation and streams. */
+#include "common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+double nis__mcmc_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void vwrite(char *err, size_t errlen, const char *method, const char *fmt, va_list ap) {
+    if (!err || errlen == 0) return;
+    int k = snprintf(err, errlen, "%s: ", method);
+    if (k >= 0 && (size_t)k < errlen) vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+}
+
+nis_status nis__mcmc_fail(nis__mcmc_run *r, nis_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(r->err, r->errlen, r->method, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width) {
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t k = 0; k < width; k++)
+            if (!isfinite(a[i * width + k])) return i;
+    return -1;
+}
+
+nis_status nis__mcmc_begin(nis__mcmc_run *r, const char *method, const nis_target *t, const nis_real *x,
+                           int64_t n, int64_t n_min, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->method = method;
+    r->err = err;
+    r->errlen = errlen;
+    if (err && errlen) err[0] = '\0';
+    if (!t || !t->log_prob || t->dim < 1)
+        return nis__mcmc_fail(r, NIS_EINVAL, "the target needs log_prob and dim >= 1");
+    if (!x) return nis__mcmc_fail(r, NIS_EINVAL, "x is NULL");
+    if (n < n_min) return nis__mcmc_fail(r, NIS_EINVAL, "needs n >= %lld chains, got %lld", (long long)n_min,
+                                         (long long)n);
+    r->t = t;
+    r->n = n;
+    r->dim = t->dim;
+    int64_t bad = nis__mcmc_nonfinite_row(x, n, t->dim);
+    if (bad >= 0) return nis__mcmc_fail(r, NIS_ENUMERIC, "initial point of chain %lld is not finite", (long long)bad);
+    r->ctx = nis_ctx_new(0);
+    if (!r->ctx) return nis__mcmc_fail(r, NIS_ENOMEM, "out of memory");
+    r->t_start = nis__mcmc_now();
+    return NIS_OK;
+}
+
+nis_status nis__mcmc_end(nis__mcmc_run *r, nis_mcmc_stats *stats, nis_status s) {
+    if (stats) {
+        stats->grad_evals = r->n_score;
+        stats->logq_evals = r->n_logq;
+        stats->seconds = nis__mcmc_now() - r->t_start;
+    }
+    nis_ctx_free(r->ctx);
+    r->ctx = NULL;
+    return s;
+}
+
+/* v holds n values (else the context fails naming `what`, and the shape and batch size). */
+static bool sized(nis__mcmc_run *r, const nis_tensor *v, int64_t n, const char *what) {
+    if (!v) {
+        nis_ctx_fail(r->ctx, NIS_EINVAL, "%s returned NULL without an error", what);   /* kept if one is set */
+        return false;
+    }
+    if (v->n == n) return true;
+    char sh[64];
+    nis_ctx_fail(r->ctx, NIS_ESHAPE, "%s returned shape %s for %lld points", what, nis_shape_str(v, sh, sizeof sh),
+                 (long long)r->n);
+    return false;
+}
+
+nis_status nis__mcmc_eval(nis__mcmc_run *r, const nis_real *x, nis_real *logq, nis_real *score, int64_t step) {
+    nis_ctx *c = r->ctx;
+    const nis_target *t = r->t;
+    const int64_t n = r->n, nd = r->n * r->dim;
+    nis_ctx_reset(c);
+    /* the ops read x but never write it */
+    nis_tensor *X = nis_tensor_wrap(c, 2, (int64_t[]){n, r->dim}, (nis_real *)x);
+    if (score && !t->score) {
+        /* log q and its gradient from one forward + backward pass */
+        bool saved = nis_ctx_set_grad(c, true);
+        nis_tensor *lp = t->log_prob(c, t, nis_requires_grad(X)), *g = NULL;
+        if (sized(r, lp, n, "log_prob") && nis_grad(c, 1, &lp, NULL, 1, &X, false, &g) == NIS_OK &&
+            sized(r, g, nd, "score")) {
+            memcpy(score, g->data, (size_t)nd * sizeof *score);
+            if (logq) memcpy(logq, lp->data, (size_t)n * sizeof *logq);
+        }
+        nis_ctx_set_grad(c, saved);
+    } else {
+        bool saved = nis_ctx_set_grad(c, false);
+        nis_tensor *lp = logq ? t->log_prob(c, t, X) : NULL;
+        if (lp && sized(r, lp, n, "log_prob")) memcpy(logq, lp->data, (size_t)n * sizeof *logq);
+        nis_tensor *g = score ? nis_target_score(c, t, X, false) : NULL;
+        if (g && sized(r, g, nd, "score")) memcpy(score, g->data, (size_t)nd * sizeof *score);
+        nis_ctx_set_grad(c, saved);
+    }
+    if (nis_ctx_status(c) != NIS_OK)
+        return nis__mcmc_fail(r, nis_ctx_status(c), "target %s failed at step %lld: %s",
+                              t->name ? t->name : "(unnamed)", (long long)step, nis_ctx_message(c));
+    if (score) r->n_score++;
+    if (logq) r->n_logq++;
+    return NIS_OK;
+}
+
+nis_rng *nis__mcmc_chain_rngs(nis_rng *rng, int64_t n) {
+    nis_rng *rs = nis_malloc((size_t)n * sizeof *rs);
+    if (!rs) return NULL;
+    nis_rng base = nis_rng_split(rng, nis_rng_u64(rng));
+    for (int64_t i = 0; i < n; i++) rs[i] = nis_rng_split(&base, (uint64_t)i);
+    return rs;
+}
+
+void nis_mcmc_init_normal(nis_rng *rng, nis_real *x, int64_t n, int dim, double mean, double std) {
+    nis_rng_fill_normal(rng, x, n * dim, mean, std);
+}

@@ -1,0 +1,84 @@
+/* src/mcmc/common.h — what the samplers share (private): a run's context and error reporting, the batched
+ * evaluation of log q and the score, per-chain random streams, and step-size adaptation. */
+#ifndef NIS_SRC_MCMC_COMMON_H
+#define NIS_SRC_MCMC_COMMON_H
+
+#include "nis/mcmc.h"
+
+#include <math.h>
+#include <stdarg.h>
+
+/* Chain counts above which per-chain loops use OpenMP threads (each chain draws a few normals). */
+#define NIS_MCMC_PAR_MIN 4096
+
+/* One run: the target, the batch size, a private context reset at every evaluation, the counters of
+ * evaluations (per chain), and where the error message goes. */
+typedef struct {
+    const char *method;     /* "ula", "mala", "hmc", "svgd": prefixes every message */
+    const nis_target *t;
+    int64_t n;              /* chains */
+    int dim;
+    nis_ctx *ctx;
+    int64_t n_score, n_logq;
+    double t_start;
+    char *err;
+    size_t errlen;
+} nis__mcmc_run;
+
+/* Start a run: check t, x (n, dim) (finite) and n >= n_min; make the context; clear err; start the clock.
+ * On failure writes the message and returns its status (nothing to clean up). */
+nis_status nis__mcmc_begin(nis__mcmc_run *r, const char *method, const nis_target *t, const nis_real *x,
+                           int64_t n, int64_t n_min, char *err, size_t errlen);
+/* Finish a run: fill stats' counters and time (stats may be NULL), free the context.  Returns s. */
+nis_status nis__mcmc_end(nis__mcmc_run *r, nis_mcmc_stats *stats, nis_status s);
+/* Write "method: <message>" into the run's err buffer and return s. */
+nis_status nis__mcmc_fail(nis__mcmc_run *r, nis_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Evaluate the target at the n rows of x (n, dim) in one batched call (the context is reset first):
+ * logq (n,) and score (n, dim) into caller buffers; either may be NULL (not wanted).  With an autodiff
+ * score both come from one forward and one backward pass.  `step` labels error messages.  Fails on a
+ * target error (status and message of the context); does not look at the values (see nonfinite_row). */
+nis_status nis__mcmc_eval(nis__mcmc_run *r, const nis_real *x, nis_real *logq, nis_real *score, int64_t step);
+
+/* Index of the first row of a (rows, width) with a NaN or Inf, or -1 if all are finite. */
+int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width);
+
+/* All d values of a row are finite. */
+static inline bool nis__row_finite(const nis_real *a, int d) {
+    for (int k = 0; k < d; k++)
+        if (!isfinite(a[k])) return false;
+    return true;
+}
+
+/* The target's values at a point are broken: log q NaN or +inf, or a non-finite score (d values) where
+ * log q > -inf.  (log q = -inf alone is a zero density, not an error.) */
+static inline bool nis__target_broken(nis_real lq, const nis_real *s, int d) {
+    return isnan(lq) || lq == INFINITY || (lq > -INFINITY && !nis__row_finite(s, d));
+}
+
+/* n per-chain generators: base = split(rng, one word drawn from rng); chain i = split(base, i).
+ * nis_free the result.  NULL if out of memory. */
+nis_rng *nis__mcmc_chain_rngs(nis_rng *rng, int64_t n);
+
+/* Seconds on a monotonic clock. */
+double nis__mcmc_now(void);
+
+/* ---- warm-up step-size adaptation (Robbins-Monro on log eps: see adapt.c) -------------------------------- */
+typedef struct {
+    nis_adapt_mode mode;  /* NONE: step sizes stay fixed */
+    int64_t n;
+    int64_t m;            /* updates so far */
+    double target;        /* target acceptance probability */
+    double *eps;          /* (n,) current step size of each chain (all equal unless PER_CHAIN) */
+} nis__adapter;
+
+/* All chains start at eps0.  Pass mode NONE when there is no warm-up.  Returns NIS_ENOMEM or NIS_OK. */
+nis_status nis__adapter_init(nis__adapter *a, nis_adapt_mode mode, int64_t n, double eps0, double target);
+/* One warm-up update from the chains' Metropolis acceptance probabilities prob (n,). */
+void nis__adapter_update(nis__adapter *a, const double *prob);
+/* Mean, min and max step size into stats (may be NULL). */
+void nis__adapter_report(const nis__adapter *a, nis_mcmc_stats *stats);
+void nis__adapter_free(nis__adapter *a);
+
+#endif
