@@ -44,16 +44,25 @@ struct nis_op_info {
 #define NIS_PAR_MIN 32768
 
 /* out[i] = expr for every element, with `v` bound to x[i]; out and x have the same number of elements.
- * The parallel loop every element-wise op shares. */
+ * The loop every element-wise op shares: threads for large n, SIMD always.  (The two branches are written
+ * out because gcc does not vectorise the serial path of `parallel for simd if(...)`: 10x slower.) */
 #define NIS_MAP_KERNEL(out, x, expr)                                                                       \
     do {                                                                                                    \
         const nis_real *restrict xs_ = (x)->data;                                                           \
         nis_real *restrict ys_ = (out)->data;                                                               \
-        int64_t n_ = (x)->n;                                                                                \
-        _Pragma("omp parallel for simd if (n_ > NIS_PAR_MIN) schedule(static)")                             \
-        for (int64_t i_ = 0; i_ < n_; i_++) {                                                               \
-            nis_real v = xs_[i_];                                                                           \
-            ys_[i_] = (expr);                                                                               \
+        const int64_t n_ = (x)->n;                                                                          \
+        if (n_ > NIS_PAR_MIN) {                                                                             \
+            _Pragma("omp parallel for simd schedule(static)")                                               \
+            for (int64_t i_ = 0; i_ < n_; i_++) {                                                           \
+                const nis_real v = xs_[i_];                                                                 \
+                ys_[i_] = (expr);                                                                           \
+            }                                                                                               \
+        } else {                                                                                            \
+            _Pragma("omp simd")                                                                             \
+            for (int64_t i_ = 0; i_ < n_; i_++) {                                                           \
+                const nis_real v = xs_[i_];                                                                 \
+                ys_[i_] = (expr);                                                                           \
+            }                                                                                               \
         }                                                                                                   \
     } while (0)
 

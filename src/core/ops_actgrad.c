@@ -50,10 +50,18 @@ nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, 
     const int64_t n = a->n;
     /* one loop per kind, so each is a straight-line body that `omp simd` vectorises (libmvec's expf) */
 #define ACTG_LOOP(expr)                                                                                     \
-    _Pragma("omp parallel for simd if (n > NIS_PAR_MIN) schedule(static)")                                  \
-    for (int64_t i = 0; i < n; i++) {                                                                       \
-        const nis_real v = pa[i];                                                                           \
-        po[i] = pg[i] * (expr);                                                                             \
+    if (n > NIS_PAR_MIN) {                                                                                  \
+        _Pragma("omp parallel for simd schedule(static)")                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                                   \
+            const nis_real v = pa[i];                                                                       \
+            po[i] = pg[i] * (expr);                                                                         \
+        }                                                                                                   \
+    } else {                                                                                                \
+        _Pragma("omp simd")                                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                                   \
+            const nis_real v = pa[i];                                                                       \
+            po[i] = pg[i] * (expr);                                                                         \
+        }                                                                                                   \
     }
     switch (kind) {
     case NIS_ACTG_TANH_Y: ACTG_LOOP(1 - v * v) break;

@@ -1,6 +1,8 @@
 /* src/core/ops_matmul.c — matmul with transpose flags, and linear (x W^T + b), through BLAS. */
 #include "op.h"
 
+#include <string.h>
+
 /* C = op(A) op(B).  Backward (with G = dC), each case again a matmul with flags:
  *   C = A B    : dA = G B^T,   dB = A^T G
  *   C = A B^T  : dA = G B,     dB = G^T A
@@ -54,8 +56,7 @@ nis_tensor *nis_linear(nis_ctx *ctx, nis_tensor *x, nis_tensor *W, nis_tensor *b
     if (!y) return NULL;
     nis_real beta = 0;
     if (b) {
-        for (int64_t i = 0; i < B; i++)
-            for (int64_t j = 0; j < out_f; j++) y->data[i * out_f + j] = b->data[j];
+        for (int64_t i = 0; i < B; i++) memcpy(y->data + i * out_f, b->data, (size_t)out_f * sizeof(nis_real));
         beta = 1;
     } else if (in == 0) {
         for (int64_t i = 0; i < y->n; i++) y->data[i] = 0;
