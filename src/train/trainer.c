@@ -28,12 +28,12 @@ bool nis_method_parse(const char *name, nis_method *out) {
 nis_train_config nis_train_config_default(nis_method method) {
     nis_train_config c = {
         .method = method,
-        .iters = 5000,
-        .batch = 512,
+        .iters = 3000,
+        .batch = 256,
         .latent = 2,
-        .sampler_width = 128,
+        .sampler_width = 64,
         .sampler_depth = 3,
-        .score_width = 128,
+        .score_width = 64,
         .score_depth = 3,
         .act = NIS_ACT_SILU,
         .lr_sampler = 1e-4,
@@ -46,7 +46,7 @@ nis_train_config nis_train_config_default(nis_method method) {
         .noisy_output = method != NIS_METHOD_FISHER,
         .grad_clip = 10,
         .kl_warmup = 0,
-        .init_scale = 0,
+        .init_scale = 2,
         .init_steps = 500,
         .seed = 0,
     };
