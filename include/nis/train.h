@@ -79,6 +79,7 @@ typedef struct {
     bool antithetic;         /* use ε and -ε for the same z */
     bool noisy_output;       /* samples are g(z) + σ ε (default for DFT/KL) rather than g(z) */
     double grad_clip;        /* max global gradient norm of each network (<= 0: off) */
+    bool score_eps;          /* s_φ(x) = net(x) / σ (the net predicts -ε, unit scale) instead of net(x) */
     int64_t kl_warmup;       /* DFT only: this many KL updates first */
     double init_scale;       /* > 0: first fit g(z) ≈ init_scale * z[:dim] (a broad start that covers separated
                               * modes); <= 0: keep the random initialisation */

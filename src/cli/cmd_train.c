@@ -46,6 +46,7 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddBoolToObject(j, "antithetic", c->antithetic);
     cJSON_AddBoolToObject(j, "noisy_output", c->noisy_output);
     cJSON_AddNumberToObject(j, "grad_clip", c->grad_clip);
+    cJSON_AddBoolToObject(j, "score_eps", c->score_eps);
     cJSON_AddNumberToObject(j, "kl_warmup", (double)c->kl_warmup);
     cJSON_AddNumberToObject(j, "init_scale", c->init_scale);
     cJSON_AddNumberToObject(j, "init_steps", (double)c->init_steps);
@@ -63,7 +64,7 @@ int nis_cmd_train(int argc, char **argv) {
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, clip = c.grad_clip;
     double init_scale = c.init_scale;
     int64_t init_steps = c.init_steps;
-    bool no_anti = false, clean = false, quiet = false;
+    bool no_anti = false, clean = false, quiet = false, score_eps = false;
     const nis_opt opts[] = {
         {"target", OPT_STRING, &target, "gauss|mog2|rosenbrock|donut|funnel|squiggle", 0, 0, true},
         {"method", OPT_STRING, &method, "dft|kl|fisher", 0, 0, false},
@@ -87,6 +88,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
         {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
         {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
+        {"score-eps", OPT_FLAG, &score_eps, "score network predicts -eps: s(x) = net(x) / sigma", 0, 0, false},
         {"no-antithetic", OPT_FLAG, &no_anti, "independent noise instead of (eps, -eps) pairs", 0, 0, false},
         {"clean-output", OPT_FLAG, &clean, "sample g(z) instead of g(z) + sigma eps", 0, 0, false},
         {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
@@ -108,6 +110,7 @@ int nis_cmd_train(int argc, char **argv) {
     c.score_width = (int)swidth, c.score_depth = (int)sdepth, c.kl_warmup = warm, c.grad_clip = clip;
     c.init_scale = init_scale, c.init_steps = init_steps;
     c.antithetic = !no_anti;
+    c.score_eps = score_eps;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
     nis_set_threads((int)threads);

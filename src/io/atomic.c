@@ -1,6 +1,7 @@
 /* src/io/atomic.c — atomic file writing (temp file, fsync, rename, fsync of the directory) and whole-file
  * reading, with EIO messages that name the path and strerror. */
 #include "nis/io.h"
+#include "io_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+
+void nis__set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || !errlen) return;
     va_list ap;
     va_start(ap, fmt);
@@ -36,7 +37,7 @@ static nis_status af_fail(nis_atomic_file *af, const char *what, int e) {
     if (af->status == NIS_OK) {
         char eb[128];
         af->status = NIS_EIO;
-        set_err(af->err, af->errlen, "cannot write '%s': %s: %s", af->path ? af->path : "?", what,
+        nis__set_err(af->err, af->errlen, "cannot write '%s': %s: %s", af->path ? af->path : "?", what,
                 errno_str(e, eb, sizeof eb));
     }
     return af->status;
@@ -56,7 +57,7 @@ nis_status nis_atomic_open(nis_atomic_file *af, const char *path, char *err, siz
     *af = (nis_atomic_file){.fd = -1, .status = NIS_OK, .err = err, .errlen = errlen};
     if (!path || !*path) {
         af->status = NIS_EINVAL;
-        set_err(err, errlen, "cannot write a file with an empty path");
+        nis__set_err(err, errlen, "cannot write a file with an empty path");
         return af->status;
     }
     af->path = dup_str(path);
@@ -66,7 +67,7 @@ nis_status nis_atomic_open(nis_atomic_file *af, const char *path, char *err, siz
         nis_free(af->tmp);
         af->tmp = NULL;
         af->status = NIS_ENOMEM;
-        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        nis__set_err(err, errlen, "cannot write '%s': out of memory", path);
         return af->status;
     }
     snprintf(af->tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
@@ -156,29 +157,29 @@ nis_status nis_read_file(const char *path, void **data, size_t *size, char *err,
     do fd = open(path, O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        set_err(err, errlen, "cannot open '%s': %s", path, errno_str(errno, eb, sizeof eb));
+        nis__set_err(err, errlen, "cannot open '%s': %s", path, errno_str(errno, eb, sizeof eb));
         return NIS_EIO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot stat '%s': %s", path, errno_str(errno, eb, sizeof eb));
+        nis__set_err(err, errlen, "cannot stat '%s': %s", path, errno_str(errno, eb, sizeof eb));
         close(fd);
         return NIS_EIO;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read '%s': not a regular file", path);
+        nis__set_err(err, errlen, "cannot read '%s': not a regular file", path);
         close(fd);
         return NIS_EIO;
     }
     if ((uint64_t)st.st_size >= SIZE_MAX) {
-        set_err(err, errlen, "cannot read '%s': file too large", path);
+        nis__set_err(err, errlen, "cannot read '%s': file too large", path);
         close(fd);
         return NIS_ENOMEM;
     }
     size_t n = (size_t)st.st_size;
     char *buf = nis_malloc(n + 1);
     if (!buf) {
-        set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, n);
+        nis__set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, n);
         close(fd);
         return NIS_ENOMEM;
     }
@@ -188,11 +189,11 @@ nis_status nis_read_file(const char *path, void **data, size_t *size, char *err,
         ssize_t r = read(fd, buf + got, chunk);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
-            set_err(err, errlen, "cannot read '%s': %s", path, errno_str(errno, eb, sizeof eb));
+            nis__set_err(err, errlen, "cannot read '%s': %s", path, errno_str(errno, eb, sizeof eb));
             break;
         }
         if (r == 0) {
-            set_err(err, errlen, "cannot read '%s': file shrank while reading", path);
+            nis__set_err(err, errlen, "cannot read '%s': file shrank while reading", path);
             break;
         }
         got += (size_t)r;

@@ -7,6 +7,7 @@
  * Python literals (strings, True/False, tuples of integers), which never reads past the header's bytes.
  */
 #include "nis/io.h"
+#include "io_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,14 +23,6 @@
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Write a problem into why and return NIS_EFORMAT. */
 static nis_status bad(char *why, size_t wl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -49,22 +42,22 @@ nis_status nis_npy_write(const char *path, int dtype, int ndim, const int64_t *s
                          char *err, size_t errlen) {
     if (!path) path = "";
     if (dtype != NIS_DT_F32 && dtype != NIS_DT_F64) {
-        set_err(err, errlen, "cannot write '%s': dtype must be F32 or F64", path);
+        nis__set_err(err, errlen, "cannot write '%s': dtype must be F32 or F64", path);
         return NIS_EINVAL;
     }
     if (ndim < 0 || ndim > NIS_MAX_DIMS || (ndim > 0 && !shape)) {
-        set_err(err, errlen, "cannot write '%s': ndim %d not in 0..%d", path, ndim, NIS_MAX_DIMS);
+        nis__set_err(err, errlen, "cannot write '%s': ndim %d not in 0..%d", path, ndim, NIS_MAX_DIMS);
         return NIS_EINVAL;
     }
     uint64_t bytes = nis_dtype_size(dtype);
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0 || __builtin_mul_overflow(bytes, (uint64_t)shape[d], &bytes) || bytes > INT64_MAX) {
-            set_err(err, errlen, "cannot write '%s': bad shape", path);
+            nis__set_err(err, errlen, "cannot write '%s': bad shape", path);
             return NIS_EINVAL;
         }
     }
     if (bytes > 0 && !data) {
-        set_err(err, errlen, "cannot write '%s': no data", path);
+        nis__set_err(err, errlen, "cannot write '%s': no data", path);
         return NIS_EINVAL;
     }
 
@@ -296,7 +289,7 @@ static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_n
 nis_status nis_npy_read_as(const char *path, int dtype, nis_npy_array *out, char *err, size_t errlen) {
     *out = (nis_npy_array){0};
     if (dtype != 0 && dtype != NIS_DT_F32 && dtype != NIS_DT_F64) {
-        set_err(err, errlen, "cannot read '%s': requested dtype must be F32 or F64", path);
+        nis__set_err(err, errlen, "cannot read '%s': requested dtype must be F32 or F64", path);
         return NIS_EINVAL;
     }
     void *bytes;
@@ -306,8 +299,8 @@ nis_status nis_npy_read_as(const char *path, int dtype, nis_npy_array *out, char
     char why[192];
     st = parse_npy(bytes, size, dtype, out, why, sizeof why);
     nis_free(bytes);
-    if (st == NIS_ENOMEM) set_err(err, errlen, "cannot read '%s': out of memory", path);
-    else if (st != NIS_OK) set_err(err, errlen, "bad .npy file '%s': %s", path, why);
+    if (st == NIS_ENOMEM) nis__set_err(err, errlen, "cannot read '%s': out of memory", path);
+    else if (st != NIS_OK) nis__set_err(err, errlen, "bad .npy file '%s': %s", path, why);
     return st;
 }
 

@@ -6,6 +6,7 @@
  * element size (possible in valid files, e.g. an F64 tensor after an odd number of F32 values).
  */
 #include "nis/io.h"
+#include "io_internal.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -32,14 +33,6 @@ struct nis_st_file {
     char **meta;            /* 2*n_meta strings: key, value, ... */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char *dup_str(const char *s) {
     size_t n = strlen(s) + 1;
@@ -132,31 +125,31 @@ static cJSON *json_int(int64_t v) {
 static nis_status check_write_args(const char *path, int n, const nis_st_entry *e, int n_meta,
                                    const char *const *kv, uint64_t *bytes, char *err, size_t errlen) {
     if (n < 0 || (n > 0 && !e) || n_meta < 0 || (n_meta > 0 && !kv)) {
-        set_err(err, errlen, "cannot write '%s': bad tensor or metadata count", path);
+        nis__set_err(err, errlen, "cannot write '%s': bad tensor or metadata count", path);
         return NIS_EINVAL;
     }
     uint64_t total = 0;
     for (int i = 0; i < n; i++) {
         const char *name = e[i].name;
         if (!name || !valid_str(name) || strcmp(name, "__metadata__") == 0) {
-            set_err(err, errlen, "cannot write '%s': tensor %d has a missing, reserved or non-UTF-8 name", path,
+            nis__set_err(err, errlen, "cannot write '%s': tensor %d has a missing, reserved or non-UTF-8 name", path,
                     i);
             return NIS_EINVAL;
         }
         if (!nis_dtype_size(e[i].dtype) || e[i].ndim < 0 || e[i].ndim > NIS_MAX_DIMS ||
             !tensor_bytes(e[i].dtype, e[i].ndim, e[i].shape, &bytes[i]) ||
             __builtin_add_overflow(total, bytes[i], &total) || total > (uint64_t)INT64_MAX) {
-            set_err(err, errlen, "cannot write '%s': tensor '%s' has a bad dtype, ndim or shape", path, name);
+            nis__set_err(err, errlen, "cannot write '%s': tensor '%s' has a bad dtype, ndim or shape", path, name);
             return NIS_EINVAL;
         }
         if (bytes[i] > 0 && !e[i].data) {
-            set_err(err, errlen, "cannot write '%s': tensor '%s' has no data", path, name);
+            nis__set_err(err, errlen, "cannot write '%s': tensor '%s' has no data", path, name);
             return NIS_EINVAL;
         }
     }
     for (int i = 0; i < 2 * n_meta; i++) {
         if (!kv[i] || !valid_str(kv[i])) {
-            set_err(err, errlen, "cannot write '%s': metadata string %d is missing or not UTF-8", path, i);
+            nis__set_err(err, errlen, "cannot write '%s': metadata string %d is missing or not UTF-8", path, i);
             return NIS_EINVAL;
         }
     }
@@ -174,7 +167,7 @@ static cJSON *build_header(const char *path, int n, const nis_st_entry *e, int n
         ok = meta != NULL;
         for (int i = 0; ok && i < n_meta; i++) {
             if (cJSON_GetObjectItemCaseSensitive(meta, kv[2 * i])) {
-                set_err(err, errlen, "cannot write '%s': duplicate metadata key '%s'", path, kv[2 * i]);
+                nis__set_err(err, errlen, "cannot write '%s': duplicate metadata key '%s'", path, kv[2 * i]);
                 *st = NIS_EINVAL;
                 cJSON_Delete(root);
                 return NULL;
@@ -185,7 +178,7 @@ static cJSON *build_header(const char *path, int n, const nis_st_entry *e, int n
     uint64_t off = 0;
     for (int i = 0; ok && i < n; i++) {
         if (cJSON_GetObjectItemCaseSensitive(root, e[i].name)) {
-            set_err(err, errlen, "cannot write '%s': duplicate tensor name '%s'", path, e[i].name);
+            nis__set_err(err, errlen, "cannot write '%s': duplicate tensor name '%s'", path, e[i].name);
             *st = NIS_EINVAL;
             cJSON_Delete(root);
             return NULL;
@@ -201,7 +194,7 @@ static cJSON *build_header(const char *path, int n, const nis_st_entry *e, int n
         ok = ok && cJSON_AddItemToArray(offs, json_int((int64_t)off));
     }
     if (!ok) {
-        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        nis__set_err(err, errlen, "cannot write '%s': out of memory", path);
         cJSON_Delete(root);
         return NULL;
     }
@@ -213,20 +206,20 @@ nis_status nis_st_write(const char *path, int n, const nis_st_entry *entries, in
     if (!path) path = "";
     uint64_t *bytes = nis_calloc(n > 0 ? (size_t)n : 1, sizeof *bytes);
     if (!bytes) {
-        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        nis__set_err(err, errlen, "cannot write '%s': out of memory", path);
         return NIS_ENOMEM;
     }
     nis_status st = check_write_args(path, n, entries, n_meta, meta_kv, bytes, err, errlen);
     cJSON *root = st == NIS_OK ? build_header(path, n, entries, n_meta, meta_kv, bytes, &st, err, errlen) : NULL;
     char *json = root ? cJSON_PrintUnformatted(root) : NULL;
     if (root && !json) {
-        set_err(err, errlen, "cannot write '%s': out of memory", path);
+        nis__set_err(err, errlen, "cannot write '%s': out of memory", path);
         st = NIS_ENOMEM;
     }
     cJSON_Delete(root);
     size_t len = json ? strlen(json) : 0, padded = (len + 7) / 8 * 8;
     if (json && padded > ST_MAX_HEADER) {
-        set_err(err, errlen, "cannot write '%s': header of %zu bytes exceeds the 100 MB limit", path, padded);
+        nis__set_err(err, errlen, "cannot write '%s': header of %zu bytes exceeds the 100 MB limit", path, padded);
         st = NIS_EINVAL;
     } else if (json) {
         unsigned char head[8];
@@ -453,7 +446,7 @@ nis_status nis_st_read(const char *path, nis_st_file **out, char *err, size_t er
     nis_st_file *f = nis_calloc(1, sizeof *f);
     if (!f || !(f->path = dup_str(path))) {
         nis_free(f);
-        set_err(err, errlen, "cannot read '%s': out of memory", path);
+        nis__set_err(err, errlen, "cannot read '%s': out of memory", path);
         return NIS_ENOMEM;
     }
     void *bytes;
@@ -466,8 +459,8 @@ nis_status nis_st_read(const char *path, nis_st_file **out, char *err, size_t er
     char why[256] = "";
     st = parse_file(f, why, sizeof why);
     if (st != NIS_OK) {
-        if (st == NIS_ENOMEM) set_err(err, errlen, "cannot read '%s': out of memory", path);
-        else set_err(err, errlen, "bad safetensors file '%s': %s", path, why);
+        if (st == NIS_ENOMEM) nis__set_err(err, errlen, "cannot read '%s': out of memory", path);
+        else nis__set_err(err, errlen, "bad safetensors file '%s': %s", path, why);
         nis_st_close(f);
         return st;
     }
@@ -506,13 +499,13 @@ nis_status nis_st_load(const nis_st_file *f, const char *name, int dtype, int nd
                        void *dst, bool convert, char *err, size_t errlen) {
     const nis_st_entry *e = nis_st_find(f, name);
     if (!e) {
-        set_err(err, errlen, "'%s' has no tensor \"%s\"", f->path, name);
+        nis__set_err(err, errlen, "'%s' has no tensor \"%s\"", f->path, name);
         return NIS_EFORMAT;
     }
     bool floats = (dtype == NIS_DT_F32 || dtype == NIS_DT_F64) &&
                   (e->dtype == NIS_DT_F32 || e->dtype == NIS_DT_F64);
     if (e->dtype != dtype && !(convert && floats)) {
-        set_err(err, errlen, "tensor \"%s\" in '%s' has dtype %s, expected %s", name, f->path,
+        nis__set_err(err, errlen, "tensor \"%s\" in '%s' has dtype %s, expected %s", name, f->path,
                 nis_dtype_name(e->dtype), nis_dtype_name(dtype));
         return NIS_EFORMAT;
     }
@@ -520,7 +513,7 @@ nis_status nis_st_load(const nis_st_file *f, const char *name, int dtype, int nd
     for (int d = 0; same && d < ndim; d++) same = shape[d] == e->shape[d];
     if (!same) {
         char a[96], b[96];
-        set_err(err, errlen, "tensor \"%s\" in '%s' has shape %s, expected %s", name, f->path,
+        nis__set_err(err, errlen, "tensor \"%s\" in '%s' has shape %s, expected %s", name, f->path,
                 shape_str(e->ndim, e->shape, a, sizeof a),
                 shape_str(ndim < 0 ? 0 : ndim > NIS_MAX_DIMS ? NIS_MAX_DIMS : ndim, shape, b, sizeof b));
         return NIS_ESHAPE;

@@ -124,3 +124,29 @@ nis_rng *nis__mcmc_chain_rngs(nis_rng *rng, int64_t n) {
 void nis_mcmc_init_normal(nis_rng *rng, nis_real *x, int64_t n, int dim, double mean, double std) {
     nis_rng_fill_normal(rng, x, n * dim, mean, std);
 }
+
+void nis__tally_step(nis__tally *t, int64_t step, int64_t warmup, int64_t acc, int64_t diverged,
+                     struct nis__adapter *ad, const double *prob, nis_real *draws, const nis_real *x, int64_t thin,
+                     int64_t n, int d) {
+    if (step <= warmup) {
+        t->acc_warm += acc;
+        t->done_warm++;
+        nis__adapter_update(ad, prob);
+        return;
+    }
+    t->acc_samp += acc;
+    t->divergences += diverged;
+    t->done_samp++;
+    int64_t k = step - warmup;
+    if (draws && k % thin == 0) memcpy(draws + (k / thin - 1) * n * d, x, (size_t)(n * d) * sizeof *x);
+}
+
+void nis__tally_report(const nis__tally *t, const struct nis__adapter *ad, int64_t n, nis_mcmc_stats *stats) {
+    if (!stats) return;
+    *stats = (nis_mcmc_stats){0};
+    stats->accept_rate = t->done_samp ? (double)t->acc_samp / ((double)t->done_samp * n) : 0;
+    stats->accept_rate_warmup = t->done_warm ? (double)t->acc_warm / ((double)t->done_warm * n) : 0;
+    stats->divergences = t->divergences;
+    stats->steps = t->done_warm + t->done_samp;
+    nis__adapter_report(ad, stats);
+}

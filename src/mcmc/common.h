@@ -64,8 +64,23 @@ nis_rng *nis__mcmc_chain_rngs(nis_rng *rng, int64_t n);
 /* Seconds on a monotonic clock. */
 double nis__mcmc_now(void);
 
-/* ---- warm-up step-size adaptation (Robbins-Monro on log eps: see adapt.c) -------------------------------- */
+/* ---- Metropolis bookkeeping shared by MALA and HMC -------------------------------------------------------- */
 typedef struct {
+    int64_t acc_warm, acc_samp, done_warm, done_samp, divergences;
+} nis__tally;
+
+struct nis__adapter;
+/* Count one step (1-based) that accepted `acc` and broke `diverged` of the n chains: a warm-up step feeds the
+ * adapter with the chains' acceptance probabilities prob (n,); a sampling step counts divergences and copies
+ * x (n, d) into draws (may be NULL) every thin-th sampling step. */
+void nis__tally_step(nis__tally *t, int64_t step, int64_t warmup, int64_t acc, int64_t diverged,
+                     struct nis__adapter *ad, const double *prob, nis_real *draws, const nis_real *x, int64_t thin,
+                     int64_t n, int d);
+/* Acceptance rates, divergences, steps and step sizes into stats (may be NULL). */
+void nis__tally_report(const nis__tally *t, const struct nis__adapter *ad, int64_t n, nis_mcmc_stats *stats);
+
+/* ---- warm-up step-size adaptation (Robbins-Monro on log eps: see adapt.c) -------------------------------- */
+typedef struct nis__adapter {
     nis_adapt_mode mode;  /* NONE: step sizes stay fixed */
     int64_t n;
     int64_t m;            /* updates so far */

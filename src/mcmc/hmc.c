@@ -83,7 +83,7 @@ nis_status nis_hmc_run(const nis_target *t, const nis_hmc_config *cfg, nis_rng *
     const int64_t total = cfg->warmup + cfg->steps;
     hmc_buf b = {0};
     nis__adapter ad = {0};
-    int64_t acc_warm = 0, acc_samp = 0, done_warm = 0, done_samp = 0, div = 0;
+    nis__tally tally = {0};
     if (!buf_alloc(&b, n, d, rng) ||
         nis__adapter_init(&ad, cfg->warmup > 0 ? cfg->adapt : NIS_ADAPT_NONE, n, cfg->step_size,
                           cfg->target_accept) != NIS_OK)
@@ -162,27 +162,9 @@ nis_status nis_hmc_run(const nis_target *t, const nis_hmc_config *cfg, nis_rng *
             acc += b.acc[i];
             diverged += !b.live[i];
         }
-        if (step <= cfg->warmup) {
-            acc_warm += acc;
-            done_warm++;
-            nis__adapter_update(&ad, b.prob);
-        } else {
-            acc_samp += acc;
-            div += diverged;
-            done_samp++;
-            int64_t k = step - cfg->warmup;
-            if (draws && k % cfg->thin == 0)
-                memcpy(draws + (k / cfg->thin - 1) * n * d, x, (size_t)(n * d) * sizeof *x);
-        }
+        nis__tally_step(&tally, step, cfg->warmup, acc, diverged, &ad, b.prob, draws, x, cfg->thin, n, d);
     }
-    if (stats) {
-        *stats = (nis_mcmc_stats){0};
-        stats->accept_rate = done_samp ? (double)acc_samp / ((double)done_samp * n) : 0;
-        stats->accept_rate_warmup = done_warm ? (double)acc_warm / ((double)done_warm * n) : 0;
-        stats->divergences = div;
-        stats->steps = done_warm + done_samp;
-        nis__adapter_report(&ad, stats);
-    }
+    nis__tally_report(&tally, &ad, n, stats);
     buf_free(&b);
     nis__adapter_free(&ad);
     return nis__mcmc_end(&r, stats, s);

@@ -3,8 +3,12 @@
 #include "internal.h"
 #include "nis/ops.h"
 
+/* s_φ(x): the MLP's output, divided by σ when score_eps (then the network predicts -ε, of unit scale,
+ * instead of a score of scale 1/σ). */
 static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
-    return nis_mlp_forward(c, &((nis_trainer *)ud)->score, x);
+    nis_trainer *tr = ud;
+    nis_tensor *y = nis_mlp_forward(c, &tr->score, x);
+    return tr->cfg.score_eps && tr->cfg.method != NIS_METHOD_FISHER ? nis_mul_scalar(c, y, 1.0 / tr->sigma) : y;
 }
 
 /* Fresh z and ε (antithetic as configured) and x0 = g(z), with the generator's graph if `graph`. */
