@@ -1,6 +1,6 @@
 # nis — top-level driver.  `make` builds build/libnis.a and build/nis; `make test` runs the test suite;
 # `make asan` builds and runs the tests under AddressSanitizer + UndefinedBehaviorSanitizer;
-# `make demo` trains a small MLP and prints its loss falling.
+# `make demo` trains a small MLP (loss falling), then a DFT sampler on the donut target (runs/demo/samples.png).
 BUILD ?= build
 JOBS ?= 2
 
@@ -22,7 +22,11 @@ asan: setup
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
 demo: all
-	@$(BUILD)/nis demo
+	@$(BUILD)/nis demo --steps 1000
+	@mkdir -p runs
+	@echo "nis train --target donut --method dft --out runs/demo"
+	@$(BUILD)/nis train --target donut --method dft --out runs/demo
+	@echo "wrote runs/demo/sampler.safetensors, config.json, metrics.json and samples.png"
 
 clean:
 	rm -rf $(BUILD) build-asan
