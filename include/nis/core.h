@@ -10,8 +10,9 @@
  * heap only in its first step.  Parameters live outside any context (see nis/nn.h).
  *
  * Errors are sticky (as in SQLite's or cairo's error state): an op that fails sets the context's status and
- * message and returns NULL; every op given a NULL input, or called on a context in error, returns NULL at
- * once.  So a caller checks once, at the end of a block: `if (!loss) return nis_ctx_status(ctx);`.
+ * message and returns NULL; every op called on a context in error, or given a NULL input, returns NULL at
+ * once (a NULL input on a context without error sets EINVAL).  So a caller checks once, at the end of a
+ * block: `if (!loss) return nis_ctx_status(ctx);`.
  *
  * The scalar type is nis_real: float (32-bit) in the library; a test-only build (NIS_REAL_DOUBLE) makes it
  * double so gradient checks run in double precision.

@@ -1,7 +1,8 @@
 /* nis/ops.h — differentiable ops.
  *
  * Every op: takes its context first, returns a new tensor in the context's arena (or NULL with the sticky
- * error set: see nis/core.h), never modifies its inputs, and accepts NULL inputs (then returns NULL).
+ * error set: see nis/core.h), never modifies its inputs, and accepts NULL inputs (then returns NULL, with
+ * EINVAL set if the context had no error yet).
  * Gradients of every op are built from ops of this header, so every op can be differentiated twice.
  *
  * Broadcasting (binary ops): numpy rules on shapes aligned at the right, e.g. (B, C) with (C,) or (1, C)

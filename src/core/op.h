@@ -78,8 +78,10 @@ nis_tensor *nis__result_like(nis_ctx *ctx, const nis_op_info *op, const nis_tens
 static inline bool nis__needs(const nis_tensor *node, int i) {
     return (node->flags >> i) & 1u;
 }
-/* True if the op should do nothing and return NULL (a NULL input or a context in error). */
-bool nis__bail(nis_ctx *ctx, const nis_tensor *a, const nis_tensor *b, const nis_tensor *c);
+/* True if the op should do nothing and return NULL: the context is in error, or a required input is NULL
+ * (which, on a context without error, sets EINVAL: a NULL input is then the caller's mistake). */
+bool nis__bail(nis_ctx *ctx, const nis_tensor *a);
+bool nis__bail2(nis_ctx *ctx, const nis_tensor *a, const nis_tensor *b);
 /* Normalise an axis for x (negative from the end); on error sets EINVAL naming op and returns -1. */
 int nis__axis(nis_ctx *ctx, const char *op, const nis_tensor *x, int axis);
 /* Fail with ESHAPE: "<op>: <why>: shapes (..) and (..)" (b may be NULL).  Returns NULL for convenience. */

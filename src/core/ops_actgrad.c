@@ -38,7 +38,7 @@ static void act_grad_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *G, nis
 static const nis_op_info op_act_grad = {"act_grad", act_grad_backward};
 
 nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, double alpha) {
-    if (nis__bail(ctx, a, NULL, NULL) || !g) return NULL;
+    if (nis__bail2(ctx, a, g)) return NULL;
     if (!nis_same_shape(a, g)) return nis__shape_error(ctx, "act_grad", "shapes differ", a, g);
     nis_tensor *out = nis__result_like(ctx, &op_act_grad, a, a, g, NULL);
     if (!out) return NULL;

@@ -51,7 +51,7 @@ static void binary_kernel(int k, nis_real *restrict out, const nis_real *a, cons
 }
 
 static nis_tensor *binary(nis_ctx *ctx, const nis_op_info *op, int k, nis_tensor *a, nis_tensor *b) {
-    if (nis__bail(ctx, a, NULL, NULL) || !b) return NULL;
+    if (nis__bail2(ctx, a, b)) return NULL;
     int nd;
     int64_t shape[NIS_MAX_DIMS];
     if (!nis__broadcast_shape(a, b, &nd, shape)) return nis__shape_error(ctx, op->name, "cannot broadcast", a, b);
@@ -128,7 +128,7 @@ static bool broadcasts_to(int nd_small, const int64_t *small, const nis_tensor *
 }
 
 nis_tensor *nis_sum_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *shape) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     if (ndim < 0 || ndim > NIS_MAX_DIMS || !broadcasts_to(ndim, shape, x)) {
         nis_ctx_fail(ctx, NIS_ESHAPE, "sum_to: target shape does not broadcast to %s",
                      nis_shape_str(x, (char[80]){0}, 80));
@@ -163,7 +163,7 @@ nis_tensor *nis_sum_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *sha
 }
 
 nis_tensor *nis_broadcast_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *shape) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *tmp = nis_tensor_wrap(ctx, ndim, shape, NULL);  /* for the shape check only */
     if (!tmp) return NULL;
     if (!broadcasts_to(x->ndim, x->shape, tmp))

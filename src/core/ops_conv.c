@@ -109,7 +109,7 @@ static void conv2d_run(const nis__conv_geom *g, int64_t N, int64_t Co, const nis
 
 /* x: (N, Cin, H, W), w: (Cout, Cin, kh, kw), b: (Cout,) or NULL -> new (N, Cout, Ho, Wo) in the arena. */
 nis_tensor *nis_conv2d(nis_ctx *ctx, nis_tensor *x, nis_tensor *w, nis_tensor *b, int stride, int pad) {
-    if (nis__bail(ctx, x, NULL, NULL) || !w) return NULL;
+    if (nis__bail2(ctx, x, w)) return NULL;
     if (x->ndim != 4 || w->ndim != 4)
         return nis__shape_error(ctx, "conv2d", "need x (N, Cin, H, W) and w (Cout, Cin, kh, kw)", x, w);
     if (x->shape[1] != w->shape[1]) return nis__shape_error(ctx, "conv2d", "channels of x and w differ", x, w);
@@ -163,7 +163,7 @@ static void conv_transpose_run(const nis__conv_geom *g, int64_t N, int64_t Ci, c
 static nis_tensor *conv_transpose(nis_ctx *ctx, nis_tensor *x, nis_tensor *w, nis_tensor *b, int stride,
                                   int pad, int oph, int opw) {
     static const char *op = "conv_transpose2d";
-    if (nis__bail(ctx, x, NULL, NULL) || !w) return NULL;
+    if (nis__bail2(ctx, x, w)) return NULL;
     if (x->ndim != 4 || w->ndim != 4)
         return nis__shape_error(ctx, op, "need x (N, Cin, H, W) and w (Cin, Cout, kh, kw)", x, w);
     if (x->shape[1] != w->shape[0]) return nis__shape_error(ctx, op, "channels of x and w differ", x, w);
@@ -235,7 +235,7 @@ static void wgrad_run(const nis__conv_geom *geo, int64_t N, int64_t Co, const ni
 /* x: (N, Cin, H, W), g: (N, Cout, Ho, Wo) with Ho, Wo conv2d's output size -> new (Cout, Cin, kh, kw). */
 nis_tensor *nis_conv2d_wgrad(nis_ctx *ctx, nis_tensor *x, nis_tensor *g, int kh, int kw, int stride, int pad) {
     static const char *op = "conv2d_wgrad";
-    if (nis__bail(ctx, x, NULL, NULL) || !g) return NULL;
+    if (nis__bail2(ctx, x, g)) return NULL;
     if (x->ndim != 4 || g->ndim != 4)
         return nis__shape_error(ctx, op, "need x (N, Cin, H, W) and g (N, Cout, Ho, Wo)", x, g);
     nis__conv_geom geo;

@@ -22,7 +22,7 @@ static void softmax_kernel(nis_real *restrict y, const nis_real *restrict x, int
 
 /* x: (B, C) -> new (B, C) tensor, each row a softmax (stable: the row max is subtracted first). */
 nis_tensor *nis_softmax(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     if (x->ndim != 2) return nis__shape_error(ctx, "softmax", "needs a 2-D tensor (B, C)", x, NULL);
     nis_tensor *y = nis__result_like(ctx, &op_softmax, x, x, NULL, NULL);
     if (y) softmax_kernel(y->data, x->data, x->shape[0], x->shape[1]);
@@ -60,7 +60,7 @@ static void xent_kernel(nis_real *restrict loss, const nis_real *restrict x, con
 /* logits: (B, C); labels: B ints in [0, C), copied -> scalar mean loss (NaN for B = 0). */
 nis_tensor *nis_softmax_cross_entropy(nis_ctx *ctx, nis_tensor *logits, const int32_t *labels) {
     static const char *name = "softmax_cross_entropy";
-    if (nis__bail(ctx, logits, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, logits)) return NULL;
     if (logits->ndim != 2) return nis__shape_error(ctx, name, "logits must be 2-D (B, C)", logits, NULL);
     int64_t B = logits->shape[0], C = logits->shape[1];
     if (B > 0 && !labels) {

@@ -19,7 +19,7 @@ static void matmul_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_t
 static const nis_op_info op_matmul = {"matmul", matmul_backward};
 
 nis_tensor *nis_matmul(nis_ctx *ctx, nis_tensor *a, nis_tensor *b, bool trans_a, bool trans_b) {
-    if (nis__bail(ctx, a, NULL, NULL) || !b) return NULL;
+    if (nis__bail2(ctx, a, b)) return NULL;
     if (a->ndim != 2 || b->ndim != 2) return nis__shape_error(ctx, "matmul", "operands must be 2-D", a, b);
     int64_t M = trans_a ? a->shape[1] : a->shape[0], K = trans_a ? a->shape[0] : a->shape[1];
     int64_t K2 = trans_b ? b->shape[1] : b->shape[0], N = trans_b ? b->shape[0] : b->shape[1];
@@ -46,7 +46,7 @@ static void linear_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_t
 static const nis_op_info op_linear = {"linear", linear_backward};
 
 nis_tensor *nis_linear(nis_ctx *ctx, nis_tensor *x, nis_tensor *W, nis_tensor *b) {
-    if (nis__bail(ctx, x, NULL, NULL) || !W) return NULL;
+    if (nis__bail2(ctx, x, W)) return NULL;
     if (x->ndim != 2 || W->ndim != 2 || x->shape[1] != W->shape[1])
         return nis__shape_error(ctx, "linear", "need x (B, in) and W (out, in)", x, W);
     int64_t B = x->shape[0], in = x->shape[1], out_f = W->shape[0];

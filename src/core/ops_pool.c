@@ -43,7 +43,7 @@ static void pool_kernel(const nis_real *x, int64_t NC, int64_t H, int64_t W, int
 }
 
 static nis_tensor *pool(nis_ctx *ctx, const nis_op_info *op, nis_tensor *x, int k, nis_real denom) {
-    if (nis__bail(ctx, x, NULL, NULL) || !pool_check(ctx, op->name, x, k, true)) return NULL;
+    if (nis__bail(ctx, x) || !pool_check(ctx, op->name, x, k, true)) return NULL;
     const int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
     nis_tensor *y = nis__result(ctx, op, 4, (int64_t[]){N, C, H / k, W / k}, x, NULL, NULL);
     if (!y) return NULL;
@@ -96,7 +96,7 @@ static void upsample_kernel(const nis_real *x, int64_t NC, int64_t H, int64_t W,
 
 /* x: (N, C, H, W), k >= 1 -> new (N, C, kH, kW), each value repeated over a k x k block. */
 nis_tensor *nis_upsample_nearest2d(nis_ctx *ctx, nis_tensor *x, int k) {
-    if (nis__bail(ctx, x, NULL, NULL) || !pool_check(ctx, "upsample_nearest2d", x, k, false)) return NULL;
+    if (nis__bail(ctx, x) || !pool_check(ctx, "upsample_nearest2d", x, k, false)) return NULL;
     const int64_t N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
     nis_tensor *y = nis__result(ctx, &op_upsample_nearest2d, 4, (int64_t[]){N, C, H * k, W * k}, x, NULL, NULL);
     if (!y) return NULL;

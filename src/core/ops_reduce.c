@@ -121,7 +121,7 @@ static const nis_op_info op_sum = {"sum", sum_backward};
 
 /* x: any shape -> scalar (ndim 0) holding the sum of its elements (0 for an empty x). */
 nis_tensor *nis_sum(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_real *part = blocked_scratch(ctx, x->n);
     if (nis_ctx_status(ctx) != NIS_OK) return NULL;
     nis_tensor *y = nis__result(ctx, &op_sum, 0, NULL, x, NULL, NULL);
@@ -132,7 +132,7 @@ nis_tensor *nis_sum(nis_ctx *ctx, nis_tensor *x) {
 
 /* x: any shape -> scalar mean (NaN for an empty x).  Composed: sum(x) * (1 / n). */
 nis_tensor *nis_mean(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     return nis_mul_scalar(ctx, nis_sum(ctx, x), 1.0 / (double)x->n);
 }
 
@@ -189,7 +189,7 @@ static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, ni
 
 /* x: any shape (ndim >= 1), axis in [-ndim, ndim) -> x's shape without the axis (or with it as 1). */
 nis_tensor *nis_sum_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     int a = nis__axis(ctx, "sum_axis", x, axis);
     if (a < 0) return NULL;
     int64_t shape[NIS_MAX_DIMS], outer, len, inner;
@@ -224,7 +224,7 @@ nis_tensor *nis_sum_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
 
 /* Mean over one axis (NaN where the axis is empty).  Composed: sum_axis(x) * (1 / len). */
 nis_tensor *nis_mean_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     int a = nis__axis(ctx, "mean_axis", x, axis);
     if (a < 0) return NULL;
     return nis_mul_scalar(ctx, nis_sum_axis(ctx, x, a, keepdim), 1.0 / (double)x->shape[a]);
@@ -281,7 +281,7 @@ static void logsumexp_kernel(nis_real *restrict y, const nis_real *restrict x, n
 
 /* x: any shape (ndim >= 1) -> x's shape without `axis` (or with it as 1); stable for large |x|. */
 nis_tensor *nis_logsumexp(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     int a = nis__axis(ctx, "logsumexp", x, axis);
     if (a < 0) return NULL;
     int64_t shape[NIS_MAX_DIMS], outer, len, inner;

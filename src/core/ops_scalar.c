@@ -7,7 +7,7 @@
 
 /* A result shaped like x for `op`, with the constant c stored in p.f[0] (NULL on a bail or ENOMEM). */
 static nis_tensor *scalar_result(nis_ctx *ctx, const nis_op_info *op, nis_tensor *x, double c) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *y = nis__result_like(ctx, op, x, x, NULL, NULL);
     if (y) y->p.f[0] = c;
     return y;

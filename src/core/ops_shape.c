@@ -12,7 +12,7 @@ static void reshape_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_
 static const nis_op_info op_reshape = {"reshape", reshape_backward};
 
 nis_tensor *nis_reshape(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *shape) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     if (ndim < 0 || ndim > NIS_MAX_DIMS) {
         nis_ctx_fail(ctx, NIS_ESHAPE, "reshape: %d dimensions (at most %d)", ndim, NIS_MAX_DIMS);
         return NULL;
@@ -71,7 +71,7 @@ static void transpose_kernel(nis_real *restrict y, const nis_real *restrict x, i
 
 /* x: (R, C) -> new (C, R) tensor (a copy). */
 nis_tensor *nis_transpose(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     if (x->ndim != 2) return nis__shape_error(ctx, "transpose", "needs a 2-D tensor", x, NULL);
     int64_t R = x->shape[0], C = x->shape[1];
     nis_tensor *y = nis__result(ctx, &op_transpose, 2, (int64_t[]){C, R}, x, NULL, NULL);
@@ -117,7 +117,7 @@ static const nis_op_info op_pad_axis = {"pad_axis", pad_axis_backward};
 /* x: any shape (ndim >= 1); 0 <= start, 0 <= len, start + len <= x.shape[axis] -> x's shape with the axis
  * of size len holding x's elements [start, start + len) along it (a copy). */
 nis_tensor *nis_slice(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t len) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     int a = nis__axis(ctx, "slice", x, axis);
     if (a < 0) return NULL;
     int64_t L = x->shape[a];
@@ -142,7 +142,7 @@ nis_tensor *nis_slice(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int6
 /* x: any shape (ndim >= 1); 0 <= start, start + x.shape[axis] <= total -> x's shape with the axis of size
  * total: zeros, with x at [start, start + x.shape[axis]) along the axis. */
 nis_tensor *nis_pad_axis(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t total) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     int a = nis__axis(ctx, "pad_axis", x, axis);
     if (a < 0) return NULL;
     int64_t L = x->shape[a];

@@ -10,7 +10,7 @@
 /* The constructor of a parameterless unary op: bail on NULL/error, make the result, run the kernel. */
 #define UNARY_OP(fname, op, expr)                                                                          \
     nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
-        if (nis__bail(ctx, x, NULL, NULL)) return NULL;                                                     \
+        if (nis__bail(ctx, x)) return NULL;                                                     \
         nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
         if (y) NIS_MAP_KERNEL(y, x, expr);                                                                    \
         return y;                                                                                           \
@@ -145,7 +145,7 @@ static const nis_op_info op_leaky_relu = {"leaky_relu", leaky_relu_backward};
 
 /* x if x > 0 else slope x, shaped like x. */
 nis_tensor *nis_leaky_relu(nis_ctx *ctx, nis_tensor *x, double slope) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *y = nis__result_like(ctx, &op_leaky_relu, x, x, NULL, NULL);
     if (!y) return NULL;
     y->p.f[0] = slope;
@@ -163,7 +163,7 @@ static const nis_op_info op_elu = {"elu", elu_backward};
 
 /* x if x > 0 else alpha (e^x - 1), shaped like x. */
 nis_tensor *nis_elu(nis_ctx *ctx, nis_tensor *x, double alpha) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *y = nis__result_like(ctx, &op_elu, x, x, NULL, NULL);
     if (!y) return NULL;
     y->p.f[0] = alpha;
@@ -176,7 +176,7 @@ nis_tensor *nis_elu(nis_ctx *ctx, nis_tensor *x, double alpha) {
 
 /* step(x), shaped like x; a plain tensor in the arena (not part of the graph). */
 nis_tensor *nis_step(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *y = nis_tensor_new(ctx, x->ndim, x->shape);
     if (y) NIS_MAP_KERNEL(y, x, v > 0 ? (nis_real)1 : (nis_real)0);
     return y;

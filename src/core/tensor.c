@@ -81,7 +81,7 @@ nis_tensor *nis_requires_grad(nis_tensor *t) {
 }
 
 nis_tensor *nis_detach(nis_ctx *ctx, nis_tensor *x) {
-    if (nis__bail(ctx, x, NULL, NULL)) return NULL;
+    if (nis__bail(ctx, x)) return NULL;
     nis_tensor *t = header(ctx, "detach", x->ndim, x->shape);
     if (t) t->data = x->data;
     return t;
@@ -105,11 +105,14 @@ char *nis_shape_str(const nis_tensor *t, char *buf, size_t size) {
 
 /* ---- helpers for op implementations ---------------------------------------------------------------- */
 
-bool nis__bail(nis_ctx *ctx, const nis_tensor *a, const nis_tensor *b, const nis_tensor *c) {
-    (void)b; (void)c;
-    return ctx == NULL || ctx->status != NIS_OK || a == NULL;
+bool nis__bail2(nis_ctx *ctx, const nis_tensor *a, const nis_tensor *b) {
+    if (ctx == NULL || ctx->status != NIS_OK) return true;
+    if (a && b) return false;
+    nis_ctx_fail(ctx, NIS_EINVAL, "an op was given a NULL input tensor");
+    return true;
 }
 
+bool nis__bail(nis_ctx *ctx, const nis_tensor *a) { return nis__bail2(ctx, a, a); }
 nis_tensor *nis__result(nis_ctx *ctx, const nis_op_info *op, int ndim, const int64_t *shape, nis_tensor *a,
                         nis_tensor *b, nis_tensor *c) {
     nis_tensor *t = nis_tensor_new(ctx, ndim, shape);
