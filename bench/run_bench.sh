@@ -104,8 +104,8 @@ hyper = os.environ["RB_HYPER"]
 w(f"- Machine: {os.environ['RB_CPU']}, {os.environ['RB_CORES']}" + (f", virtualised ({hyper})" if hyper else ""))
 w(f"- Load average (1, 5, 15 min): {os.environ['RB_LOAD0']} before, {os.environ['RB_LOAD1']} after "
   "(the machine is shared; a load above ~0.5 means another process competed for the 2 CPUs)")
-w(f"- Libraries: OpenBLAS `{blas}`; PyTorch {os.environ['RB_TORCH']} (Debian python3-torch, same OpenBLAS, "
-  "oneDNN for convolutions)")
+w(f"- Libraries: ours OpenBLAS `{blas}`; PyTorch {os.environ['RB_TORCH']} (Debian python3-torch: OpenBLAS "
+  "0.3.21's pthread build through libblas.so.3, oneDNN for convolutions)")
 loads = [float(v) for v in os.environ["RB_LOADS"].split()]
 w(f"- Rounds: {os.environ['RB_ROUNDS']} per thread count, ours and PyTorch alternating (which goes first "
   f"alternates too); 1-min load at the start of each round: {min(loads):.2f}-{max(loads):.2f}")
@@ -122,6 +122,12 @@ for t in (1, 2):
     w(f"{t} thread{'s' if t > 1 else ''}: {m:.1f} ({lo:.1f}-{hi:.1f}) GFLOP/s" + (";" if t == 1 else "."))
 w("")
 w(f"Bars: {sum(verdicts)} of {len(verdicts)} hold.")
+if max(loads) > 1.0:
+    w("")
+    w(f"**Warning: the machine was busy during this run (1-min load up to {max(loads):.2f} on 2 CPUs).** "
+      "Times are inflated and noisy, the 2-thread rows most of all (a thread that loses its CPU stalls every "
+      "barrier), so they measure contention as much as the libraries; treat the verdicts as provisional and "
+      "rerun when `uptime` shows a load below ~0.5.")
 w("")
 w("Per-round ms/step (ours / torch), in round order:")
 w("")

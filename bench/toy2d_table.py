@@ -33,6 +33,8 @@ def run(out, t, m, s):
         return r, cost
     r = load(os.path.join(d, f"{m}_s{s}.json"))
     st = load(os.path.join(d, f"{m}_s{s}.stats"))
+    if r is None and os.path.exists(os.path.join(d, f"{m}_s{s}.stats")):
+        return "diverged", None        # the run stopped on a non-finite value (nis mcmc exit 1)
     if r is None or st is None:
         return None, None
     cost = {"train_s": 0, "s_per_1k": st.get("seconds_per_1000_samples"),
@@ -81,7 +83,7 @@ def main():
       f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}).")
     p("Samplers: `nis train` with the CLI defaults" + (f" plus `{a.train_flags}`" if a.train_flags.strip() else "") +
       " (same networks and iterations for DFT, KL and Fisher); DFT/KL samples are g(z) + σε. "
-      "LD: unadjusted Langevin, step 0.01, 5000 chains from N(0, I); MALA and HMC: 500 warm-up steps adapting "
+      "LD: unadjusted Langevin, step 0.01 (rosenbrock: 0.001), 5000 chains from N(0, I); MALA and HMC: 500 warm-up steps adapting "
       "the step size, then 1000 steps, 5000 chains; SVGD: 1000 particles, 1000 steps. "
       f"Each cell: mean ± standard deviation over seeds {', '.join(seeds)}.")
     p("")
@@ -103,10 +105,12 @@ def main():
         p("|" + "---|" * (hdr.count("|") - 1))
         summary = {}
         for m, name in METHODS:
-            rs, cs = [], []
+            rs, cs, failed = [], [], 0
             for s in seeds:
                 r, c = run(a.out, t, m, s)
-                if r is not None:
+                if r == "diverged":
+                    failed += 1
+                elif r is not None:
                     rs.append(r)
                     cs.append(c)
                     floors_ed.append(r.get("energy_distance_floor"))
@@ -114,7 +118,8 @@ def main():
             ed = agg([r.get("energy_distance") for r in rs])
             ksd = agg([r.get("ksd") for r in rs])
             summary[m] = (ed, ksd, len(rs))
-            row = f"| {name} | {fmt(ed[0], ed[1])} | {fmt(ksd[0], ksd[1], 3)} |"
+            note = f" ({failed} of {len(seeds)} runs diverged)" if failed else ""
+            row = f"| {name}{note} | {fmt(ed[0], ed[1])} | {fmt(ksd[0], ksd[1], 3)} |"
             if t == "mog2":
                 fr = agg([r.get("frac_x0_positive") for r in rs])
                 row += f" {fmt(fr[0], fr[1], 2)} |"
