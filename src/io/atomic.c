@@ -20,6 +20,14 @@ void nis__set_err(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
+nis_status nis__bad_format(char *why, size_t wl, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, wl, fmt, ap);
+    va_end(ap);
+    return NIS_EFORMAT;
+}
+
 static const char *errno_str(int e, char *buf, size_t size) {
     if (strerror_r(e, buf, size) != 0) snprintf(buf, size, "error %d", e);
     return buf;

@@ -24,15 +24,6 @@
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
 
-/* Write a problem into why and return NIS_EFORMAT. */
-static nis_status bad(char *why, size_t wl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static nis_status bad(char *why, size_t wl, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, wl, fmt, ap);
-    va_end(ap);
-    return NIS_EFORMAT;
-}
 
 /* ---------------------------------------------------------------------------------------------------------
  * Writing
@@ -226,37 +217,37 @@ static bool parse_header(parser *ps, npy_header *h) {
 /* Validate the file in b[0..size) and fill out (data allocated, converted to want, 0 = the file's). */
 static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_npy_array *out, char *why,
                             size_t wl) {
-    if (size < 10 || memcmp(b, npy_magic, 6) != 0) return bad(why, wl, "bad magic (not a .npy file)");
+    if (size < 10 || memcmp(b, npy_magic, 6) != 0) return nis__bad_format(why, wl, "bad magic (not a .npy file)");
     int major = b[6], minor = b[7];
     if (major < 1 || major > 3 || minor != 0)
-        return bad(why, wl, "unsupported format version %d.%d", major, minor);
+        return nis__bad_format(why, wl, "unsupported format version %d.%d", major, minor);
     size_t hs = major == 1 ? 10 : 12;
-    if (size < hs) return bad(why, wl, "file ends inside the preamble");
+    if (size < hs) return nis__bad_format(why, wl, "file ends inside the preamble");
     uint64_t hlen = 0;
     for (size_t k = 8; k < hs; k++) hlen |= (uint64_t)b[k] << (8 * (k - 8));
     if (hlen > size - hs)
-        return bad(why, wl, "header length %" PRIu64 " goes beyond the end of the file", hlen);
+        return nis__bad_format(why, wl, "header length %" PRIu64 " goes beyond the end of the file", hlen);
 
     parser ps = {.p = (const char *)b + hs, .end = (const char *)b + hs + hlen};
     npy_header h = {.ndim = 0};
-    if (!parse_header(&ps, &h)) return bad(why, wl, "bad header: %s", ps.why);
+    if (!parse_header(&ps, &h)) return nis__bad_format(why, wl, "bad header: %s", ps.why);
     int dtype = strcmp(h.descr, "<f4") == 0 ? NIS_DT_F32 : strcmp(h.descr, "<f8") == 0 ? NIS_DT_F64 : 0;
     if (!dtype) {
-        if (h.descr[0] == '>') return bad(why, wl, "big-endian dtype '%s' is not supported", h.descr);
-        if (strchr(h.descr, 'O')) return bad(why, wl, "object dtype '%s' is not supported", h.descr);
-        return bad(why, wl, "dtype '%s' is not supported (only '<f4' and '<f8')", h.descr);
+        if (h.descr[0] == '>') return nis__bad_format(why, wl, "big-endian dtype '%s' is not supported", h.descr);
+        if (strchr(h.descr, 'O')) return nis__bad_format(why, wl, "object dtype '%s' is not supported", h.descr);
+        return nis__bad_format(why, wl, "dtype '%s' is not supported (only '<f4' and '<f8')", h.descr);
     }
-    if (h.fortran) return bad(why, wl, "fortran_order True is not supported");
+    if (h.fortran) return nis__bad_format(why, wl, "fortran_order True is not supported");
     uint64_t n = 1, bytes;
     for (int d = 0; d < h.ndim; d++)
-        if (__builtin_mul_overflow(n, (uint64_t)h.shape[d], &n)) return bad(why, wl, "shape product overflows");
+        if (__builtin_mul_overflow(n, (uint64_t)h.shape[d], &n)) return nis__bad_format(why, wl, "shape product overflows");
     if (__builtin_mul_overflow(n, (uint64_t)nis_dtype_size(dtype), &bytes) || bytes > INT64_MAX)
-        return bad(why, wl, "shape product overflows");
+        return nis__bad_format(why, wl, "shape product overflows");
     size_t off = hs + (size_t)hlen, have = size - off;
     if (have < bytes)
-        return bad(why, wl, "data truncated: %zu bytes, shape needs %" PRIu64, have, bytes);
+        return nis__bad_format(why, wl, "data truncated: %zu bytes, shape needs %" PRIu64, have, bytes);
     if (have > bytes)
-        return bad(why, wl, "%" PRIu64 " extra bytes after the data", (uint64_t)have - bytes);
+        return nis__bad_format(why, wl, "%" PRIu64 " extra bytes after the data", (uint64_t)have - bytes);
 
     int dt = want ? want : dtype;
     void *data = nis_malloc((size_t)n * nis_dtype_size(dt));

@@ -267,15 +267,6 @@ static bool json_uint(const cJSON *j, int64_t *v) {
     return true;
 }
 
-/* Write a problem into why (the caller's message buffer while validating) and return NIS_EFORMAT. */
-static nis_status bad(char *why, size_t wl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static nis_status bad(char *why, size_t wl, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, wl, fmt, ap);
-    va_end(ap);
-    return NIS_EFORMAT;
-}
 
 /* Per-tensor bookkeeping while validating: entry index and byte range in the buffer. */
 typedef struct {
@@ -296,53 +287,53 @@ static int cmp_span_offset(const void *a, const void *b) {
 /* One tensor description j (called name) into e (name not yet set) and s. */
 static nis_status parse_entry(const char *name, const cJSON *j, int64_t buf_size, nis_st_entry *e, span *s,
                               char *why, size_t wl) {
-    if (!cJSON_IsObject(j)) return bad(why, wl, "tensor \"%.64s\" is not an object", name);
+    if (!cJSON_IsObject(j)) return nis__bad_format(why, wl, "tensor \"%.64s\" is not an object", name);
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
     const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
-    if (!dt || !sh || !of) return bad(why, wl, "tensor \"%.64s\" lacks dtype, shape or data_offsets", name);
-    if (!cJSON_IsString(dt)) return bad(why, wl, "tensor \"%.64s\" has a dtype that is not a string", name);
+    if (!dt || !sh || !of) return nis__bad_format(why, wl, "tensor \"%.64s\" lacks dtype, shape or data_offsets", name);
+    if (!cJSON_IsString(dt)) return nis__bad_format(why, wl, "tensor \"%.64s\" has a dtype that is not a string", name);
     e->dtype = dtype_from_name(dt->valuestring);
-    if (!e->dtype) return bad(why, wl, "tensor \"%.64s\" has unsupported dtype \"%.16s\"", name, dt->valuestring);
-    if (!cJSON_IsArray(sh)) return bad(why, wl, "tensor \"%.64s\" has a shape that is not an array", name);
+    if (!e->dtype) return nis__bad_format(why, wl, "tensor \"%.64s\" has unsupported dtype \"%.16s\"", name, dt->valuestring);
+    if (!cJSON_IsArray(sh)) return nis__bad_format(why, wl, "tensor \"%.64s\" has a shape that is not an array", name);
     int nd = cJSON_GetArraySize(sh);
     if (nd > NIS_MAX_DIMS)
-        return bad(why, wl, "tensor \"%.64s\" has %d dims (at most %d supported)", name, nd, NIS_MAX_DIMS);
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has %d dims (at most %d supported)", name, nd, NIS_MAX_DIMS);
     e->ndim = nd;
     for (int d = 0; d < NIS_MAX_DIMS; d++) e->shape[d] = 1;
     int d = 0;
     for (const cJSON *x = sh->child; x; x = x->next, d++) {
         if (cJSON_IsNumber(x) && x->valuedouble < 0)
-            return bad(why, wl, "tensor \"%.64s\" has a negative dimension", name);
+            return nis__bad_format(why, wl, "tensor \"%.64s\" has a negative dimension", name);
         if (!json_uint(x, &e->shape[d]))
-            return bad(why, wl, "tensor \"%.64s\" has a dimension that is not an integer", name);
+            return nis__bad_format(why, wl, "tensor \"%.64s\" has a dimension that is not an integer", name);
     }
     uint64_t bytes;
     if (!tensor_bytes(e->dtype, e->ndim, e->shape, &bytes))
-        return bad(why, wl, "tensor \"%.64s\" has a size that overflows", name);
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has a size that overflows", name);
     if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || !json_uint(of->child, &s->begin) ||
         !json_uint(of->child->next, &s->end))
-        return bad(why, wl, "tensor \"%.64s\" has data_offsets that are not two non-negative integers", name);
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets that are not two non-negative integers", name);
     if (s->begin > s->end)
-        return bad(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] with begin > end", name,
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] with begin > end", name,
                    s->begin, s->end);
     if (s->end > buf_size)
-        return bad(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] outside the %" PRId64
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] outside the %" PRId64
                    "-byte buffer", name, s->begin, s->end, buf_size);
     if ((uint64_t)(s->end - s->begin) != bytes)
-        return bad(why, wl, "tensor \"%.64s\" has %" PRId64 " bytes of data but dtype and shape need %" PRIu64,
+        return nis__bad_format(why, wl, "tensor \"%.64s\" has %" PRId64 " bytes of data but dtype and shape need %" PRIu64,
                    name, s->end - s->begin, bytes);
     return NIS_OK;
 }
 
 /* The __metadata__ object m into f->meta. */
 static nis_status parse_meta(nis_st_file *f, const cJSON *m, char *why, size_t wl) {
-    if (!cJSON_IsObject(m)) return bad(why, wl, "__metadata__ is not an object");
+    if (!cJSON_IsObject(m)) return nis__bad_format(why, wl, "__metadata__ is not an object");
     f->meta = nis_calloc((size_t)(2 * cJSON_GetArraySize(m)) + 1, sizeof *f->meta);
     if (!f->meta) return NIS_ENOMEM;
     for (const cJSON *x = m->child; x; x = x->next) {
-        if (!cJSON_IsString(x)) return bad(why, wl, "metadata value of \"%.64s\" is not a string", x->string);
-        if (nis_st_meta(f, x->string)) return bad(why, wl, "duplicate metadata key \"%.64s\"", x->string);
+        if (!cJSON_IsString(x)) return nis__bad_format(why, wl, "metadata value of \"%.64s\" is not a string", x->string);
+        if (nis_st_meta(f, x->string)) return nis__bad_format(why, wl, "duplicate metadata key \"%.64s\"", x->string);
         char **kv = &f->meta[2 * f->n_meta++];
         kv[0] = dup_str(x->string);
         kv[1] = dup_str(x->valuestring);
@@ -358,7 +349,7 @@ static nis_status parse_root(nis_st_file *f, const cJSON *root, int64_t buf_size
     for (const cJSON *x = root->child; x; x = x->next) {
         nis_status st;
         if (strcmp(x->string, "__metadata__") == 0) {
-            if (seen_meta) return bad(why, wl, "duplicate __metadata__");
+            if (seen_meta) return nis__bad_format(why, wl, "duplicate __metadata__");
             seen_meta = true;
             if ((st = parse_meta(f, x, why, wl)) != NIS_OK) return st;
             continue;
@@ -379,41 +370,41 @@ static nis_status check_layout(span *sp, int n, int64_t buf_size, char *why, siz
     qsort(sp, (size_t)n, sizeof *sp, cmp_span_name);
     for (int i = 1; i < n; i++)
         if (strcmp(sp[i - 1].name, sp[i].name) == 0)
-            return bad(why, wl, "duplicate tensor name \"%.64s\"", sp[i].name);
+            return nis__bad_format(why, wl, "duplicate tensor name \"%.64s\"", sp[i].name);
     qsort(sp, (size_t)n, sizeof *sp, cmp_span_offset);
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
         if (sp[i].begin < at)
-            return bad(why, wl, "tensor \"%.64s\" overlaps the previous tensor (offset %" PRId64 " < %" PRId64 ")",
+            return nis__bad_format(why, wl, "tensor \"%.64s\" overlaps the previous tensor (offset %" PRId64 " < %" PRId64 ")",
                        sp[i].name, sp[i].begin, at);
         if (sp[i].begin > at)
-            return bad(why, wl, "gap of %" PRId64 " bytes before tensor \"%.64s\"", sp[i].begin - at, sp[i].name);
+            return nis__bad_format(why, wl, "gap of %" PRId64 " bytes before tensor \"%.64s\"", sp[i].begin - at, sp[i].name);
         at = sp[i].end;
     }
-    if (at != buf_size) return bad(why, wl, "%" PRId64 " trailing bytes after the last tensor", buf_size - at);
+    if (at != buf_size) return nis__bad_format(why, wl, "%" PRId64 " trailing bytes after the last tensor", buf_size - at);
     return NIS_OK;
 }
 
 /* Validate f->bytes and fill f.  Returns NIS_OK, NIS_EFORMAT (why says what is wrong) or NIS_ENOMEM. */
 static nis_status parse_file(nis_st_file *f, char *why, size_t wl) {
     const unsigned char *b = f->bytes;
-    if (f->size < 8) return bad(why, wl, "file is %zu bytes, shorter than the 8-byte header length", f->size);
+    if (f->size < 8) return nis__bad_format(why, wl, "file is %zu bytes, shorter than the 8-byte header length", f->size);
     uint64_t hn = 0;
     for (int k = 0; k < 8; k++) hn |= (uint64_t)b[k] << (8 * k);
-    if (hn > ST_MAX_HEADER) return bad(why, wl, "header length %" PRIu64 " exceeds the 100 MB limit", hn);
+    if (hn > ST_MAX_HEADER) return nis__bad_format(why, wl, "header length %" PRIu64 " exceeds the 100 MB limit", hn);
     if (hn > f->size - 8)
-        return bad(why, wl, "header length %" PRIu64 " exceeds the %zu bytes after it", hn, f->size - 8);
+        return nis__bad_format(why, wl, "header length %" PRIu64 " exceeds the %zu bytes after it", hn, f->size - 8);
     const char *h = (const char *)b + 8, *end = NULL;
-    if (hn == 0 || h[0] != '{') return bad(why, wl, "header does not start with '{'");
-    if (!valid_utf8(b + 8, (size_t)hn)) return bad(why, wl, "header is not valid UTF-8 text");
+    if (hn == 0 || h[0] != '{') return nis__bad_format(why, wl, "header does not start with '{'");
+    if (!valid_utf8(b + 8, (size_t)hn)) return nis__bad_format(why, wl, "header is not valid UTF-8 text");
     cJSON *root = cJSON_ParseWithLengthOpts(h, (size_t)hn, &end, 0);
-    if (!root) return bad(why, wl, "header is not valid JSON (error at byte %td)", end ? end - h : (ptrdiff_t)0);
+    if (!root) return nis__bad_format(why, wl, "header is not valid JSON (error at byte %td)", end ? end - h : (ptrdiff_t)0);
 
     nis_status st = NIS_OK;
     for (const char *p = end; p < h + hn && st == NIS_OK; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            st = bad(why, wl, "header has bytes after its JSON");
-    if (st == NIS_OK && !cJSON_IsObject(root)) st = bad(why, wl, "header is not a JSON object");
+            st = nis__bad_format(why, wl, "header has bytes after its JSON");
+    if (st == NIS_OK && !cJSON_IsObject(root)) st = nis__bad_format(why, wl, "header is not a JSON object");
     int64_t buf_size = (int64_t)(f->size - 8 - hn);
     size_t count = st == NIS_OK ? (size_t)cJSON_GetArraySize(root) + 1 : 1;
     f->entries = nis_calloc(count, sizeof *f->entries);
