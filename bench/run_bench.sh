@@ -163,4 +163,4 @@ print("\n".join(out).rstrip("\n"))
 EOF
 mv "$OUT.tmp" "$OUT"
 echo "run_bench: wrote $OUT" >&2
-sed -n '/^| case/,/^Bars/p' "$OUT"
+sed -n '/^| case | threads/,/^Bars/p' "$OUT"
