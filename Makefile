@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all setup test asan demo bench clean
+.PHONY: all setup test asan demo bench toy2d clean
 
 all: setup
 	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD)/cmake.log 2>&1 || (cat $(BUILD)/cmake.log; exit 1)
@@ -27,6 +27,13 @@ demo: all
 	@echo "nis train --target donut --method dft --out runs/demo"
 	@$(BUILD)/nis train --target donut --method dft --out runs/demo
 	@echo "wrote runs/demo/sampler.safetensors, config.json, metrics.json and samples.png"
+
+# Long experiments (never run by the tests); each writes its table to docs/.
+bench: all
+	@bench/run_bench.sh
+
+toy2d: all
+	@bench/toy2d
 
 clean:
 	rm -rf $(BUILD) build-asan
