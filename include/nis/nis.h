@@ -12,6 +12,7 @@
 #include "nis/train.h"
 #include "nis/mcmc.h"
 #include "nis/metrics.h"
+#include "nis/data.h"
 #include "nis/plot.h"
 
 #endif
