@@ -34,6 +34,27 @@ typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
  * when s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence). */
 nis_tensor *nis_dft_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                               nis_score_fn score, void *ud, double *monitor);
+/* DFT with either or both of its terms in Stein form (a variance-reduced estimator of the same loss):
+ * ||f(x̃) + ε/σ||² is replaced by ||f(x̃)||² + 2 div f(x̃) + d/σ², whose expectation over ε is the same for
+ * every x0, so the expected θ-gradient is unchanged.  target_exact: f = s_q, div = Δ log q (dim backward
+ * passes; its gradient needs third derivatives of log q); score_exact: f = s_φ, div s_φ by dim backward
+ * passes (its gradient is a double backward of s_φ).  Both false: nis_dft_objective.  x̃ must require grad
+ * for score_exact (it does when x0 comes from a trained generator). */
+nis_tensor *nis_dft_stein_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
+                                    nis_score_fn score, void *ud, bool target_exact, bool score_exact,
+                                    double *monitor);
+/* Score of the smoothed target q_σ = q * N(0, σ² I) at x (B, d), by self-normalised importance sampling with
+ * K inner draws per row: x_k = x + σ η_k, s ≈ Σ_k softmax_k(log q(x_k)) s_q(x_k)  (Tweedie: ∇log q_σ(x) =
+ * E[s_q(X) | X + σE = x]).  eta (B*K, d) standard normal, rows b*K .. b*K+K-1 for row b.  Differentiable in
+ * x (needs log q twice differentiable).  Biased for finite K (O(1/K)). */
+nis_tensor *nis_smoothed_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
+                                      double sigma);
+/* DFT against the smoothed target:  mean_b [ ||s_{q_σ}(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ], s_{q_σ} from
+ * nis_smoothed_target_score with eta.  Its minimiser is p_θ * N(0, σ²I) = q * N(0, σ²I), i.e. p_θ = q, so the
+ * sample is g_θ(z) (clean output).  Monitor: the loss (an estimate of the Fisher divergence between the two
+ * smoothed densities). */
+nis_tensor *nis_dft_smooth_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
+                                     nis_tensor *eta, double sigma, nis_score_fn score, void *ud, double *monitor);
 /* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
  * Monitor: mean_b ||v||². */
 nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
@@ -85,6 +106,16 @@ typedef struct {
                               * modes); <= 0: keep the random initialisation */
     int64_t init_steps;      /* regression steps of that fit */
     uint64_t seed;
+    /* Options added by the DFT experiments (docs/dft-experiments.md); zero/false keeps the behaviour above. */
+    int64_t score_kde;       /* > 0: diagnostic. Replace s_φ by the exact score of (1/N) Σ_j N(x; g(z_j), σ² I) over a
+                              * fresh detached pool of N = score_kde samples (no score network is trained) */
+    bool stein_target;       /* DFT: target term in Stein form (nis_dft_stein_objective) */
+    bool stein_score;        /* DFT: score-network term in Stein form */
+    int target_smooth;       /* > 0: DFT against q * N(0, σ²I) with this many importance samples per point
+                              * (nis_dft_smooth_objective; antithetic pairs when even); use with
+                              * noisy_output = false */
+    bool score_energy;       /* conservative score network: s_φ(x) = -∇_x E_φ(x), E_φ an MLP to a scalar (its
+                              * Jacobian is a symmetric Hessian; DSM and the sampler loss use double backward) */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);

@@ -51,6 +51,11 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddNumberToObject(j, "init_scale", c->init_scale);
     cJSON_AddNumberToObject(j, "init_steps", (double)c->init_steps);
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(j, "score_kde", (double)c->score_kde);
+    cJSON_AddBoolToObject(j, "stein_target", c->stein_target);
+    cJSON_AddBoolToObject(j, "stein_score", c->stein_score);
+    cJSON_AddNumberToObject(j, "target_smooth", c->target_smooth);
+    cJSON_AddBoolToObject(j, "score_energy", c->score_energy);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     return j;
 }
@@ -63,8 +68,8 @@ int nis_cmd_train(int argc, char **argv) {
             anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, clip = c.grad_clip;
     double init_scale = c.init_scale;
-    int64_t init_steps = c.init_steps;
-    bool no_anti = false, clean = false, quiet = false, score_eps = false;
+    int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth;
+    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false;
     const nis_opt opts[] = {
         {"target", OPT_STRING, &target, "gauss|mog2|rosenbrock|donut|funnel|squiggle", 0, 0, true},
         {"method", OPT_STRING, &method, "dft|kl|fisher", 0, 0, false},
@@ -93,6 +98,11 @@ int nis_cmd_train(int argc, char **argv) {
         {"clean-output", OPT_FLAG, &clean, "sample g(z) instead of g(z) + sigma eps", 0, 0, false},
         {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
         {"checkpoint-every", OPT_INT, &every, "save the sampler every N updates (0: every 10%)", 0, 1e9, false},
+        {"score-kde", OPT_INT, &score_kde, "diagnostic: exact score of a KDE of N fresh samples instead of a score net", 0, 1e7, false},
+        {"stein-target", OPT_FLAG, &stein_t, "DFT: target term as |s_q|^2 + 2 lap log q (same expected gradient)", 0, 0, false},
+        {"stein-score", OPT_FLAG, &stein_s, "DFT: score term as |s|^2 + 2 div s (same expected gradient)", 0, 0, false},
+        {"target-smooth", OPT_INT, &tsmooth, "DFT against q*N(0,sigma^2), N importance samples per point (use --clean-output)", 0, 4096, false},
+        {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
         {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
     };
@@ -111,6 +121,9 @@ int nis_cmd_train(int argc, char **argv) {
     c.init_scale = init_scale, c.init_steps = init_steps;
     c.antithetic = !no_anti;
     c.score_eps = score_eps;
+    c.score_kde = score_kde;
+    c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
+    c.score_energy = senergy;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
     nis_set_threads((int)threads);

@@ -14,6 +14,7 @@ struct nis_trainer {
     nis_rng rng;             /* training noise */
     int64_t iter, target_evals;
     double sigma;            /* σ of the current update */
+    nis_tensor *kde_pool;    /* score_kde: this update's detached pool (N, d), in ctx */
     char msg[256];
 };
 

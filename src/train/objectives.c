@@ -42,6 +42,56 @@ nis_tensor *nis_dft_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, n
     return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
 }
 
+/* ||f(x̃) + ε/σ||² (B,), or its conditional expectation given x̃'s mean by Stein's identity,
+ * E_ε<f(x0 + σε), ε/σ> = E_ε[div f(x0 + σε)]:  ||f||² + 2 div f + d/σ²  (same expectation for every x0, so the
+ * same expected θ-gradient, without the 1/σ noise factor).  div_f is div f (B,) when exact, else unused. */
+static nis_tensor *dft_term(nis_ctx *c, nis_tensor *f, nis_tensor *div_f, nis_tensor *e, double sigma, bool exact) {
+    if (!exact) return sqnorm(c, nis_add(c, f, e));
+    double d = (double)f->shape[1];
+    return nis_add_scalar(c, nis_add(c, sqnorm(c, f), nis_mul_scalar(c, div_f, 2)), d / (sigma * sigma));
+}
+
+nis_tensor *nis_dft_stein_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
+                                    nis_score_fn score, void *ud, bool target_exact, bool score_exact,
+                                    double *monitor) {
+    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
+    nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
+    nis_tensor *sq = nis_target_score(c, t, xt, true);
+    nis_tensor *lap = target_exact ? nis_target_laplacian(c, t, xt, true) : NULL;
+    nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
+    nis_tensor *divp = score_exact && sp ? divergence(c, sp, xt) : NULL;
+    if (!sq || !sp || (target_exact && !lap) || (score_exact && !divp)) return NULL;
+    nis_tensor *a = dft_term(c, sq, lap, e, sigma, target_exact), *b = dft_term(c, sp, divp, e, sigma, score_exact);
+    return report(nis_mean(c, nis_sub(c, a, b)), monitor);
+}
+
+nis_tensor *nis_smoothed_target_score(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_tensor *eta, double sigma) {
+    if (!x || !eta) return NULL;
+    int64_t B = x->shape[0], d = x->shape[1], K = eta->shape[0] / (B > 0 ? B : 1);
+    if (eta->ndim != 2 || eta->shape[0] != B * K || eta->shape[1] != d || K < 1) {
+        char a[64], b[64];
+        nis_ctx_fail(c, NIS_ESHAPE, "smoothed_target_score: x %s and eta %s (need (B*K, d))", nis_shape_str(x, a, 64),
+                     nis_shape_str(eta, b, 64));
+        return NULL;
+    }
+    nis_tensor *y = nis_reshape(c, nis_broadcast_to(c, nis_reshape(c, x, 3, (int64_t[]){B, 1, d}), 3,
+                                                    (int64_t[]){B, K, d}), 2, (int64_t[]){B * K, d});
+    nis_tensor *xs = nis_add(c, y, nis_mul_scalar(c, eta, sigma));
+    nis_tensor *lq = xs ? t->log_prob(c, t, xs) : NULL;
+    nis_tensor *w = nis_softmax(c, nis_reshape(c, lq, 2, (int64_t[]){B, K}));
+    nis_tensor *sq = nis_reshape(c, nis_target_score(c, t, xs, true), 3, (int64_t[]){B, K, d});
+    return nis_sum_axis(c, nis_mul(c, nis_reshape(c, w, 3, (int64_t[]){B, K, 1}), sq), 1, false);
+}
+
+nis_tensor *nis_dft_smooth_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
+                                     nis_tensor *eta, double sigma, nis_score_fn score, void *ud, double *monitor) {
+    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
+    nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
+    nis_tensor *sq = nis_smoothed_target_score(c, t, xt, eta, sigma);
+    nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
+    return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
+}
+
 nis_tensor *nis_kl_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                              nis_score_fn score, void *ud, double *monitor) {
     nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));

@@ -73,6 +73,10 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->score_steps < 1) bad = "score_steps must be >= 1";
     else if (!(c->sigma > 0) && c->method != NIS_METHOD_FISHER) bad = "sigma must be > 0";
     else if (t->dim < 1) bad = "target dimension must be >= 1";
+    else if (c->score_kde < 0 || c->target_smooth < 0) bad = "score_kde and target_smooth must be >= 0";
+    else if (c->target_smooth > 0 && (c->stein_target || c->stein_score))
+        bad = "target_smooth cannot be combined with the Stein forms";
+    else if (c->score_kde > 0 && c->method == NIS_METHOD_FISHER) bad = "score_kde needs DFT or KL";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
@@ -125,7 +129,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
     int64_t w[NIS_MLP_MAX_LAYERS + 2];
     int n = nis__mlp_widths(w, cfg->latent, cfg->sampler_width, cfg->sampler_depth, t->dim);
     nis_mlp_add(&tr->gen, tr->G, "sampler", n, w, cfg->act);
-    n = nis__mlp_widths(w, t->dim, cfg->score_width, cfg->score_depth, t->dim);
+    n = nis__mlp_widths(w, t->dim, cfg->score_width, cfg->score_depth, cfg->score_energy ? 1 : t->dim);
     nis_mlp_add(&tr->score, tr->S, "score", n, w, cfg->act);
     nis_rng init = nis_rng_init(cfg->seed, 0);
     nis_rng init_s = nis_rng_split(&init, 1);
@@ -214,7 +218,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     tr->sigma = sigma_at(c, tr->iter);
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
-    for (int k = 0; k < c->score_steps && st == NIS_OK; k++) {
+    int score_steps = c->score_kde > 0 && c->method != NIS_METHOD_FISHER ? 0 : c->score_steps;
+    for (int k = 0; k < score_steps && st == NIS_OK; k++) {
         nis_ctx_reset(tr->ctx);
         nis_tensor *l = c->method == NIS_METHOD_FISHER ? nis__ssm_loss(tr, &score_mon) : nis__dsm_loss(tr, &score_mon);
         st = update(tr, l, score_mon, tr->S, &tr->opt_s, "score-network");
@@ -234,7 +239,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     nis_params_set_requires_grad(tr->S, true);
     if (st != NIS_OK) return st;
     tr->iter++;
-    tr->target_evals += c->batch;
+    bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && tr->iter > c->kl_warmup;
+    tr->target_evals += c->batch * (smooth ? c->target_smooth : 1);   /* smoothed target: K evaluations each */
     if (stats) {
         stats->iter = tr->iter;
         stats->sampler_loss = mon;
