@@ -141,17 +141,8 @@ static nis_status parse_attr(const char *path, int line, const char *ls, const c
                           "real, integer or {nominal values})", (int)(te - s), s, a->name);
 }
 
-/* The class attribute: opts->label by name, else as an integer index (negative from the end); -1 if none. */
-static int find_class(const char *label, const attr *a, int na) {
-    if (!label) return na - 1;
-    for (int i = 0; i < na; i++)
-        if (!strcmp(a[i].name, label)) return i;
-    char *q;
-    long v = strtol(label, &q, 10);
-    if (q == label || *q) return -1;
-    if (v < 0) v += na;
-    return v >= 0 && v < na ? (int)v : -1;
-}
+/* Name of attribute i, for nis__column_index (which finds the class attribute). */
+static const char *attr_name(const void *attrs, int i) { return ((const attr *)attrs)[i].name; }
 
 nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
                               size_t errlen) {
@@ -211,7 +202,7 @@ nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_d
         s = nis__data_fail(err, errlen, path, L.line, 1, "need a class attribute and at least one feature");
         goto fail;
     }
-    if ((cls = find_class(opts->label, a, na)) < 0) {
+    if ((cls = nis__column_index(opts->label, na, attr_name, a)) < 0) {
         nis__data_fail(err, errlen, path, L.line, 1, "class attribute '%s' not found", opts->label);
         s = NIS_EINVAL;
         goto fail;

@@ -70,18 +70,8 @@ static char *field_dup(const field *f) {
     return r;
 }
 
-/* Resolve opts->label among ncol columns (names may be NULL without a header).  -1 if not found. */
-static int find_label(const char *label, char **names, int ncol) {
-    if (!label) return ncol - 1;
-    if (names)
-        for (int j = 0; j < ncol; j++)
-            if (!strcmp(names[j], label)) return j;
-    char *q;
-    long v = strtol(label, &q, 10);
-    if (q == label || *q) return -1;
-    if (v < 0) v += ncol;
-    return v >= 0 && v < ncol ? (int)v : -1;
-}
+/* Column i of the header, for nis__column_index. */
+static const char *csv_name(const void *names, int i) { return ((char *const *)names)[i]; }
 
 nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
                              size_t errlen) {
@@ -131,7 +121,7 @@ nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_da
             names[j] = opts->no_header ? nis__strndup(tmp, strlen(tmp)) : field_dup(&f[j]);
             if (!names[j]) goto oom;
         }
-        label = find_label(opts->label, opts->no_header ? NULL : names, ncol);
+        label = nis__column_index(opts->label, ncol, opts->no_header ? NULL : csv_name, names);
         if (label < 0) {
             s = nis__data_fail(err, errlen, path, L.line, 1, "label column '%s' not found", opts->label);
             s = NIS_EINVAL;

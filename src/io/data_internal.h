@@ -53,5 +53,9 @@ nis_status nis__check_positive(const char *positive, const float *y, int64_t n, 
 void nis__dataset_take(nis_dataset *out, int64_t n, int64_t d, float *X, float *y, char **names);
 /* Free names[0..d) and the array. */
 void nis__free_names(char **names, int64_t d);
+/* The column a label option names among n columns: the first whose name_of(ctx, i) equals label (name_of may
+ * be NULL: no names), else label read as an integer index (negative counts from the end); NULL label: the
+ * last column.  -1 if there is none. */
+int nis__column_index(const char *label, int n, const char *(*name_of)(const void *ctx, int i), const void *ctx);
 
 #endif

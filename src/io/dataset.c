@@ -299,3 +299,15 @@ nis_status nis_data_prepare(const nis_dataset *all, double test_frac, uint64_t s
                  "it already has an intercept column");
     return s;
 }
+
+int nis__column_index(const char *label, int n, const char *(*name_of)(const void *ctx, int i), const void *ctx) {
+    if (!label) return n - 1;
+    if (name_of)
+        for (int i = 0; i < n; i++)
+            if (!strcmp(name_of(ctx, i), label)) return i;
+    char *q;
+    long v = strtol(label, &q, 10);
+    if (q == label || *q) return -1;
+    if (v < 0) v += n;
+    return v >= 0 && v < n ? (int)v : -1;
+}
