@@ -79,6 +79,8 @@ static nis_tensor *bias_grad(nis_ctx *ctx, nis_tensor *g) {
 
 static nis_tensor *conv_transpose(nis_ctx *ctx, nis_tensor *x, nis_tensor *w, nis_tensor *b, int stride,
                                   int pad, int oph, int opw);
+static nis_tensor *conv2d_wgrad(nis_ctx *ctx, nis_tensor *x, nis_tensor *g, int kh, int kw, int stride, int pad,
+                                const nis_real *cols);
 
 /* ---- conv2d ------------------------------------------------------------------------------------------- */
 
@@ -89,7 +91,7 @@ static void conv2d_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_t
     if (nis__needs(node, 0))
         gs[0] = conv_transpose(ctx, g, w, NULL, stride, pad, out_pad(x->shape[2], kh, stride, pad),
                                out_pad(x->shape[3], kw, stride, pad));
-    if (nis__needs(node, 1)) gs[1] = nis_conv2d_wgrad(ctx, x, g, (int)kh, (int)kw, stride, pad);
+    if (nis__needs(node, 1)) gs[1] = conv2d_wgrad(ctx, x, g, (int)kh, (int)kw, stride, pad, node->aux);
     if (nis__needs(node, 2)) gs[2] = bias_grad(ctx, g);
 }
 static const nis_op_info op_conv2d = {"conv2d", conv2d_backward};
@@ -97,10 +99,11 @@ static const nis_op_info op_conv2d = {"conv2d", conv2d_backward};
 /* y (N, Co, Ho, Wo) = conv of x (N, C, H, W) with w (Co, C kh kw) (+ bias (Co,) or NULL), per chunk:
  * col = im2col(x), tmp (Co, nb P) = w col, y = swap(tmp) + bias.  col: K nbmax P, tmp: Co nbmax P. */
 static void conv2d_run(const nis__conv_geom *g, int64_t N, int64_t Co, const nis_real *x, const nis_real *w,
-                       const nis_real *bias, int64_t nbmax, nis_real *col, nis_real *tmp, nis_real *y) {
+                       const nis_real *bias, int64_t nbmax, nis_real *col, nis_real *tmp, nis_real *y, bool keep) {
     const int64_t K = g->C * g->kh * g->kw, P = g->Ho * g->Wo;
     for (int64_t n0 = 0; n0 < N; n0 += nbmax) {
         int64_t nb = N - n0 < nbmax ? N - n0 : nbmax;
+        if (keep) col += n0 ? K * nbmax * P : 0;   /* keep: every chunk's columns, chunk after chunk */
         nis__im2col(g, x + n0 * g->C * g->H * g->W, nb, col, nb * P);
         nis__gemm(false, false, Co, nb * P, K, 1, w, K, col, nb * P, 0, tmp, nb * P);
         nis__swap01(tmp, Co, nb, P, bias, y + n0 * Co * P);
@@ -121,13 +124,17 @@ nis_tensor *nis_conv2d(nis_ctx *ctx, nis_tensor *x, nis_tensor *w, nis_tensor *b
         return NULL;
     const int64_t N = x->shape[0], Co = w->shape[0], K = g.C * g.kh * g.kw, P = g.Ho * g.Wo;
     const int64_t nbmax = chunk_images(N, K, P);
-    nis_real *col = scratch(ctx, K * nbmax * P), *tmp = scratch(ctx, Co * nbmax * P);
-    if (!col || !tmp) return NULL;
     nis_tensor *y = nis__result(ctx, &op_conv2d, 4, (int64_t[]){N, Co, g.Ho, g.Wo}, x, w, b);
     if (!y) return NULL;
+    /* When w's gradient will be wanted, keep the column matrices of all images for conv2d_wgrad (it would
+     * unfold x again otherwise): K N P reals of arena until the next reset. */
+    bool keep = y->op != NULL && w->requires_grad;
+    nis_real *col = scratch(ctx, K * (keep ? N : nbmax) * P), *tmp = scratch(ctx, Co * nbmax * P);
+    if (!col || !tmp) return NULL;
     y->p.i[0] = stride;
     y->p.i[1] = pad;
-    conv2d_run(&g, N, Co, x->data, w->data, b ? b->data : NULL, nbmax, col, tmp, y->data);
+    conv2d_run(&g, N, Co, x->data, w->data, b ? b->data : NULL, nbmax, col, tmp, y->data, keep);
+    y->aux = keep ? col : NULL;
     return y;
 }
 
@@ -221,19 +228,26 @@ static const nis_op_info op_conv2d_wgrad = {"conv2d_wgrad", wgrad_backward};
 /* dw (Co, K) = sum over chunks of gt (Co, nb P) col^T, col = im2col(x chunk), gt = swap(g chunk), added
  * in chunk order.  col: K nbmax P, gt: Co nbmax P. */
 static void wgrad_run(const nis__conv_geom *geo, int64_t N, int64_t Co, const nis_real *x, const nis_real *g,
-                      int64_t nbmax, nis_real *col, nis_real *gt, nis_real *dw) {
+                      int64_t nbmax, nis_real *col, nis_real *gt, nis_real *dw, const nis_real *cols) {
     const int64_t K = geo->C * geo->kh * geo->kw, P = geo->Ho * geo->Wo;
     if (N == 0) memset(dw, 0, (size_t)(Co * K) * sizeof(nis_real));
     for (int64_t n0 = 0; n0 < N; n0 += nbmax) {
         int64_t nb = N - n0 < nbmax ? N - n0 : nbmax;
-        nis__im2col(geo, x + n0 * geo->C * geo->H * geo->W, nb, col, nb * P);
+        const nis_real *c = cols ? cols + n0 * K * P : col;   /* the forward's columns, same chunking */
+        if (!cols) nis__im2col(geo, x + n0 * geo->C * geo->H * geo->W, nb, col, nb * P);
         nis__swap01(g + n0 * Co * P, nb, Co, P, NULL, gt);
-        nis__gemm(false, true, Co, K, nb * P, 1, gt, nb * P, col, nb * P, n0 ? 1 : 0, dw, K);
+        nis__gemm(false, true, Co, K, nb * P, 1, gt, nb * P, c, nb * P, n0 ? 1 : 0, dw, K);
     }
 }
 
 /* x: (N, Cin, H, W), g: (N, Cout, Ho, Wo) with Ho, Wo conv2d's output size -> new (Cout, Cin, kh, kw). */
 nis_tensor *nis_conv2d_wgrad(nis_ctx *ctx, nis_tensor *x, nis_tensor *g, int kh, int kw, int stride, int pad) {
+    return conv2d_wgrad(ctx, x, g, kh, kw, stride, pad, NULL);
+}
+
+/* nis_conv2d_wgrad, with x's column matrices already made by conv2d's forward (cols, or NULL). */
+static nis_tensor *conv2d_wgrad(nis_ctx *ctx, nis_tensor *x, nis_tensor *g, int kh, int kw, int stride, int pad,
+                                const nis_real *cols) {
     static const char *op = "conv2d_wgrad";
     if (nis__bail2(ctx, x, g)) return NULL;
     if (x->ndim != 4 || g->ndim != 4)
@@ -250,14 +264,14 @@ nis_tensor *nis_conv2d_wgrad(nis_ctx *ctx, nis_tensor *x, nis_tensor *g, int kh,
     }
     const int64_t N = x->shape[0], Co = g->shape[1], K = geo.C * kh * kw, P = geo.Ho * geo.Wo;
     const int64_t nbmax = chunk_images(N, K, P);
-    nis_real *col = scratch(ctx, K * nbmax * P), *gt = scratch(ctx, Co * nbmax * P);
-    if (!col || !gt) return NULL;
+    nis_real *col = cols ? NULL : scratch(ctx, K * nbmax * P), *gt = scratch(ctx, Co * nbmax * P);
+    if ((!cols && !col) || !gt) return NULL;
     nis_tensor *dw = nis__result(ctx, &op_conv2d_wgrad, 4, (int64_t[]){Co, geo.C, kh, kw}, x, g, NULL);
     if (!dw) return NULL;
     dw->p.i[0] = stride;
     dw->p.i[1] = pad;
     dw->p.i[2] = kh;
     dw->p.i[3] = kw;
-    wgrad_run(&geo, N, Co, x->data, g->data, nbmax, col, gt, dw->data);
+    wgrad_run(&geo, N, Co, x->data, g->data, nbmax, col, gt, dw->data, cols);
     return dw;
 }
