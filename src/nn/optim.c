@@ -17,13 +17,22 @@ nis_sgd nis_sgd_default(double lr) { return (nis_sgd){.lr = lr}; }
 static void adam_kernel(nis_real *restrict p, const nis_real *restrict g, nis_real *restrict m,
                         nis_real *restrict v, int64_t n, nis_real b1, nis_real one_b1, nis_real b2,
                         nis_real one_b2, nis_real a, nis_real c2, nis_real eps, nis_real wd, nis_real keep) {
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        nis_real pi = p[i] * keep, gi = g[i] + wd * pi;
-        m[i] = b1 * m[i] + one_b1 * gi;
-        v[i] = b2 * v[i] + one_b2 * gi * gi;
-        p[i] = pi - a * m[i] / (sqrt(v[i]) / c2 + eps);
+    /* SIMD in both branches: gcc leaves the serial path of `parallel for simd if (...)` scalar */
+#define ADAM_BODY                                                                                           \
+    {                                                                                                       \
+        nis_real pi = p[i] * keep, gi = g[i] + wd * pi;                                                     \
+        m[i] = b1 * m[i] + one_b1 * gi;                                                                     \
+        v[i] = b2 * v[i] + one_b2 * gi * gi;                                                                \
+        p[i] = pi - a * m[i] / (sqrt(v[i]) / c2 + eps);                                                     \
     }
+    if (n > NIS_PAR_MIN) {
+#pragma omp parallel for simd schedule(static)
+        for (int64_t i = 0; i < n; i++) ADAM_BODY
+    } else {
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) ADAM_BODY
+    }
+#undef ADAM_BODY
 }
 
 nis_status nis_adam_step(nis_adam *opt, nis_params *P) {
