@@ -22,7 +22,10 @@ expect() {
 }
 
 expect 0 "" "$NIS" --help
-for c in train sample eval demo mcmc; do expect 0 "" "$NIS" $c --help; done
+for c in train sample eval demo mcmc data; do expect 0 "" "$NIS" $c --help; done
+expect 0 "" "$NIS" data fetch --help
+expect 2 "expected 'fetch'" "$NIS" data bogus
+expect 2 "unknown set" "$NIS" data fetch --what nope --dir "$dir/data"
 expect 2 "unknown command" "$NIS" frobnicate
 expect 2 "unknown option '--bogus'" "$NIS" train --target gauss --out "$dir/x" --bogus 1
 expect 2 "unknown target 'nope'" "$NIS" train --target nope --out "$dir/x"

