@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the build needs from Debian's packages, if missing.  Idempotent; silent when all is present.
 set -euo pipefail
-need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev)
+need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

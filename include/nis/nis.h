@@ -13,6 +13,7 @@
 #include "nis/mcmc.h"
 #include "nis/metrics.h"
 #include "nis/data.h"
+#include "nis/idx.h"
 #include "nis/plot.h"
 
 #endif

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "util.h"
 #include "nis/data.h"
+#include "nis/idx.h"
 #include "nis/io.h"
 
 #include <dirent.h>
@@ -96,8 +97,8 @@ static bool debian_package(const char *cache, const char *pkg, char *err, size_t
     return true;
 }
 
-/* A file to copy from an unpacked package; tables (rows > 0) are loaded as a check, ARFF ones with their
- * positive class. */
+/* A file to copy from an unpacked package, checked after copying when rows > 0: a table (rows x cols
+ * features; ARFF with its positive class) or an IDX file (rows items of cols bytes). */
 typedef struct { const char *pkg, *src, *dst; int64_t rows, cols; const char *positive; } wanted;
 
 static bool fetch_files(const char *cache, const char *root, const wanted *w, int n, char *err, size_t errlen) {
@@ -108,7 +109,22 @@ static bool fetch_files(const char *cache, const char *root, const wanted *w, in
         if (!debian_package(cache, w[i].pkg, err, errlen)) return false;
         snprintf(src, sizeof src, "%s/%s/%s", cache, w[i].pkg, w[i].src);
         if (!copy_file(src, dst, err, errlen)) return false;
-        if (w[i].rows > 0) {   /* check the table loads with the expected size */
+        if (w[i].rows > 0 && strstr(dst, ".gz")) {   /* IDX: check items and item size */
+            nis_idx a;
+            if (nis_idx_read(dst, &a, err, errlen) != NIS_OK) {
+                unlink(dst);
+                return false;
+            }
+            bool ok = a.shape[0] == w[i].rows && a.n == w[i].rows * w[i].cols;
+            if (!ok) snprintf(err, errlen, "%s: %lld items of %lld bytes, expected %lld of %lld", dst,
+                              (long long)a.shape[0], (long long)(a.n / a.shape[0]), (long long)w[i].rows,
+                              (long long)w[i].cols);
+            nis_idx_free(&a);
+            if (!ok) {
+                unlink(dst);
+                return false;
+            }
+        } else if (w[i].rows > 0) {   /* check the table loads with the expected size */
             nis_dataset ds;
             nis_data_opts o = {0};
             o.no_header = strstr(dst, ".csv") != NULL;
@@ -181,13 +197,13 @@ static int fetch(const char *root, const char *what) {
     };
     static const wanted fashion_files[] = {
         {"dataset-fashion-mnist", "usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
-         "fashion-mnist/train-images-idx3-ubyte.gz", 0, 0, NULL},
+         "fashion-mnist/train-images-idx3-ubyte.gz", 60000, 784, NULL},
         {"dataset-fashion-mnist", "usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz",
-         "fashion-mnist/train-labels-idx1-ubyte.gz", 0, 0, NULL},
+         "fashion-mnist/train-labels-idx1-ubyte.gz", 60000, 1, NULL},
         {"dataset-fashion-mnist", "usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
-         "fashion-mnist/t10k-images-idx3-ubyte.gz", 0, 0, NULL},
+         "fashion-mnist/t10k-images-idx3-ubyte.gz", 10000, 784, NULL},
         {"dataset-fashion-mnist", "usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
-         "fashion-mnist/t10k-labels-idx1-ubyte.gz", 0, 0, NULL},
+         "fashion-mnist/t10k-labels-idx1-ubyte.gz", 10000, 1, NULL},
     };
     bool ok = true;
     if (ok && (all || !strcmp(what, "uci"))) ok = fetch_files(cache, root, uci_files, 4, err, sizeof err);
