@@ -146,16 +146,10 @@ static const char *attr_name(const void *attrs, int i) { return ((const attr *)a
 
 nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
                               size_t errlen) {
-    static const nis_data_opts defaults;
-    if (!opts) opts = &defaults;
-    memset(out, 0, sizeof *out);
     void *buf;
-    size_t len;
-    nis_status s = nis_read_file(path, &buf, &len, err, errlen);
-    if (s) return s;
-
     nis__lines L;
-    nis__lines_init(&L, buf, len);
+    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
+    if (s) return s;
     attr *a = NULL;
     int na = 0, cap = 0, cls = -1, pos = -1;
     int64_t d = 0, n = 0;

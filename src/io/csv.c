@@ -75,16 +75,10 @@ static const char *csv_name(const void *names, int i) { return ((char *const *)n
 
 nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
                              size_t errlen) {
-    static const nis_data_opts defaults;
-    if (!opts) opts = &defaults;
-    memset(out, 0, sizeof *out);
     void *buf;
-    size_t len;
-    nis_status s = nis_read_file(path, &buf, &len, err, errlen);
-    if (s) return s;
-
     nis__lines L;
-    nis__lines_init(&L, buf, len);
+    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
+    if (s) return s;
     field *f = NULL;
     char **names = NULL;        /* ncol column names (header) */
     char **feat = NULL;         /* d feature names, moved into the dataset */

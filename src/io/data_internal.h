@@ -14,6 +14,10 @@ typedef struct {
 } nis__lines;
 
 void nis__lines_init(nis__lines *L, const char *buf, size_t len);
+/* A loader's start: *opts defaults to all-zero options when NULL, *out is zeroed, path is read whole into
+ * *buf (the caller frees it with nis_free) and L walks its lines.  Returns nis_read_file's status. */
+nis_status nis__data_open(const char *path, const nis_data_opts **opts, nis_dataset *out, void **buf, nis__lines *L,
+                          char *err, size_t errlen);
 /* Advance to the next line; false at the end of the buffer. */
 bool nis__lines_next(nis__lines *L);
 /* True if [s, e) holds only spaces and tabs. */

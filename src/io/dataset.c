@@ -1,6 +1,7 @@
 /* src/io/dataset.c — the in-memory dataset: allocation, seeded train/test split, standardisation with the
  * training split's statistics, the intercept column, and the line/number helpers the loaders share. */
 #include "nis/data.h"
+#include "nis/io.h"
 #include "nis/rng.h"
 #include "data_internal.h"
 #include "io_internal.h"
@@ -310,4 +311,15 @@ int nis__column_index(const char *label, int n, const char *(*name_of)(const voi
     if (q == label || *q) return -1;
     if (v < 0) v += n;
     return v >= 0 && v < n ? (int)v : -1;
+}
+
+nis_status nis__data_open(const char *path, const nis_data_opts **opts, nis_dataset *out, void **buf, nis__lines *L,
+                          char *err, size_t errlen) {
+    static const nis_data_opts defaults;
+    if (!*opts) *opts = &defaults;
+    memset(out, 0, sizeof *out);
+    size_t len;
+    nis_status s = nis_read_file(path, buf, &len, err, errlen);
+    if (s == NIS_OK) nis__lines_init(L, *buf, len);
+    return s;
 }

@@ -20,16 +20,10 @@ static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 nis_status nis_data_load_libsvm(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
                                 size_t errlen) {
-    static const nis_data_opts defaults;
-    if (!opts) opts = &defaults;
-    memset(out, 0, sizeof *out);
     void *buf;
-    size_t len;
-    nis_status s = nis_read_file(path, &buf, &len, err, errlen);
-    if (s) return s;
-
     nis__lines L;
-    nis__lines_init(&L, buf, len);
+    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
+    if (s) return s;
     entry *ent = NULL;
     size_t ne = 0, cap = 0;
     nis__fvec Y = {0};
