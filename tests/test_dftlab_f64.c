@@ -34,7 +34,7 @@ static double check_variant(int v, const char *name, int reps, int64_t batch, in
         } else if (v == SMOOTH) {
             nis_tensor *eta = nis_new2(c, batch * K, D);
             for (int64_t i = 0; i < eta->n; i++) eta->data[i] = test_normal();
-            loss = nis_dft_smooth_objective(c, t, b.x0, b.eps, eta, sigma, score_fn, &b.e, &mon);
+            loss = nis_dft_smooth_objective(c, t, b.x0, b.eps, eta, sigma, false, score_fn, &b.e, &mon);
         } else {
             loss = nis_dft_stein_objective(c, t, b.x0, b.eps, sigma, score_fn, &b.e, v != STEIN_S, v != STEIN_T, &mon);
         }

@@ -90,7 +90,7 @@ int main(void) {
     CHECK(memcmp(a, b, sizeof a) == 0, "two runs with the same seed differ");
 
     /* 3. a NaN target: the step fails with ENUMERIC and the sampler is unchanged */
-    nis_target bad = {"nan", 2, nan_lp, NULL, NULL, NULL, NULL};
+    nis_target bad = {"nan", 2, nan_lp, NULL, NULL, NULL, NULL, false};
     nis_trainer *tr = nis_trainer_new(&bad, &c, err, sizeof err);
     nis_rng g = nis_rng_init(1, 0);
     nis_trainer_sample(tr, &g, 32, false, a);

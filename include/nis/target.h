@@ -27,6 +27,10 @@ struct nis_target {
     /* Optional.  n exact samples into out (n x dim, caller-owned). */
     void (*sample)(const nis_target *t, nis_rng *rng, nis_real *out, int64_t n);
     void *data;   /* the target's own parameters (owned by whoever made the target) */
+    /* log_prob / score / hvp are unbiased random estimates (e.g. minibatch likelihoods), a fresh draw per
+     * call.  false for exact targets (a zeroed struct).  nis_dft_objective then multiplies two independent
+     * score draws instead of squaring one, which removes the bias tr Var ŝ (see nis/train.h). */
+    bool stochastic;
 };
 
 /* Score of t at x (B, dim) -> (B, dim): t->score when given, else ∇ of sum(log_prob) by autodiff.

@@ -31,7 +31,14 @@ extern "C" {
 typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
 
 /* DFT:  mean_b [ ||s_q(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ];  its gradient in θ is the Fisher divergence's
- * when s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence). */
+ * when s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence).
+ * Stochastic targets (t->stochastic, e.g. minibatch likelihoods, nis/blr.h): squaring one noisy score ŝ would
+ * add tr Var ŝ(x̃) to the loss and a matching bias ∇ tr Var ŝ to its gradient.  Instead two independent draws
+ * ŝ1, ŝ2 (two calls of the target) enter as  ŝ1·ŝ2 + (ŝ1 + ŝ2)·ε/σ + ||ε||²/σ²,  whose expectation over the
+ * draws is ||s_q + ε/σ||² exactly, and so is its gradient's (tests/test_blr.c checks both).  Costs two score
+ * evaluations per sample.  The Stein form (below) and Fisher training do the same for ||s_q||²; the smoothed
+ * target (nis_dft_smooth_objective) rejects stochastic targets; KL training is linear in s_q and needs
+ * nothing. */
 nis_tensor *nis_dft_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                               nis_score_fn score, void *ud, double *monitor);
 /* DFT with either or both of its terms in Stein form (a variance-reduced estimator of the same loss):
@@ -49,12 +56,23 @@ nis_tensor *nis_dft_stein_objective(nis_ctx *ctx, const nis_target *t, nis_tenso
  * x (needs log q twice differentiable).  Biased for finite K (O(1/K)). */
 nis_tensor *nis_smoothed_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
                                       double sigma);
+/* The same score from a defensive-mixture proposal (src/train/smooth_score.c): half the K draws from the
+ * Laplace approximation of π(X | x) ∝ q(X) N(X; x, σ²I) (precision σ⁻²I + the Hessian of −log q at x with
+ * negative eigenvalues clipped, mean one Newton step, covariance ×2), half from N(x, σ²I), each draw
+ * contributing A s_q(X_k) + (I − A)(X_k − x)/σ² (A = Σ/σ², a control variate from Tweedie's formula: exact
+ * for a Gaussian q).  The draws are constants; the estimate depends on x through the weights' factor
+ * N(X_k; x, σ²I) and the linear term only, so it needs d HVPs of log q per row and no double backward.  x (B, d), eta (B*K, d), K >= 2,
+ * d <= NIS_SMOOTH_LAPLACE_MAX_DIM (a dense d x d eigendecomposition per row). */
+#define NIS_SMOOTH_LAPLACE_MAX_DIM 64
+nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
+                                              double sigma);
 /* DFT against the smoothed target:  mean_b [ ||s_{q_σ}(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ], s_{q_σ} from
- * nis_smoothed_target_score with eta.  Its minimiser is p_θ * N(0, σ²I) = q * N(0, σ²I), i.e. p_θ = q, so the
- * sample is g_θ(z) (clean output).  Monitor: the loss (an estimate of the Fisher divergence between the two
+ * nis_smoothed_target_score with eta (nis_smoothed_target_score_laplace when laplace).  Its minimiser is
+ * p_θ * N(0, σ²I) = q * N(0, σ²I), i.e. p_θ = q, so the sample is g_θ(z) (clean output).  Monitor: the loss (an estimate of the Fisher divergence between the two
  * smoothed densities). */
 nis_tensor *nis_dft_smooth_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
-                                     nis_tensor *eta, double sigma, nis_score_fn score, void *ud, double *monitor);
+                                     nis_tensor *eta, double sigma, bool laplace, nis_score_fn score, void *ud,
+                                     double *monitor);
 /* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
  * Monitor: mean_b ||v||². */
 nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
@@ -93,6 +111,7 @@ typedef struct {
     int score_width, score_depth;
     nis_act act;
     double lr_sampler, lr_score;
+    double lr_final;         /* > 0: the sampler lr decays from lr_sampler to this by a half cosine over iters */
     int score_steps;         /* score-network updates per sampler update */
     double sigma;            /* noise level σ (at the end of annealing) */
     double sigma_start;      /* σ at iteration 0; annealed geometrically to sigma over anneal_iters (<= 0: off) */
@@ -105,6 +124,8 @@ typedef struct {
     double init_scale;       /* > 0: first fit g(z) ≈ init_scale * z[:dim] (a broad start that covers separated
                               * modes); <= 0: keep the random initialisation */
     int64_t init_steps;      /* regression steps of that fit */
+    const nis_real *init_mean;   /* NULL, or dim values: the fit is g(z) ≈ init_mean + init_scale z[:dim] (e.g. a
+                                  * posterior mode, nis_blr_mode).  Read by nis_trainer_new only (not kept). */
     uint64_t seed;
     /* Options added by the DFT experiments (docs/dft-experiments.md); zero/false keeps the behaviour above. */
     int64_t score_kde;       /* > 0: diagnostic. Replace s_φ by the exact score of (1/N) Σ_j N(x; g(z_j), σ² I) over a
@@ -114,6 +135,7 @@ typedef struct {
     int target_smooth;       /* > 0: DFT against q * N(0, σ²I) with this many importance samples per point
                               * (nis_dft_smooth_objective; antithetic pairs when even); use with
                               * noisy_output = false */
+    bool smooth_laplace;     /* with target_smooth: the Laplace-mixture proposal (nis_smoothed_target_score_laplace) */
     bool score_energy;       /* conservative score network: s_φ(x) = -∇_x E_φ(x), E_φ an MLP to a scalar (its
                               * Jacobian is a symmetric Hessian; DSM and the sampler loss use double backward) */
 } nis_train_config;

@@ -87,7 +87,8 @@ nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor) {
             nis_rng_fill_normal(&tr->rng, e, h * d, 0, 1);
             for (int64_t i = 0; i < (K - h) * d; i++) e[h * d + i] = -e[i];
         }
-        return nis_dft_smooth_objective(tr->ctx, tr->t, x0, eps, eta, tr->sigma, sf, tr, monitor);
+        return nis_dft_smooth_objective(tr->ctx, tr->t, x0, eps, eta, tr->sigma, tr->cfg.smooth_laplace, sf, tr,
+                                        monitor);
     }
     if (tr->cfg.stein_target || tr->cfg.stein_score)
         return nis_dft_stein_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, tr->cfg.stein_target,

@@ -33,13 +33,32 @@ static nis_tensor *divergence(nis_ctx *c, nis_tensor *f, nis_tensor *x) {
     return div;
 }
 
+/* ||s_q(x̃) + e||² (B,) with e = ε/σ, with create_graph (its x̃-gradient is an HVP).  For a stochastic target
+ * (ŝ a fresh unbiased estimate per call) the square of one draw is biased by tr Var ŝ; two independent draws
+ * give the unbiased  ŝ1·ŝ2 + (ŝ1 + ŝ2)·e + ||e||²  (and an unbiased x̃-gradient, J1ᵀŝ2 + J2ᵀŝ1 + (J1 + J2)ᵀe). */
+static nis_tensor *target_sq(nis_ctx *c, const nis_target *t, nis_tensor *xt, nis_tensor *e) {
+    nis_tensor *s1 = nis_target_score(c, t, xt, true);
+    if (!t->stochastic) return sqnorm(c, nis_add(c, s1, e));
+    nis_tensor *s2 = nis_target_score(c, t, xt, true);
+    nis_tensor *cross = nis_sum_axis(c, nis_mul(c, s1, s2), 1, false);
+    nis_tensor *lin = nis_sum_axis(c, nis_mul(c, nis_add(c, s1, s2), e), 1, false);
+    return nis_add(c, nis_add(c, cross, lin), sqnorm(c, e));
+}
+
+/* ||s_q(x)||² (B,): the product of two independent draws for a stochastic target (see target_sq). */
+static nis_tensor *target_norm2(nis_ctx *c, const nis_target *t, nis_tensor *x) {
+    nis_tensor *s1 = nis_target_score(c, t, x, true);
+    if (!t->stochastic) return sqnorm(c, s1);
+    return nis_sum_axis(c, nis_mul(c, s1, nis_target_score(c, t, x, true)), 1, false);
+}
+
 nis_tensor *nis_dft_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                               nis_score_fn score, void *ud, double *monitor) {
     nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
     nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
-    nis_tensor *sq = nis_target_score(c, t, xt, true);   /* with create_graph: its x̃-gradient is an HVP */
+    nis_tensor *a = xt ? target_sq(c, t, xt, e) : NULL;
     nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
-    return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
+    return report(nis_mean(c, nis_sub(c, a, sqnorm(c, nis_add(c, sp, e)))), monitor);
 }
 
 /* ||f(x̃) + ε/σ||² (B,), or its conditional expectation given x̃'s mean by Stein's identity,
@@ -56,12 +75,19 @@ nis_tensor *nis_dft_stein_objective(nis_ctx *c, const nis_target *t, nis_tensor 
                                     double *monitor) {
     nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
     nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
-    nis_tensor *sq = nis_target_score(c, t, xt, true);
-    nis_tensor *lap = target_exact ? nis_target_laplacian(c, t, xt, true) : NULL;
-    nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
+    nis_tensor *a;
+    if (!xt) return NULL;
+    if (target_exact) {   /* ||s_q||² + 2 Δ log q + d/σ²; the Laplacian is linear in log q: one draw is unbiased */
+        nis_tensor *lap = nis_target_laplacian(c, t, xt, true);
+        a = nis_add_scalar(c, nis_add(c, target_norm2(c, t, xt), nis_mul_scalar(c, lap, 2)),
+                           (double)xt->shape[1] / (sigma * sigma));
+    } else {
+        a = target_sq(c, t, xt, e);
+    }
+    nis_tensor *sp = score(c, ud, xt);
     nis_tensor *divp = score_exact && sp ? divergence(c, sp, xt) : NULL;
-    if (!sq || !sp || (target_exact && !lap) || (score_exact && !divp)) return NULL;
-    nis_tensor *a = dft_term(c, sq, lap, e, sigma, target_exact), *b = dft_term(c, sp, divp, e, sigma, score_exact);
+    if (!a || !sp || (score_exact && !divp)) return NULL;
+    nis_tensor *b = dft_term(c, sp, divp, e, sigma, score_exact);
     return report(nis_mean(c, nis_sub(c, a, b)), monitor);
 }
 
@@ -84,10 +110,17 @@ nis_tensor *nis_smoothed_target_score(nis_ctx *c, const nis_target *t, nis_tenso
 }
 
 nis_tensor *nis_dft_smooth_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
-                                     nis_tensor *eta, double sigma, nis_score_fn score, void *ud, double *monitor) {
+                                     nis_tensor *eta, double sigma, bool laplace, nis_score_fn score, void *ud,
+                                     double *monitor) {
+    if (t->stochastic) {   /* self-normalised weights of noisy log q values: no cheap unbiased form */
+        nis_ctx_fail(c, NIS_EINVAL, "dft_smooth_objective: target %s is stochastic (minibatch); use full batch",
+                     t->name ? t->name : "?");
+        return NULL;
+    }
     nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
     nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
-    nis_tensor *sq = nis_smoothed_target_score(c, t, xt, eta, sigma);
+    nis_tensor *sq = laplace ? nis_smoothed_target_score_laplace(c, t, xt, eta, sigma)
+                             : nis_smoothed_target_score(c, t, xt, eta, sigma);
     nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
     return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
 }
@@ -107,11 +140,11 @@ nis_tensor *nis_kl_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, ni
 
 nis_tensor *nis_fisher_objective(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_score_fn score, void *ud,
                                  double *monitor) {
-    nis_tensor *sq = nis_target_score(c, t, x, true);
+    nis_tensor *sq2 = x ? target_norm2(c, t, x) : NULL;   /* unbiased for a stochastic target too */
     nis_tensor *lap = nis_target_laplacian(c, t, x, true);
     nis_tensor *sp = x ? score(c, ud, x) : NULL;
     nis_tensor *divp = sp ? divergence(c, sp, x) : NULL;
-    nis_tensor *a = nis_add(c, sqnorm(c, sq), nis_mul_scalar(c, lap, 2));
+    nis_tensor *a = nis_add(c, sq2, nis_mul_scalar(c, lap, 2));
     nis_tensor *b = nis_add(c, sqnorm(c, sp), nis_mul_scalar(c, divp, 2));
     return report(nis_mean(c, nis_sub(c, a, b)), monitor);
 }

@@ -70,6 +70,7 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->sampler_depth < 0 || c->score_depth < 0 || c->sampler_depth >= NIS_MLP_MAX_LAYERS ||
              c->score_depth >= NIS_MLP_MAX_LAYERS) bad = "depths must be in [0, 15]";
     else if (!(c->lr_sampler > 0) || !(c->lr_score > 0)) bad = "learning rates must be > 0";
+    else if (!(c->lr_final >= 0)) bad = "lr_final must be >= 0";
     else if (c->score_steps < 1) bad = "score_steps must be >= 1";
     else if (!(c->sigma > 0) && c->method != NIS_METHOD_FISHER) bad = "sigma must be > 0";
     else if (t->dim < 1) bad = "target dimension must be >= 1";
@@ -77,11 +78,13 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->target_smooth > 0 && (c->stein_target || c->stein_score))
         bad = "target_smooth cannot be combined with the Stein forms";
     else if (c->score_kde > 0 && c->method == NIS_METHOD_FISHER) bad = "score_kde needs DFT or KL";
+    else if (c->smooth_laplace && (c->target_smooth < 2 || t->dim > NIS_SMOOTH_LAPLACE_MAX_DIM))
+        bad = "smooth_laplace needs target_smooth >= 2 and a target dimension <= 64";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
 
-/* Fit g(z) ≈ init_scale * z[:, :dim] (zero-padded when latent < dim) by least squares with Adam, then forget
+/* Fit g(z) ≈ init_mean + init_scale * z[:, :dim] (zero-padded when latent < dim) by least squares with Adam, then forget
  * the optimiser state: the sampler starts as a broad Gaussian instead of a narrow random blob. */
 static nis_status broad_start(nis_trainer *tr) {
     const nis_train_config *c = &tr->cfg;
@@ -94,7 +97,9 @@ static nis_status broad_start(nis_trainer *tr) {
         if (!z || !y) break;
         nis_rng_fill_normal(&r, z->data, z->n, 0, 1);
         for (int64_t i = 0; i < B; i++)
-            for (int64_t j = 0; j < d && j < lz; j++) y->data[i * d + j] = (nis_real)(c->init_scale * z->data[i * lz + j]);
+            for (int64_t j = 0; j < d; j++)
+                y->data[i * d + j] = (nis_real)((c->init_mean ? c->init_mean[j] : 0) +
+                                                (j < lz ? c->init_scale * z->data[i * lz + j] : 0));
         nis_tensor *loss = nis_mean(tr->ctx, nis_square(tr->ctx, nis_sub(tr->ctx, nis_mlp_forward(tr->ctx, &tr->gen, z), y)));
         nis_params_zero_grad(tr->G);
         if (!loss || nis_backward(tr->ctx, loss, NULL) != NIS_OK || nis_adam_step(&opt, tr->G) != NIS_OK) break;
@@ -145,6 +150,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
         nis_trainer_free(tr);
         return NULL;
     }
+    tr->cfg.init_mean = NULL;   /* the caller's array is not kept */
     tr->opt_g = nis_adam_default(cfg->lr_sampler);
     tr->opt_s = nis_adam_default(cfg->lr_score);
     tr->rng = nis_rng_init(cfg->seed, 1);
@@ -169,6 +175,13 @@ static double sigma_at(const nis_train_config *c, int64_t it) {
     if (c->sigma_start <= 0 || c->anneal_iters <= 0 || it >= c->anneal_iters) return c->sigma;
     double f = (double)it / (double)c->anneal_iters;
     return exp(log(c->sigma_start) + f * (log(c->sigma) - log(c->sigma_start)));
+}
+
+/* Sampler learning rate of update `it`: cosine from lr_sampler to lr_final over iters (lr_final <= 0: constant). */
+static double lr_at(const nis_train_config *c, int64_t it) {
+    if (c->lr_final <= 0 || c->iters <= 1) return c->lr_sampler;
+    double f = (double)(it < c->iters ? it : c->iters - 1) / (double)(c->iters - 1);
+    return c->lr_final + 0.5 * (c->lr_sampler - c->lr_final) * (1 + cos(3.14159265358979323846 * f));
 }
 
 void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps) {
@@ -216,6 +229,7 @@ static nis_status update(nis_trainer *tr, nis_tensor *loss, double monitor, nis_
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     const nis_train_config *c = &tr->cfg;
     tr->sigma = sigma_at(c, tr->iter);
+    tr->opt_g.lr = lr_at(c, tr->iter);
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
     int score_steps = c->score_kde > 0 && c->method != NIS_METHOD_FISHER ? 0 : c->score_steps;
@@ -240,7 +254,10 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     if (st != NIS_OK) return st;
     tr->iter++;
     bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && tr->iter > c->kl_warmup;
-    tr->target_evals += c->batch * (smooth ? c->target_smooth : 1);   /* smoothed target: K evaluations each */
+    bool twice = c->method != NIS_METHOD_KL && !(c->method == NIS_METHOD_DFT && tr->iter <= c->kl_warmup) &&
+                 tr->t->stochastic;   /* two independent draws of a stochastic score (nis_dft_objective) */
+    /* smoothed target: K each (+ d HVPs for the Laplace proposal) */
+    tr->target_evals += c->batch * (smooth ? c->target_smooth + (c->smooth_laplace ? tr->t->dim : 0) : twice ? 2 : 1);
     if (stats) {
         stats->iter = tr->iter;
         stats->sampler_loss = mon;
