@@ -97,6 +97,22 @@ nis_status nis_dataset_add_intercept(nis_dataset *ds);
 nis_status nis_data_prepare(const nis_dataset *all, double test_frac, uint64_t seed, nis_dataset *train,
                             nis_dataset *test, char *err, size_t errlen);
 
+/* Two classes of an IDX image set (MNIST / Fashion-MNIST, e.g. train-images-idx3-ubyte.gz with
+ * train-labels-idx1-ubyte.gz, plain or gzip): the items whose label is class0 (y = 0) or class1 (y = 1), in file
+ * order, one row of rows*cols pixels / 255 in [0, 1] each, columns named "px_R_C".  No intercept (add it with
+ * nis_dataset_add_intercept).  Fashion-MNIST: 0 = T-shirt/top, 6 = Shirt.  All-or-nothing like the loaders:
+ * NIS_EIO / NIS_EFORMAT (nis_idx_read's errors; an image file of rank < 2; label count or rank not matching),
+ * NIS_EINVAL (bad classes, neither class present), NIS_ENOMEM; the message names the file. */
+nis_status nis_idx_dataset_load(const char *images, const char *labels, int class0, int class1, nis_dataset *out,
+                                char *err, size_t errlen);
+
+/* Synthetic logistic-regression data: n rows of d standard-normal features (named "x1".."xd", no intercept),
+ * labels y ~ Bernoulli(sigmoid(w.x + b)) with w_j, b ~ N(0, scale^2 / d) drawn from seed.  Covertype's shape
+ * is n = 581012, d = 54.  w_true (may be NULL): d + 1 values receive w then b.  Deterministic in seed.
+ * NIS_EINVAL (n < 1, d < 1, bad scale), NIS_ENOMEM (then *out is zeroed). */
+nis_status nis_dataset_synthetic_logistic(int64_t n, int64_t d, double scale, uint64_t seed, nis_dataset *out,
+                                          double *w_true);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,39 @@ typedef struct {
 nis_status nis_evaluate(const nis_target *t, const nis_real *x, int64_t n, uint64_t seed, nis_eval_result *r,
                         char *err, size_t errlen);
 
+/* ---- MCMC convergence (src/metrics/convergence.c) ---------------------------------------------------------
+ * x: C chains of `draws` draws of D coordinates, laid out (chains, draws, D) row-major.  Each chain is split in
+ * halves (2C chains of draws/2).  Per coordinate k: rhat[k] = split-R̂ (Gelman et al., BDA3) and ess[k] = the
+ * effective sample size by Geyer's initial monotone sequence over all split chains (as in Stan); with `rank`
+ * the rank-normalised versions of Vehtari et al. (2021): R̂ = max(bulk, folded-tail) and the bulk ESS.
+ * rhat, ess: caller-owned arrays of D (either may be NULL).  A coordinate with a non-finite draw gets NaN.
+ * Deterministic for any thread count.  NIS_EINVAL (NULL x, chains < 1, draws < 8, D < 1), NIS_ENOMEM. */
+nis_status nis_convergence(const nis_real *x, int chains, int64_t draws, int D, bool rank, double *rhat,
+                           double *ess);
+/* The same reduced to the largest R̂ and the smallest ESS over the D coordinates (NaN if any is NaN). */
+nis_status nis_convergence_summary(const nis_real *x, int chains, int64_t draws, int D, bool rank,
+                                   double *max_rhat, double *min_ess);
+
+/* ---- Comparison with a gold standard (src/metrics/posterior.c) ----------------------------------------------
+ * x (n, D) samples against gold-standard samples g (m, D).  Per coordinate k, in units of the gold standard's
+ * standard deviation sd_g[k] (1/(m-1)):  mean error |mean_x[k] - mean_g[k]| / sd_g[k] and standard-deviation
+ * error |sd_x[k] - sd_g[k]| / sd_g[k]; each reported as the mean over coordinates and the worst (with its
+ * coordinate).  Energy distance between x and g on their first ed_dims coordinates (0 = skip), computed on at
+ * most ed_max rows of each (evenly spaced rows; <= 0 means 2000). */
+typedef struct {
+    double mean_err_avg, mean_err_max;  /* standardised posterior-mean error: mean over coords, worst */
+    int mean_err_argmax;
+    double sd_err_avg, sd_err_max;      /* relative posterior-sd error: mean over coords, worst */
+    int sd_err_argmax;
+    double ed;                          /* energy distance on the first ed_dims coordinates (NaN if skipped) */
+    int ed_dims;
+} nis_posterior_cmp;
+
+/* Fill *out.  NIS_EINVAL (NULL arrays, n < 2, m < 2, D < 1, ed_dims > D), NIS_ENUMERIC (a non-finite value in x
+ * or g, or a gold coordinate with sd 0), NIS_ENOMEM. */
+nis_status nis_posterior_compare(const nis_real *x, int64_t n, const nis_real *g, int64_t m, int D, int ed_dims,
+                                 int64_t ed_max, nis_posterior_cmp *out);
+
 #ifdef __cplusplus
 }
 #endif
