@@ -1,0 +1,99 @@
+/* src/targets/ebm_target.c — a conv-net energy E(x) = f(x) / T and its target view log q = -E. */
+#include "nis/ebm.h"
+#include "nis/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+nis_ebm_config nis_ebm_config_default(void) {
+    return (nis_ebm_config){.c = 1, .h = 28, .w = 28, .n_conv = 3, .channels = {16, 32, 64}, .kernel = 3,
+                            .act = NIS_ACT_SILU, .lambda = 10.0, .sigma = 0.01};
+}
+
+static nis_tensor *ebm_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x) {
+    return nis_neg(ctx, nis_ebm_energy(ctx, (const nis_ebm *)t->data, x));
+}
+
+static nis_status fail(char *err, size_t errlen, nis_status s, const char *msg) {
+    if (err && errlen) snprintf(err, errlen, "ebm: %s", msg);
+    return s;
+}
+
+nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, char *err, size_t errlen) {
+    memset(E, 0, sizeof *E);
+    if (err && errlen) err[0] = '\0';
+    if (!cfg || cfg->c < 1 || cfg->h < 1 || cfg->w < 1 || cfg->n_conv < 1 || cfg->n_conv > NIS_CONVNET_MAX_LAYERS ||
+        cfg->kernel < 1 || cfg->kernel > 15 || !(cfg->lambda > 0) || !(cfg->sigma > 0) || !isfinite(cfg->lambda) ||
+        !isfinite(cfg->sigma) || (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma)");
+    for (int l = 0; l < cfg->n_conv; l++)
+        if (cfg->channels[l] < 1 || cfg->channels[l] > 4096)
+            return fail(err, errlen, NIS_EINVAL, "bad configuration (channels)");
+    E->cfg = *cfg;
+    E->temperature = cfg->sigma * cfg->sigma / (2 * cfg->lambda);
+    E->P = nis_params_new();
+    if (!E->P) return fail(err, errlen, NIS_ENOMEM, "out of memory");
+    nis_conv_spec spec[NIS_CONVNET_MAX_LAYERS];
+    for (int l = 0; l < cfg->n_conv; l++)
+        spec[l] = (nis_conv_spec){.channels = cfg->channels[l], .kernel = cfg->kernel, .stride = 2,
+                                  .pad = cfg->kernel / 2};
+    nis_status s = nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
+    if (s == NIS_OK) s = nis_params_finalize(E->P);
+    nis_rng rng = nis_rng_init(seed, 0xEB);
+    if (s == NIS_OK) s = nis_params_init(E->P, &rng);
+    if (s != NIS_OK) {
+        if (err && errlen) snprintf(err, errlen, "ebm: %s", nis_params_message(E->P));
+        nis_ebm_free(E);
+        return s;
+    }
+    E->target = (nis_target){.name = "ebm", .dim = cfg->c * cfg->h * cfg->w, .log_prob = ebm_log_prob,
+                             .data = E};
+    return NIS_OK;
+}
+
+void nis_ebm_free(nis_ebm *E) {
+    if (!E) return;
+    nis_params_free(E->P);
+    memset(E, 0, sizeof *E);
+}
+
+nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
+    nis_tensor *y = nis_convnet_forward(ctx, &E->net, x);
+    return y ? nis_reshape(ctx, y, 1, (int64_t[]){y->shape[0]}) : NULL;
+}
+
+nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
+    return nis_mul_scalar(ctx, nis_ebm_f(ctx, E, x), 1.0 / E->temperature);
+}
+
+const nis_target *nis_ebm_target(const nis_ebm *E) { return &E->target; }
+
+double nis_ebm_ula_step(const nis_ebm *E) { return E->cfg.sigma * E->cfg.sigma / 2; }
+
+nis_status nis_ebm_mean_energy(const nis_ebm *E, const nis_real *x, int64_t n, double *mean_E, double *mean_f,
+                               char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    nis_ctx *ctx = nis_ctx_new(0);
+    if (!ctx) return fail(err, errlen, NIS_ENOMEM, "out of memory");
+    nis_ctx_set_grad(ctx, false);
+    const int64_t d = E->target.dim, chunk = 256;
+    double sum = 0;
+    nis_status s = NIS_OK;
+    for (int64_t i = 0; i < n && s == NIS_OK; i += chunk) {
+        int64_t b = n - i < chunk ? n - i : chunk;
+        nis_ctx_reset(ctx);
+        nis_tensor *f = nis_ebm_f(ctx, E, nis_tensor_wrap(ctx, 2, (int64_t[]){b, d}, (nis_real *)x + i * d));
+        if (!f) {
+            s = nis_ctx_status(ctx);
+            if (err && errlen) snprintf(err, errlen, "ebm: %s", nis_ctx_message(ctx));
+            break;
+        }
+        for (int64_t j = 0; j < b; j++) sum += f->data[j];
+    }
+    nis_ctx_free(ctx);
+    double mf = n > 0 ? sum / (double)n : NAN;
+    if (mean_f) *mean_f = mf;
+    if (mean_E) *mean_E = mf / E->temperature;
+    return s;
+}

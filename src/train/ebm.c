@@ -1,0 +1,275 @@
+/* src/train/ebm.c — maximum-likelihood training of an energy with persistent short-run Langevin chains
+ * (replay buffer, a few restarts from noise) and an energy-magnitude regulariser (Du & Mordatch 2019). */
+#include "ebm_internal.h"
+#include "nis/mcmc.h"
+#include "nis/ops.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+nis_ebm_train_config nis_ebm_train_defaults(void) {
+    return (nis_ebm_train_config){.batch = 64, .buffer_size = 10000, .langevin_steps = 40, .reinit = 0.05,
+                                  .alpha = 1.0, .lr = 1e-4, .beta1 = 0.0, .clip = 1.0};
+}
+
+static nis_status fail(char *err, size_t errlen, nis_status s, const char *fmt, const char *what) {
+    if (err && errlen) snprintf(err, errlen, fmt, what);
+    return s;
+}
+
+nis_status nis_ebm_trainer_init(nis_ebm_trainer *T, nis_ebm *E, const nis_ebm_train_config *cfg, uint64_t seed,
+                                char *err, size_t errlen) {
+    memset(T, 0, sizeof *T);
+    if (err && errlen) err[0] = '\0';
+    if (!E || !E->P || !cfg || cfg->batch < 1 || cfg->batch > (1 << 20) || cfg->buffer_size < cfg->batch ||
+        cfg->buffer_size > ((int64_t)1 << 28) / E->target.dim || cfg->langevin_steps < 0 || !(cfg->reinit >= 0) ||
+        cfg->reinit > 1 || !(cfg->alpha >= 0) || !(cfg->lr > 0) || !(cfg->beta1 >= 0) || cfg->beta1 >= 1 ||
+        !(cfg->clip >= 0))
+        return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "bad configuration (batch <= buffer, steps, rates)");
+    const int64_t d = E->target.dim;
+    T->E = E;
+    T->cfg = *cfg;
+    T->seed = seed;
+    T->opt = nis_adam_default(cfg->lr);
+    T->opt.beta1 = cfg->beta1;
+    T->buffer = nis_malloc((size_t)(cfg->buffer_size * d) * sizeof *T->buffer);
+    T->neg = nis_malloc((size_t)(cfg->batch * d) * sizeof *T->neg);
+    T->slot = nis_malloc((size_t)cfg->batch * sizeof *T->slot);
+    T->ctx = nis_ctx_new(0);
+    if (!T->buffer || !T->neg || !T->slot || !T->ctx) {
+        nis_ebm_trainer_free(T);
+        return fail(err, errlen, NIS_ENOMEM, "ebm train: %s", "out of memory");
+    }
+    nis_rng r = nis_rng_init(seed, 0xEBB0);
+    nis_rng_fill_uniform(&r, T->buffer, cfg->buffer_size * d, 0, 1);
+    memcpy(T->neg, T->buffer, (size_t)(cfg->batch * d) * sizeof *T->neg);
+    return NIS_OK;
+}
+
+void nis_ebm_trainer_free(nis_ebm_trainer *T) {
+    if (!T) return;
+    nis_free(T->buffer);
+    nis_free(T->neg);
+    nis_free(T->slot);
+    nis_ctx_free(T->ctx);
+    memset(T, 0, sizeof *T);
+}
+
+/* Negatives: `batch` distinct buffer slots, each restarted from noise with probability reinit, advanced by
+ * K Langevin steps (parameters frozen) and written back. */
+static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, int64_t *grad_evals, char *err, size_t errlen) {
+    const int64_t B = T->cfg.batch, d = T->E->target.dim;
+    for (int64_t b = 0; b < B; b++) {
+        int32_t s;
+        bool dup;
+        do {
+            s = (int32_t)nis_rng_below(rng, (uint32_t)T->cfg.buffer_size);
+            dup = false;
+            for (int64_t j = 0; j < b && !dup; j++) dup = T->slot[j] == s;
+        } while (dup);
+        T->slot[b] = s;
+        if (nis_rng_uniform(rng) < T->cfg.reinit) nis_rng_fill_uniform(rng, T->neg + b * d, d, 0, 1);
+        else memcpy(T->neg + b * d, T->buffer + (int64_t)s * d, (size_t)d * sizeof *T->neg);
+    }
+    nis_ula_config u = {.steps = T->cfg.langevin_steps, .step_size = nis_ebm_ula_step(T->E)};
+    nis_mcmc_stats ms = {0};
+    nis_status st = NIS_OK;
+    if (u.steps > 0) {
+        nis_params_set_requires_grad(T->E->P, false);
+        st = nis_ula_run(nis_ebm_target(T->E), &u, rng, T->neg, B, &ms, err, errlen);
+        nis_params_set_requires_grad(T->E->P, true);
+    }
+    if (st != NIS_OK) return st;
+    *grad_evals = ms.grad_evals;
+    for (int64_t b = 0; b < B; b++)
+        memcpy(T->buffer + (int64_t)T->slot[b] * d, T->neg + b * d, (size_t)d * sizeof *T->neg);
+    return NIS_OK;
+}
+
+nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
+                              char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    if (!T || !T->E || !data || n_data < 1 || n_data > UINT32_MAX)
+        return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "needs a trainer and data");
+    const int64_t B = T->cfg.batch, d = T->E->target.dim;
+    nis_rng base = nis_rng_init(T->seed, 0xEBB1), rng = nis_rng_split(&base, (uint64_t)T->iter);
+    int64_t ge = 0;
+    char e2[384];
+    nis_status st = negatives(T, &rng, &ge, e2, sizeof e2);
+    if (st != NIS_OK) {
+        if (err && errlen) snprintf(err, errlen, "ebm train: iteration %" PRId64 ": %s", T->iter + 1, e2);
+        return st;
+    }
+    /* x = [data batch; negatives] (2B, d) */
+    nis_ctx *ctx = T->ctx;
+    nis_ctx_reset(ctx);
+    nis_tensor *x = nis_new2(ctx, 2 * B, d);
+    if (x) {
+        for (int64_t b = 0; b < B; b++) {
+            int64_t i = nis_rng_below(&rng, (uint32_t)n_data);
+            memcpy(x->data + b * d, data + i * d, (size_t)d * sizeof *x->data);
+        }
+        memcpy(x->data + B * d, T->neg, (size_t)(B * d) * sizeof *x->data);
+    }
+    nis_tensor *f = nis_ebm_f(ctx, T->E, x);
+    nis_tensor *fp = nis_slice(ctx, f, 0, 0, B), *fn = nis_slice(ctx, f, 0, B, B);
+    nis_tensor *mp = nis_mean(ctx, fp), *mn = nis_mean(ctx, fn);
+    nis_tensor *reg = nis_add(ctx, nis_mean(ctx, nis_square(ctx, fp)), nis_mean(ctx, nis_square(ctx, fn)));
+    nis_tensor *loss = nis_add(ctx, nis_sub(ctx, mp, mn), nis_mul_scalar(ctx, reg, T->cfg.alpha));
+    nis_params_zero_grad(T->E->P);
+    if (loss) nis_backward(ctx, loss, NULL);
+    if (nis_ctx_status(ctx) != NIS_OK) {
+        if (err && errlen) snprintf(err, errlen, "ebm train: %s", nis_ctx_message(ctx));
+        return nis_ctx_status(ctx);
+    }
+    double lv = loss->data[0];
+    double gn = T->cfg.clip > 0 ? nis_clip_grad_norm(T->E->P, T->cfg.clip) : nis_grad_norm(T->E->P);
+    if (!isfinite(lv) || !isfinite(gn)) {
+        if (err && errlen)
+            snprintf(err, errlen, "ebm train: non-finite loss or gradient at iteration %" PRId64, T->iter + 1);
+        return NIS_ENUMERIC;
+    }
+    st = nis_adam_step(&T->opt, T->E->P);
+    if (st != NIS_OK) {
+        if (err && errlen) snprintf(err, errlen, "ebm train: %s", nis_params_message(T->E->P));
+        return st;
+    }
+    T->iter++;
+    if (stats)
+        *stats = (nis_ebm_step_stats){.iter = T->iter, .loss = lv, .f_pos = mp->data[0], .f_neg = mn->data[0],
+                                      .grad_norm = gn, .grad_evals = ge};
+    return NIS_OK;
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------------------------- */
+
+#define N_TRAIN_META 10
+
+nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char *err, size_t errlen) {
+    char v[N_TRAIN_META][40];
+    const nis_ebm_train_config *c = &T->cfg;
+    snprintf(v[0], 40, "%" PRId64, T->iter);
+    snprintf(v[1], 40, "%" PRIu64, T->seed);
+    snprintf(v[2], 40, "%" PRId64, c->batch);
+    snprintf(v[3], 40, "%" PRId64, c->buffer_size);
+    snprintf(v[4], 40, "%" PRId64, c->langevin_steps);
+    snprintf(v[5], 40, "%.17g", c->reinit);
+    snprintf(v[6], 40, "%.17g", c->alpha);
+    snprintf(v[7], 40, "%.17g", c->lr);
+    snprintf(v[8], 40, "%.17g", c->beta1);
+    snprintf(v[9], 40, "%.17g", c->clip);
+    const char *kv[2 * N_TRAIN_META] = {
+        "train.iter",  v[0], "train.seed",  v[1], "train.batch", v[2], "train.buffer_size", v[3],
+        "train.langevin_steps", v[4], "train.reinit", v[5], "train.alpha", v[6], "train.lr", v[7],
+        "train.beta1", v[8], "train.clip", v[9]};
+    return nis__ebm_write(path, T->E, &T->opt, T->buffer, c->buffer_size, N_TRAIN_META, kv, err, errlen);
+}
+
+static nis_status meta_f64(const nis_st_file *f, const char *path, const char *key, double *out, char *err,
+                           size_t errlen) {
+    const char *s = nis_st_meta(f, key);
+    char *end = NULL;
+    double v = s ? strtod(s, &end) : NAN;
+    if (!s || end == s || *end || !isfinite(v)) {
+        snprintf(err, errlen, "%s: metadata '%s' is missing or invalid", path, key);
+        return NIS_EFORMAT;
+    }
+    *out = v;
+    return NIS_OK;
+}
+
+nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg, uint64_t *seed, char *err,
+                                     size_t errlen) {
+    nis_st_file *f = NULL;
+    nis_status s = nis_st_read(path, &f, err, errlen);
+    if (s != NIS_OK) return s;
+    nis_ebm_train_config c = nis_ebm_train_defaults();
+    int64_t sd = 0;
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.seed", &sd, err, errlen);
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.batch", &c.batch, err, errlen);
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.buffer_size", &c.buffer_size, err, errlen);
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.langevin_steps", &c.langevin_steps, err, errlen);
+    if (s == NIS_OK) s = meta_f64(f, path, "train.reinit", &c.reinit, err, errlen);
+    if (s == NIS_OK) s = meta_f64(f, path, "train.alpha", &c.alpha, err, errlen);
+    if (s == NIS_OK) s = meta_f64(f, path, "train.lr", &c.lr, err, errlen);
+    if (s == NIS_OK) s = meta_f64(f, path, "train.beta1", &c.beta1, err, errlen);
+    if (s == NIS_OK) s = meta_f64(f, path, "train.clip", &c.clip, err, errlen);
+    nis_st_close(f);
+    if (s == NIS_OK) {
+        *cfg = c;
+        *seed = (uint64_t)sd;
+    }
+    return s;
+}
+
+static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
+    if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
+        a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma)
+        return false;
+    for (int l = 0; l < a->n_conv; l++)
+        if (a->channels[l] != b->channels[l]) return false;
+    return true;
+}
+
+nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *err, size_t errlen) {
+    nis_st_file *f = NULL;
+    nis_status s = nis_st_read(path, &f, err, errlen);
+    if (s != NIS_OK) return s;
+    nis_params *P = T->E->P;
+    const int64_t d = T->E->target.dim, nb = T->cfg.buffer_size;
+    nis_ebm_config cfg;
+    int64_t iter = 0, seed = 0, step = 0;
+    nis_real *tmp = NULL;
+    s = nis__ebm_read_config(f, path, &cfg, err, errlen);
+    if (s == NIS_OK && !same_config(&cfg, &T->E->cfg)) {
+        snprintf(err, errlen, "%s: the energy's architecture differs from the one being trained", path);
+        s = NIS_EFORMAT;
+    }
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.iter", &iter, err, errlen);
+    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.seed", &seed, err, errlen);
+    if (s == NIS_OK && iter > 0) s = nis__ebm_meta_i64(f, path, "adam.step", &step, err, errlen);
+    if (s == NIS_OK) {
+        tmp = nis_malloc((size_t)(3 * P->n + nb * d) * sizeof *tmp);
+        if (!tmp) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            s = NIS_ENOMEM;
+        }
+    }
+    /* everything into tmp first: data | m | v | buffer */
+    char name[300];
+    for (int i = 0; s == NIS_OK && i < P->count; i++) {
+        const nis_param *p = &P->p[i];
+        s = nis_st_load(f, p->t.name, NIS_DT_REAL, p->t.ndim, p->t.shape, tmp + p->offset, false, err, errlen);
+        for (int k = 1; s == NIS_OK && k < 3; k++) {
+            snprintf(name, sizeof name, "%s%s", p->t.name, k == 1 ? ".adam_m" : ".adam_v");
+            if (step > 0)
+                s = nis_st_load(f, name, NIS_DT_REAL, p->t.ndim, p->t.shape, tmp + k * P->n + p->offset, false,
+                                err, errlen);
+            else
+                memset(tmp + k * P->n + p->offset, 0, (size_t)p->t.n * sizeof *tmp);
+        }
+    }
+    if (s == NIS_OK)
+        s = nis_st_load(f, "buffer", NIS_DT_REAL, 4, (int64_t[]){nb, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w},
+                        tmp + 3 * P->n, false, err, errlen);
+    if (s == NIS_OK && nis_params_alloc_moments(P, true) != NIS_OK) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        s = NIS_ENOMEM;
+    }
+    if (s == NIS_OK) {
+        memcpy(P->data, tmp, (size_t)P->n * sizeof *tmp);
+        memcpy(P->m, tmp + P->n, (size_t)P->n * sizeof *tmp);
+        memcpy(P->v, tmp + 2 * P->n, (size_t)P->n * sizeof *tmp);
+        memcpy(T->buffer, tmp + 3 * P->n, (size_t)(nb * d) * sizeof *tmp);
+        memcpy(T->neg, T->buffer, (size_t)(T->cfg.batch * d) * sizeof *tmp);
+        T->opt.step = step;
+        T->iter = iter;
+        T->seed = (uint64_t)seed;
+    }
+    nis_free(tmp);
+    nis_st_close(f);
+    return s;
+}

@@ -1,0 +1,196 @@
+/* src/train/ebm_io.c — energies and EBM training checkpoints <-> safetensors. */
+#include "ebm_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_EBM_META 6
+
+/* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries), values formatted into vals. */
+static void ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
+    const nis_ebm_config *c = &E->cfg;
+    snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
+    int o = 0;
+    for (int l = 0; l < c->n_conv; l++) o += snprintf(vals[1] + o, (size_t)(160 - o), l ? ",%d" : "%d", c->channels[l]);
+    snprintf(vals[2], 160, "%d", c->kernel);
+    snprintf(vals[3], 160, "%s", nis_act_name(c->act));
+    snprintf(vals[4], 160, "%.17g", c->lambda);
+    snprintf(vals[5], 160, "%.17g", c->sigma);
+    static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
+                                           "ebm.sigma"};
+    for (int i = 0; i < N_EBM_META; i++) {
+        kv[2 * i] = keys[i];
+        kv[2 * i + 1] = vals[i];
+    }
+}
+
+static char *join(const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = nis_malloc(na + nb + 1);
+    if (s) {
+        memcpy(s, a, na);
+        memcpy(s + na, b, nb + 1);
+    }
+    return s;
+}
+
+nis_status nis__ebm_write(const char *path, const nis_ebm *E, const nis_adam *opt, const nis_real *buffer,
+                          int64_t buffer_n, int n_meta, const char *const *meta_kv, char *err, size_t errlen) {
+    const nis_params *P = E->P;
+    bool moments = opt && opt->step > 0 && P->m && P->v;
+    int per = moments ? 3 : 1, n = P->count * per + (buffer ? 1 : 0);
+    nis_st_entry *e = nis_calloc((size_t)n, sizeof *e);
+    char **names = nis_calloc((size_t)n, sizeof *names);
+    int n_kv = N_EBM_META + (moments ? 1 : 0) + n_meta;
+    const char **kv = nis_calloc((size_t)(2 * n_kv), sizeof *kv);
+    char vals[N_EBM_META][160], step[32];
+    nis_status st = NIS_OK;
+    if (!e || !names || !kv) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        st = NIS_ENOMEM;
+        goto done;
+    }
+    for (int i = 0; i < P->count; i++) {
+        const nis_param *p = &P->p[i];
+        for (int k = 0; k < per; k++) {
+            nis_st_entry *x = &e[i * per + k];
+            x->dtype = NIS_DT_REAL;
+            x->ndim = p->t.ndim;
+            memcpy(x->shape, p->t.shape, sizeof x->shape);
+            x->name = p->t.name;
+            x->data = p->t.data;
+            if (k > 0) {
+                names[i * per + k] = join(p->t.name, k == 1 ? ".adam_m" : ".adam_v");
+                if (!names[i * per + k]) {
+                    snprintf(err, errlen, "%s: out of memory", path);
+                    st = NIS_ENOMEM;
+                    goto done;
+                }
+                x->name = names[i * per + k];
+                x->data = (k == 1 ? P->m : P->v) + p->offset;
+            }
+        }
+    }
+    if (buffer)
+        e[n - 1] = (nis_st_entry){.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
+                                  .shape = {buffer_n, E->cfg.c, E->cfg.h, E->cfg.w}, .data = buffer};
+    ebm_meta(E, vals, kv);
+    int k = 2 * N_EBM_META;
+    if (moments) {
+        snprintf(step, sizeof step, "%" PRId64, opt->step);
+        kv[k++] = "adam.step";
+        kv[k++] = step;
+    }
+    for (int i = 0; i < 2 * n_meta; i += 2) {
+        if (!strncmp(meta_kv[i], "ebm.", 4) || !strncmp(meta_kv[i], "adam.", 5)) {
+            snprintf(err, errlen, "%s: metadata key '%s' is reserved", path, meta_kv[i]);
+            st = NIS_EINVAL;
+            goto done;
+        }
+        kv[k++] = meta_kv[i];
+        kv[k++] = meta_kv[i + 1];
+    }
+    st = nis_st_write(path, n, e, n_kv, kv, err, errlen);
+done:
+    if (names)
+        for (int i = 0; i < n; i++) nis_free(names[i]);
+    nis_free(names);
+    nis_free(e);
+    nis_free(kv);
+    return st;
+}
+
+nis_status nis_ebm_save(const char *path, const nis_ebm *E, int n_meta, const char *const *meta_kv, char *err,
+                        size_t errlen) {
+    return nis__ebm_write(path, E, NULL, NULL, 0, n_meta, meta_kv, err, errlen);
+}
+
+static nis_status bad_key(const char *path, const char *key, char *err, size_t errlen) {
+    snprintf(err, errlen, "%s: metadata '%s' is missing or invalid (not an energy file?)", path, key);
+    return NIS_EFORMAT;
+}
+
+/* Parse up to max comma-separated positive ints; returns how many, or -1 on a bad entry. */
+static int parse_ints(const char *s, int *out, int max) {
+    int n = 0;
+    while (s && *s) {
+        if (n == max) return -1;
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || v < 1 || v > 1 << 20) return -1;
+        out[n++] = (int)v;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        s = end;
+    }
+    return n;
+}
+
+static bool parse_pos_double(const char *s, double *out) {
+    if (!s) return false;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0) || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+nis_status nis__ebm_meta_i64(const nis_st_file *f, const char *path, const char *key, int64_t *out, char *err,
+                             size_t errlen) {
+    const char *s = nis_st_meta(f, key);
+    if (!s) return bad_key(path, key, err, errlen);
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno || v < 0) return bad_key(path, key, err, errlen);
+    *out = v;
+    return NIS_OK;
+}
+
+nis_status nis__ebm_read_config(const nis_st_file *f, const char *path, nis_ebm_config *cfg, char *err,
+                                size_t errlen) {
+    nis_ebm_config c = nis_ebm_config_default();
+    int img[3];
+    if (parse_ints(nis_st_meta(f, "ebm.image"), img, 3) != 3) return bad_key(path, "ebm.image", err, errlen);
+    c.c = img[0];
+    c.h = img[1];
+    c.w = img[2];
+    memset(c.channels, 0, sizeof c.channels);
+    c.n_conv = parse_ints(nis_st_meta(f, "ebm.channels"), c.channels, NIS_CONVNET_MAX_LAYERS);
+    if (c.n_conv < 1) return bad_key(path, "ebm.channels", err, errlen);
+    int k;
+    if (parse_ints(nis_st_meta(f, "ebm.kernel"), &k, 1) != 1) return bad_key(path, "ebm.kernel", err, errlen);
+    c.kernel = k;
+    const char *act = nis_st_meta(f, "ebm.act");
+    if (!act || !nis_act_parse(act, &c.act)) return bad_key(path, "ebm.act", err, errlen);
+    if (!parse_pos_double(nis_st_meta(f, "ebm.lambda"), &c.lambda)) return bad_key(path, "ebm.lambda", err, errlen);
+    if (!parse_pos_double(nis_st_meta(f, "ebm.sigma"), &c.sigma)) return bad_key(path, "ebm.sigma", err, errlen);
+    *cfg = c;
+    return NIS_OK;
+}
+
+nis_status nis_ebm_load(const char *path, nis_ebm *E, char *err, size_t errlen) {
+    memset(E, 0, sizeof *E);
+    nis_st_file *f = NULL;
+    nis_status s = nis_st_read(path, &f, err, errlen);
+    if (s != NIS_OK) return s;
+    nis_ebm_config cfg;
+    s = nis__ebm_read_config(f, path, &cfg, err, errlen);
+    if (s == NIS_OK) {
+        char e2[256];
+        s = nis_ebm_init(E, &cfg, 0, e2, sizeof e2);
+        if (s != NIS_OK) snprintf(err, errlen, "%s: %s", path, e2);
+    }
+    for (int i = 0; s == NIS_OK && i < E->P->count; i++) {
+        const nis_tensor *t = &E->P->p[i].t;
+        s = nis_st_load(f, t->name, NIS_DT_REAL, t->ndim, t->shape, t->data, true, err, errlen);
+    }
+    nis_st_close(f);
+    if (s != NIS_OK) nis_ebm_free(E);
+    return s;
+}

@@ -1,0 +1,239 @@
+/* The image EBM: shapes, ULA = the training Langevin move, a few training steps raise the energy gap
+ * between negatives and data, energy and checkpoint round trips, resume bit-identical to an uninterrupted
+ * run, Langevin sampling from noise, and damaged / mismatched files.  Tiny nets on 8x8 images. */
+#include "check.h"
+#include "nis/ebm.h"
+#include "nis/io.h"
+#include "nis/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { NDATA = 48, D = 64 };
+
+static nis_ebm_config tiny(void) {
+    nis_ebm_config c = nis_ebm_config_default();
+    c.h = c.w = 8;
+    c.n_conv = 2;
+    c.channels[0] = 4, c.channels[1] = 8;
+    c.lambda = 1;   /* T = sigma^2 / 2 = 5e-5 */
+    return c;
+}
+
+static nis_ebm_train_config tiny_train(void) {
+    nis_ebm_train_config t = nis_ebm_train_defaults();
+    t.batch = 16;
+    t.buffer_size = 64;
+    t.langevin_steps = 5;
+    t.lr = 3e-3;
+    t.alpha = 0.1;
+    return t;
+}
+
+/* 8x8 "digits": a horizontal or vertical bar at a random place on a dark background. */
+static void make_data(nis_real *x) {
+    test_seed(11);
+    for (int n = 0; n < NDATA; n++) {
+        nis_real *im = x + n * D;
+        int vertical = n % 2, at = 1 + (int)(test_uniform() * 6);
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++) {
+                int on = vertical ? j == at : i == at;
+                im[i * 8 + j] = (nis_real)(on ? 0.9 + 0.1 * test_uniform() : 0.05 * test_uniform());
+            }
+    }
+}
+
+static void tmp_path(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "/tmp/nis_test_ebm_%d_%s", (int)getpid(), name);
+}
+
+static bool params_equal(const nis_ebm *a, const nis_ebm *b) {
+    return a->P->n == b->P->n && !memcmp(a->P->data, b->P->data, (size_t)a->P->n * sizeof(nis_real));
+}
+
+static void test_shapes_and_langevin_move(void) {
+    nis_ebm E;
+    char err[256];
+    nis_ebm_config c = tiny();
+    CHECK(nis_ebm_init(&E, &c, 1, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_target(&E)->dim == D, "dim");
+    CHECK_CLOSE(E.temperature, 0.01 * 0.01 / 2, 1e-12, 1e-6);
+    nis_ctx *ctx = nis_ctx_new(0);
+    nis_real x[2 * D];
+    test_seed(3);
+    for (int i = 0; i < 2 * D; i++) x[i] = (nis_real)test_uniform();
+    /* (B, D) and (B, 1, 8, 8) inputs give the same (B,) energies */
+    nis_tensor *f1 = nis_ebm_f(ctx, &E, nis_tensor_from(ctx, 2, (int64_t[]){2, D}, x));
+    nis_tensor *f2 = nis_ebm_f(ctx, &E, nis_tensor_from(ctx, 4, (int64_t[]){2, 1, 8, 8}, x));
+    nis_tensor *e = nis_ebm_energy(ctx, &E, nis_tensor_from(ctx, 2, (int64_t[]){2, D}, x));
+    CHECK(f1 && f2 && e && f1->ndim == 1 && f1->shape[0] == 2, "shapes: %s", nis_ctx_message(ctx));
+    for (int b = 0; f1 && b < 2; b++) {
+        CHECK(f1->data[b] == f2->data[b], "layout");
+        CHECK_CLOSE(e->data[b], f1->data[b] / E.temperature, 1e-3, 1e-5);
+    }
+    /* h * score = -lambda grad f: the ULA step of size sigma^2/2 is the training move */
+    nis_tensor *xt = nis_requires_grad(nis_tensor_from(ctx, 2, (int64_t[]){2, D}, x)), *g;
+    nis_tensor *fs = nis_sum(ctx, nis_ebm_f(ctx, &E, xt));
+    CHECK(nis_grad(ctx, 1, &fs, NULL, 1, &xt, false, &g) == NIS_OK, "%s", nis_ctx_message(ctx));
+    nis_tensor *s = nis_target_score(ctx, nis_ebm_target(&E), nis_tensor_from(ctx, 2, (int64_t[]){2, D}, x), false);
+    double worst = 0;
+    for (int i = 0; s && i < 2 * D; i++)
+        worst = fmax(worst, fabs(nis_ebm_ula_step(&E) * s->data[i] + c.lambda * g->data[i]));
+    CHECK(s && worst < 1e-6, "h score vs -lambda grad f: %g", worst);
+    /* a bad input shape is an error, not a crash */
+    nis_ctx_reset(ctx);
+    CHECK(nis_ebm_f(ctx, &E, nis_new2(ctx, 2, 63)) == NULL && nis_ctx_status(ctx) != NIS_OK, "bad shape");
+    nis_ctx_free(ctx);
+    nis_ebm_free(&E);
+    nis_ebm_config bad = tiny();
+    bad.sigma = 0;
+    CHECK(nis_ebm_init(&E, &bad, 1, err, sizeof err) == NIS_EINVAL, "sigma 0 is invalid");
+    nis_ebm_free(&E);
+}
+
+static void test_training_raises_gap(const nis_real *data) {
+    nis_ebm E;
+    nis_ebm_trainer T;
+    char err[256];
+    nis_ebm_config c = tiny();
+    nis_ebm_train_config tc = tiny_train();
+    CHECK(nis_ebm_init(&E, &c, 2, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&T, &E, &tc, 7, err, sizeof err) == NIS_OK, "%s", err);
+    double mf0, mf1, mn0, mn1;
+    nis_real noise[NDATA * D];
+    nis_rng r = nis_rng_init(99, 0);
+    nis_rng_fill_uniform(&r, noise, NDATA * D, 0, 1);
+    CHECK(nis_ebm_mean_energy(&E, data, NDATA, NULL, &mf0, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_mean_energy(&E, noise, NDATA, NULL, &mn0, err, sizeof err) == NIS_OK, "%s", err);
+    /* The loss is adversarial: once the persistent chains find the new low-energy regions it returns to about
+     * 0.  While the negatives are still near noise (the first iterations) it must fall. */
+    nis_ebm_step_stats st;
+    double first = 0, later = 0;
+    const int iters = 60;
+    for (int i = 0; i < iters; i++) {
+        nis_status s = nis_ebm_train_step(&T, data, NDATA, &st, err, sizeof err);
+        CHECK(s == NIS_OK, "step %d: %s", i, err);
+        if (s != NIS_OK) break;
+        CHECK(st.grad_evals == tc.langevin_steps && st.iter == i + 1, "stats");
+        if (i < 3) first += st.loss / 3;
+        if (i >= 8 && i < 13) later += st.loss / 5;
+    }
+    CHECK(later < first - 0.02, "the contrastive loss falls: iterations 1-3 %g, 9-13 %g", first, later);
+    CHECK(nis_ebm_mean_energy(&E, data, NDATA, NULL, &mf1, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_mean_energy(&E, noise, NDATA, NULL, &mn1, err, sizeof err) == NIS_OK, "%s", err);
+    printf("training: loss %.4f (iterations 1-3) -> %.4f (9-13), f(noise) - f(data) %.4f -> %.4f\n", first, later,
+           mn0 - mf0, mn1 - mf1);
+    CHECK(mn1 - mf1 > mn0 - mf0 + 0.025, "data energy falls below noise: gap %g -> %g", mn0 - mf0, mn1 - mf1);
+    nis_ebm_trainer_free(&T);
+    nis_ebm_free(&E);
+}
+
+static void test_round_trip_and_resume(const nis_real *data) {
+    char err[256], ck[256], en[256], junk[256];
+    tmp_path(ck, sizeof ck, "ck.safetensors");
+    tmp_path(en, sizeof en, "energy.safetensors");
+    tmp_path(junk, sizeof junk, "junk.safetensors");
+    nis_ebm_config c = tiny();
+    nis_ebm_train_config tc = tiny_train();
+
+    /* uninterrupted: 6 iterations */
+    nis_ebm A;
+    nis_ebm_trainer TA;
+    CHECK(nis_ebm_init(&A, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TA, &A, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    for (int i = 0; i < 6; i++) CHECK(nis_ebm_train_step(&TA, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+
+    /* interrupted: 3, checkpoint, a fresh process-like start from the file, 3 more */
+    nis_ebm B;
+    nis_ebm_trainer TB;
+    CHECK(nis_ebm_init(&B, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TB, &B, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    for (int i = 0; i < 3; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_save(&TB, ck, err, sizeof err) == NIS_OK, "%s", err);
+    nis_ebm_trainer_free(&TB);
+    nis_ebm_free(&B);
+    nis_ebm C;
+    nis_ebm_trainer TC;
+    CHECK(nis_ebm_load(ck, &C, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TC, &C, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_resume(&TC, ck, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(TC.iter == 3 && TC.seed == 21 && TC.opt.step == 3, "resumed state: iter %lld", (long long)TC.iter);
+    for (int i = 0; i < 3; i++) CHECK(nis_ebm_train_step(&TC, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(params_equal(&A, &C), "resumed parameters are bit-identical");
+    CHECK(!memcmp(TA.buffer, TC.buffer, (size_t)tc.buffer_size * D * sizeof(nis_real)), "buffer bit-identical");
+    CHECK(!memcmp(A.P->m, C.P->m, (size_t)A.P->n * sizeof(nis_real)), "Adam moments bit-identical");
+
+    /* energy file round trip: same parameters, same energies */
+    CHECK(nis_ebm_save(en, &A, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    nis_ebm L;
+    CHECK(nis_ebm_load(en, &L, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(params_equal(&A, &L) && L.temperature == A.temperature, "energy round trip");
+    double ea, el;
+    CHECK(nis_ebm_mean_energy(&A, data, NDATA, &ea, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_mean_energy(&L, data, NDATA, &el, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(ea == el, "energies after reload %g vs %g", ea, el);
+    /* an energy file alone cannot resume training (no train.* metadata or buffer); A is unchanged */
+    nis_real before = A.P->data[0];
+    CHECK(nis_ebm_trainer_resume(&TA, en, err, sizeof err) == NIS_EFORMAT && strstr(err, "train.iter"),
+          "resume from an energy file: %s", err);
+    CHECK(A.P->data[0] == before && TA.iter == 6, "failed resume leaves the run unchanged");
+    /* a different architecture cannot resume */
+    nis_ebm W;
+    nis_ebm_trainer TW;
+    nis_ebm_config wide = tiny();
+    wide.channels[1] = 6;
+    CHECK(nis_ebm_init(&W, &wide, 1, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TW, &W, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_resume(&TW, ck, err, sizeof err) == NIS_EFORMAT && strstr(err, "architecture"),
+          "architecture mismatch: %s", err);
+    nis_ebm_trainer_free(&TW);
+    nis_ebm_free(&W);
+
+    /* missing, damaged and foreign files */
+    nis_ebm X;
+    CHECK(nis_ebm_load("/nonexistent/energy.safetensors", &X, err, sizeof err) == NIS_EIO, "missing: %s", err);
+    CHECK(nis_write_file_atomic(junk, "not a safetensors file", 22, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(junk, &X, err, sizeof err) == NIS_EFORMAT, "damaged: %s", err);
+    float one = 1;
+    nis_st_entry e = {.name = "w", .dtype = NIS_DT_F32, .ndim = 1, .shape = {1}, .data = &one};
+    CHECK(nis_st_write(junk, 1, &e, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(junk, &X, err, sizeof err) == NIS_EFORMAT && strstr(err, "ebm.image"), "foreign: %s", err);
+    CHECK(X.P == NULL, "failed load leaves E empty");
+
+    /* Langevin from noise: shape, cost count, determinism, and a trained energy's samples have lower energy
+     * than the noise they start from */
+    nis_real *x1 = malloc(10 * D * sizeof *x1), *x2 = malloc(10 * D * sizeof *x2), *u = malloc(10 * D * sizeof *u);
+    nis_rng r1 = nis_rng_init(5, 0), r2 = nis_rng_init(5, 0), r3 = nis_rng_init(5, 0);
+    int64_t ge = -1;
+    CHECK(nis_ebm_langevin(&L, 25, 0, &r1, x1, 10, &ge, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, 25, 0, &r2, x2, 10, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(ge == 25, "grad evals %lld", (long long)ge);
+    CHECK(!memcmp(x1, x2, 10 * D * sizeof *x1), "same seed, same chains");
+    nis_rng_fill_uniform(&r3, u, 10 * D, 0, 1);
+    double eu, ex;
+    CHECK(nis_ebm_mean_energy(&L, u, 10, NULL, &eu, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_mean_energy(&L, x1, 10, NULL, &ex, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(ex < eu, "Langevin lowers f: %g -> %g", eu, ex);
+    CHECK(nis_ebm_langevin(&L, 5, 0, &r1, x1, 0, NULL, err, sizeof err) == NIS_EINVAL, "n = 0 is invalid");
+    free(x1), free(x2), free(u);
+
+    nis_ebm_free(&L);
+    nis_ebm_trainer_free(&TA);
+    nis_ebm_trainer_free(&TC);
+    nis_ebm_free(&A);
+    nis_ebm_free(&C);
+    unlink(ck), unlink(en), unlink(junk);
+}
+
+int main(void) {
+    nis_set_threads(1);
+    nis_real *data = malloc(NDATA * D * sizeof *data);
+    make_data(data);
+    test_shapes_and_langevin_move();
+    test_training_raises_gap(data);
+    test_round_trip_and_resume(data);
+    free(data);
+    return check_done("test_ebm");
+}
