@@ -1,5 +1,6 @@
 /* src/core/linalg.c — symmetric eigendecomposition through LAPACK's dsyevd (see linalg.h). */
 #include "core/linalg.h"
+#include "core/err.h"
 
 #include <limits.h>
 #include <math.h>
@@ -13,24 +14,15 @@ extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
                     double *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_len,
                     size_t uplo_len);
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 nis_status nis__sym_eig(double *a, int64_t d, double *w, bool vectors, const char *what, char *err,
                         size_t errlen) {
     if (d > INT_MAX / 4) {
-        set_err(err, errlen, "%s: matrix of size %lld is too large", what, (long long)d);
+        nis__set_err(err, errlen, "%s: matrix of size %lld is too large", what, (long long)d);
         return NIS_EINVAL;
     }
     for (int64_t i = 0; i < d * d; i++)
         if (!isfinite(a[i])) {
-            set_err(err, errlen, "%s: the matrix has a non-finite entry", what);
+            nis__set_err(err, errlen, "%s: the matrix has a non-finite entry", what);
             return NIS_ENUMERIC;
         }
     int n = (int)d, info = 0, lwork = -1, liwork = -1, iwq = 0;
@@ -38,7 +30,7 @@ nis_status nis__sym_eig(double *a, int64_t d, double *w, bool vectors, const cha
     const char jobz = vectors ? 'V' : 'N', uplo = 'U';
     dsyevd_(&jobz, &uplo, &n, a, &n, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
     if (info != 0) {
-        set_err(err, errlen, "%s: dsyevd workspace query failed (info %d)", what, info);
+        nis__set_err(err, errlen, "%s: dsyevd workspace query failed (info %d)", what, info);
         return NIS_ENUMERIC;
     }
     lwork = (int)wq;
@@ -47,12 +39,12 @@ nis_status nis__sym_eig(double *a, int64_t d, double *w, bool vectors, const cha
     int *iwork = nis_malloc((size_t)liwork * sizeof *iwork);
     nis_status st = NIS_OK;
     if (!work || !iwork) {
-        set_err(err, errlen, "%s: out of memory for the eigendecomposition", what);
+        nis__set_err(err, errlen, "%s: out of memory for the eigendecomposition", what);
         st = NIS_ENOMEM;
     } else {
         dsyevd_(&jobz, &uplo, &n, a, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
         if (info != 0) {
-            set_err(err, errlen, "%s: dsyevd failed (info %d)", what, info);
+            nis__set_err(err, errlen, "%s: dsyevd failed (info %d)", what, info);
             st = NIS_ENUMERIC;
         }
     }

@@ -12,14 +12,6 @@
 #include <unistd.h>
 
 
-void nis__set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 nis_status nis__bad_format(char *why, size_t wl, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

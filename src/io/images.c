@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <stb/stb_image_write.h>
 
 void nis_images_free(nis_images *im) {
     if (!im) return;
@@ -120,25 +119,6 @@ nis_status nis_fashion_load(const char *dir, nis_images *train, nis_images *test
     return NIS_OK;
 }
 
-typedef struct { unsigned char *p; size_t n, cap; bool oom; } png_buf;
-
-static void png_sink(void *ctx, void *data, int size) {
-    png_buf *m = ctx;
-    if (m->oom || size <= 0) return;
-    if (m->n + (size_t)size > m->cap) {
-        size_t cap = (m->cap ? m->cap * 2 : 65536) + (size_t)size;
-        unsigned char *q = nis_realloc(m->p, cap);
-        if (!q) {
-            m->oom = true;
-            return;
-        }
-        m->p = q;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->n, data, (size_t)size);
-    m->n += (size_t)size;
-}
-
 nis_status nis_images_write_grid_png(const char *path, const float *x, int64_t n, int h, int w, int cols,
                                      int scale, char *err, size_t errlen) {
     if (!path || !x || n < 1 || h < 1 || w < 1 || cols < 1 || scale < 1) {
@@ -170,16 +150,7 @@ nis_status nis_images_write_grid_png(const char *path, const float *x, int64_t n
                 px[(y0 + i) * W + x0 + j] = (unsigned char)lrintf(v * 255.0f);
             }
     }
-    png_buf m = {0};
-    int ok = stbi_write_png_to_func(png_sink, &m, (int)W, (int)H, 1, px, (int)W);
+    nis_status st = nis__write_png(path, (int)W, (int)H, 1, px, err, errlen);
     nis_free(px);
-    nis_status st;
-    if (!ok || m.oom) {
-        nis__set_err(err, errlen, "%s: cannot encode PNG (out of memory)", path);
-        st = NIS_ENOMEM;
-    } else {
-        st = nis_write_file_atomic(path, m.p, m.n, err, errlen);
-    }
-    nis_free(m.p);
     return st;
 }

@@ -17,6 +17,8 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wshadow"
 #include <stb/stb_image_write.h>
+
+#include "io_internal.h"
 #include <stb/stb_easy_font.h>
 #pragma GCC diagnostic pop
 
@@ -128,9 +130,10 @@ static void to_mem(void *ctx, void *data, int size) {
     m->n += (size_t)size;
 }
 
-nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen) {
+nis_status nis__write_png(const char *path, int w, int h, int comp, const unsigned char *px, char *err,
+                          size_t errlen) {
     membuf m = {0};
-    int ok = stbi_write_png_to_func(to_mem, &m, img->w, img->h, 3, img->rgb, img->w * 3);
+    int ok = stbi_write_png_to_func(to_mem, &m, w, h, comp, px, w * comp);
     nis_status st;
     if (!ok || m.oom) {
         snprintf(err, errlen, "%s: cannot encode PNG (out of memory)", path);
@@ -140,6 +143,10 @@ nis_status nis_image_write_png(const nis_image *img, const char *path, char *err
     }
     nis_free(m.p);
     return st;
+}
+
+nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen) {
+    return nis__write_png(path, img->w, img->h, 3, img->rgb, err, errlen);
 }
 
 nis_extent nis_target_extent(const nis_target *t) {

@@ -1,6 +1,7 @@
 /* src/metrics/classifier.c — the FID classifier: a conv net with a feature layer and a linear output, its
  * training by Adam (shift augmentation, cosine learning rate), features, accuracy, save and load. */
 #include "nis/checkpoint.h"
+#include "core/err.h"
 #include "nis/fid.h"
 #include "nis/io.h"
 
@@ -11,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 nis_classifier_config nis_classifier_default(void) {
     return (nis_classifier_config){.in_c = 1, .in_h = 28, .in_w = 28, .n_conv = 4,
@@ -46,13 +38,13 @@ nis_status nis_classifier_new(nis_classifier *C, const nis_classifier_config *cf
     memset(C, 0, sizeof *C);
     const char *why = config_problem(cfg);
     if (why) {
-        set_err(err, errlen, "classifier: %s", why);
+        nis__set_err(err, errlen, "classifier: %s", why);
         return NIS_EINVAL;
     }
     nis_classifier c = {.cfg = *cfg};
     c.P = nis_params_new();
     if (!c.P) {
-        set_err(err, errlen, "classifier: out of memory");
+        nis__set_err(err, errlen, "classifier: out of memory");
         return NIS_ENOMEM;
     }
     nis_conv_spec spec[NIS_CLASSIFIER_MAX_CONV];
@@ -64,7 +56,7 @@ nis_status nis_classifier_new(nis_classifier *C, const nis_classifier_config *cf
     nis_status st = nis_params_finalize(c.P);
     if (st == NIS_OK) st = nis_params_init(c.P, rng);
     if (st != NIS_OK) {
-        set_err(err, errlen, "classifier: %s", nis_params_message(c.P));
+        nis__set_err(err, errlen, "classifier: %s", nis_params_message(c.P));
         nis_params_free(c.P);
         return st;
     }
@@ -95,7 +87,7 @@ static nis_status run_batches(const nis_classifier *C, const float *x, int64_t n
     if (batch <= 0) batch = 256;
     nis_ctx *ctx = nis_ctx_new(0);
     if (!ctx) {
-        set_err(err, errlen, "classifier: out of memory");
+        nis__set_err(err, errlen, "classifier: out of memory");
         return NIS_ENOMEM;
     }
     nis_ctx_set_grad(ctx, false);
@@ -111,10 +103,10 @@ static nis_status run_batches(const nis_classifier *C, const float *x, int64_t n
         nis_tensor *logits = nis_classifier_forward(ctx, C, xt, &feat);
         if (!logits) {
             st = nis_ctx_status(ctx);
-            set_err(err, errlen, "classifier: %s", nis_ctx_message(ctx));
+            nis__set_err(err, errlen, "classifier: %s", nis_ctx_message(ctx));
         } else {
             st = fn(ud, i, b, feat, logits);
-            if (st != NIS_OK) set_err(err, errlen, "classifier: non-finite features (image %" PRId64 "..)", i);
+            if (st != NIS_OK) nis__set_err(err, errlen, "classifier: non-finite features (image %" PRId64 "..)", i);
         }
     }
     nis_ctx_free(ctx);
@@ -156,17 +148,17 @@ static nis_status count_correct(void *ud, int64_t first, int64_t b, const nis_te
 static nis_status check_images(const nis_classifier *C, const nis_images *im, const char *what, char *err,
                                size_t errlen) {
     if (!im || im->n < 1 || !im->x || !im->label) {
-        set_err(err, errlen, "classifier: %s set is empty", what);
+        nis__set_err(err, errlen, "classifier: %s set is empty", what);
         return NIS_EINVAL;
     }
     if (im->c != C->cfg.in_c || im->h != C->cfg.in_h || im->w != C->cfg.in_w) {
-        set_err(err, errlen, "classifier: %s images are %dx%dx%d, the classifier takes %dx%dx%d", what, im->c, im->h,
+        nis__set_err(err, errlen, "classifier: %s images are %dx%dx%d, the classifier takes %dx%dx%d", what, im->c, im->h,
                 im->w, C->cfg.in_c, C->cfg.in_h, C->cfg.in_w);
         return NIS_ESHAPE;
     }
     for (int64_t i = 0; i < im->n; i++)
         if (im->label[i] >= C->cfg.classes) {
-            set_err(err, errlen, "classifier: %s label %" PRId64 " is %d (>= %d classes)", what, i, im->label[i],
+            nis__set_err(err, errlen, "classifier: %s label %" PRId64 " is %d (>= %d classes)", what, i, im->label[i],
                     C->cfg.classes);
             return NIS_EINVAL;
         }
@@ -236,7 +228,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
     if (opts->epochs < 0 || opts->batch < 1 || !(opts->lr > 0) || !(opts->max_shift >= 0) ||
         !(opts->max_shift < C->cfg.in_h) || !(opts->max_rotate >= 0 && opts->max_rotate <= 180) ||
         !(opts->max_scale >= 0 && opts->max_scale < 1)) {
-        set_err(err, errlen, "classifier: bad training options (epochs %d, batch %d, lr %g, shift %g, rotate %g, "
+        nis__set_err(err, errlen, "classifier: bad training options (epochs %d, batch %d, lr %g, shift %g, rotate %g, "
                 "scale %g)", opts->epochs, opts->batch, opts->lr, opts->max_shift, opts->max_rotate, opts->max_scale);
         return NIS_EINVAL;
     }
@@ -246,7 +238,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
     int32_t *lab = nis_malloc((size_t)B * sizeof *lab);
     nis_ctx *ctx = nis_ctx_new(0);
     if (!perm || !lab || !ctx) {
-        set_err(err, errlen, "classifier: out of memory");
+        nis__set_err(err, errlen, "classifier: out of memory");
         st = NIS_ENOMEM;
     }
     for (int64_t i = 0; st == NIS_OK && i < n; i++) perm[i] = i;
@@ -275,7 +267,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
             nis_tensor *loss = nis_softmax_cross_entropy(ctx, nis_classifier_forward(ctx, C, x, NULL), lab);
             if (!loss) break;
             if (!isfinite(loss->data[0])) {
-                set_err(err, errlen, "classifier: loss is not finite at epoch %d, step %" PRId64, ep + 1, s);
+                nis__set_err(err, errlen, "classifier: loss is not finite at epoch %d, step %" PRId64, ep + 1, s);
                 st = NIS_ENUMERIC;
                 break;
             }
@@ -283,18 +275,18 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
             nis_params_zero_grad(C->P);
             st = nis_backward(ctx, loss, NULL);
             if (st != NIS_OK) {
-                set_err(err, errlen, "classifier: backward: %s", nis_ctx_message(ctx));
+                nis__set_err(err, errlen, "classifier: backward: %s", nis_ctx_message(ctx));
                 break;
             }
             /* cosine decay from lr to lr / 20 */
             double lo = opts->lr / 20, frac = total > 1 ? (double)step / (double)(total - 1) : 0;
             adam.lr = lo + 0.5 * (opts->lr - lo) * (1 + cos(3.141592653589793 * frac));
             st = nis_adam_step(&adam, C->P);
-            if (st != NIS_OK) set_err(err, errlen, "classifier: %s", nis_params_message(C->P));
+            if (st != NIS_OK) nis__set_err(err, errlen, "classifier: %s", nis_params_message(C->P));
         }
         if (st == NIS_OK && nis_ctx_status(ctx) != NIS_OK) {
             st = nis_ctx_status(ctx);
-            set_err(err, errlen, "classifier: %s", nis_ctx_message(ctx));
+            nis__set_err(err, errlen, "classifier: %s", nis_ctx_message(ctx));
         }
         if (st == NIS_OK && opts->log) {
             double acc = NAN;
@@ -332,7 +324,7 @@ nis_status nis_classifier_save(const char *path, const nis_classifier *C, int n_
     int n_own = (int)(sizeof own / sizeof own[0]) / 2;
     const char **kv = nis_calloc((size_t)(2 * (n_own + n_meta)), sizeof *kv);
     if (!kv) {
-        set_err(err, errlen, "%s: out of memory", path);
+        nis__set_err(err, errlen, "%s: out of memory", path);
         return NIS_ENOMEM;
     }
     memcpy(kv, own, sizeof own);
@@ -374,13 +366,13 @@ nis_status nis_classifier_load(const char *path, nis_classifier *C, char *err, s
     ok = ok && parse_ints(nis_st_meta(f, "classifier.classes"), &cfg.classes, 1, &one);
     nis_st_close(f);
     if (!ok) {
-        set_err(err, errlen, "%s: not a classifier file (missing or bad classifier.* metadata)", path);
+        nis__set_err(err, errlen, "%s: not a classifier file (missing or bad classifier.* metadata)", path);
         return NIS_EFORMAT;
     }
     cfg.in_c = in[0], cfg.in_h = in[1], cfg.in_w = in[2];
     const char *why = config_problem(&cfg);
     if (why) {
-        set_err(err, errlen, "%s: bad classifier configuration: %s", path, why);
+        nis__set_err(err, errlen, "%s: bad classifier configuration: %s", path, why);
         return NIS_EFORMAT;
     }
     nis_rng rng = nis_rng_init(0, 0);

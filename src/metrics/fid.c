@@ -2,6 +2,7 @@
  * distance between two Gaussians, and FID of two image sets under a classifier's features. */
 #include "nis/fid.h"
 #include "core/linalg.h"
+#include "core/err.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -10,25 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 nis_status nis_mean_cov(const double *x, int64_t n, int64_t d, double *mu, double *cov, char *err,
                         size_t errlen) {
     if (n < 2 || d < 1 || d > INT_MAX || n > INT_MAX) {
-        set_err(err, errlen, "mean/covariance: need at least 2 rows of at least 1 value (got %lld x %lld)",
+        nis__set_err(err, errlen, "mean/covariance: need at least 2 rows of at least 1 value (got %lld x %lld)",
                 (long long)n, (long long)d);
         return NIS_EINVAL;
     }
     double *xc = nis_malloc((size_t)(n * d) * sizeof *xc);
     if (!xc) {
-        set_err(err, errlen, "mean/covariance: out of memory for %lld x %lld values", (long long)n, (long long)d);
+        nis__set_err(err, errlen, "mean/covariance: out of memory for %lld x %lld values", (long long)n, (long long)d);
         return NIS_ENOMEM;
     }
     for (int64_t j = 0; j < d; j++) mu[j] = 0;
@@ -48,14 +40,14 @@ nis_status nis_mean_cov(const double *x, int64_t n, int64_t d, double *mu, doubl
 
 nis_status nis_sqrtm_psd(const double *A, int64_t d, double *out, char *err, size_t errlen) {
     if (d < 1) {
-        set_err(err, errlen, "sqrtm: matrix size %lld", (long long)d);
+        nis__set_err(err, errlen, "sqrtm: matrix size %lld", (long long)d);
         return NIS_EINVAL;
     }
     double *v = nis_malloc((size_t)(d * d) * sizeof *v), *w = nis_malloc((size_t)d * sizeof *w);
     if (!v || !w) {
         nis_free(v);
         nis_free(w);
-        set_err(err, errlen, "sqrtm: out of memory for a %lld x %lld matrix", (long long)d, (long long)d);
+        nis__set_err(err, errlen, "sqrtm: out of memory for a %lld x %lld matrix", (long long)d, (long long)d);
         return NIS_ENOMEM;
     }
     memcpy(v, A, (size_t)(d * d) * sizeof *v);   /* symmetric: row-major = column-major */
@@ -81,7 +73,7 @@ nis_status nis_frechet_distance(const double *mu1, const double *C1, const doubl
                                 int64_t d, double *out, char *err, size_t errlen) {
     *out = NAN;
     if (d < 1) {
-        set_err(err, errlen, "Fréchet distance: dimension %lld", (long long)d);
+        nis__set_err(err, errlen, "Fréchet distance: dimension %lld", (long long)d);
         return NIS_EINVAL;
     }
     size_t dd = (size_t)(d * d);
@@ -89,7 +81,7 @@ nis_status nis_frechet_distance(const double *mu1, const double *C1, const doubl
     double *w = nis_malloc((size_t)d * sizeof *w);
     nis_status st = NIS_OK;
     if (!s || !t || !m || !w) {
-        set_err(err, errlen, "Fréchet distance: out of memory (dimension %lld)", (long long)d);
+        nis__set_err(err, errlen, "Fréchet distance: out of memory (dimension %lld)", (long long)d);
         st = NIS_ENOMEM;
     }
     if (st == NIS_OK) st = nis_sqrtm_psd(C1, d, s, err, errlen);
@@ -112,7 +104,7 @@ nis_status nis_frechet_distance(const double *mu1, const double *C1, const doubl
         }
         *out = dm + tr - 2 * trs;
         if (!isfinite(*out)) {
-            set_err(err, errlen, "Fréchet distance: not finite (non-finite means or covariances?)");
+            nis__set_err(err, errlen, "Fréchet distance: not finite (non-finite means or covariances?)");
             st = NIS_ENUMERIC;
         }
     }
@@ -127,7 +119,7 @@ nis_status nis_fid(const nis_classifier *C, const float *a, int64_t na, const fl
                    char *err, size_t errlen) {
     *fid = NAN;
     if (na < 2 || nb < 2) {
-        set_err(err, errlen, "FID: need at least 2 images in each set (got %lld and %lld)", (long long)na,
+        nis__set_err(err, errlen, "FID: need at least 2 images in each set (got %lld and %lld)", (long long)na,
                 (long long)nb);
         return NIS_EINVAL;
     }
@@ -136,7 +128,7 @@ nis_status nis_fid(const nis_classifier *C, const float *a, int64_t na, const fl
     double *mu = nis_malloc((size_t)(2 * d) * sizeof *mu), *cov = nis_malloc((size_t)(2 * d * d) * sizeof *cov);
     nis_status st = NIS_OK;
     if (!fa || !fb || !mu || !cov) {
-        set_err(err, errlen, "FID: out of memory for %lld + %lld feature rows", (long long)na, (long long)nb);
+        nis__set_err(err, errlen, "FID: out of memory for %lld + %lld feature rows", (long long)na, (long long)nb);
         st = NIS_ENOMEM;
     }
     if (st == NIS_OK) st = nis_classifier_features(C, a, na, 0, fa, err, errlen);
