@@ -1,4 +1,5 @@
 /* src/train/trainer.c — trainer life cycle, one update (score steps + sampler step), sampling, saving. */
+#include "update.h"
 #include "internal.h"
 #include "nis/checkpoint.h"
 #include "nis/ops.h"
@@ -196,34 +197,11 @@ void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps) {
     }
 }
 
-/* Back-propagate loss into P (zeroed first), clip, check, and take an Adam step. */
+/* One Adam update of P from loss (src/train/update.c). */
 static nis_status update(nis_trainer *tr, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt,
                          const char *what) {
-    nis_ctx *ctx = tr->ctx;
-    if (!loss) {
-        snprintf(tr->msg, sizeof tr->msg, "%s loss: %s", what, nis_ctx_message(ctx));
-        return nis_ctx_status(ctx) ? nis_ctx_status(ctx) : NIS_ESTATE;
-    }
-    if (!isfinite(monitor) || !isfinite(loss->data[0])) {
-        snprintf(tr->msg, sizeof tr->msg, "%s loss is not finite (%g) at update %lld", what, monitor,
-                 (long long)tr->iter + 1);
-        return NIS_ENUMERIC;
-    }
-    nis_params_zero_grad(P);
-    if (nis_backward(ctx, loss, NULL) != NIS_OK) {
-        snprintf(tr->msg, sizeof tr->msg, "%s backward: %s", what, nis_ctx_message(ctx));
-        return nis_ctx_status(ctx);
-    }
-    double norm = tr->cfg.grad_clip > 0 ? nis_clip_grad_norm(P, tr->cfg.grad_clip) : nis_grad_norm(P);
-    if (!isfinite(norm)) {
-        snprintf(tr->msg, sizeof tr->msg, "%s gradient is not finite at update %lld", what, (long long)tr->iter + 1);
-        return NIS_ENUMERIC;
-    }
-    if (nis_adam_step(opt, P) != NIS_OK) {
-        snprintf(tr->msg, sizeof tr->msg, "%s optimiser: %s", what, nis_params_message(P));
-        return nis_params_status(P);
-    }
-    return NIS_OK;
+    return nis__update(tr->ctx, loss, monitor, P, opt, tr->cfg.grad_clip, tr->iter, what, tr->msg,
+                       sizeof tr->msg);
 }
 
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
