@@ -4,22 +4,7 @@
 # Usage: tests/cli_test.sh path/to/nis
 set -u
 NIS="$1"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# expect STATUS PATTERN CMD... : exit status and a stderr line matching PATTERN (one line only)
-expect() {
-  local want=$1 pat=$2; shift 2
-  "$@" >"$dir/out" 2>"$dir/err"; local got=$?
-  if [ "$got" != "$want" ]; then bad "$* -> exit $got, want $want: $(cat "$dir/err")"; return; fi
-  if [ -n "$pat" ]; then
-    grep -q -- "$pat" "$dir/err" || { bad "$* -> stderr lacks '$pat': $(cat "$dir/err")"; return; }
-    [ "$(wc -l < "$dir/err")" -eq 1 ] || { bad "$* -> error is not one line: $(cat "$dir/err")"; return; }
-  fi
-  ok
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 expect 0 "" "$NIS" --help
 for c in train sample eval demo mcmc data; do expect 0 "" "$NIS" $c --help; done
@@ -65,5 +50,4 @@ st=$?
 grep -q "kept the last good sampler.*update 40" "$dir/err" && ok || bad "no keep message: $(cat "$dir/err")"
 expect 0 "" "$NIS" sample --model "$dir/nan" --n 10 --out "$dir/nan.npy"
 
-echo "cli_test: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_test

@@ -13,7 +13,12 @@
 #include "nis/mcmc.h"
 #include "nis/metrics.h"
 #include "nis/data.h"
+#include "nis/blr.h"
 #include "nis/idx.h"
 #include "nis/plot.h"
+#include "nis/images.h"
+#include "nis/fid.h"
+#include "nis/ebm.h"
+#include "nis/imgsampler.h"
 
 #endif

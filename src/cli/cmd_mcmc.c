@@ -1,7 +1,10 @@
 /* src/cli/cmd_mcmc.c — `nis mcmc`: run a training-free baseline (ULA, MALA, HMC, SVGD) on n chains from
- * N(0, I) and write the final states as .npy (n, d); a JSON line with the run's statistics on stdout. */
+ * N(0, I) and write the final states as .npy (n, d); a JSON line with the run's statistics on stdout (for blr
+ * also the test accuracy and log-likelihood of the final states as posterior samples).  With blr --minibatch,
+ * ULA is SGLD and SVGD uses minibatch scores; MALA and HMC need the exact density and refuse minibatches. */
 #include "args.h"
 #include "commands.h"
+#include "target_open.h"
 #include "util.h"
 #include "nis/io.h"
 #include "nis/mcmc.h"
@@ -13,8 +16,10 @@ int nis_cmd_mcmc(int argc, char **argv) {
     const char *target = NULL, *method = NULL, *out = NULL;
     int64_t steps = 1000, n = 1000, seed = 0, threads = 1, warmup = -1, leapfrog = 10;
     double step = 0, init_std = 1;
-    const nis_opt opts[] = {
-        {"target", OPT_STRING, &target, "gauss|mog2|rosenbrock|donut|funnel|squiggle", 0, 0, true},
+    nis_blr_flags bf;
+    nis_blr_flags_default(&bf);
+    const nis_opt base[] = {
+        {"target", OPT_STRING, &target, nis_cli_target_help, 0, 0, true},
         {"method", OPT_STRING, &method, "ula|mala|hmc|svgd", 0, 0, true},
         {"steps", OPT_INT, &steps, "steps K (sampling iterations after warm-up for MALA/HMC)", 1, 1e9, false},
         {"n", OPT_INT, &n, "chains (particles for SVGD)", 2, 1e8, false},
@@ -26,18 +31,30 @@ int nis_cmd_mcmc(int argc, char **argv) {
         {"init-std", OPT_DOUBLE, &init_std, "chains start from N(0, init_std^2 I)", 1e-9, 1e6, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("mcmc", "Run Langevin (ula), MALA, HMC or SVGD chains on a target.", argc, argv, opts,
-                            sizeof opts / sizeof opts[0]);
+    nis_opt opts[sizeof base / sizeof base[0] + NIS_BLR_NOPTS];
+    memcpy(opts, base, sizeof base);
+    int nopts = (int)(sizeof base / sizeof base[0]) + nis_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int rc = nis_args_parse("mcmc", "Run Langevin (ula; SGLD with blr --minibatch), MALA, HMC or SVGD chains on a "
+                            "target.", argc, argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
-    const nis_target *t = nis_target_2d(target);
-    if (!t) return nis_cli_error("mcmc", "--target: unknown target '%s'", target);
     if (strcmp(method, "ula") && strcmp(method, "mala") && strcmp(method, "hmc") && strcmp(method, "svgd"))
         return nis_cli_error("mcmc", "--method: unknown method '%s' (ula, mala, hmc, svgd)", method);
+    nis_cli_target ct;
+    if ((rc = nis_cli_target_open("mcmc", target, &bf, (uint64_t)seed, &ct))) return rc;
+    const nis_target *t = ct.t;
+    if (t->stochastic && (!strcmp(method, "mala") || !strcmp(method, "hmc"))) {
+        nis_cli_target_close(&ct);
+        return nis_cli_error("mcmc", "--minibatch: %s needs the exact log density; use ula (SGLD) or svgd, or the "
+                             "full batch", method);
+    }
     nis_set_threads((int)threads);
     nis_cli_init_json();
     int d = t->dim;
     nis_real *x = nis_malloc((size_t)n * (size_t)d * sizeof *x);
-    if (!x) return nis_cli_error("mcmc", "out of memory for %lld chains", (long long)n);
+    if (!x) {
+        nis_cli_target_close(&ct);
+        return nis_cli_error("mcmc", "out of memory for %lld chains", (long long)n);
+    }
     nis_rng rng = nis_rng_init((uint64_t)seed, 3);
     nis_mcmc_init_normal(&rng, x, n, d, 0, init_std);
     nis_mcmc_stats s = {0};
@@ -87,11 +104,17 @@ int nis_cmd_mcmc(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "divergences", (double)s.divergences);
         cJSON_AddNumberToObject(j, "seconds", s.seconds);
         cJSON_AddNumberToObject(j, "seconds_per_1000_samples", s.seconds / (double)n * 1000);
+        double acc, ll;
+        if (ct.blr && nis_blr_predict(&ct.test, x, n, d, &acc, &ll) == NIS_OK) {
+            nis_json_add_number(j, "test_accuracy", acc);
+            nis_json_add_number(j, "test_loglik", ll);
+        }
         char *line = cJSON_PrintUnformatted(j);
         printf("%s\n", line ? line : "{}");
         cJSON_free(line);
         cJSON_Delete(j);
     }
     nis_free(x);
+    nis_cli_target_close(&ct);
     return status;
 }

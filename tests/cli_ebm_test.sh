@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `nis ebm`: help, bad input (one line, exit 2), a tiny training run on synthetic MNIST-format digits with
+# all its outputs, resume bit-identical to an uninterrupted run, Langevin sampling and energies.
+# Usage: tests/cli_ebm_test.sh path/to/nis
+set -u
+NIS="$1"
+. "$(dirname "$0")/cli_lib.sh"
+exists() { [ -s "$1" ] && ok || bad "missing or empty: $1"; }
+
+# synthetic digits: 10 files of 5 images (4 train, 1 test each), a bar whose place depends on the digit
+mkdir -p "$dir/data/mnist"
+for d in 0 1 2 3 4 5 6 7 8 9; do
+  awk -v d="$d" 'BEGIN { printf "{\"data\":["; for (k = 0; k < 5; k++) for (i = 0; i < 784; i++) {
+    r = int(i / 28); c = i % 28; v = (c == 4 + 2 * d || r == 4 + k) ? 0.9 : 0.01;
+    printf "%s%g", (k || i) ? "," : "", v } printf "]}\n" }' > "$dir/data/mnist/$d.json"
+done
+small=(--data "$dir/data" --batch 4 --buffer 8 --steps 2 --width 2 --checkpoint-every 2 --quiet)
+
+expect 0 "" "$NIS" ebm --help
+for c in train langevin energy; do expect 0 "" "$NIS" ebm $c --help; done
+expect 2 "" "$NIS" ebm
+expect 2 "expected train, langevin, energy, sampler or sample" "$NIS" ebm bogus
+expect 2 "--data is required" "$NIS" ebm train --out "$dir/r"
+expect 2 "--out is required" "$NIS" ebm train --data "$dir/data"
+expect 2 "unknown data set 'nope'" "$NIS" ebm train --data "$dir/data" --dataset nope --out "$dir/r"
+expect 2 "nowhere" "$NIS" ebm train --data "$dir/nowhere" --out "$dir/r"
+expect 2 "must be at least --batch" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --batch 8 --buffer 4
+expect 2 "out of range" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --sigma -1
+expect 2 "does not exist" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --resume
+expect 2 "No such file" "$NIS" ebm langevin --energy "$dir/missing.safetensors" --out "$dir/x.npy"
+printf 'garbage' > "$dir/damaged.safetensors"
+expect 2 "damaged.safetensors" "$NIS" ebm langevin --energy "$dir/damaged.safetensors" --out "$dir/x.npy"
+expect 2 "--steps" "$NIS" ebm langevin --energy "$dir/damaged.safetensors" --out "$dir/x.npy" --steps -3
+[ ! -e "$dir/r" ] && ok || bad "a rejected command created its output directory"
+
+# uninterrupted 6 iterations vs 4 + resume to 6: identical energy files
+expect 0 "" "$NIS" ebm train "${small[@]}" --out "$dir/a" --iters 6 --seed 3
+for f in checkpoint.safetensors energy.safetensors buffer.png shortrun.png; do exists "$dir/a/$f"; done
+expect 0 "" "$NIS" ebm train "${small[@]}" --out "$dir/b" --iters 4 --seed 3
+expect 2 "--seed cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/b" --iters 6 --seed 3 --resume
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/b" --iters 6 --resume --quiet
+cmp -s "$dir/a/energy.safetensors" "$dir/b/energy.safetensors" && ok || bad "resumed energy differs"
+cmp -s "$dir/a/checkpoint.safetensors" "$dir/b/checkpoint.safetensors" && ok || bad "resumed checkpoint differs"
+expect 2 "--width cannot be given" "$NIS" ebm train --data "$dir/data" --out "$dir/b" --iters 8 --resume --width 3
+
+# Langevin from noise, its energies, data energies
+expect 0 "" "$NIS" ebm langevin --energy "$dir/a/energy.safetensors" --steps 3 --n 5 --seed 1 --out "$dir/x.npy" --png "$dir/x.png"
+exists "$dir/x.npy"; exists "$dir/x.png"
+grep -q '"energy_grad_evals_per_sample":3' "$dir/out" && ok || bad "langevin JSON: $(cat "$dir/out")"
+# (5, 1, 28, 28) float32: header says so
+head -c 128 "$dir/x.npy" | grep -q "'shape': (5, 1, 28, 28)" && ok || bad "npy shape: $(head -c 128 "$dir/x.npy")"
+expect 0 "" "$NIS" ebm energy --energy "$dir/a/energy.safetensors" --samples "$dir/x.npy"
+grep -q '"n":5,' "$dir/out" && ok || bad "energy JSON: $(cat "$dir/out")"
+expect 0 "" "$NIS" ebm energy --energy "$dir/a/energy.safetensors" --data "$dir/data" --split test
+grep -q '"n":10,' "$dir/out" && ok || bad "energy of the test split: $(cat "$dir/out")"
+expect 2 "exactly one of" "$NIS" ebm energy --energy "$dir/a/energy.safetensors"
+finish cli_ebm_test
