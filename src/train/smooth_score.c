@@ -144,7 +144,7 @@ nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *c, const nis_target *t, n
     nis_tensor *lq = ok ? t->log_prob(c, t, xs) : NULL;
     nis_tensor *sq = ok ? nis_target_score(c, t, xs, false) : NULL;
     /* A draw where q or s_q is not finite (far outside q's support: e.g. a Newton step into an overflow)
-     * contributes nothing: weight 0 (log q → -1e30) and a zero score. */
+     * contributes nothing: weight 0 (log q → -1e30) and a zero contribution C_k below. */
     for (int64_t r = 0; lq && sq && r < B * K; r++) {
         bool bad = !isfinite(lq->data[r]);
         for (int64_t i = 0; i < d; i++) bad = bad || !isfinite(sq->data[r * d + i]);
@@ -165,7 +165,12 @@ nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *c, const nis_target *t, n
             for (int64_t j = 0; j < d; j++) M->data[(b * d + i) * d + j] = (nis_real)(((i == j) - A[i * d + j]) * is2);
         for (int64_t k = 0; k < K; k++) {
             const nis_real *sk = sq->data + (b * K + k) * d, *xk = xs->data + (b * K + k) * d;
+            bool dropped = lq->data[b * K + k] == (nis_real)-1e30;   /* weight 0: keep 0 · C_k finite */
             for (int64_t i = 0; i < d; i++) {
+                if (dropped) {
+                    C->data[(b * K + k) * d + i] = 0;
+                    continue;
+                }
                 double a = 0;
                 for (int64_t j = 0; j < d; j++) a += A[i * d + j] * sk[j] + ((i == j) - A[i * d + j]) * is2 * xk[j];
                 C->data[(b * K + k) * d + i] = (nis_real)a;
