@@ -21,6 +21,12 @@ extern "C" {
 nis_status nis_checkpoint_save(const char *path, const nis_params *P, const nis_adam *opt, int n_meta,
                                const char *const *meta_kv, char *err, size_t errlen);
 
+/* The same with n_extra more tensors (their entries are copied; the data they point to is only read), e.g. a
+ * replay buffer next to a model.  Their names must not clash with P's. */
+nis_status nis_checkpoint_save_extra(const char *path, const nis_params *P, const nis_adam *opt, int n_extra,
+                                     const nis_st_entry *extra, int n_meta, const char *const *meta_kv, char *err,
+                                     size_t errlen);
+
 /* Read a checkpoint into P (declared and finalized with the same names and shapes) and, if opt is not NULL
  * and the file has Adam state, into opt and P's moments.  Every parameter of P must be in the file with its
  * exact shape and the file may hold nothing else but optimiser state (NIS_EFORMAT / NIS_ESHAPE naming the

@@ -22,8 +22,14 @@ static char *join(const char *name, const char *suffix) {
 
 nis_status nis_checkpoint_save(const char *path, const nis_params *P, const nis_adam *opt, int n_meta,
                                const char *const *meta_kv, char *err, size_t errlen) {
+    return nis_checkpoint_save_extra(path, P, opt, 0, NULL, n_meta, meta_kv, err, errlen);
+}
+
+nis_status nis_checkpoint_save_extra(const char *path, const nis_params *P, const nis_adam *opt, int n_extra,
+                                     const nis_st_entry *extra, int n_meta, const char *const *meta_kv, char *err,
+                                     size_t errlen) {
     bool moments = opt && opt->step > 0 && P->m && P->v;
-    int per = moments ? 3 : 1, n = P->count * per;
+    int per = moments ? 3 : 1, n = P->count * per + (n_extra > 0 ? n_extra : 0);
     nis_st_entry *e = nis_calloc((size_t)(n ? n : 1), sizeof *e);
     char **names = nis_calloc((size_t)(n ? n : 1), sizeof *names);
     const char **kv = nis_calloc((size_t)(2 * n_meta + 2), sizeof *kv);
@@ -56,6 +62,7 @@ nis_status nis_checkpoint_save(const char *path, const nis_params *P, const nis_
             }
         }
     }
+    for (int i = 0; i < n_extra; i++) e[P->count * per + i] = extra[i];
     for (int i = 0; i < 2 * n_meta; i += 2) {
         if (!strncmp(meta_kv[i], "adam.", 5)) {
             snprintf(err, errlen, "%s: metadata key '%s' is reserved", path, meta_kv[i]);

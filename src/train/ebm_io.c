@@ -1,5 +1,6 @@
 /* src/train/ebm_io.c — energies and EBM training checkpoints <-> safetensors. */
 #include "ebm_internal.h"
+#include "nis/checkpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -28,78 +29,30 @@ static void ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **
     }
 }
 
-static char *join(const char *a, const char *b) {
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = nis_malloc(na + nb + 1);
-    if (s) {
-        memcpy(s, a, na);
-        memcpy(s + na, b, nb + 1);
-    }
-    return s;
-}
-
 nis_status nis__ebm_write(const char *path, const nis_ebm *E, const nis_adam *opt, const nis_real *buffer,
                           int64_t buffer_n, int n_meta, const char *const *meta_kv, char *err, size_t errlen) {
-    const nis_params *P = E->P;
-    bool moments = opt && opt->step > 0 && P->m && P->v;
-    int per = moments ? 3 : 1, n = P->count * per + (buffer ? 1 : 0);
-    nis_st_entry *e = nis_calloc((size_t)n, sizeof *e);
-    char **names = nis_calloc((size_t)n, sizeof *names);
-    int n_kv = N_EBM_META + (moments ? 1 : 0) + n_meta;
+    int n_kv = N_EBM_META + n_meta;
     const char **kv = nis_calloc((size_t)(2 * n_kv), sizeof *kv);
-    char vals[N_EBM_META][160], step[32];
-    nis_status st = NIS_OK;
-    if (!e || !names || !kv) {
+    char vals[N_EBM_META][160];
+    if (!kv) {
         snprintf(err, errlen, "%s: out of memory", path);
-        st = NIS_ENOMEM;
-        goto done;
+        return NIS_ENOMEM;
     }
-    for (int i = 0; i < P->count; i++) {
-        const nis_param *p = &P->p[i];
-        for (int k = 0; k < per; k++) {
-            nis_st_entry *x = &e[i * per + k];
-            x->dtype = NIS_DT_REAL;
-            x->ndim = p->t.ndim;
-            memcpy(x->shape, p->t.shape, sizeof x->shape);
-            x->name = p->t.name;
-            x->data = p->t.data;
-            if (k > 0) {
-                names[i * per + k] = join(p->t.name, k == 1 ? ".adam_m" : ".adam_v");
-                if (!names[i * per + k]) {
-                    snprintf(err, errlen, "%s: out of memory", path);
-                    st = NIS_ENOMEM;
-                    goto done;
-                }
-                x->name = names[i * per + k];
-                x->data = (k == 1 ? P->m : P->v) + p->offset;
-            }
-        }
-    }
-    if (buffer)
-        e[n - 1] = (nis_st_entry){.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
-                                  .shape = {buffer_n, E->cfg.c, E->cfg.h, E->cfg.w}, .data = buffer};
     ebm_meta(E, vals, kv);
     int k = 2 * N_EBM_META;
-    if (moments) {
-        snprintf(step, sizeof step, "%" PRId64, opt->step);
-        kv[k++] = "adam.step";
-        kv[k++] = step;
-    }
-    for (int i = 0; i < 2 * n_meta; i += 2) {
-        if (!strncmp(meta_kv[i], "ebm.", 4) || !strncmp(meta_kv[i], "adam.", 5)) {
+    nis_status st = NIS_OK;
+    for (int i = 0; i < 2 * n_meta && st == NIS_OK; i += 2) {
+        if (!strncmp(meta_kv[i], "ebm.", 4)) {   /* "adam." is checked by nis_checkpoint_save_extra */
             snprintf(err, errlen, "%s: metadata key '%s' is reserved", path, meta_kv[i]);
             st = NIS_EINVAL;
-            goto done;
         }
         kv[k++] = meta_kv[i];
         kv[k++] = meta_kv[i + 1];
     }
-    st = nis_st_write(path, n, e, n_kv, kv, err, errlen);
-done:
-    if (names)
-        for (int i = 0; i < n; i++) nis_free(names[i]);
-    nis_free(names);
-    nis_free(e);
+    nis_st_entry buf = {.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
+                        .shape = {buffer_n, E->cfg.c, E->cfg.h, E->cfg.w}, .data = buffer};
+    if (st == NIS_OK)
+        st = nis_checkpoint_save_extra(path, E->P, opt, buffer ? 1 : 0, &buf, n_kv, kv, err, errlen);
     nis_free(kv);
     return st;
 }
