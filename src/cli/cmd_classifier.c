@@ -88,10 +88,17 @@ static int classifier_train(int argc, char **argv) {
         }
         if (status) fprintf(stderr, "nis classifier train: %s\n", err);
     }
-    if (status == 0)
-        printf("{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"test_images\": %lld, \"epochs\": %lld, \"seed\": %lld, "
-               "\"seconds\": %.1f, \"out\": \"%s\"}\n",
-               dataset, acc, (long long)test.n, (long long)epochs, (long long)seed, nis_now() - t0, out);
+    if (status == 0) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "dataset", dataset);
+        nis_json_add_number(j, "test_accuracy", acc);
+        cJSON_AddNumberToObject(j, "test_images", (double)test.n);
+        cJSON_AddNumberToObject(j, "epochs", (double)epochs);
+        cJSON_AddNumberToObject(j, "seed", (double)seed);
+        cJSON_AddNumberToObject(j, "seconds", nis_now() - t0);
+        cJSON_AddStringToObject(j, "out", out);
+        if (!nis_json_print_line(j)) status = 1;
+    }
     nis_classifier_free(&C);
     nis_images_free(&train);
     nis_images_free(&test);

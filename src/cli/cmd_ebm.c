@@ -259,10 +259,7 @@ static int cmd_langevin(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "seconds_per_1000_samples", secs / (double)n * 1000);
         nis_json_add_number(j, "mean_energy", mE);
         nis_json_add_number(j, "mean_f", mf);
-        char *line = cJSON_PrintUnformatted(j);
-        printf("%s\n", line ? line : "{}");
-        cJSON_free(line);
-        cJSON_Delete(j);
+        if (!nis_json_print_line(j)) status = 1;
     }
     nis_free(x);
     nis_ebm_free(&E);
@@ -325,8 +322,12 @@ static int cmd_energy(int argc, char **argv) {
         fprintf(stderr, "nis ebm energy: %s\n", err);
         status = 1;
     } else {
-        printf("{\"n\":%lld,\"mean_energy\":%.9g,\"mean_f\":%.9g,\"temperature\":%.9g}\n", (long long)n, mE, mf,
-               E.temperature);
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "n", (double)n);
+        nis_json_add_number(j, "mean_energy", mE);
+        nis_json_add_number(j, "mean_f", mf);
+        cJSON_AddNumberToObject(j, "temperature", E.temperature);
+        if (!nis_json_print_line(j)) status = 1;
     }
     nis_npy_free(&a);
     nis_images_free(&im);

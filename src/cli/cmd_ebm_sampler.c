@@ -128,10 +128,18 @@ static int profile(const nis_target *t, const nis_imgsampler_config *c, int64_t 
         fprintf(stderr, "nis " CMD ": %s\n", nis_imgsampler_message(s));
         status = 1;
     } else {
-        printf("{\"method\":\"%s\",\"batch\":%lld,\"threads\":%d,\"score_steps\":%d,\"seconds\":{\"update\":%.4f,"
-               "\"score_step\":%.4f,\"gen_fwd_bwd\":%.4f,\"target_score_hvp\":%.4f,\"score_vjp\":%.4f}}\n",
-               nis_method_name(c->method), (long long)c->batch, nis_threads(), c->score_steps, tm.update,
-               tm.score_step, tm.gen_fwd_bwd, tm.target_score_hvp, tm.score_vjp);
+        cJSON *j = cJSON_CreateObject(), *sec = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "method", nis_method_name(c->method));
+        cJSON_AddNumberToObject(j, "batch", (double)c->batch);
+        cJSON_AddNumberToObject(j, "threads", nis_threads());
+        cJSON_AddNumberToObject(j, "score_steps", c->score_steps);
+        cJSON_AddNumberToObject(sec, "update", tm.update);
+        cJSON_AddNumberToObject(sec, "score_step", tm.score_step);
+        cJSON_AddNumberToObject(sec, "gen_fwd_bwd", tm.gen_fwd_bwd);
+        cJSON_AddNumberToObject(sec, "target_score_hvp", tm.target_score_hvp);
+        cJSON_AddNumberToObject(sec, "score_vjp", tm.score_vjp);
+        cJSON_AddItemToObject(j, "seconds", sec);
+        if (!nis_json_print_line(j)) status = 1;
     }
     nis_imgsampler_free(s);
     return status;

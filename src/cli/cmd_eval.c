@@ -80,9 +80,5 @@ int nis_cmd_eval(int argc, char **argv) {
         nis_json_add_eval(m, &r);
     }
     nis_cli_target_close(&ct);
-    char *line = cJSON_PrintUnformatted(m);
-    printf("%s\n", line ? line : "{}");
-    cJSON_free(line);
-    cJSON_Delete(m);
-    return 0;
+    return nis_json_print_line(m) ? 0 : 1;
 }

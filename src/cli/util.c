@@ -76,6 +76,15 @@ void nis_json_add_eval(cJSON *obj, const nis_eval_result *r) {
     if (isfinite(r->ed_core)) nis_json_add_number(obj, "energy_distance_core", r->ed_core);
 }
 
+bool nis_json_print_line(cJSON *obj) {
+    char *line = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    if (line) printf("%s\n", line);
+    else fprintf(stderr, "nis: out of memory for the JSON output\n");
+    cJSON_free(line);
+    cJSON_Delete(obj);
+    return line != NULL;
+}
+
 static void *json_malloc(size_t n) { return nis_malloc(n); }
 static void json_free(void *p) { nis_free(p); }
 

@@ -20,6 +20,9 @@ bool nis_write_json(const char *path, const cJSON *json, char *err, size_t errle
 void nis_json_add_eval(cJSON *obj, const nis_eval_result *r);
 /* Add a number, or null if it is not finite. */
 void nis_json_add_number(cJSON *obj, const char *key, double v);
+/* Print obj as one line of JSON on stdout and delete it; false (after a message on stderr) if it cannot be
+ * printed (out of memory). */
+bool nis_json_print_line(cJSON *obj);
 /* Route cJSON's allocations through the library's allocator (call once at start-up). */
 void nis_cli_init_json(void);
 
