@@ -50,4 +50,10 @@ st=$?
 grep -q "kept the last good sampler.*update 40" "$dir/err" && ok || bad "no keep message: $(cat "$dir/err")"
 expect 0 "" "$NIS" sample --model "$dir/nan" --n 10 --out "$dir/nan.npy"
 
+# --out: missing parents are created (mkdir -p); a file in the way is an error
+expect 0 "" "$NIS" train --target gauss --iters 2 --init-steps 2 --eval-n 100 --quiet --out "$dir/new/nested/run"
+[ -f "$dir/new/nested/run/sampler.safetensors" ] && ok || bad "nested --out: no sampler"
+touch "$dir/afile"
+expect 2 "not a directory" "$NIS" train --target gauss --iters 2 --quiet --out "$dir/afile/run"
+
 finish cli_test

@@ -22,7 +22,21 @@ bool nis_ensure_dir(const char *path, char *err, size_t errlen) {
         snprintf(err, errlen, "%s exists and is not a directory", path);
         return false;
     }
-    if (mkdir(path, 0755) != 0) {
+    /* like mkdir -p: the parents first */
+    char parent[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof parent) {
+        snprintf(err, errlen, "cannot create directory %s: path too long", path);
+        return false;
+    }
+    memcpy(parent, path, n + 1);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = 0;   /* trailing slashes */
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = 0;
+        if (!nis_ensure_dir(parent, err, errlen)) return false;
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno));
         return false;
     }

@@ -10,7 +10,7 @@
 
 /* Seconds on a monotonic clock. */
 double nis_now(void);
-/* Create directory `path` if it does not exist (one level).  false with a message in err otherwise. */
+/* Create directory `path` and its missing parents (mkdir -p).  false with a message in err otherwise. */
 bool nis_ensure_dir(const char *path, char *err, size_t errlen);
 /* "dir/name" into buf. */
 const char *nis_path_join(char *buf, size_t size, const char *dir, const char *name);
