@@ -49,6 +49,13 @@ has '"posterior_sd"' "$dir/run/metrics.json"
 # minibatch DFT and KL
 expect 0 "" "$NIS" train $D $small --minibatch 16 --out "$dir/mb"
 expect 0 "" "$NIS" train $D $small --method kl --prior normal --out "$dir/kl"
+# non-centred hierarchical prior: config.json keeps target "blr" with prior "hier-nc"; sample and eval --run work
+expect 0 "" "$NIS" train $D $small --method kl --prior hier-nc --out "$dir/nc"
+has '"prior":[[:space:]]*"hier-nc"' "$dir/nc/config.json"
+has '"target":[[:space:]]*"blr"' "$dir/nc/config.json"
+expect 0 "" "$NIS" sample --model "$dir/nc" --n 50 --seed 1 --out "$dir/nc.npy"
+expect 0 "" "$NIS" eval --run "$dir/nc" --samples "$dir/nc.npy"
+has '"test_accuracy"' "$dir/out"
 has '"dim":	4' "$dir/kl/metrics.json"
 
 # sample + eval round trip, and the same samples give the same numbers

@@ -261,6 +261,59 @@ static void check_bad(const nis_dataset *ds) {
     nis_blr_target_free(NULL);
 }
 
+/* log p of the non-centred target by the direct loop: the centred log p at w = v e^{-a/2}, minus (d/2) a. */
+static double nc_logp(const nis_dataset *ds, const nis_blr_opts *o, const double *v) {
+    double w[d + 1];
+    for (int j = 0; j < d; j++) w[j] = v[j] * exp(-0.5 * v[d]);
+    w[d] = v[d];
+    return direct_logp(ds, o, w) - d / 2.0 * v[d];
+}
+
+/* Non-centred prior: log p_nc(v, a) = log p_hier(w = v e^{-a/2}, a) − (d/2) a (the Jacobian of v -> w), the map
+ * nis_blr_nc_to_theta, the score by autodiff against finite differences, and the mode mapped to v = w √α. */
+static void check_noncentred(const nis_dataset *ds) {
+    char err[256];
+    nis_blr_opts o = nis_blr_defaults(), onc = o;
+    onc.prior = NIS_BLR_PRIOR_HIER_NC;
+    nis_target *th = nis_blr_target_new(ds, &o, err, sizeof err), *tn = nis_blr_target_new(ds, &onc, err, sizeof err);
+    CHECK(th && tn && tn->dim == d + 1 && !strcmp(tn->name, "blr-nc") && !tn->score, "non-centred target: %s", err);
+    if (!th || !tn) return;
+    nis_ctx *c = nis_ctx_new(0);
+    for (int rep = 0; rep < 5; rep++) {
+        double v[d + 1], w[d + 1];
+        for (int j = 0; j <= d; j++) v[j] = test_normal();
+        nis_real x[d + 1];
+        for (int j = 0; j <= d; j++) x[j] = v[j];
+        nis_blr_nc_to_theta(x, 1, d + 1);
+        for (int j = 0; j <= d; j++) w[j] = x[j];
+        CHECK(fabs(w[0] - v[0] * exp(-0.5 * v[d])) < 1e-12 && w[d] == v[d], "nc_to_theta");
+        double want = nc_logp(ds, &o, v), got = lp_row(c, tn, v);
+        CHECK(fabs(got - want) < 1e-9 * fmax(1, fabs(want)), "non-centred log p %.12g vs %.12g", got, want);
+        double hi = lp_row(c, th, w);
+        CHECK(fabs(hi - direct_logp(ds, &o, w)) < 1e-9 * fmax(1, fabs(hi)), "centred log p");
+        /* score by autodiff against central differences */
+        nis_ctx_reset(c);
+        nis_tensor *s = nis_target_score(c, tn, nis_tensor_from(c, 2, (int64_t[]){1, d + 1}, v), false);
+        for (int j = 0; s && j <= d; j++) {
+            double vp[d + 1], vm[d + 1], h = 1e-6;
+            memcpy(vp, v, sizeof vp), memcpy(vm, v, sizeof vm);
+            vp[j] += h, vm[j] -= h;
+            double fd = (nc_logp(ds, &o, vp) - nc_logp(ds, &o, vm)) / (2 * h);
+            CHECK(fabs(s->data[j] - fd) < 1e-5 * fmax(1, fabs(fd)), "non-centred score %d: %g vs %g", j, s->data[j], fd);
+        }
+    }
+    nis_real mh[d + 1], mn[d + 1];
+    CHECK(nis_blr_mode(th, mh, err, sizeof err) == NIS_OK && nis_blr_mode(tn, mn, err, sizeof err) == NIS_OK, "mode: %s",
+          err);
+    nis_blr_nc_to_theta(mn, 1, d + 1);
+    double mhd[d + 1];
+    for (int j = 0; j <= d; j++) mhd[j] = mh[j];
+    CHECK(maxrel(mn, mhd, d + 1) < 1e-9, "mode of the non-centred target does not map to the centred one");
+    nis_ctx_free(c);
+    nis_blr_target_free(th);
+    nis_blr_target_free(tn);
+}
+
 int main(void) {
     nis_dataset ds, same;
     make_data(&ds, false);
@@ -270,6 +323,7 @@ int main(void) {
     check_minibatch(&ds, &same, NIS_BLR_PRIOR_HIER);
     check_minibatch(&ds, &same, NIS_BLR_PRIOR_NORMAL);
     check_predict(&ds);
+    check_noncentred(&ds);
     check_bad(&ds);
     nis_dataset_free(&ds);
     nis_dataset_free(&same);

@@ -6,6 +6,11 @@
  *                         log p(θ) = Σ_i log σ(±w·x_i) + (d/2 + a) log α − α (‖w‖²/2 + b)   (+ const;
  *                         the Jacobian of α = e^{θ_D} is included)
  *   NIS_BLR_PRIOR_NORMAL  w ~ N(0, I), θ = w (D = d):  log p(θ) = Σ_i log σ(±w·x_i) − ‖w‖²/2.
+ *   NIS_BLR_PRIOR_HIER_NC the hierarchical posterior in non-centred coordinates θ' = [v, log α], w = v/√α
+ *                         (target name "blr-nc", D = d + 1): log p(θ') = Σ_i log σ(±w·x_i) − ‖v‖²/2 + a log α
+ *                         − b α.  Same posterior, without the density spike of the centred form at the
+ *                         funnel's neck (w → 0, α → (d/2 + a)/b), into which Fisher-divergence samplers (DFT)
+ *                         fall.  Score and HVP by autodiff.  nis_blr_nc_to_theta maps samples back to θ.
  * Log-sigmoids are softplus (stable).  One evaluation of log p, the score or an HVP for a batch θ (B, D) is
  * one (B, d) x (d, M) GEMM (two for the HVP), M = N or the minibatch size.
  *
@@ -27,7 +32,7 @@
 extern "C" {
 #endif
 
-typedef enum { NIS_BLR_PRIOR_HIER = 0, NIS_BLR_PRIOR_NORMAL } nis_blr_prior;
+typedef enum { NIS_BLR_PRIOR_HIER = 0, NIS_BLR_PRIOR_NORMAL, NIS_BLR_PRIOR_HIER_NC } nis_blr_prior;
 
 typedef struct {
     nis_blr_prior prior;
@@ -54,6 +59,9 @@ void nis_blr_target_free(nis_target *t);
  * (nis_train_config.init_mean).  Costs 2000 passes over the data.  NIS_EINVAL (not a blr target),
  * NIS_ENOMEM, NIS_ENUMERIC. */
 nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t errlen);
+
+/* Map n samples x (n, D) of the non-centred target, [v, log α], to θ = [w, log α] in place: w = v e^{−log α/2}. */
+void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D);
 
 /* Posterior predictive on data (d = data->d columns): p_i = mean_s sigmoid(w_s·x_i) over the n samples theta
  * (n, D) row-major (only the first d coordinates of each row are w; D >= d).  *accuracy = mean_i 1[(p_i > 0.5)

@@ -85,6 +85,7 @@ int nis_cmd_mcmc(int argc, char **argv) {
         st = nis_svgd_run(t, &c, x, n, &s, err, sizeof err);
     }
     int status = 0;
+    if (st == NIS_OK && !strcmp(t->name, "blr-nc")) nis_blr_nc_to_theta(x, n, d);   /* chains ran in [v, log α] */
     if (st != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;

@@ -2,6 +2,7 @@
 #include "args.h"
 #include "commands.h"
 #include "util.h"
+#include "nis/blr.h"
 #include "nis/io.h"
 #include "nis/train.h"
 
@@ -41,8 +42,10 @@ int nis_cmd_sample(int argc, char **argv) {
     }
     nis_rng g = nis_rng_init((uint64_t)seed, 7);
     int status = 0;
-    if (nis_sampler_generate(s, &g, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err) != NIS_OK ||
-        nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
+    nis_status gs = nis_sampler_generate(s, &g, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
+    /* a non-centred logistic-regression sampler draws [v, log α]: write θ = [w, log α] */
+    if (gs == NIS_OK && !strcmp(nis_sampler_target(s), "blr-nc")) nis_blr_nc_to_theta(x, n, d);
+    if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis sample: %s\n", err);
         status = 1;
     }

@@ -114,7 +114,7 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
     if (!nis_ensure_dir(out, err, sizeof err)) return nis_cli_error("train", "--out: %s", err);
     nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);
     if (!tr) return nis_cli_error("train", "%s", err);
-    cJSON *cfg = config_json(&c, t->name, threads, ro->bf);
+    cJSON *cfg = config_json(&c, is_blr ? "blr" : t->name, threads, ro->bf);   /* blr-nc: "blr" + its prior */
     bool ok = nis_write_json(nis_path_join(path, sizeof path, out, "config.json"), cfg, err, sizeof err);
     cJSON_Delete(cfg);
     if (!ok) {
@@ -178,6 +178,7 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
     double ts = nis_now();
     nis_status st = nis_trainer_sample(tr, &g, n_eval, c.noisy_output, x);
     double sample_time = nis_now() - ts;
+    if (st == NIS_OK && !strcmp(t->name, "blr-nc")) nis_blr_nc_to_theta(x, n_eval, t->dim);   /* report w, not v */
     nis_eval_result r;
     cJSON *m = NULL;
     if (st == NIS_OK && !is_blr) st = nis_evaluate(t, x, n_eval, (uint64_t)seed, &r, err, sizeof err);

@@ -51,7 +51,7 @@ static nis_tensor *rows(nis_ctx *c, const nis_target *t, double *scale) {
 
 /* w = θ[:, :d] (B, d); for HIER also log α = θ[:, d] as (B, 1). */
 static nis_tensor *weights(nis_ctx *c, const blr *b, nis_tensor *x, nis_tensor **loga) {
-    *loga = b->o.prior == NIS_BLR_PRIOR_HIER ? nis_slice(c, x, 1, b->d, 1) : NULL;
+    *loga = b->o.prior != NIS_BLR_PRIOR_NORMAL ? nis_slice(c, x, 1, b->d, 1) : NULL;
     return nis_slice(c, x, 1, 0, b->d);
 }
 
@@ -70,9 +70,15 @@ static nis_tensor *blr_log_prob(nis_ctx *c, const nis_target *t, nis_tensor *x) 
     if (!shape_ok(c, t, x, "log_prob")) return NULL;
     double scale;
     nis_tensor *A = rows(c, t, &scale), *la;
-    nis_tensor *w = weights(c, b, x, &la);
+    nis_tensor *w = weights(c, b, x, &la), *v = NULL;
+    if (b->o.prior == NIS_BLR_PRIOR_HIER_NC) v = w, w = nis_mul(c, v, nis_exp(c, nis_mul_scalar(c, la, -0.5)));
     nis_tensor *ll = nis_mul_scalar(c, nis_sum_axis(c, nis_softplus(c, nis_matmul(c, w, A, false, true)), 1, false),
                                     -scale);
+    if (v) {   /* non-centred: − ‖v‖²/2 + a log α − b α */
+        nis_tensor *a = nis_reshape(c, la, 1, (int64_t[]){x->shape[0]});
+        nis_tensor *p = nis_sub(c, nis_mul_scalar(c, a, b->o.gamma_shape), nis_mul_scalar(c, nis_exp(c, a), b->o.gamma_rate));
+        return nis_add(c, ll, nis_sub(c, p, nis_mul_scalar(c, nis_sum_axis(c, nis_square(c, v), 1, false), 0.5)));
+    }
     nis_tensor *ww = nis_sum_axis(c, nis_square(c, w), 1, false);   /* (B,) */
     if (b->o.prior == NIS_BLR_PRIOR_NORMAL) return nis_sub(c, ll, nis_mul_scalar(c, ww, 0.5));
     int64_t B = x->shape[0];
@@ -127,9 +133,10 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
     nis_blr_opts opts = o ? *o : nis_blr_defaults();
     const char *bad = NULL;
     if (!train || train->n < 1 || train->d < 1 || !train->X || !train->y) bad = "the training data is empty";
-    else if (opts.prior != NIS_BLR_PRIOR_HIER && opts.prior != NIS_BLR_PRIOR_NORMAL) bad = "unknown prior";
+    else if (opts.prior != NIS_BLR_PRIOR_HIER && opts.prior != NIS_BLR_PRIOR_NORMAL &&
+             opts.prior != NIS_BLR_PRIOR_HIER_NC) bad = "unknown prior";
     else if (opts.minibatch < 0) bad = "minibatch must be >= 0";
-    else if (opts.prior == NIS_BLR_PRIOR_HIER && !(opts.gamma_shape > 0 && opts.gamma_rate > 0))
+    else if (opts.prior != NIS_BLR_PRIOR_NORMAL && !(opts.gamma_shape > 0 && opts.gamma_rate > 0))
         bad = "the Gamma prior needs shape > 0 and rate > 0";
     else if (train->n > (int64_t)UINT32_MAX) bad = "too many rows (at most 2^32 - 1)";
     else if (train->d > (1 << 20)) bad = "too many features (at most 2^20)";
@@ -167,11 +174,12 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
         for (int64_t i = 0; i < N; i++) b->perm[i] = (uint32_t)i;
     b->N = N, b->d = d, b->o = opts, b->M = mb ? opts.minibatch : N;
     b->rng = nis_rng_init(opts.seed, 0x626c72);   /* stream "blr" */
-    b->t.name = "blr";
-    b->t.dim = (int)(opts.prior == NIS_BLR_PRIOR_HIER ? d + 1 : d);
+    bool nc = opts.prior == NIS_BLR_PRIOR_HIER_NC;
+    b->t.name = nc ? "blr-nc" : "blr";
+    b->t.dim = (int)(opts.prior != NIS_BLR_PRIOR_NORMAL ? d + 1 : d);
     b->t.log_prob = blr_log_prob;
-    b->t.score = blr_score;
-    b->t.hvp = blr_hvp;
+    b->t.score = nc ? NULL : blr_score;   /* non-centred: by autodiff */
+    b->t.hvp = nc ? NULL : blr_hvp;
     b->t.sample = NULL;
     b->t.data = b;
     b->t.stochastic = mb;
@@ -193,7 +201,7 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     }
     const blr *b = t->data;
     int64_t N = b->N, d = b->d;
-    bool hier = b->o.prior == NIS_BLR_PRIOR_HIER;
+    bool hier = b->o.prior != NIS_BLR_PRIOR_NORMAL;
     double *w = nis_calloc((size_t)(3 * d), sizeof(double)), *m = w ? w + d : NULL, *v = w ? w + 2 * d : NULL;
     double *g = nis_malloc((size_t)d * sizeof(double));
     if (!w || !g) {
@@ -225,12 +233,22 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     bool finite = isfinite(alpha);
     for (int64_t j = 0; j < d; j++) finite = finite && isfinite(w[j]), out[j] = (nis_real)w[j];
     if (hier) out[d] = (nis_real)log(alpha);
+    if (b->o.prior == NIS_BLR_PRIOR_HIER_NC)   /* v = w √α */
+        for (int64_t j = 0; j < d; j++) out[j] = (nis_real)(out[j] * sqrt(alpha));
     nis_free(w), nis_free(g);
     if (!finite) {
         snprintf(err, errlen, "blr mode: the ascent diverged");
         return NIS_ENUMERIC;
     }
     return NIS_OK;
+}
+
+void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D) {
+    for (int64_t i = 0; i < n; i++) {
+        nis_real *r = x + i * D;
+        double s = exp(-0.5 * (double)r[D - 1]);
+        for (int j = 0; j < D - 1; j++) r[j] = (nis_real)(r[j] * s);
+    }
 }
 
 nis_status nis_blr_predict(const nis_dataset *data, const nis_real *theta, int64_t n, int D, double *accuracy,
