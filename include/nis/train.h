@@ -63,7 +63,7 @@ nis_tensor *nis_smoothed_target_score(nis_ctx *ctx, const nis_target *t, nis_ten
  * for a Gaussian q).  The draws are constants; the estimate depends on x through the weights' factor
  * N(X_k; x, σ²I) and the linear term only, so it needs d HVPs of log q per row and no double backward.  x (B, d), eta (B*K, d), K >= 2,
  * d <= NIS_SMOOTH_LAPLACE_MAX_DIM (a dense d x d eigendecomposition per row). */
-#define NIS_SMOOTH_LAPLACE_MAX_DIM 64
+#define NIS_SMOOTH_LAPLACE_MAX_DIM 128
 nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
                                               double sigma);
 /* DFT against the smoothed target:  mean_b [ ||s_{q_σ}(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ], s_{q_σ} from

@@ -80,7 +80,7 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
         bad = "target_smooth cannot be combined with the Stein forms";
     else if (c->score_kde > 0 && c->method == NIS_METHOD_FISHER) bad = "score_kde needs DFT or KL";
     else if (c->smooth_laplace && (c->target_smooth < 2 || t->dim > NIS_SMOOTH_LAPLACE_MAX_DIM))
-        bad = "smooth_laplace needs target_smooth >= 2 and a target dimension <= 64";
+        bad = "smooth_laplace needs target_smooth >= 2 and a target dimension <= 128";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
