@@ -9,24 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char g_dir[64];
-
-static const char *P(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
-
-static const char *W(const char *name, const char *text) {
-    const char *path = P(name);
-    FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); exit(1); }
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
+#include "tmpdir.h"
 
 /* An allocator that counts live blocks and can fail the k-th allocation. */
 static long g_live, g_calls, g_fail_at;
@@ -343,8 +326,7 @@ static void test_split_standardize(void) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/nis_test_data_XXXXXX");
-    if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 1; }
+    tmpdir_make("test_data");
     nis_allocator a = {t_malloc, t_realloc, t_free, NULL};
     nis_set_allocator(&a);
     test_csv();

@@ -7,28 +7,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[] = "/tmp/nis-idx-XXXXXX";
-
-/* Write bytes to dir/name, gzip-compressed if gz. */
-static const char *put(const char *name, const unsigned char *b, size_t n, bool gz) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (gz) {
-        gzFile f = gzopen(path, "wb");
-        gzwrite(f, b, (unsigned)n);
-        gzclose(f);
-    } else {
-        FILE *f = fopen(path, "wb");
-        fwrite(b, 1, n, f);
-        fclose(f);
-    }
-    return path;
-}
+#include "tmpdir.h"
 
 static void expect_bad(const char *name, const unsigned char *b, size_t n, const char *what) {
     nis_idx a;
     char err[256] = "";
-    const char *p = put(name, b, n, true);
+    const char *p = WB(name, b, n, true);
     nis_status st = nis_idx_read(p, &a, err, sizeof err);
     CHECK(st == NIS_EFORMAT && a.data == NULL, "%s: status %s", name, nis_status_name(st));
     CHECK(strstr(err, name) && strstr(err, what), "%s: message '%s' lacks '%s'", name, err, what);
@@ -36,7 +20,7 @@ static void expect_bad(const char *name, const unsigned char *b, size_t n, const
 }
 
 int main(void) {
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    tmpdir_make("test_idx");
     /* images (3, 2, 4) and labels (3,) */
     unsigned char img[16 + 24], lab[8 + 3];
     memcpy(img, (unsigned char[]){0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 4}, 16);
@@ -45,13 +29,13 @@ int main(void) {
     for (int gz = 0; gz < 2; gz++) {
         nis_idx a;
         char err[256];
-        const char *p = put(gz ? "img.gz" : "img", img, sizeof img, gz);
+        const char *p = WB(gz ? "img.gz" : "img", img, sizeof img, gz);
         CHECK(nis_idx_read(p, &a, err, sizeof err) == NIS_OK, "%s", err);
         CHECK(a.ndim == 3 && a.shape[0] == 3 && a.shape[1] == 2 && a.shape[2] == 4 && a.n == 24, "image shape");
         CHECK(a.data && a.data[0] == 0 && a.data[23] == 230, "image bytes");
         nis_idx_free(&a);
         unlink(p);
-        p = put(gz ? "lab.gz" : "lab", lab, sizeof lab, gz);
+        p = WB(gz ? "lab.gz" : "lab", lab, sizeof lab, gz);
         CHECK(nis_idx_read(p, &a, err, sizeof err) == NIS_OK, "%s", err);
         CHECK(a.ndim == 1 && a.n == 3 && a.data[0] == 7 && a.data[2] == 9, "labels");
         nis_idx_free(&a);
@@ -76,6 +60,6 @@ int main(void) {
     char err[256];
     CHECK(nis_idx_read("/nonexistent/x.gz", &a, err, sizeof err) == NIS_EIO && strstr(err, "/nonexistent/x.gz"),
           "missing file: %s", err);
-    rmdir(dir);
+    rmdir(g_dir);
     return check_done("test_idx");
 }

@@ -7,28 +7,17 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[] = "/tmp/nis-idxds-XXXXXX";
-
-static const char *put(const char *name, const unsigned char *b, size_t n) {
-    static char path[4][256];
-    static int k;
-    char *p = path[k++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    gzFile f = gzopen(p, "wb");
-    gzwrite(f, b, (unsigned)n);
-    gzclose(f);
-    return p;
-}
+#include "tmpdir.h"
 
 int main(void) {
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    tmpdir_make("test_idx_dataset");
     /* 5 images of 2 x 3, labels 0 6 3 6 0 */
     unsigned char img[16 + 30], lab[8 + 5], lab4[8 + 4];
     memcpy(img, (unsigned char[]){0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 2, 0, 0, 0, 3}, 16);
     for (int i = 0; i < 30; i++) img[16 + i] = (unsigned char)(i * 8);
     memcpy(lab, (unsigned char[]){0, 0, 8, 1, 0, 0, 0, 5, 0, 6, 3, 6, 0}, 13);
     memcpy(lab4, (unsigned char[]){0, 0, 8, 1, 0, 0, 0, 4, 0, 6, 3, 6}, 12);
-    const char *pi = put("img.gz", img, sizeof img), *pl = put("lab.gz", lab, sizeof lab);
+    const char *pi = WB("img.gz", img, sizeof img, 1), *pl = WB("lab.gz", lab, sizeof lab, 1);
     nis_dataset ds;
     char err[256] = "";
     CHECK(nis_idx_dataset_load(pi, pl, 0, 6, &ds, err, sizeof err) == NIS_OK, "%s", err);
@@ -47,18 +36,18 @@ int main(void) {
     CHECK(nis_idx_dataset_load(pi, pl, 6, 0, &ds, err, sizeof err) == NIS_OK && ds.n == 4 && ds.y[0] == 1, "swap");
     nis_dataset_free(&ds);
     /* errors: nothing returned, message names the file */
-    const char *p4 = put("lab4.gz", lab4, sizeof lab4);
+    const char *p4 = WB("lab4.gz", lab4, sizeof lab4, 1);
     CHECK(nis_idx_dataset_load(pi, p4, 0, 6, &ds, err, sizeof err) == NIS_EFORMAT && ds.X == NULL, "count mismatch");
     CHECK(strstr(err, "lab4.gz") != NULL, "message '%s'", err);
     CHECK(nis_idx_dataset_load(pl, pl, 0, 6, &ds, err, sizeof err) == NIS_EFORMAT && ds.X == NULL, "labels as images");
     CHECK(nis_idx_dataset_load(pi, pl, 1, 2, &ds, err, sizeof err) == NIS_EINVAL && ds.X == NULL, "absent classes");
     CHECK(nis_idx_dataset_load(pi, pl, 3, 3, &ds, err, sizeof err) == NIS_EINVAL, "same class twice");
     char missing[300];
-    snprintf(missing, sizeof missing, "%s/none.gz", dir);
+    snprintf(missing, sizeof missing, "%s/none.gz", g_dir);
     CHECK(nis_idx_dataset_load(missing, pl, 0, 6, &ds, err, sizeof err) == NIS_EIO && strstr(err, "none.gz"),
           "missing file: '%s'", err);
     unlink(pi), unlink(pl), unlink(p4);
-    rmdir(dir);
+    rmdir(g_dir);
 
     /* synthetic logistic data: deterministic, and the true weights classify well */
     nis_dataset a, b;

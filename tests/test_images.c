@@ -7,16 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/nis-images-XXXXXX";
-
-static const char *put(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
+#include "tmpdir.h"
 
 /* {"data": [k digits of 784 values]}; digit j pixel p = ((j*7 + p) % 11) / 10 (a fraction in [0, 1]). */
 /* Element bad_at (if >= 0) is written as the text bad instead. */
@@ -38,7 +29,7 @@ static char *digits_json(int k, int extra) { return digits_json_bad(k, extra, -1
 static void expect_bad(const char *name, const char *text, const char *what) {
     nis_images im;
     char err[256] = "";
-    const char *p = put(name, text);
+    const char *p = W(name, text);
     nis_status st = nis_mnist_json_read(p, 3, &im, err, sizeof err);
     CHECK(st == NIS_EFORMAT && im.x == NULL && im.n == 0, "%s: status %s", name, nis_status_name(st));
     CHECK(strstr(err, name) && strstr(err, what), "%s: message '%s' lacks '%s'", name, err, what);
@@ -46,12 +37,12 @@ static void expect_bad(const char *name, const char *text, const char *what) {
 }
 
 int main(void) {
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    tmpdir_make("test_images");
     /* a good file of 2 digits */
     char *good = digits_json(2, 0);
     nis_images im;
     char err[256] = "";
-    const char *p = put("good.json", good);
+    const char *p = W("good.json", good);
     CHECK(nis_mnist_json_read(p, 7, &im, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(im.n == 2 && im.c == 1 && im.h == 28 && im.w == 28, "shape %lld", (long long)im.n);
     CHECK(im.label && im.label[0] == 7 && im.label[1] == 7, "labels");
@@ -93,13 +84,13 @@ int main(void) {
         char name[32];
         snprintf(name, sizeof name, "%d.json", d);
         char *s = digits_json(5 + d, 0);
-        put(name, s);
+        W(name, s);
         free(s);
         want_tr += (5 + d) * 4 / 5;
         want_te += (5 + d) - (5 + d) * 4 / 5;
     }
     nis_images tr, te;
-    CHECK(nis_mnist_load(dir, &tr, &te, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_mnist_load(g_dir, &tr, &te, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(tr.n == want_tr && te.n == want_te, "split %lld/%lld", (long long)tr.n, (long long)te.n);
     /* first train digit of class 0 is digit 0 of 0.json; first test digit is digit 4 (k = 5, 4 train) */
     CHECK(tr.label[0] == 0 && tr.label[tr.n - 1] == 9 && te.label[0] == 0 && te.label[te.n - 1] == 9, "labels");
@@ -107,7 +98,7 @@ int main(void) {
     CHECK(tr.label[4] == 1 && te.label[1] == 1, "class boundaries");
     /* grid PNG */
     char png[256];
-    snprintf(png, sizeof png, "%s/grid.png", dir);
+    snprintf(png, sizeof png, "%s/grid.png", g_dir);
     CHECK(nis_images_write_grid_png(png, te.x, te.n, 28, 28, 5, 2, err, sizeof err) == NIS_OK, "%s", err);
     void *bytes = NULL;
     size_t size = 0;
@@ -127,19 +118,19 @@ int main(void) {
     nis_images_free(&te);
 
     /* one damaged file in the directory: load fails, naming it */
-    put("6.json", "{\"data\": [0.5]}");
-    CHECK(nis_mnist_load(dir, &tr, &te, err, sizeof err) == NIS_EFORMAT && tr.x == NULL && te.x == NULL &&
+    W("6.json", "{\"data\": [0.5]}");
+    CHECK(nis_mnist_load(g_dir, &tr, &te, err, sizeof err) == NIS_EFORMAT && tr.x == NULL && te.x == NULL &&
               strstr(err, "6.json"),
           "damaged dir: %s", err);
     for (int d = 0; d < 10; d++) {
         char name[32];
-        snprintf(name, sizeof name, "%s/%d.json", dir, d);
-        unlink(name);
+        snprintf(name, sizeof name, "%d.json", d);
+        unlink(P(name));
     }
     /* Fashion-MNIST: missing directory gives EIO naming the file */
     CHECK(nis_fashion_load("/nonexistent", &tr, &te, err, sizeof err) == NIS_EIO && strstr(err, "/nonexistent"),
           "fashion missing: %s", err);
     free(good);
-    rmdir(dir);
+    rmdir(g_dir);
     return check_done("test_images");
 }

@@ -11,16 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char g_dir[64];
-
-/* dir/name in one of 8 rotating buffers. */
-static const char *P(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+#include "tmpdir.h"
 
 static void write_bytes(const char *path, const void *b, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -588,8 +579,7 @@ static void test_alloc_failures(void) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/nis_test_io_XXXXXX");
-    if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 1; }
+    tmpdir_make("test_io");
     test_st_roundtrip();
     test_st_layout();
     test_st_write_invalid();
