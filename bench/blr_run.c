@@ -7,6 +7,8 @@
  *       dense mass matrix), doubling its draws until every coordinate's rank-normalised split-R̂ < 1.01 (at most
  *       3 times).  Writes OUT/gold-NAME.npy ((chains, draws, D) float32) and OUT/gold-NAME.json.
  *   blr_run run   --dataset NAME --method dft|kl|svgd|sgld|hmc --seed S [--out DIR] [method options]
+ *       DFT/KL also take --prior hier|hier-nc (the sampler's parameterisation; samples are mapped back to θ)
+ *       and --init-mode 1 (start around nis_blr_mode).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -62,12 +64,14 @@ typedef struct {
     int64_t kl_warmup;
     bool score_eps, stein_target, stein_score, score_energy;
     const char *tag;     /* result file name suffix (tuning runs) */
+    const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
+    int init_mode;       /* DFT/KL: start the sampler around the posterior mode (nis_blr_mode) */
 } opts;
 
 static void parse(int argc, char **argv, opts *o) {
     *o = (opts){.data_dir = "data", .out = "runs/blr", .chains = 8, .leapfrog = 0, .draws = 2000, .iters = 1500,
                 .batch = 256, .latent = 0, .width = 0, .depth = 3, .score_steps = 5, .sigma = 0.05,
-                .lr_sampler = 1e-3, .lr_score = 1e-3, .noisy = -1, .particles = 100, .init_scale = 1};
+                .lr_sampler = 1e-3, .lr_score = 1e-3, .noisy = -1, .particles = 100, .init_scale = 1, .prior = "hier"};
     if (argc < 2) die("usage: blr_run gold|run|speed --dataset NAME ... (see the top of bench/blr_run.c)%s%s", "", "");
     o->mode = argv[1];
     for (int i = 2; i < argc; i++) {
@@ -99,6 +103,8 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--init-scale")) o->init_scale = atof(v);
         else if (!strcmp(k, "--noisy")) o->noisy = atoi(v);
         else if (!strcmp(k, "--tag")) o->tag = v;
+        else if (!strcmp(k, "--prior")) o->prior = v;
+        else if (!strcmp(k, "--init-mode")) o->init_mode = atoi(v);
         else if (!strcmp(k, "--kl-warmup")) o->kl_warmup = atoll(v);
         else if (!strcmp(k, "--score-eps")) o->score_eps = atoi(v);
         else if (!strcmp(k, "--stein-target")) o->stein_target = atoi(v);
@@ -139,9 +145,11 @@ static void load_dataset(const opts *o, nis_dataset *train, nis_dataset *test) {
     nis_dataset_free(&all);
 }
 
-static nis_target *make_target(const nis_dataset *train, int64_t minibatch, uint64_t seed) {
+static nis_target *make_target(const nis_dataset *train, int64_t minibatch, uint64_t seed, const char *prior) {
     char err[512];
     nis_blr_opts bo = nis_blr_defaults();
+    if (!strcmp(prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
+    else if (strcmp(prior, "hier")) die("unknown --prior '%s' (hier or hier-nc)%s", prior, "");
     bo.minibatch = minibatch;
     bo.seed = seed;
     nis_target *t = nis_blr_target_new(train, &bo, err, sizeof err);
@@ -334,7 +342,7 @@ static void gold_paths(const opts *o, char *npy, char *js, size_t n) {
 static void run_gold(const opts *o) {
     nis_dataset train, test;
     load_dataset(o, &train, &test);
-    nis_target *t = make_target(&train, 0, 0);
+    nis_target *t = make_target(&train, 0, 0, "hier");
     const int D = t->dim, C = o->chains;
     char err[512], npy[1024], js[1024];
     gold_paths(o, npy, js, sizeof npy);
@@ -472,7 +480,10 @@ static void run_method(const opts *o) {
     nis_dataset train, test;
     load_dataset(o, &train, &test);
     const int64_t mb = o->minibatch;
-    nis_target *t = make_target(&train, !strcmp(o->method, "sgld") && mb == 0 ? 32 : mb, o->seed + 1000);
+    const bool neural = !strcmp(o->method, "dft") || !strcmp(o->method, "kl");
+    nis_target *t = make_target(&train, !strcmp(o->method, "sgld") && mb == 0 ? 32 : mb, o->seed + 1000,
+                                neural ? o->prior : "hier");
+    const bool nc = neural && !strcmp(o->prior, "hier-nc");
     const int D = t->dim;
     if (ga.ndim != 3 || ga.shape[2] != D) die("gold standard of %s has the wrong shape%s", o->dataset, "");
     const int64_t gm = ga.shape[0] * ga.shape[1];
@@ -502,7 +513,14 @@ static void run_method(const opts *o) {
         cfg.stein_score = o->stein_score;
         cfg.score_energy = o->score_energy;
         cfg.seed = o->seed;
+        nis_real *mode = NULL;
+        if (o->init_mode) {
+            mode = malloc(sizeof(nis_real) * D);
+            if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
+            cfg.init_mean = mode;
+        }
         nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
+        free(mode);
         if (!tr) die("%s%s", err, "");
         nis_train_stats st = {0};
         for (int64_t i = 0; i < cfg.iters; i++) {
@@ -520,6 +538,9 @@ static void run_method(const opts *o) {
         if (nis_trainer_sample(tr, &sr, 1000, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         per1000 = now() - t1;
         if (nis_trainer_sample(tr, &sr, ns, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
+        if (nc) nis_blr_nc_to_theta(xs, ns, D);   /* [v, log α] -> θ = [w, log α] */
+        cJSON_AddStringToObject(extra, "prior", o->prior);
+        cJSON_AddNumberToObject(extra, "init_mode", o->init_mode);
         cJSON_AddNumberToObject(extra, "final_loss", st.sampler_loss);
         cJSON_AddNumberToObject(extra, "width", w);
         cJSON_AddNumberToObject(extra, "latent", cfg.latent);
@@ -638,7 +659,7 @@ static void run_speed(const opts *o) {
     t0 = now();
     if (nis_data_prepare(&all, 0.2, 0, &train, &test, err, sizeof err) != NIS_OK) die("%s%s", err, "");
     double t_prep = now() - t0;
-    nis_target *full = make_target(&train, 0, 0), *mini = make_target(&train, 100, 0);
+    nis_target *full = make_target(&train, 0, 0, "hier"), *mini = make_target(&train, 100, 0, "hier");
     const int D = full->dim;
     nis_ctx *c = nis_ctx_new(0);
     nis_rng rng = nis_rng_init(0, 0);
