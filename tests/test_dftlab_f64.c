@@ -77,7 +77,7 @@ static void check_smoothed_score(void) {
 /* A few trainer updates with each new option: finite, and the DFT monitor is a number. */
 static void check_trainer(void) {
     const nis_target *t = nis_target_2d("rosenbrock");
-    for (int o = 0; o < 5; o++) {
+    for (int o = 0; o < 6; o++) {
         nis_train_config cfg = nis_train_config_default(NIS_METHOD_DFT);
         cfg.iters = 5, cfg.batch = 32, cfg.init_steps = 5, cfg.score_steps = 2;
         cfg.sampler_width = cfg.score_width = 16;
@@ -86,6 +86,7 @@ static void check_trainer(void) {
         if (o == 2) cfg.target_smooth = 4, cfg.noisy_output = false;
         if (o == 3) cfg.score_kde = 64;
         if (o == 4) cfg.score_energy = true, cfg.stein_score = true;
+        if (o == 5) cfg.levels = 3, cfg.sigma_max = 0.4, cfg.target_smooth = 4, cfg.noisy_output = false;
         char err[256];
         nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
         CHECK(tr != NULL, "option %d: %s", o, err);
@@ -119,6 +120,20 @@ static void check_config(void) {
     cfg.score_kde = 16;
     tr = nis_trainer_new(t, &cfg, err, sizeof err);
     CHECK(!tr && strstr(err, "score_kde"), "score_kde with Fisher accepted (%s)", err);
+    nis_trainer_free(tr);
+    cfg = nis_train_config_default(NIS_METHOD_KL);
+    cfg.levels = 2, cfg.sigma_max = 0.5;
+    tr = nis_trainer_new(t, &cfg, err, sizeof err);
+    CHECK(!tr && strstr(err, "levels"), "levels with KL accepted (%s)", err);
+    nis_trainer_free(tr);
+    cfg = nis_train_config_default(NIS_METHOD_DFT);
+    cfg.levels = 2, cfg.sigma_max = cfg.sigma;
+    tr = nis_trainer_new(t, &cfg, err, sizeof err);
+    CHECK(!tr && strstr(err, "sigma_max"), "levels with sigma_max = sigma accepted (%s)", err);
+    nis_trainer_free(tr);
+    cfg.levels = NIS_TRAIN_MAX_LEVELS + 1, cfg.sigma_max = 1;
+    tr = nis_trainer_new(t, &cfg, err, sizeof err);
+    CHECK(!tr && strstr(err, "levels"), "levels > max accepted (%s)", err);
     nis_trainer_free(tr);
 }
 

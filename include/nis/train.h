@@ -138,9 +138,18 @@ typedef struct {
     bool smooth_laplace;     /* with target_smooth: the Laplace-mixture proposal (nis_smoothed_target_score_laplace) */
     bool score_energy;       /* conservative score network: s_φ(x) = -∇_x E_φ(x), E_φ an MLP to a scalar (its
                               * Jacobian is a symmetric Hessian; DSM and the sampler loss use double backward) */
+    int levels;              /* DFT, > 1: multi-level DFT.  L noise levels σ_l geometric from sigma to sigma_max, one
+                              * score network each (score_steps DSM updates per level), and the sampler loss
+                              * Σ_l σ_l² D_l / Σ_l σ_l², D_l the level's DFT loss.  With target_smooth (both sides
+                              * smoothed) the weights make this a Riemann sum of de Bruijn's identity
+                              * KL(p||q) = ½ ∫ F(p * N(0, t) || q * N(0, t)) dt over log t: a Fisher objective
+                              * that sees mass.  Annealing (sigma_start) scales every level.  0 or 1: one level */
+    double sigma_max;        /* the coarsest level's σ (levels > 1) */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);
+
+#define NIS_TRAIN_MAX_LEVELS 8
 
 /* What one update reports. */
 typedef struct {

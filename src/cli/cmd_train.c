@@ -61,6 +61,8 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddBoolToObject(j, "init_at_mode", c->init_mean != NULL);
     cJSON_AddNumberToObject(j, "lr_final", c->lr_final);
     cJSON_AddBoolToObject(j, "score_energy", c->score_energy);
+    cJSON_AddNumberToObject(j, "levels", c->levels);
+    cJSON_AddNumberToObject(j, "sigma_max", c->sigma_max);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     if (bf) cJSON_AddItemToObject(j, "data", nis_blr_flags_json(bf));
     return j;
@@ -225,7 +227,8 @@ int nis_cmd_train(int argc, char **argv) {
             anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, lr_fin = c.lr_final, clip = c.grad_clip;
     double init_scale = c.init_scale;
-    int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth;
+    int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
+    double sigma_max = c.sigma_max;
     bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, slaplace = false,
          no_mode = false;
     nis_blr_flags bf;
@@ -265,6 +268,8 @@ int nis_cmd_train(int argc, char **argv) {
         {"stein-score", OPT_FLAG, &stein_s, "DFT: score term as |s|^2 + 2 div s (same expected gradient)", 0, 0, false},
         {"target-smooth", OPT_INT, &tsmooth, "DFT against q*N(0,sigma^2), N importance samples per point (use --clean-output)", 0, 4096, false},
         {"smooth-laplace", OPT_FLAG, &slaplace, "with --target-smooth: Laplace-mixture importance proposal", 0, 0, false},
+        {"levels", OPT_INT, &levels, "DFT: multi-level DFT over this many sigmas, sigma..sigma-max (see nis/train.h)", 0, NIS_TRAIN_MAX_LEVELS, false},
+        {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"no-init-mode", OPT_FLAG, &no_mode, "blr: start around 0 instead of the posterior mode", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
@@ -290,6 +295,7 @@ int nis_cmd_train(int argc, char **argv) {
     c.score_kde = score_kde;
     c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
     c.score_energy = senergy, c.smooth_laplace = slaplace;
+    c.levels = (int)levels, c.sigma_max = sigma_max;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
     nis_cli_target ct;

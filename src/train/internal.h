@@ -7,13 +7,18 @@
 struct nis_trainer {
     const nis_target *t;
     nis_train_config cfg;
-    nis_params *G, *S;       /* generator and score-network parameters */
-    nis_mlp gen, score;
-    nis_adam opt_g, opt_s;
+    nis_params *G;           /* generator parameters */
+    nis_mlp gen;
+    nis_adam opt_g;
+    int n_levels;            /* noise levels (cfg.levels, at least 1); level 0 is σ, the finest */
+    int lvl;                 /* the level whose σ and score network the losses use now */
+    nis_params *S[NIS_TRAIN_MAX_LEVELS];   /* one score network per level */
+    nis_mlp score[NIS_TRAIN_MAX_LEVELS];
+    nis_adam opt_s[NIS_TRAIN_MAX_LEVELS];
     nis_ctx *ctx;
     nis_rng rng;             /* training noise */
     int64_t iter, target_evals;
-    double sigma;            /* σ of the current update */
+    double sigma;            /* σ of the current update (of level lvl) */
     nis_tensor *kde_pool;    /* score_kde: this update's detached pool (N, d), in ctx */
     char msg[256];
 };

@@ -12,12 +12,12 @@ static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
         if (!x) return NULL;
         bool saved = nis_ctx_set_grad(c, true);
         nis_tensor *xr = x->requires_grad ? x : nis_requires_grad(nis_detach(c, x));
-        nis_tensor *E = xr ? nis_mlp_forward(c, &tr->score, xr) : NULL, *g = NULL;
+        nis_tensor *E = xr ? nis_mlp_forward(c, &tr->score[tr->lvl], xr) : NULL, *g = NULL;
         if (E && nis_grad(c, 1, &E, NULL, 1, &xr, true, &g) != NIS_OK) g = NULL;
         nis_ctx_set_grad(c, saved);
         y = nis_neg(c, g);
     } else {
-        y = nis_mlp_forward(c, &tr->score, x);
+        y = nis_mlp_forward(c, &tr->score[tr->lvl], x);
     }
     return tr->cfg.score_eps && tr->cfg.method != NIS_METHOD_FISHER ? nis_mul_scalar(c, y, 1.0 / tr->sigma) : y;
 }

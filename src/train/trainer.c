@@ -81,6 +81,9 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->score_kde > 0 && c->method == NIS_METHOD_FISHER) bad = "score_kde needs DFT or KL";
     else if (c->smooth_laplace && (c->target_smooth < 2 || t->dim > NIS_SMOOTH_LAPLACE_MAX_DIM))
         bad = "smooth_laplace needs target_smooth >= 2 and a target dimension <= 128";
+    else if (c->levels < 0 || c->levels > NIS_TRAIN_MAX_LEVELS) bad = "levels must be in [0, 8]";
+    else if (c->levels > 1 && (c->method != NIS_METHOD_DFT || !(c->sigma_max > c->sigma)))
+        bad = "levels > 1 needs DFT and sigma_max > sigma";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
@@ -124,10 +127,12 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
     }
     tr->t = t;
     tr->cfg = *cfg;
+    tr->n_levels = cfg->levels > 1 ? cfg->levels : 1;
     tr->G = nis_params_new();
-    tr->S = nis_params_new();
     tr->ctx = nis_ctx_new(0);
-    if (!tr->G || !tr->S || !tr->ctx) {
+    bool ok = tr->G && tr->ctx;
+    for (int l = 0; l < tr->n_levels; l++) ok = ok && (tr->S[l] = nis_params_new()) != NULL;
+    if (!ok) {
         snprintf(err, errlen, "trainer: out of memory");
         nis_trainer_free(tr);
         return NULL;
@@ -136,13 +141,17 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
     int n = nis__mlp_widths(w, cfg->latent, cfg->sampler_width, cfg->sampler_depth, t->dim);
     nis_mlp_add(&tr->gen, tr->G, "sampler", n, w, cfg->act);
     n = nis__mlp_widths(w, t->dim, cfg->score_width, cfg->score_depth, cfg->score_energy ? 1 : t->dim);
-    nis_mlp_add(&tr->score, tr->S, "score", n, w, cfg->act);
     nis_rng init = nis_rng_init(cfg->seed, 0);
-    nis_rng init_s = nis_rng_split(&init, 1);
-    if (nis_params_finalize(tr->G) || nis_params_init(tr->G, &init) || nis_params_finalize(tr->S) ||
-        nis_params_init(tr->S, &init_s)) {
-        snprintf(err, errlen, "trainer: %s", nis_params_status(tr->G) ? nis_params_message(tr->G)
-                                                                      : nis_params_message(tr->S));
+    bool bad = nis_params_finalize(tr->G) || nis_params_init(tr->G, &init);
+    const char *bad_msg = bad ? nis_params_message(tr->G) : NULL;
+    for (int l = 0; l < tr->n_levels && !bad; l++) {   /* level 0 draws exactly what the single network did */
+        nis_rng init_s = nis_rng_split(&init, 1 + (uint64_t)l);
+        nis_mlp_add(&tr->score[l], tr->S[l], "score", n, w, cfg->act);
+        bad = nis_params_finalize(tr->S[l]) || nis_params_init(tr->S[l], &init_s);
+        if (bad) bad_msg = nis_params_message(tr->S[l]);
+    }
+    if (bad) {
+        snprintf(err, errlen, "trainer: %s", bad_msg);
         nis_trainer_free(tr);
         return NULL;
     }
@@ -153,7 +162,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
     }
     tr->cfg.init_mean = NULL;   /* the caller's array is not kept */
     tr->opt_g = nis_adam_default(cfg->lr_sampler);
-    tr->opt_s = nis_adam_default(cfg->lr_score);
+    for (int l = 0; l < tr->n_levels; l++) tr->opt_s[l] = nis_adam_default(cfg->lr_score);
     tr->rng = nis_rng_init(cfg->seed, 1);
     tr->sigma = cfg->sigma;
     return tr;
@@ -162,7 +171,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
 void nis_trainer_free(nis_trainer *tr) {
     if (!tr) return;
     nis_params_free(tr->G);
-    nis_params_free(tr->S);
+    for (int l = 0; l < NIS_TRAIN_MAX_LEVELS; l++) nis_params_free(tr->S[l]);
     nis_ctx_free(tr->ctx);
     nis_free(tr);
 }
@@ -204,38 +213,68 @@ static nis_status update(nis_trainer *tr, nis_tensor *loss, double monitor, nis_
                        sizeof tr->msg);
 }
 
+/* σ of level l at the current update: level 0 is sigma_at(); the others are geometric up to sigma_max (scaled
+ * alike while annealing). */
+static double level_sigma(const nis_trainer *tr, double sigma0, int l) {
+    if (tr->n_levels < 2) return sigma0;
+    const nis_train_config *c = &tr->cfg;
+    return sigma0 * exp((double)l / (tr->n_levels - 1) * log(c->sigma_max / c->sigma));
+}
+
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     const nis_train_config *c = &tr->cfg;
-    tr->sigma = sigma_at(c, tr->iter);
+    const double sigma0 = sigma_at(c, tr->iter);
     tr->opt_g.lr = lr_at(c, tr->iter);
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
     int score_steps = c->score_kde > 0 && c->method != NIS_METHOD_FISHER ? 0 : c->score_steps;
-    for (int k = 0; k < score_steps && st == NIS_OK; k++) {
-        nis_ctx_reset(tr->ctx);
-        nis_tensor *l = c->method == NIS_METHOD_FISHER ? nis__ssm_loss(tr, &score_mon) : nis__dsm_loss(tr, &score_mon);
-        st = update(tr, l, score_mon, tr->S, &tr->opt_s, "score-network");
+    for (int l = 0; l < tr->n_levels && st == NIS_OK; l++) {
+        tr->lvl = l, tr->sigma = level_sigma(tr, sigma0, l);
+        for (int k = 0; k < score_steps && st == NIS_OK; k++) {
+            nis_ctx_reset(tr->ctx);
+            nis_tensor *ls = c->method == NIS_METHOD_FISHER ? nis__ssm_loss(tr, &score_mon)
+                                                            : nis__dsm_loss(tr, &score_mon);
+            st = update(tr, ls, score_mon, tr->S[l], &tr->opt_s[l], "score-network");
+        }
     }
     if (st != NIS_OK) return st;
 
     nis_ctx_reset(tr->ctx);
-    nis_params_set_requires_grad(tr->S, false);   /* sg(s_φ): gradients flow through x only */
-    nis_tensor *loss;
-    if (c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter < c->kl_warmup))
+    for (int l = 0; l < tr->n_levels; l++)
+        nis_params_set_requires_grad(tr->S[l], false);   /* sg(s_φ): gradients flow through x only */
+    nis_tensor *loss = NULL;
+    if (c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter < c->kl_warmup)) {
+        tr->lvl = 0, tr->sigma = sigma0;
         loss = nis__kl_loss(tr, &mon);
-    else if (c->method == NIS_METHOD_DFT)
-        loss = nis__dft_loss(tr, &mon);
-    else
+    } else if (c->method == NIS_METHOD_DFT) {
+        /* Σ_l w_l D_l with w_l = σ_l² / Σ σ_l² (one level: D_0) */
+        double wsum = 0;
+        for (int l = 0; l < tr->n_levels; l++) wsum += pow(level_sigma(tr, sigma0, l), 2);
+        mon = 0;
+        for (int l = 0; l < tr->n_levels; l++) {
+            double m = NAN, wl;
+            tr->lvl = l, tr->sigma = level_sigma(tr, sigma0, l);
+            wl = tr->sigma * tr->sigma / wsum;
+            nis_tensor *ll = nis__dft_loss(tr, &m);
+            ll = tr->n_levels > 1 ? nis_mul_scalar(tr->ctx, ll, wl) : ll;
+            loss = l ? nis_add(tr->ctx, loss, ll) : ll;
+            mon += wl * m;
+        }
+    } else {
+        tr->lvl = 0, tr->sigma = sigma0;
         loss = nis__fisher_loss(tr, &mon);
+    }
+    tr->lvl = 0, tr->sigma = sigma0;
     st = update(tr, loss, mon, tr->G, &tr->opt_g, "sampler");
-    nis_params_set_requires_grad(tr->S, true);
+    for (int l = 0; l < tr->n_levels; l++) nis_params_set_requires_grad(tr->S[l], true);
     if (st != NIS_OK) return st;
     tr->iter++;
     bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && tr->iter > c->kl_warmup;
     bool twice = c->method != NIS_METHOD_KL && !(c->method == NIS_METHOD_DFT && tr->iter <= c->kl_warmup) &&
                  tr->t->stochastic;   /* two independent draws of a stochastic score (nis_dft_objective) */
     /* smoothed target: K each (+ d HVPs for the Laplace proposal) */
-    tr->target_evals += c->batch * (smooth ? c->target_smooth + (c->smooth_laplace ? tr->t->dim : 0) : twice ? 2 : 1);
+    tr->target_evals += c->batch * (smooth ? c->target_smooth + (c->smooth_laplace ? tr->t->dim : 0) : twice ? 2 : 1) *
+                        (c->method == NIS_METHOD_DFT && tr->iter > c->kl_warmup ? tr->n_levels : 1);
     if (stats) {
         stats->iter = tr->iter;
         stats->sampler_loss = mon;
