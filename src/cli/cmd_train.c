@@ -113,9 +113,12 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
     uint64_t seed = c.seed;
     bool quiet = ro->quiet;
     char err[512], path[4096];
-    if (!nis_ensure_dir(out, err, sizeof err)) return nis_cli_error("train", "--out: %s", err);
-    nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);
+    nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);   /* a bad configuration leaves no --out behind */
     if (!tr) return nis_cli_error("train", "%s", err);
+    if (!nis_ensure_dir(out, err, sizeof err)) {
+        nis_trainer_free(tr);
+        return nis_cli_error("train", "--out: %s", err);
+    }
     cJSON *cfg = config_json(&c, is_blr ? "blr" : t->name, threads, ro->bf);   /* blr-nc: "blr" + its prior */
     bool ok = nis_write_json(nis_path_join(path, sizeof path, out, "config.json"), cfg, err, sizeof err);
     cJSON_Delete(cfg);
