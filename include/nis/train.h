@@ -167,8 +167,8 @@ typedef struct nis_trainer nis_trainer;
  * one-line message in err. */
 nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, char *err, size_t errlen);
 void nis_trainer_free(nis_trainer *tr);
-/* One sampler update (preceded by cfg.score_steps score-network updates).  NIS_ENUMERIC if a loss or a
- * gradient is not finite (the parameters are then left as they were before this update). */
+/* One sampler update, preceded by cfg.score_steps score-network updates (per level when levels > 1).
+ * NIS_ENUMERIC if a loss or a gradient is not finite (the network whose update failed is left as it was). */
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats);
 /* Message of the last error. */
 const char *nis_trainer_message(const nis_trainer *tr);
