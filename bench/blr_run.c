@@ -59,7 +59,7 @@ typedef struct {
     int chains, leapfrog;
     int64_t draws, iters, batch, minibatch, steps, particles;
     int latent, width, depth, score_steps;
-    double sigma, lr_sampler, lr_score, step, time_budget, init_scale;
+    double sigma, lr_sampler, lr_score, lr_final, step, time_budget, init_scale;
     int noisy;           /* -1 default */
     int64_t kl_warmup;
     bool score_eps, stein_target, stein_score, score_energy;
@@ -98,6 +98,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--sigma")) o->sigma = atof(v);
         else if (!strcmp(k, "--lr-sampler")) o->lr_sampler = atof(v);
         else if (!strcmp(k, "--lr-score")) o->lr_score = atof(v);
+        else if (!strcmp(k, "--lr-final")) o->lr_final = atof(v);
         else if (!strcmp(k, "--step")) o->step = atof(v);
         else if (!strcmp(k, "--time-budget")) o->time_budget = atof(v);
         else if (!strcmp(k, "--init-scale")) o->init_scale = atof(v);
@@ -505,6 +506,7 @@ static void run_method(const opts *o) {
         cfg.sigma = o->sigma;
         cfg.lr_sampler = o->lr_sampler;
         cfg.lr_score = o->lr_score;
+        cfg.lr_final = o->lr_final;
         if (o->init_scale >= 0) cfg.init_scale = o->init_scale;
         if (o->noisy >= 0) cfg.noisy_output = o->noisy;
         cfg.kl_warmup = o->kl_warmup;
@@ -549,6 +551,7 @@ static void run_method(const opts *o) {
         cJSON_AddNumberToObject(extra, "noisy", cfg.noisy_output);
         cJSON_AddNumberToObject(extra, "lr_sampler", cfg.lr_sampler);
         cJSON_AddNumberToObject(extra, "lr_score", cfg.lr_score);
+        cJSON_AddNumberToObject(extra, "lr_final", cfg.lr_final);
         cJSON_AddNumberToObject(extra, "score_steps", cfg.score_steps);
         cJSON_AddNumberToObject(extra, "init_scale", cfg.init_scale);
         cJSON_AddNumberToObject(extra, "kl_warmup", (double)cfg.kl_warmup);
