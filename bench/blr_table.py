@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """bench/blr_table.py — docs/results-blr.md from bench/blr's result files (runs/blr/gold-*.json, DATASET/*.json).
 
-Plain Python 3 (json only).  Means ± standard deviations over the seeds found; missing runs are listed."""
-import argparse, json, math, os, statistics, sys
+Plain Python 3 (standard library; JSON through bench/tablelib.py).  Means ± standard deviations over the seeds found; missing runs are listed."""
+import argparse, math, os, statistics, sys
+
+from tablelib import load
 
 p = argparse.ArgumentParser()
 p.add_argument("--out", default="runs/blr")
@@ -12,14 +14,6 @@ p.add_argument("--command", default="bench/blr")
 a = p.parse_args()
 seeds = a.seeds.split()
 METHODS = [("dft", "DFT"), ("dft_nc", "DFT, non-centred"), ("kl", "KL"), ("svgd", "SVGD (100)"), ("sgld", "SGLD"), ("hmc", "HMC (short)")]
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def ms(vals, fmt="{:.3f}", pm=True):

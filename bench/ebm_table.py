@@ -6,17 +6,10 @@ reference rows (training data).  Columns: FID against the MNIST test split and a
 mean energy, seconds and energy-gradient evaluations per 1000 samples.  Also copies the sample grids to docs/.
 """
 import argparse
-import json
 import os
 import shutil
 
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+from tablelib import load
 
 
 def num(v, fmt):

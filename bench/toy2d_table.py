@@ -1,24 +1,17 @@
 #!/usr/bin/env python3
 """Aggregate bench/toy2d's runs into docs/results-2d.md (markdown on stdout). Standard library only."""
 import argparse
-import json
 import math
 import os
 import statistics
 import subprocess
 import datetime
 
+from tablelib import load
+
 METHODS = [("dft", "DFT"), ("kl", "KL"), ("fisher", "Fisher"), ("ld10", "LD K=10"), ("ld100", "LD K=100"),
            ("ld1000", "LD K=1000"), ("mala", "MALA"), ("hmc", "HMC"), ("svgd", "SVGD")]
 TRAINED = {"dft", "kl", "fisher"}
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def run(out, t, m, s):
