@@ -243,8 +243,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     for (int l = 0; l < tr->n_levels; l++)
         nis_params_set_requires_grad(tr->S[l], false);   /* sg(s_φ): gradients flow through x only */
     nis_tensor *loss = NULL;
+    tr->lvl = 0, tr->sigma = sigma0;   /* KL and Fisher use level 0; DFT visits every level, then returns here */
     if (c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter < c->kl_warmup)) {
-        tr->lvl = 0, tr->sigma = sigma0;
         loss = nis__kl_loss(tr, &mon);
     } else if (c->method == NIS_METHOD_DFT) {
         /* Σ_l w_l D_l with w_l = σ_l² / Σ σ_l² (one level: D_0) */
@@ -260,11 +260,10 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
             loss = l ? nis_add(tr->ctx, loss, ll) : ll;
             mon += wl * m;
         }
-    } else {
         tr->lvl = 0, tr->sigma = sigma0;
+    } else {
         loss = nis__fisher_loss(tr, &mon);
     }
-    tr->lvl = 0, tr->sigma = sigma0;
     st = update(tr, loss, mon, tr->G, &tr->opt_g, "sampler");
     for (int l = 0; l < tr->n_levels; l++) nis_params_set_requires_grad(tr->S[l], true);
     if (st != NIS_OK) return st;
