@@ -8,7 +8,8 @@
  *       3 times).  Writes OUT/gold-NAME.npy ((chains, draws, D) float32) and OUT/gold-NAME.json.
  *   blr_run run   --dataset NAME --method dft|kl|svgd|sgld|hmc --seed S [--out DIR] [method options]
  *       DFT/KL also take --prior hier|hier-nc (the sampler's parameterisation; samples are mapped back to θ)
- *       and --init-mode 1 (start around nis_blr_mode).
+ *       and --init-mode 1 (start around nis_blr_mode), --lr-final L (cosine decay of the sampler lr) and
+ *       --ema DECAY (samples from an EMA of the sampler's weights).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -59,7 +60,7 @@ typedef struct {
     int chains, leapfrog;
     int64_t draws, iters, batch, minibatch, steps, particles;
     int latent, width, depth, score_steps;
-    double sigma, lr_sampler, lr_score, lr_final, step, time_budget, init_scale;
+    double sigma, lr_sampler, lr_score, lr_final, ema, step, time_budget, init_scale;
     int noisy;           /* -1 default */
     int64_t kl_warmup;
     bool score_eps, stein_target, stein_score, score_energy;
@@ -99,6 +100,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--lr-sampler")) o->lr_sampler = atof(v);
         else if (!strcmp(k, "--lr-score")) o->lr_score = atof(v);
         else if (!strcmp(k, "--lr-final")) o->lr_final = atof(v);
+        else if (!strcmp(k, "--ema")) o->ema = atof(v);
         else if (!strcmp(k, "--step")) o->step = atof(v);
         else if (!strcmp(k, "--time-budget")) o->time_budget = atof(v);
         else if (!strcmp(k, "--init-scale")) o->init_scale = atof(v);
@@ -507,6 +509,7 @@ static void run_method(const opts *o) {
         cfg.lr_sampler = o->lr_sampler;
         cfg.lr_score = o->lr_score;
         cfg.lr_final = o->lr_final;
+        cfg.ema_decay = o->ema;
         if (o->init_scale >= 0) cfg.init_scale = o->init_scale;
         if (o->noisy >= 0) cfg.noisy_output = o->noisy;
         cfg.kl_warmup = o->kl_warmup;
@@ -552,6 +555,7 @@ static void run_method(const opts *o) {
         cJSON_AddNumberToObject(extra, "lr_sampler", cfg.lr_sampler);
         cJSON_AddNumberToObject(extra, "lr_score", cfg.lr_score);
         cJSON_AddNumberToObject(extra, "lr_final", cfg.lr_final);
+        cJSON_AddNumberToObject(extra, "ema", cfg.ema_decay);
         cJSON_AddNumberToObject(extra, "score_steps", cfg.score_steps);
         cJSON_AddNumberToObject(extra, "init_scale", cfg.init_scale);
         cJSON_AddNumberToObject(extra, "kl_warmup", (double)cfg.kl_warmup);

@@ -145,6 +145,9 @@ typedef struct {
                               * KL(p||q) = ½ ∫ F(p * N(0, t) || q * N(0, t)) dt over log t: a Fisher objective
                               * that sees mass.  Annealing (sigma_start) scales every level.  0 or 1: one level */
     double sigma_max;        /* the coarsest level's σ (levels > 1) */
+    double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
+                              * averaging of the final iterates); samples and checkpoints use the average.
+                              * 0: off (samples use the last iterate) */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);
@@ -172,15 +175,17 @@ void nis_trainer_free(nis_trainer *tr);
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats);
 /* Message of the last error. */
 const char *nis_trainer_message(const nis_trainer *tr);
-/* n samples (n x dim, caller-owned) from the current sampler with generator rng; noisy: add σ ε. */
+/* n samples (n x dim, caller-owned) from the current sampler (its EMA weights when ema_decay > 0) with
+ * generator rng; noisy: add σ ε. */
 nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out);
 /* The configuration in use (σ is the current one after annealing). */
 const nis_train_config *nis_trainer_config(const nis_trainer *tr);
 double nis_trainer_sigma(const nis_trainer *tr);
 
-/* Save the sampler (generator weights + what is needed to use it: latent, widths, activation, σ, output
- * mode, target, method) as safetensors, atomically. */
-nis_status nis_trainer_save(const nis_trainer *tr, const char *path, char *err, size_t errlen);
+/* Save the sampler (generator weights, the EMA weights when ema_decay > 0, + what is needed to use it: latent,
+ * widths, activation, σ, output mode, target, method) as safetensors, atomically.  tr is not changed (the
+ * EMA weights are swapped in for the write and back). */
+nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen);
 
 /* A loaded sampler, for generating only. */
 typedef struct nis_sampler nis_sampler;

@@ -10,6 +10,7 @@ struct nis_trainer {
     nis_params *G;           /* generator parameters */
     nis_mlp gen;
     nis_adam opt_g;
+    nis_ema ema;             /* EMA of the generator (shadow NULL when cfg.ema_decay is 0) */
     int n_levels;            /* noise levels (cfg.levels, at least 1); level 0 is σ, the finest */
     int lvl;                 /* the level whose σ and score network the losses use now */
     nis_params *S[NIS_TRAIN_MAX_LEVELS];   /* one score network per level */

@@ -84,6 +84,7 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->levels < 0 || c->levels > NIS_TRAIN_MAX_LEVELS) bad = "levels must be in [0, 8]";
     else if (c->levels > 1 && (c->method != NIS_METHOD_DFT || !(c->sigma_max > c->sigma)))
         bad = "levels > 1 needs DFT and sigma_max > sigma";
+    else if (!(c->ema_decay >= 0 && c->ema_decay < 1)) bad = "ema_decay must be in [0, 1)";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
@@ -161,6 +162,11 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
         return NULL;
     }
     tr->cfg.init_mean = NULL;   /* the caller's array is not kept */
+    if (cfg->ema_decay > 0 && nis_ema_init(&tr->ema, tr->G, cfg->ema_decay) != NIS_OK) {   /* averages from the start */
+        snprintf(err, errlen, "trainer: %s", nis_params_message(tr->G));
+        nis_trainer_free(tr);
+        return NULL;
+    }
     tr->opt_g = nis_adam_default(cfg->lr_sampler);
     for (int l = 0; l < tr->n_levels; l++) tr->opt_s[l] = nis_adam_default(cfg->lr_score);
     tr->rng = nis_rng_init(cfg->seed, 1);
@@ -170,6 +176,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
 
 void nis_trainer_free(nis_trainer *tr) {
     if (!tr) return;
+    nis_ema_free(&tr->ema);
     nis_params_free(tr->G);
     for (int l = 0; l < NIS_TRAIN_MAX_LEVELS; l++) nis_params_free(tr->S[l]);
     nis_ctx_free(tr->ctx);
@@ -266,6 +273,12 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     }
     st = update(tr, loss, mon, tr->G, &tr->opt_g, "sampler");
     for (int l = 0; l < tr->n_levels; l++) nis_params_set_requires_grad(tr->S[l], true);
+    /* decay warmed up as min(decay, (1 + t) / (10 + t)) so the broad start's weights fade out early */
+    if (tr->ema.shadow) tr->ema.decay = fmin(tr->cfg.ema_decay, (1.0 + (double)tr->iter) / (10.0 + (double)tr->iter));
+    if (st == NIS_OK && tr->ema.shadow && nis_ema_update(&tr->ema, tr->G) != NIS_OK) {
+        snprintf(tr->msg, sizeof tr->msg, "sampler EMA: %s", nis_params_message(tr->G));
+        st = NIS_ESTATE;
+    }
     if (st != NIS_OK) return st;
     tr->iter++;
     bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && tr->iter > c->kl_warmup;
@@ -284,7 +297,22 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     return NIS_OK;
 }
 
+/* Exchange the generator's weights with their EMA (no-op when off): before and after using the average. */
+static void swap_ema(nis_trainer *tr) {
+    if (tr->ema.shadow) nis_ema_swap(&tr->ema, tr->G);   /* sizes match by construction: cannot fail */
+}
+
+static nis_status sample_current(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out);
+
 nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out) {
+    swap_ema(tr);
+    nis_status st = sample_current(tr, rng, n, noisy, out);
+    swap_ema(tr);
+    return st;
+}
+
+/* n samples from the generator's current weights (see nis_trainer_sample). */
+static nis_status sample_current(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out) {
     const int64_t chunk = 4096, d = tr->t->dim, lz = tr->cfg.latent;
     for (int64_t i0 = 0; i0 < n; i0 += chunk) {
         int64_t b = n - i0 < chunk ? n - i0 : chunk;
@@ -304,7 +332,7 @@ nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noi
     return NIS_OK;
 }
 
-nis_status nis_trainer_save(const nis_trainer *tr, const char *path, char *err, size_t errlen) {
+nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen) {
     const nis_train_config *c = &tr->cfg;
     char latent[32], dim[32], width[32], depth[32], sigma[48];
     snprintf(latent, sizeof latent, "%d", c->latent);
@@ -315,5 +343,8 @@ nis_status nis_trainer_save(const nis_trainer *tr, const char *path, char *err, 
     const char *kv[] = {"format", "nis-sampler-1", "target", tr->t->name ? tr->t->name : "", "method",
                         nis_method_name(c->method), "latent", latent, "dim", dim, "width", width, "depth", depth,
                         "act", nis_act_name(c->act), "sigma", sigma, "noisy_output", c->noisy_output ? "1" : "0"};
-    return nis_checkpoint_save(path, tr->G, NULL, (int)(sizeof kv / sizeof kv[0] / 2), kv, err, errlen);
+    swap_ema(tr);
+    nis_status st = nis_checkpoint_save(path, tr->G, NULL, (int)(sizeof kv / sizeof kv[0] / 2), kv, err, errlen);
+    swap_ema(tr);
+    return st;
 }
