@@ -7,9 +7,11 @@
  *       dense mass matrix), doubling its draws until every coordinate's rank-normalised split-R̂ < 1.01 (at most
  *       3 times).  Writes OUT/gold-NAME.npy ((chains, draws, D) float32) and OUT/gold-NAME.json.
  *   blr_run run   --dataset NAME --method dft|kl|svgd|sgld|hmc --seed S [--out DIR] [method options]
- *       DFT/KL also take --prior hier|hier-nc (the sampler's parameterisation; samples are mapped back to θ)
+ *       DFT/KL also take --prior hier|hier-nc|hier-marg (the sampler's parameterisation; samples are mapped back
+ *       to θ; hier-marg samples w from the α-marginal posterior and draws log α | w exactly)
  *       and --init-mode 1 (start around nis_blr_mode), --lr-final L (cosine decay of the sampler lr) and
- *       --ema DECAY (samples from an EMA of the sampler's weights).
+ *       --ema DECAY (samples from an EMA of the sampler's weights).  Any method: --save FILE.npy writes the
+ *       samples (θ, float32 (n, D)).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -65,6 +67,7 @@ typedef struct {
     int64_t kl_warmup;
     bool score_eps, stein_target, stein_score, score_energy;
     const char *tag;     /* result file name suffix (tuning runs) */
+    const char *save;    /* write the samples (θ, float32 (n, D)) to this .npy */
     const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
     int init_mode;       /* DFT/KL: start the sampler around the posterior mode (nis_blr_mode) */
 } opts;
@@ -106,6 +109,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--init-scale")) o->init_scale = atof(v);
         else if (!strcmp(k, "--noisy")) o->noisy = atoi(v);
         else if (!strcmp(k, "--tag")) o->tag = v;
+        else if (!strcmp(k, "--save")) o->save = v;
         else if (!strcmp(k, "--prior")) o->prior = v;
         else if (!strcmp(k, "--init-mode")) o->init_mode = atoi(v);
         else if (!strcmp(k, "--kl-warmup")) o->kl_warmup = atoll(v);
@@ -152,7 +156,8 @@ static nis_target *make_target(const nis_dataset *train, int64_t minibatch, uint
     char err[512];
     nis_blr_opts bo = nis_blr_defaults();
     if (!strcmp(prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
-    else if (strcmp(prior, "hier")) die("unknown --prior '%s' (hier or hier-nc)%s", prior, "");
+    else if (!strcmp(prior, "hier-marg")) bo.prior = NIS_BLR_PRIOR_HIER_MARG;
+    else if (strcmp(prior, "hier")) die("unknown --prior '%s' (hier, hier-nc or hier-marg)%s", prior, "");
     bo.minibatch = minibatch;
     bo.seed = seed;
     nis_target *t = nis_blr_target_new(train, &bo, err, sizeof err);
@@ -486,8 +491,8 @@ static void run_method(const opts *o) {
     const bool neural = !strcmp(o->method, "dft") || !strcmp(o->method, "kl");
     nis_target *t = make_target(&train, !strcmp(o->method, "sgld") && mb == 0 ? 32 : mb, o->seed + 1000,
                                 neural ? o->prior : "hier");
-    const bool nc = neural && !strcmp(o->prior, "hier-nc");
-    const int D = t->dim;
+    const bool nc = neural && !strcmp(o->prior, "hier-nc"), marg = neural && !strcmp(o->prior, "hier-marg");
+    const int Dt = t->dim, D = marg ? Dt + 1 : Dt;   /* the sampler's dimension, θ's */
     if (ga.ndim != 3 || ga.shape[2] != D) die("gold standard of %s has the wrong shape%s", o->dataset, "");
     const int64_t gm = ga.shape[0] * ga.shape[1];
     nis_rng rng = nis_rng_init(o->seed, 7);
@@ -500,7 +505,7 @@ static void run_method(const opts *o) {
         nis_train_config cfg = nis_train_config_default(!strcmp(m, "dft") ? NIS_METHOD_DFT : NIS_METHOD_KL);
         cfg.iters = o->iters;
         cfg.batch = o->batch;
-        cfg.latent = o->latent > 0 ? o->latent : D;
+        cfg.latent = o->latent > 0 ? o->latent : Dt;
         int w = o->width > 0 ? o->width : (D > 200 ? 1024 : 128);
         cfg.sampler_width = cfg.score_width = w;
         cfg.sampler_depth = cfg.score_depth = o->depth;
@@ -520,7 +525,7 @@ static void run_method(const opts *o) {
         cfg.seed = o->seed;
         nis_real *mode = NULL;
         if (o->init_mode) {
-            mode = malloc(sizeof(nis_real) * D);
+            mode = malloc(sizeof(nis_real) * Dt);
             if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
             cfg.init_mean = mode;
         }
@@ -544,6 +549,7 @@ static void run_method(const opts *o) {
         per1000 = now() - t1;
         if (nis_trainer_sample(tr, &sr, ns, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         if (nc) nis_blr_nc_to_theta(xs, ns, D);   /* [v, log α] -> θ = [w, log α] */
+        if (marg && nis_blr_marg_to_theta(t, xs, ns, &sr, xs) != NIS_OK) die("log alpha draws failed%s%s", "", "");
         cJSON_AddStringToObject(extra, "prior", o->prior);
         cJSON_AddNumberToObject(extra, "init_mode", o->init_mode);
         cJSON_AddNumberToObject(extra, "final_loss", st.sampler_loss);
@@ -646,6 +652,13 @@ static void run_method(const opts *o) {
     snprintf(res, sizeof res, "%s/%s/%s%s%s_s%llu.json", o->out, o->dataset, m, o->tag ? "_" : "", o->tag ? o->tag : "",
              (unsigned long long)o->seed);
     write_json(res, j);
+    if (o->save) {
+        float *f = malloc(sizeof(float) * (size_t)(ns * D));
+        if (!f) die("out of memory%s%s", "", "");
+        for (int64_t i = 0; i < ns * D; i++) f[i] = (float)xs[i];
+        if (nis_npy_write(o->save, NIS_DT_F32, 2, (int64_t[]){ns, D}, f, err, sizeof err) != NIS_OK) die("%s%s", err, "");
+        free(f);
+    }
     fprintf(stderr, "%s %s s%llu: acc %.4f (gold %.4f) ll %.4f mean err %.3f / %.3f sd err %.3f / %.3f ED %.4f, %.1f s\n",
             o->dataset, m, (unsigned long long)o->seed, acc, jnum(gj, "acc"), ll, pcmp.mean_err_avg,
             pcmp.mean_err_max, pcmp.sd_err_avg, pcmp.sd_err_max, pcmp.ed, train_s);

@@ -314,6 +314,92 @@ static void check_noncentred(const nis_dataset *ds) {
     nis_blr_target_free(tn);
 }
 
+/* log of ∫ exp(log p_hier(w, a)) da by the trapezoid rule around the peak a* = log((d/2 + shape) / k), with
+ * log-sum-exp (step 1e-3 over a* ± 30 widths). */
+static double integrate_alpha(const nis_dataset *ds, const nis_blr_opts *o, const double *w) {
+    double th[d + 1], ww = 0;
+    for (int j = 0; j < d; j++) th[j] = w[j], ww += w[j] * w[j];
+    double sh = d / 2.0 + o->gamma_shape, peak = log(sh / (ww / 2 + o->gamma_rate)), wid = 1 / sqrt(sh), h = 1e-3;
+    int n = (int)(60 * wid / h);
+    double mx = -INFINITY, acc = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i <= n; i++) {
+            th[d] = peak - 30 * wid + i * h;
+            double l = direct_logp(ds, o, th) + (i == 0 || i == n ? log(0.5) : 0);
+            if (pass == 0) mx = fmax(mx, l);
+            else acc += exp(l - mx);
+        }
+    return mx + log(acc * h);
+}
+
+/* Marginal target (α integrated out): log p_marg(w) − log ∫ p_hier(w, a) da is the same for every w; its score
+ * by autodiff against central differences of the closed form; nis_blr_marg_to_theta's α draws have the
+ * conditional's mean and variance; its mode is the centred mode's w; bad calls are refused. */
+static void check_marginal(const nis_dataset *ds) {
+    char err[256];
+    nis_blr_opts o = nis_blr_defaults(), om = o;
+    om.prior = NIS_BLR_PRIOR_HIER_MARG;
+    nis_target *th = nis_blr_target_new(ds, &o, err, sizeof err), *tm = nis_blr_target_new(ds, &om, err, sizeof err);
+    CHECK(th && tm && tm->dim == d && !strcmp(tm->name, "blr-marg") && !tm->score, "marginal target: %s", err);
+    if (!th || !tm) return;
+    nis_ctx *c = nis_ctx_new(0);
+    const double sh = d / 2.0 + o.gamma_shape;
+    double off0 = NAN;
+    for (int rep = 0; rep < 5; rep++) {
+        double w[d];
+        for (int j = 0; j < d; j++) w[j] = (rep + 1) * 0.4 * test_normal();
+        double off = lp_row(c, tm, w) - integrate_alpha(ds, &o, w);
+        if (rep == 0) off0 = off;
+        CHECK(fabs(off - off0) < 1e-6, "marginal log p minus the numerical integral varies: %.9g vs %.9g", off, off0);
+        nis_ctx_reset(c);
+        nis_tensor *s = nis_target_score(c, tm, nis_tensor_from(c, 2, (int64_t[]){1, d}, w), false);
+        for (int j = 0; s && j < d; j++) {
+            double wp[d], wm[d], h = 1e-6, lp[2];
+            for (int side = 0; side < 2; side++) {   /* closed form: ll − sh log(b + ‖w‖²/2) */
+                double *x = side ? wm : wp, ww = 0;
+                memcpy(x, w, sizeof wp);
+                x[j] += side ? -h : h;
+                for (int k = 0; k < d; k++) ww += x[k] * x[k];
+                nis_blr_opts on = o;
+                on.prior = NIS_BLR_PRIOR_NORMAL;
+                lp[side] = direct_logp(ds, &on, x) + ww / 2 - sh * log(o.gamma_rate + ww / 2);
+            }
+            double fd = (lp[0] - lp[1]) / (2 * h);
+            CHECK(fabs(s->data[j] - fd) < 1e-5 * fmax(1, fabs(fd)), "marginal score %d: %g vs %g", j, s->data[j], fd);
+        }
+    }
+    /* α | w ~ Gamma(sh, rate k): n draws for one w; mean sh / k and variance sh / k² within 5 standard errors */
+    enum { n = 20000 };
+    static nis_real buf[n * (d + 1)];
+    double w[d] = {0.5, -1, 0.25, 2}, ww = 0;
+    for (int j = 0; j < d; j++) ww += w[j] * w[j];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) buf[i * d + j] = (nis_real)w[j];
+    nis_rng r = nis_rng_init(4, 0);
+    CHECK(nis_blr_marg_to_theta(tm, buf, n, &r, buf) == NIS_OK, "marg_to_theta");
+    double k = o.gamma_rate + ww / 2, m1 = 0, m2 = 0;
+    bool same_w = true;
+    for (int i = 0; i < n; i++) {
+        double al = exp(buf[i * (d + 1) + d]);
+        m1 += al / n, m2 += al * al / n;
+        for (int j = 0; j < d; j++) same_w = same_w && buf[i * (d + 1) + j] == (nis_real)w[j];
+    }
+    double var = m2 - m1 * m1, mv = sh / k, vv = sh / (k * k);
+    CHECK(same_w, "marg_to_theta changed w");
+    CHECK(fabs(m1 - mv) < 5 * sqrt(vv / n), "alpha | w: mean %.5f, want %.5f", m1, mv);
+    CHECK(fabs(var - vv) < 5 * sqrt(2 * vv * vv * (1 + 3 / sh) / n), "alpha | w: variance %.5f, want %.5f", var, vv);
+    CHECK(nis_blr_marg_to_theta(th, buf, 1, &r, buf) == NIS_EINVAL, "marg_to_theta accepted a centred target");
+    nis_real mh[d + 1], mm[d];
+    CHECK(nis_blr_mode(th, mh, err, sizeof err) == NIS_OK && nis_blr_mode(tm, mm, err, sizeof err) == NIS_OK, "mode: %s",
+          err);
+    double mhd[d];
+    for (int j = 0; j < d; j++) mhd[j] = mh[j];
+    CHECK(maxrel(mm, mhd, d) < 1e-9, "mode of the marginal target differs from the centred mode's w");
+    nis_ctx_free(c);
+    nis_blr_target_free(th);
+    nis_blr_target_free(tm);
+}
+
 int main(void) {
     nis_dataset ds, same;
     make_data(&ds, false);
@@ -324,6 +410,7 @@ int main(void) {
     check_minibatch(&ds, &same, NIS_BLR_PRIOR_NORMAL);
     check_predict(&ds);
     check_noncentred(&ds);
+    check_marginal(&ds);
     check_bad(&ds);
     nis_dataset_free(&ds);
     nis_dataset_free(&same);

@@ -11,6 +11,11 @@
  *                         − b α.  Same posterior, without the density spike of the centred form at the
  *                         funnel's neck (w → 0, α → (d/2 + a)/b), into which Fisher-divergence samplers (DFT)
  *                         fall.  Score and HVP by autodiff.  nis_blr_nc_to_theta maps samples back to θ.
+ *   NIS_BLR_PRIOR_HIER_MARG the same hierarchical posterior with α integrated out (target "blr-marg", D = d):
+ *                         w has a multivariate Student-t prior, log p(w) = Σ_i log σ(±w·x_i) − (a + d/2)
+ *                         log(b + ‖w‖²/2), and α | w ~ Gamma(a + d/2, rate b + ‖w‖²/2) exactly, so a sampler of
+ *                         w plus one Gamma draw per sample (nis_blr_marg_to_theta) samples θ = [w, log α].
+ *                         No funnel at all.  Score and HVP by autodiff.
  * Log-sigmoids are softplus (stable).  One evaluation of log p, the score or an HVP for a batch θ (B, D) is
  * one (B, d) x (d, M) GEMM (two for the HVP), M = N or the minibatch size.
  *
@@ -32,7 +37,7 @@
 extern "C" {
 #endif
 
-typedef enum { NIS_BLR_PRIOR_HIER = 0, NIS_BLR_PRIOR_NORMAL, NIS_BLR_PRIOR_HIER_NC } nis_blr_prior;
+typedef enum { NIS_BLR_PRIOR_HIER = 0, NIS_BLR_PRIOR_NORMAL, NIS_BLR_PRIOR_HIER_NC, NIS_BLR_PRIOR_HIER_MARG } nis_blr_prior;
 
 typedef struct {
     nis_blr_prior prior;
@@ -44,7 +49,8 @@ typedef struct {
 /* HIER, full batch, Gamma(1, rate 0.01), seed 0. */
 nis_blr_opts nis_blr_defaults(void);
 
-/* Target "blr" of dim D = d + 1 (HIER: θ = [w, log α]) or d (NORMAL: w ~ N(0, I)), d = train->d.  Copies what
+/* Target "blr" of dim D = d + 1 (HIER: θ = [w, log α]; "blr-nc" for HIER_NC) or d (NORMAL: w ~ N(0, I);
+ * "blr-marg" for HIER_MARG), d = train->d.  Copies what
  * it needs from train (train may be freed afterwards).  o may be NULL (defaults).  NULL on error (empty data,
  * a label not 0/1, a bad option, out of memory) with a one-line message in err.  Free with
  * nis_blr_target_free. */
@@ -56,12 +62,18 @@ void nis_blr_target_free(nis_target *t);
  * α fixed, α reset to its conditional mode (d/2 + a)/(‖w‖²/2 + b) every 100 steps of 2000 Adam steps (NORMAL:
  * α = 1).  The joint density in θ = [w, log α] also peaks at the funnel's neck (w → 0, α → (d/2 + a)/b),
  * a spike of negligible mass that a sampler started near w = 0 can fall into; start samplers here instead
- * (nis_train_config.init_mean).  Costs 2000 passes over the data.  NIS_EINVAL (not a blr target),
+ * (nis_train_config.init_mean); for HIER_MARG only w (d values).  Costs 2000 passes over the data.  NIS_EINVAL (not a blr target),
  * NIS_ENOMEM, NIS_ENUMERIC. */
 nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t errlen);
 
 /* Map n samples x (n, D) of the non-centred target, [v, log α], to θ = [w, log α] in place: w = v e^{−log α/2}. */
 void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D);
+
+/* Complete n samples w (n, d) of the marginal target t (HIER_MARG) to θ = [w, log α] (n, d + 1), caller-owned;
+ * theta may be w itself if it has room for n (d + 1) values: log α = log of a Gamma(a + d/2, rate b + ‖w‖²/2)
+ * draw from rng.  NIS_EINVAL (not a HIER_MARG blr target, NULL pointers), NIS_ENUMERIC (a non-finite log α;
+ * all rows are still written). */
+nis_status nis_blr_marg_to_theta(const nis_target *t, const nis_real *w, int64_t n, nis_rng *rng, nis_real *theta);
 
 /* Posterior predictive on data (d = data->d columns): p_i = mean_s sigmoid(w_s·x_i) over the n samples theta
  * (n, D) row-major (only the first d coordinates of each row are w; D >= d).  *accuracy = mean_i 1[(p_i > 0.5)

@@ -46,6 +46,9 @@ uint32_t nis_rng_below(nis_rng *r, uint32_t n);
 double nis_rng_uniform(nis_rng *r);
 /* Standard normal (Box-Muller on two uniforms; the second value is cached for the next call). */
 double nis_rng_normal(nis_rng *r);
+/* Gamma(shape, rate 1) (Marsaglia-Tsang; a variable number of normal and uniform draws).  NaN if shape is not
+ * a finite number > 0. */
+double nis_rng_gamma(nis_rng *r, double shape);
 
 /* out[0..n) ~ N(mean, std^2), drawn in order with nis_rng_normal. */
 void nis_rng_fill_normal(nis_rng *r, nis_real *out, int64_t n, double mean, double std);

@@ -96,6 +96,24 @@ double nis_rng_normal(nis_rng *r) {
     return rad * cos(th);
 }
 
+/* Marsaglia & Tsang (2000) for shape >= 1; shape < 1 via Gamma(shape + 1) U^(1/shape). */
+double nis_rng_gamma(nis_rng *r, double shape) {
+    if (!(shape > 0) || !isfinite(shape)) return NAN;
+    if (shape < 1) {
+        double u = nis_rng_uniform(r);
+        return nis_rng_gamma(r, shape + 1) * pow(u > 0 ? u : 0x1p-53, 1 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double x = nis_rng_normal(r), v = 1 + c * x;
+        if (v <= 0) continue;
+        v = v * v * v;
+        double u = nis_rng_uniform(r);
+        if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+        if (u > 0 && log(u) < 0.5 * x * x + d * (1 - v + log(v))) return d * v;
+    }
+}
+
 /* out: (n,) */
 void nis_rng_fill_normal(nis_rng *r, nis_real *out, int64_t n, double mean, double std) {
     for (int64_t i = 0; i < n; i++) out[i] = (nis_real)(mean + std * nis_rng_normal(r));

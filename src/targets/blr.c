@@ -49,9 +49,12 @@ static nis_tensor *rows(nis_ctx *c, const nis_target *t, double *scale) {
     return R;
 }
 
-/* w = θ[:, :d] (B, d); for HIER also log α = θ[:, d] as (B, 1). */
+/* True if θ has a log α coordinate (HIER, HIER_NC). */
+static bool has_alpha(const blr *b) { return b->o.prior == NIS_BLR_PRIOR_HIER || b->o.prior == NIS_BLR_PRIOR_HIER_NC; }
+
+/* w = θ[:, :d] (B, d); for HIER/HIER_NC also log α = θ[:, d] as (B, 1). */
 static nis_tensor *weights(nis_ctx *c, const blr *b, nis_tensor *x, nis_tensor **loga) {
-    *loga = b->o.prior != NIS_BLR_PRIOR_NORMAL ? nis_slice(c, x, 1, b->d, 1) : NULL;
+    *loga = has_alpha(b) ? nis_slice(c, x, 1, b->d, 1) : NULL;
     return nis_slice(c, x, 1, 0, b->d);
 }
 
@@ -81,6 +84,9 @@ static nis_tensor *blr_log_prob(nis_ctx *c, const nis_target *t, nis_tensor *x) 
     }
     nis_tensor *ww = nis_sum_axis(c, nis_square(c, w), 1, false);   /* (B,) */
     if (b->o.prior == NIS_BLR_PRIOR_NORMAL) return nis_sub(c, ll, nis_mul_scalar(c, ww, 0.5));
+    if (b->o.prior == NIS_BLR_PRIOR_HIER_MARG)   /* − (a + d/2) log(b + ‖w‖²/2) */
+        return nis_sub(c, ll, nis_mul_scalar(c, nis_log(c, nis_add_scalar(c, nis_mul_scalar(c, ww, 0.5), b->o.gamma_rate)),
+                                             b->o.gamma_shape + 0.5 * (double)b->d));
     int64_t B = x->shape[0];
     nis_tensor *a = nis_reshape(c, la, 1, (int64_t[]){B});
     nis_tensor *prior = nis_sub(c, nis_mul_scalar(c, a, 0.5 * (double)b->d + b->o.gamma_shape),
@@ -134,7 +140,7 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
     const char *bad = NULL;
     if (!train || train->n < 1 || train->d < 1 || !train->X || !train->y) bad = "the training data is empty";
     else if (opts.prior != NIS_BLR_PRIOR_HIER && opts.prior != NIS_BLR_PRIOR_NORMAL &&
-             opts.prior != NIS_BLR_PRIOR_HIER_NC) bad = "unknown prior";
+             opts.prior != NIS_BLR_PRIOR_HIER_NC && opts.prior != NIS_BLR_PRIOR_HIER_MARG) bad = "unknown prior";
     else if (opts.minibatch < 0) bad = "minibatch must be >= 0";
     else if (opts.prior != NIS_BLR_PRIOR_NORMAL && !(opts.gamma_shape > 0 && opts.gamma_rate > 0))
         bad = "the Gamma prior needs shape > 0 and rate > 0";
@@ -174,12 +180,12 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
         for (int64_t i = 0; i < N; i++) b->perm[i] = (uint32_t)i;
     b->N = N, b->d = d, b->o = opts, b->M = mb ? opts.minibatch : N;
     b->rng = nis_rng_init(opts.seed, 0x626c72);   /* stream "blr" */
-    bool nc = opts.prior == NIS_BLR_PRIOR_HIER_NC;
-    b->t.name = nc ? "blr-nc" : "blr";
-    b->t.dim = (int)(opts.prior != NIS_BLR_PRIOR_NORMAL ? d + 1 : d);
+    bool nc = opts.prior == NIS_BLR_PRIOR_HIER_NC, marg = opts.prior == NIS_BLR_PRIOR_HIER_MARG;
+    b->t.name = nc ? "blr-nc" : marg ? "blr-marg" : "blr";
+    b->t.dim = (int)(has_alpha(b) ? d + 1 : d);
     b->t.log_prob = blr_log_prob;
-    b->t.score = nc ? NULL : blr_score;   /* non-centred: by autodiff */
-    b->t.hvp = nc ? NULL : blr_hvp;
+    b->t.score = nc || marg ? NULL : blr_score;   /* non-centred, marginal: by autodiff */
+    b->t.hvp = nc || marg ? NULL : blr_hvp;
     b->t.sample = NULL;
     b->t.data = b;
     b->t.stochastic = mb;
@@ -201,7 +207,7 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     }
     const blr *b = t->data;
     int64_t N = b->N, d = b->d;
-    bool hier = b->o.prior != NIS_BLR_PRIOR_NORMAL;
+    bool hier = b->o.prior != NIS_BLR_PRIOR_NORMAL;   /* α re-estimated (for MARG only w is returned) */
     double *w = nis_calloc((size_t)(3 * d), sizeof(double)), *m = w ? w + d : NULL, *v = w ? w + 2 * d : NULL;
     double *g = nis_malloc((size_t)d * sizeof(double));
     if (!w || !g) {
@@ -232,7 +238,7 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     }
     bool finite = isfinite(alpha);
     for (int64_t j = 0; j < d; j++) finite = finite && isfinite(w[j]), out[j] = (nis_real)w[j];
-    if (hier) out[d] = (nis_real)log(alpha);
+    if (has_alpha(b)) out[d] = (nis_real)log(alpha);
     if (b->o.prior == NIS_BLR_PRIOR_HIER_NC)   /* v = w √α */
         for (int64_t j = 0; j < d; j++) out[j] = (nis_real)(out[j] * sqrt(alpha));
     nis_free(w), nis_free(g);
@@ -249,6 +255,25 @@ void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D) {
         double s = exp(-0.5 * (double)r[D - 1]);
         for (int j = 0; j < D - 1; j++) r[j] = (nis_real)(r[j] * s);
     }
+}
+
+nis_status nis_blr_marg_to_theta(const nis_target *t, const nis_real *w, int64_t n, nis_rng *rng, nis_real *theta) {
+    if (!t || t->log_prob != blr_log_prob || ((const blr *)t->data)->o.prior != NIS_BLR_PRIOR_HIER_MARG || n < 0 ||
+        (n > 0 && (!w || !theta || !rng)))
+        return NIS_EINVAL;
+    const blr *b = t->data;
+    const int64_t d = b->d;
+    const double shape = b->o.gamma_shape + 0.5 * (double)d;
+    nis_status st = NIS_OK;
+    for (int64_t i = n - 1; i >= 0; i--) {   /* backwards: w and theta may be the same buffer */
+        double ww = 0;
+        for (int64_t j = 0; j < d; j++) ww += (double)w[i * d + j] * (double)w[i * d + j];
+        double la = log(nis_rng_gamma(rng, shape)) - log(b->o.gamma_rate + 0.5 * ww);
+        if (!isfinite(la)) st = NIS_ENUMERIC;
+        theta[i * (d + 1) + d] = (nis_real)la;
+        memmove(theta + i * (d + 1), w + i * d, (size_t)d * sizeof(nis_real));
+    }
+    return st;
 }
 
 nis_status nis_blr_predict(const nis_dataset *data, const nis_real *theta, int64_t n, int D, double *accuracy,
