@@ -18,6 +18,9 @@
  *       particles, 2000 AdaGrad steps of 0.05; SGLD 1000 chains, 3000 ULA steps on a minibatch-32 target with the
  *       gold json's sgld_step; HMC 10 chains, 300 warm-up + 100 draws, 10 leapfrog steps.  --time-budget S caps the
  *       training of DFT/KL and makes SVGD/SGLD run (in chunks of 100 steps) until S seconds have passed.
+ *   blr_run pred  --dataset NAME [--save FILE.npy]
+ *       Diagnostic: the test rows whose gold-standard predictive probability is in [0.3, 0.7], with the
+ *       probability under the samples in FILE.npy ((n, D), e.g. written by run --save).
  *   blr_run speed [--out DIR]
  *       Covertype-shaped synthetic data (581,012 x 54): load, target and DFT-step timings; OUT/speed.json.
  *
@@ -734,12 +737,48 @@ static void run_speed(const opts *o) {
     nis_dataset_free(&all), nis_dataset_free(&train), nis_dataset_free(&test);
 }
 
+/* Posterior predictive p_i = mean_s sigmoid(w_s·x_i) of n samples (n, D) on row i of data. */
+static double row_pred(const nis_dataset *data, int64_t i, const nis_real *th, int64_t n, int D) {
+    double p = 0;
+    for (int64_t s = 0; s < n; s++) {
+        double z = 0;
+        for (int64_t j = 0; j < data->d; j++) z += (double)th[s * D + j] * (double)data->X[i * data->d + j];
+        p += 1 / (1 + exp(-z));
+    }
+    return p / (double)n;
+}
+
+/* The test rows near the decision boundary: gold p_i in [0.3, 0.7] (and the p_i of the samples in --save). */
+static void run_pred(const opts *o) {
+    char err[512], npy[1024], js[1024];
+    gold_paths(o, npy, js, sizeof npy);
+    nis_npy_array ga, sa = {0};
+    if (nis_npy_read_as(npy, NIS_DT_F32, &ga, err, sizeof err) != NIS_OK) die("%s%s", err, "");
+    if (o->save && nis_npy_read_as(o->save, NIS_DT_F32, &sa, err, sizeof err) != NIS_OK) die("%s%s", err, "");
+    nis_dataset train, test;
+    load_dataset(o, &train, &test);
+    const int D = (int)ga.shape[ga.ndim - 1];
+    const int64_t gn = ga.n / D;
+    if (sa.data && (sa.ndim != 2 || sa.shape[1] != D)) die("%s: samples must be (n, D) with D = gold standard%s", o->save, "'s");
+    printf("row label gold_p%s\n", sa.data ? " samples_p" : "");
+    for (int64_t i = 0; i < test.n; i++) {
+        double pg = row_pred(&test, i, ga.data, gn, D);
+        if (pg < 0.3 || pg > 0.7) continue;
+        printf("%lld %g %.4f", (long long)i, (double)test.y[i], pg);
+        if (sa.data) printf(" %.4f", row_pred(&test, i, sa.data, sa.shape[0], D));
+        printf("\n");
+    }
+    nis_npy_free(&ga), nis_npy_free(&sa);
+    nis_dataset_free(&train), nis_dataset_free(&test);
+}
+
 int main(int argc, char **argv) {
     opts o;
     parse(argc, argv, &o);
     if (!strcmp(o.mode, "gold")) run_gold(&o);
     else if (!strcmp(o.mode, "run")) run_method(&o);
     else if (!strcmp(o.mode, "speed")) run_speed(&o);
-    else die("unknown mode '%s' (gold, run, speed)%s", o.mode, "");
+    else if (!strcmp(o.mode, "pred")) run_pred(&o);
+    else die("unknown mode '%s' (gold, run, speed, pred)%s", o.mode, "");
     return 0;
 }
