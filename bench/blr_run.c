@@ -10,7 +10,8 @@
  *       DFT/KL also take --prior hier|hier-nc|hier-marg (the sampler's parameterisation; samples are mapped back
  *       to θ; hier-marg samples w from the α-marginal posterior and draws log α | w exactly)
  *       and --init-mode 1 (start around nis_blr_mode), --lr-final L (cosine decay of the sampler lr) and
- *       --ema DECAY (samples from an EMA of the sampler's weights).  Any method: --save FILE.npy writes the
+ *       --ema DECAY (samples from an EMA of the sampler's weights); --score-width W (the score network's
+ *       width, default --width).  Any method: --save FILE.npy writes the
  *       samples (θ, float32 (n, D)).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
@@ -64,7 +65,7 @@ typedef struct {
     uint64_t seed;
     int chains, leapfrog;
     int64_t draws, iters, batch, minibatch, steps, particles;
-    int latent, width, depth, score_steps;
+    int latent, width, score_width, depth, score_steps;
     double sigma, lr_sampler, lr_score, lr_final, ema, step, time_budget, init_scale;
     int noisy;           /* -1 default */
     int64_t kl_warmup;
@@ -100,6 +101,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--particles")) o->particles = atoll(v);
         else if (!strcmp(k, "--latent")) o->latent = atoi(v);
         else if (!strcmp(k, "--width")) o->width = atoi(v);
+        else if (!strcmp(k, "--score-width")) o->score_width = atoi(v);
         else if (!strcmp(k, "--depth")) o->depth = atoi(v);
         else if (!strcmp(k, "--score-steps")) o->score_steps = atoi(v);
         else if (!strcmp(k, "--sigma")) o->sigma = atof(v);
@@ -511,6 +513,7 @@ static void run_method(const opts *o) {
         cfg.latent = o->latent > 0 ? o->latent : Dt;
         int w = o->width > 0 ? o->width : (D > 200 ? 1024 : 128);
         cfg.sampler_width = cfg.score_width = w;
+        if (o->score_width > 0) cfg.score_width = o->score_width;
         cfg.sampler_depth = cfg.score_depth = o->depth;
         cfg.score_steps = o->score_steps;
         cfg.sigma = o->sigma;
@@ -557,6 +560,7 @@ static void run_method(const opts *o) {
         cJSON_AddNumberToObject(extra, "init_mode", o->init_mode);
         cJSON_AddNumberToObject(extra, "final_loss", st.sampler_loss);
         cJSON_AddNumberToObject(extra, "width", w);
+        cJSON_AddNumberToObject(extra, "score_width", cfg.score_width);
         cJSON_AddNumberToObject(extra, "latent", cfg.latent);
         cJSON_AddNumberToObject(extra, "iters", (double)st.iter);
         cJSON_AddNumberToObject(extra, "sigma", cfg.sigma);
