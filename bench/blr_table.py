@@ -119,7 +119,7 @@ w("")
 
 w(f"**In plain words: DFT meets the bar on {', '.join(passed) if passed else 'no dataset'}"
   f"{' and fails it on ' + ', '.join(failed) if failed else ''}.**"
-  + ("  The issue's bar is therefore not met; compare KL training (same networks, settings and budget) in the "
+  + ("  The issue's bar is therefore not met; compare KL training (the centred DFT row's networks, settings and budget; the non-centred row uses width 256) in the "
      "table above." if failed else ""))
 w("")
 
