@@ -12,7 +12,7 @@
  *       and --init-mode 1 (start around nis_blr_mode), --lr-final L (cosine decay of the sampler lr) and
  *       --ema DECAY (samples from an EMA of the sampler's weights); --score-width W (the score network's
  *       width, default --width).  Any method: --save FILE.npy writes the
- *       samples (θ, float32 (n, D)).
+ *       samples (θ, (n, D), nis_real: float32 in the default build).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -71,7 +71,7 @@ typedef struct {
     int64_t kl_warmup;
     bool score_eps, stein_target, stein_score, score_energy;
     const char *tag;     /* result file name suffix (tuning runs) */
-    const char *save;    /* write the samples (θ, float32 (n, D)) to this .npy */
+    const char *save;    /* write the samples (θ, (n, D)) to this .npy */
     const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
     int init_mode;       /* DFT/KL: start the sampler around the posterior mode (nis_blr_mode) */
 } opts;
@@ -659,13 +659,8 @@ static void run_method(const opts *o) {
     snprintf(res, sizeof res, "%s/%s/%s%s%s_s%llu.json", o->out, o->dataset, m, o->tag ? "_" : "", o->tag ? o->tag : "",
              (unsigned long long)o->seed);
     write_json(res, j);
-    if (o->save) {
-        float *f = malloc(sizeof(float) * (size_t)(ns * D));
-        if (!f) die("out of memory%s%s", "", "");
-        for (int64_t i = 0; i < ns * D; i++) f[i] = (float)xs[i];
-        if (nis_npy_write(o->save, NIS_DT_F32, 2, (int64_t[]){ns, D}, f, err, sizeof err) != NIS_OK) die("%s%s", err, "");
-        free(f);
-    }
+    if (o->save && nis_npy_write(o->save, NIS_DT_REAL, 2, (int64_t[]){ns, D}, xs, err, sizeof err) != NIS_OK)
+        die("%s%s", err, "");
     fprintf(stderr, "%s %s s%llu: acc %.4f (gold %.4f) ll %.4f mean err %.3f / %.3f sd err %.3f / %.3f ED %.4f, %.1f s\n",
             o->dataset, m, (unsigned long long)o->seed, acc, jnum(gj, "acc"), ll, pcmp.mean_err_avg,
             pcmp.mean_err_max, pcmp.sd_err_avg, pcmp.sd_err_max, pcmp.ed, train_s);
