@@ -69,7 +69,7 @@ typedef struct {
     double sigma, lr_sampler, lr_score, lr_final, ema, step, time_budget, init_scale;
     int noisy;           /* -1 default */
     int64_t kl_warmup;
-    bool score_eps, stein_target, stein_score, score_energy;
+    bool score_eps, stein_target, stein_score, score_energy, score_residual;
     const char *tag;     /* result file name suffix (tuning runs) */
     const char *save;    /* write the samples (θ, (n, D)) to this .npy */
     const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
@@ -122,6 +122,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--stein-target")) o->stein_target = atoi(v);
         else if (!strcmp(k, "--stein-score")) o->stein_score = atoi(v);
         else if (!strcmp(k, "--score-energy")) o->score_energy = atoi(v);
+        else if (!strcmp(k, "--score-residual")) o->score_residual = atoi(v);
         else die("unknown option %s%s", k, "");
     }
 }
@@ -528,6 +529,7 @@ static void run_method(const opts *o) {
         cfg.stein_target = o->stein_target;
         cfg.stein_score = o->stein_score;
         cfg.score_energy = o->score_energy;
+        cfg.score_residual = o->score_residual;
         cfg.seed = o->seed;
         nis_real *mode = NULL;
         if (o->init_mode) {

@@ -73,6 +73,17 @@ nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *ctx, const nis_target *t,
 nis_tensor *nis_dft_smooth_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
                                      nis_tensor *eta, double sigma, bool laplace, nis_score_fn score, void *ud,
                                      double *monitor);
+/* DFT with a residual score model s_φ = s_q + r_φ (`resid` evaluates r_φ):  mean_b [ -2 <s_q(x̃) + ε/σ, r_φ(x̃)>
+ * - ||r_φ(x̃)||² ], which is nis_dft_objective's loss with that s_φ, term by term (the ||s_q + ε/σ||² parts
+ * cancel).  Its x̃-gradient, -2 J_qᵀ r - 2 J_rᵀ (s_q + ε/σ + r), carries the 1/σ noise only through J_r, which
+ * vanishes at the fixed point p_θ * N(0, σ²I) = q.  Linear in s_q: one draw of a stochastic target is
+ * unbiased.  Monitor: the loss. */
+nis_tensor *nis_dft_residual_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
+                                       double sigma, nis_score_fn resid, void *ud, double *monitor);
+/* KL training with the residual score model: surrogate mean_b <sg(r_φ(x̃)), x̃> (v = s_φ - s_q = r_φ; no
+ * target evaluation).  Monitor: mean_b ||r_φ||². */
+nis_tensor *nis_kl_residual_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma,
+                                      nis_score_fn resid, void *ud, double *monitor);
 /* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
  * Monitor: mean_b ||v||². */
 nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
@@ -145,6 +156,8 @@ typedef struct {
                               * KL(p||q) = ½ ∫ F(p * N(0, t) || q * N(0, t)) dt over log t: a Fisher objective
                               * that sees mass.  Annealing (sigma_start) scales every level.  0 or 1: one level */
     double sigma_max;        /* the coarsest level's σ (levels > 1) */
+    bool score_residual;     /* residual score model s_φ = s_q + r_φ (the MLP learns r_φ = ∇log p_θ,σ - s_q, zero at
+                              * the fixed point); DFT and KL use nis_dft/kl_residual_objective */
     double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
                               * averaging of the final iterates); samples and checkpoints use the average.
                               * 0: off (samples use the last iterate) */

@@ -61,6 +61,7 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddBoolToObject(j, "init_at_mode", c->init_mean != NULL);
     cJSON_AddNumberToObject(j, "lr_final", c->lr_final);
     cJSON_AddBoolToObject(j, "score_energy", c->score_energy);
+    cJSON_AddBoolToObject(j, "score_residual", c->score_residual);
     cJSON_AddNumberToObject(j, "levels", c->levels);
     cJSON_AddNumberToObject(j, "sigma_max", c->sigma_max);
     cJSON_AddNumberToObject(j, "ema_decay", c->ema_decay);
@@ -233,7 +234,7 @@ int nis_cmd_train(int argc, char **argv) {
     double init_scale = c.init_scale;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
     double sigma_max = c.sigma_max, ema = c.ema_decay;
-    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, slaplace = false,
+    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, slaplace = false,
          no_mode = false;
     nis_blr_flags bf;
     nis_blr_flags_default(&bf);
@@ -276,6 +277,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights used for samples (0: off; e.g. 0.999)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
+        {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target)", 0, 0, false},
         {"no-init-mode", OPT_FLAG, &no_mode, "blr: start around 0 instead of the posterior mode", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
         {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
@@ -299,7 +301,7 @@ int nis_cmd_train(int argc, char **argv) {
     c.score_eps = score_eps;
     c.score_kde = score_kde;
     c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
-    c.score_energy = senergy, c.smooth_laplace = slaplace;
+    c.score_energy = senergy, c.smooth_laplace = slaplace, c.score_residual = sresid;
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");

@@ -3,9 +3,9 @@
 #include "internal.h"
 #include "nis/ops.h"
 
-/* s_φ(x): the MLP's output, divided by σ when score_eps (then the network predicts -ε, of unit scale,
- * instead of a score of scale 1/σ). */
-static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
+/* The network part of s_φ at x: the MLP's output, divided by σ when score_eps (then the network predicts -ε,
+ * of unit scale, instead of a score of scale 1/σ).  With score_residual this is r_φ, and s_φ = s_q + r_φ. */
+static nis_tensor *net_score(nis_ctx *c, void *ud, nis_tensor *x) {
     nis_trainer *tr = ud;
     nis_tensor *y;
     if (tr->cfg.score_energy) {   /* y = -∇_x E(x), kept differentiable (in x and in φ) */
@@ -20,6 +20,14 @@ static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
         y = nis_mlp_forward(c, &tr->score[tr->lvl], x);
     }
     return tr->cfg.score_eps && tr->cfg.method != NIS_METHOD_FISHER ? nis_mul_scalar(c, y, 1.0 / tr->sigma) : y;
+}
+
+/* s_φ(x): net_score, plus s_q(x) with score_residual (differentiable in x when x requires grad). */
+static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
+    nis_trainer *tr = ud;
+    nis_tensor *y = net_score(c, ud, x);
+    if (!tr->cfg.score_residual || !y) return y;
+    return nis_add(c, y, nis_target_score(c, tr->t, x, x->requires_grad));
 }
 
 /* KDE score of the pool P (N, d) with bandwidth σ at x (B, d):  s(x) = (softmax_j(<x, P_j>/σ² - |P_j|²/(2σ²)) P - x)/σ²,
@@ -90,6 +98,8 @@ nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor) {
         return nis_dft_smooth_objective(tr->ctx, tr->t, x0, eps, eta, tr->sigma, tr->cfg.smooth_laplace, sf, tr,
                                         monitor);
     }
+    if (tr->cfg.score_residual && sf == mlp_score && !tr->cfg.stein_target && !tr->cfg.stein_score)
+        return nis_dft_residual_objective(tr->ctx, tr->t, x0, eps, tr->sigma, net_score, tr, monitor);
     if (tr->cfg.stein_target || tr->cfg.stein_score)
         return nis_dft_stein_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, tr->cfg.stein_target,
                                        tr->cfg.stein_score, monitor);
@@ -100,6 +110,8 @@ nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor) {
     if (tr->cfg.score_kde > 0 && !draw_pool(tr)) return NULL;
     nis_score_fn sf = tr->cfg.score_kde > 0 ? kde_score : mlp_score;
     nis_tensor *eps, *x0 = draw(tr, true, &eps);
+    if (x0 && tr->cfg.score_residual && sf == mlp_score)
+        return nis_kl_residual_objective(tr->ctx, x0, eps, tr->sigma, net_score, tr, monitor);
     return x0 ? nis_kl_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, monitor) : NULL;
 }
 

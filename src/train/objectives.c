@@ -138,6 +138,29 @@ nis_tensor *nis_kl_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, ni
     return loss;
 }
 
+nis_tensor *nis_dft_residual_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
+                                       nis_score_fn resid, void *ud, double *monitor) {
+    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
+    nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
+    nis_tensor *sq = nis_target_score(c, t, xt, true);
+    nis_tensor *r = xt ? resid(c, ud, xt) : NULL;
+    nis_tensor *cross = nis_sum_axis(c, nis_mul(c, nis_add(c, sq, e), r), 1, false);
+    return report(nis_neg(c, nis_mean(c, nis_add(c, nis_mul_scalar(c, cross, 2), sqnorm(c, r)))), monitor);
+}
+
+nis_tensor *nis_kl_residual_objective(nis_ctx *c, nis_tensor *x0, nis_tensor *eps, double sigma, nis_score_fn resid,
+                                      void *ud, double *monitor) {
+    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
+    bool saved = nis_ctx_set_grad(c, false);
+    nis_tensor *xd = nis_detach(c, xt);
+    nis_tensor *v = xd ? resid(c, ud, xd) : NULL;
+    nis_tensor *vv = nis_mean(c, sqnorm(c, v));
+    nis_ctx_set_grad(c, saved);
+    nis_tensor *loss = nis_mean(c, nis_sum_axis(c, nis_mul(c, xt, v), 1, false));
+    if (loss && monitor) *monitor = vv->data[0];
+    return loss;
+}
+
 nis_tensor *nis_fisher_objective(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_score_fn score, void *ud,
                                  double *monitor) {
     nis_tensor *sq2 = x ? target_norm2(c, t, x) : NULL;   /* unbiased for a stochastic target too */
