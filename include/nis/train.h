@@ -112,7 +112,8 @@ bool nis_method_parse(const char *name, nis_method *out);
  * the sweeps of docs/results-2d.md): 3000 updates of batch 256; sampler and score network MLPs with 3
  * hidden layers of 64 SiLU units, latent 2; Adam, sampler lr 1e-4, score lr 1e-3, 5 score updates per
  * sampler update; σ = 0.1 without annealing; antithetic noise; gradient clipping at norm 10; a broad start
- * (init_scale 2, 500 fitting steps). */
+ * (init_scale 2, 500 fitting steps); for DFT a residual score model (score_residual; KL and Fisher keep the plain
+ * one, which measured better for KL). */
 typedef struct {
     nis_method method;
     int64_t iters;           /* sampler updates */
@@ -157,7 +158,9 @@ typedef struct {
                               * that sees mass.  Annealing (sigma_start) scales every level.  0 or 1: one level */
     double sigma_max;        /* the coarsest level's σ (levels > 1) */
     bool score_residual;     /* residual score model s_φ = s_q + r_φ (the MLP learns r_φ = ∇log p_θ,σ - s_q, zero at
-                              * the fixed point); DFT and KL use nis_dft/kl_residual_objective */
+                              * the fixed point); DFT and KL use nis_dft/kl_residual_objective.  Its DSM needs s_q
+                              * at every score step and, on a stochastic (minibatch) target, inherits that noise:
+                              * measured worse there (tests/test_blr.c), so turn it off for such targets */
     double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
                               * averaging of the final iterates); samples and checkpoints use the average.
                               * 0: off (samples use the last iterate) */

@@ -234,7 +234,7 @@ int nis_cmd_train(int argc, char **argv) {
     double init_scale = c.init_scale;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
     double sigma_max = c.sigma_max, ema = c.ema_decay;
-    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, slaplace = false,
+    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false,
          no_mode = false;
     nis_blr_flags bf;
     nis_blr_flags_default(&bf);
@@ -277,7 +277,8 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights used for samples (0: off; e.g. 0.999)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
-        {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target)", 0, 0, false},
+        {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on full-batch targets)", 0, 0, false},
+        {"no-score-residual", OPT_FLAG, &no_sresid, "plain score model s = MLP(x) (KL's and Fisher's default)", 0, 0, false},
         {"no-init-mode", OPT_FLAG, &no_mode, "blr: start around 0 instead of the posterior mode", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
         {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
@@ -301,7 +302,9 @@ int nis_cmd_train(int argc, char **argv) {
     c.score_eps = score_eps;
     c.score_kde = score_kde;
     c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
-    c.score_energy = senergy, c.smooth_laplace = slaplace, c.score_residual = sresid;
+    if (sresid && no_sresid) return nis_cli_error("train", "--score-residual and --no-score-residual exclude each other");
+    c.score_energy = senergy, c.smooth_laplace = slaplace;
+
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
@@ -309,6 +312,8 @@ int nis_cmd_train(int argc, char **argv) {
     rc = nis_cli_target_open("train", target, &bf, (uint64_t)seed, &ct);
     if (rc) return rc;
     c.latent = (int)(latent > 0 ? latent : ct.t->dim);
+    /* DFT's residual score model, except on a minibatch target (its DSM targets would carry the minibatch noise) */
+    c.score_residual = (sresid || (nis_train_config_default(c.method).score_residual && !ct.t->stochastic)) && !no_sresid;
     nis_set_threads((int)threads);
     nis_real *mode = NULL;   /* blr: start the sampler around the posterior's bulk (see nis_blr_mode) */
     if (ct.blr && !no_mode) {

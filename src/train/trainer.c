@@ -50,6 +50,7 @@ nis_train_config nis_train_config_default(nis_method method) {
         .init_scale = 2,
         .init_steps = 500,
         .seed = 0,
+        .score_residual = method == NIS_METHOD_DFT,
     };
     return c;
 }
@@ -281,12 +282,19 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     }
     if (st != NIS_OK) return st;
     tr->iter++;
-    bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && tr->iter > c->kl_warmup;
-    bool twice = c->method != NIS_METHOD_KL && !(c->method == NIS_METHOD_DFT && tr->iter <= c->kl_warmup) &&
-                 tr->t->stochastic;   /* two independent draws of a stochastic score (nis_dft_objective) */
-    /* smoothed target: K each (+ d HVPs for the Laplace proposal) */
-    tr->target_evals += c->batch * (smooth ? c->target_smooth + (c->smooth_laplace ? tr->t->dim : 0) : twice ? 2 : 1) *
-                        (c->method == NIS_METHOD_DFT && tr->iter > c->kl_warmup ? tr->n_levels : 1);
+    bool kl_phase = c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter <= c->kl_warmup);
+    bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && !kl_phase;
+    bool resid = c->score_residual && c->score_kde == 0;
+    bool resid_obj = resid && !smooth && !c->stein_target && !c->stein_score && c->method != NIS_METHOD_FISHER;
+    bool twice = !kl_phase && !resid_obj && tr->t->stochastic;   /* two draws of a stochastic score (nis_dft_objective) */
+    /* target scores per sample: the sampler loss (smoothed target: K each, + d HVPs for the Laplace proposal; the
+     * residual KL loss none; a generic loss with the residual model one more, inside s_φ), then the residual
+     * model's s_q in every DSM step */
+    int64_t per = smooth ? c->target_smooth + (c->smooth_laplace ? tr->t->dim : 0) : twice ? 2 : 1;
+    if (resid_obj && kl_phase) per = 0;
+    else if (resid && !resid_obj) per += 1;
+    int nl = c->method == NIS_METHOD_DFT && !kl_phase ? tr->n_levels : 1;
+    tr->target_evals += c->batch * (per * nl + (resid ? (int64_t)score_steps * tr->n_levels : 0));
     if (stats) {
         stats->iter = tr->iter;
         stats->sampler_loss = mon;
