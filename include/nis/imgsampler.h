@@ -20,7 +20,8 @@
  * and is sharper.
  *
  * Cost accounting: target_grad_evals counts one evaluation per sample per sampler update (the DFT update's
- * score-and-HVP of log q counts as one, as in the 2-D trainer); score-network steps do not touch the target.
+ * score-and-HVP of log q counts as one, as in the 2-D trainer; the residual KL update none); score-network steps
+ * touch the target only with score_residual (one per sample per step).
  */
 #ifndef NIS_IMGSAMPLER_H
 #define NIS_IMGSAMPLER_H
@@ -60,6 +61,9 @@ typedef struct {
     double ema_decay;         /* EMA of the generator weights (0: off); samples use the EMA weights when on */
     bool score_eps;           /* s_φ(x) = net(x) / σ */
     uint64_t seed;
+    bool score_residual;      /* s_φ = s_q + the net (which learns r = ∇log p_θ,σ − s_q, zero at the fixed point);
+                               * the losses are nis_dft/kl_residual_objective.  Each DSM step then costs one
+                               * target score per sample (counted in target_grad_evals).  Default off */
 } nis_imgsampler_config;
 
 nis_imgsampler_config nis_imgsampler_config_default(nis_method method);

@@ -112,6 +112,7 @@ static cJSON *config_json(const nis_imgsampler_config *c, const char *target, do
     cJSON_AddNumberToObject(j, "grad_clip", c->grad_clip);
     cJSON_AddNumberToObject(j, "ema_decay", c->ema_decay);
     cJSON_AddBoolToObject(j, "score_eps", c->score_eps);
+    cJSON_AddBoolToObject(j, "score_residual", c->score_residual);
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     return j;
@@ -152,7 +153,7 @@ int nis_cmd_ebm_sampler(int argc, char **argv) {
     int64_t ssteps = c.score_steps, anneal = c.anneal_iters, every = 0, threads = 1, prof = 0, n_eval = 1000;
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_gen, lr_s = c.lr_score, clip = c.grad_clip;
     double ema = c.ema_decay, beta = 1;
-    bool resume = false, no_anti = false, clean = false, quiet = false, raw_score = false, linear = false;
+    bool resume = false, no_anti = false, clean = false, quiet = false, raw_score = false, linear = false, resid = false;
     const nis_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy .safetensors (nis ebm train)", 0, 0, false},
         {"target", OPT_STRING, &target, "instead of --energy: gauss784 (N(blob, 0.2^2 I), for testing; mean energy at the optimum 392)", 0, 0, false},
@@ -175,6 +176,7 @@ int nis_cmd_ebm_sampler(int argc, char **argv) {
         {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
         {"beta", OPT_DOUBLE, &beta, "temper the target: log q_beta = beta log q", 1e-6, 1e6, false},
         {"raw-score", OPT_FLAG, &raw_score, "score net outputs the score itself (default: net / sigma)", 0, 0, false},
+        {"score-residual", OPT_FLAG, &resid, "residual score model s = -grad E + net (the net learns the difference)", 0, 0, false},
         {"no-antithetic", OPT_FLAG, &no_anti, "independent noise instead of (eps, -eps) pairs", 0, 0, false},
         {"clean-output", OPT_FLAG, &clean, "samples are g(z) instead of g(z) + sigma eps", 0, 0, false},
         {"linear-output", OPT_FLAG, &linear, "no sigmoid on the generator's output (pixels unbounded)", 0, 0, false},
@@ -197,6 +199,7 @@ int nis_cmd_ebm_sampler(int argc, char **argv) {
     c.score_steps = (int)ssteps, c.sigma = sigma, c.sigma_start = sigma0, c.anneal_iters = anneal;
     c.lr_gen = lr, c.lr_score = lr_s, c.grad_clip = clip, c.ema_decay = ema, c.antithetic = !no_anti;
     c.noisy_output = !clean, c.sigmoid_output = !linear, c.score_eps = !raw_score, c.seed = (uint64_t)seed;
+    c.score_residual = resid;
     nis_set_threads((int)threads);
     nis_cli_init_json();
 

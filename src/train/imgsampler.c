@@ -129,11 +129,19 @@ double nis__imgsampler_sigma_at(const nis_imgsampler_config *c, int64_t it) {
     return exp(log(c->sigma_start) + f * (log(c->sigma) - log(c->sigma_start)));
 }
 
-/* s_φ(x) for the objectives: the U-Net's output, divided by σ with score_eps. */
-static nis_tensor *unet_score(nis_ctx *c, void *ud, nis_tensor *x) {
+/* The network part of s_φ(x): the U-Net's output, divided by σ with score_eps (r_φ with score_residual). */
+static nis_tensor *unet_net(nis_ctx *c, void *ud, nis_tensor *x) {
     nis_imgsampler *s = ud;
     nis_tensor *y = nis__unet_forward(c, &s->score, x);
     return s->cfg.score_eps ? nis_mul_scalar(c, y, 1.0 / s->sigma) : y;
+}
+
+/* s_φ(x): unet_net, plus s_q(x) with score_residual (differentiable in x when x requires grad). */
+static nis_tensor *unet_score(nis_ctx *c, void *ud, nis_tensor *x) {
+    nis_imgsampler *s = ud;
+    nis_tensor *y = unet_net(c, ud, x);
+    if (!s->cfg.score_residual || !y) return y;
+    return nis_add(c, y, nis_target_score(c, s->t, x, x->requires_grad));
 }
 
 /* Fresh z (B, L) and ε (B, dim), antithetic as configured, and x0 = g(z) (B, dim) with the generator's
@@ -182,9 +190,11 @@ nis_status nis_imgsampler_step(nis_imgsampler *s, nis_train_stats *stats) {
     nis_params_set_requires_grad(s->S, false);   /* sg(s_φ): gradients reach θ through x̃ only */
     nis_tensor *eps, *x0 = draw(s, true, &eps), *loss = NULL;
     if (x0 && c->method == NIS_METHOD_DFT)
-        loss = nis_dft_objective(s->ctx, s->t, x0, eps, s->sigma, unet_score, s, &mon);
+        loss = c->score_residual ? nis_dft_residual_objective(s->ctx, s->t, x0, eps, s->sigma, unet_net, s, &mon)
+                                 : nis_dft_objective(s->ctx, s->t, x0, eps, s->sigma, unet_score, s, &mon);
     else if (x0)
-        loss = nis_kl_objective(s->ctx, s->t, x0, eps, s->sigma, unet_score, s, &mon);
+        loss = c->score_residual ? nis_kl_residual_objective(s->ctx, x0, eps, s->sigma, unet_net, s, &mon)
+                                 : nis_kl_objective(s->ctx, s->t, x0, eps, s->sigma, unet_score, s, &mon);
     st = update(s, loss, mon, s->G, &s->opt_g, "generator");
     nis_params_set_requires_grad(s->S, true);
     if (st != NIS_OK) return st;
@@ -198,7 +208,8 @@ nis_status nis_imgsampler_step(nis_imgsampler *s, nis_train_stats *stats) {
         }
     }
     s->iter++;
-    s->target_evals += c->batch;
+    s->target_evals += c->batch * ((c->method == NIS_METHOD_DFT || !c->score_residual ? 1 : 0) +
+                                   (c->score_residual ? c->score_steps : 0));
     if (stats) {
         stats->iter = s->iter;
         stats->sampler_loss = mon;

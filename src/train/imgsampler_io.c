@@ -19,6 +19,7 @@ typedef struct {
     const char *key;
     kind k;
     void *p;
+    bool optional;   /* added after the format's first release: absent in older files, then left at 0 */
 } field;
 
 typedef struct {
@@ -30,7 +31,7 @@ typedef struct {
 
 static int fields_of(state *s, field *f) {
     int n = 0;
-#define F(key_, k_, p_) f[n++] = (field){key_, k_, p_}
+#define F(key_, k_, p_) f[n++] = (field){key_, k_, p_, false}
     F("method", K_INT, &s->method);
     F("act", K_INT, &s->act);
     F("img_c", K_INT, &s->c.img_c);
@@ -59,6 +60,7 @@ static int fields_of(state *s, field *f) {
     F("score_adam_step", K_I64, &s->score_step);
     F("ema_updates", K_I64, &s->ema_updates);
     F("sigma_now", K_DBL, &s->sigma_now);
+    f[n++] = (field){"score_residual", K_BOOL, &s->c.score_residual, true};
 #undef F
     return n;
 }
@@ -205,7 +207,7 @@ static bool read_state(const nis_st_file *f, const char *path, state *S, nis_rng
     field fl[MAX_FIELDS];
     int nf = fields_of(S, fl);
     for (int i = 0; i < nf; i++)
-        if (!parse_field(&fl[i], nis_st_meta(f, fl[i].key))) {
+        if (!(fl[i].optional && !nis_st_meta(f, fl[i].key)) && !parse_field(&fl[i], nis_st_meta(f, fl[i].key))) {
             snprintf(err, errlen, "%s: metadata '%s' is missing or malformed", path, fl[i].key);
             return false;
         }
