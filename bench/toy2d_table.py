@@ -75,7 +75,8 @@ def main():
       f"({os.cpu_count()} cores; `git rev-parse --short HEAD` = "
       f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}).")
     p("Samplers: `nis train` with the CLI defaults" + (f" plus `{a.train_flags}`" if a.train_flags.strip() else "") +
-      " (same networks and iterations for DFT, KL and Fisher); DFT/KL samples are g(z) + σε. "
+      " (same networks and iterations for DFT, KL and Fisher; DFT's score model is the residual one, s_φ = s_q + MLP, "
+      "KL's and Fisher's the plain MLP, each the better one for its method: docs/dft.md); DFT/KL samples are g(z) + σε. "
       "LD: unadjusted Langevin, step 0.01 (rosenbrock: 0.001), 5000 chains from N(0, I); MALA and HMC: 500 warm-up steps adapting "
       "the step size, then 1000 steps, 5000 chains; SVGD: 1000 particles, 1000 steps. "
       f"Each cell: mean ± standard deviation over seeds {', '.join(seeds)}.")
@@ -84,7 +85,9 @@ def main():
       "two exact sets of the same size); IMQ kernel Stein discrepancy (KSD) on 1000 samples, with the exact-sample "
       "floor; for mog2 the fraction of samples with x0 > 0 (ideal 0.5); for funnel also ED on |x0| ≤ 3. Cost: "
       "training seconds, seconds per 1000 samples after training, and target-gradient evaluations per 1000 samples "
-      "(samplers need none after training; their training used iterations × batch).")
+      "(samplers need none after training; the evaluations their training used are in each run's metrics.json: "
+      "iterations × batch for KL, × (1 + score steps) for DFT, whose residual score model evaluates s_q in every "
+      "score step).")
     p("")
     verdict = []
     for t in targets:
@@ -155,7 +158,8 @@ def main():
         p(f"| {t} | {de:.4f} | {ke:.4f} | {dk:.3f} | {kk:.3f} | {yn(ok_ed)} | {yn(ok_ksd)} | {yn(both)} |")
     p("")
     p(f"DFT matches or beats KL on both metrics on **{wins} of {len(verdict)}** targets "
-      f"(the bar of the 2-D issue is 4 of 6).")
+      f"(the bar of the 2-D issue is 4 of 6). Why the rest fail (mode weights on mog2, tails on rosenbrock and "
+      f"funnel, angular mass on donut): docs/dft-experiments.md, Session 5.")
     print("\n".join(lines))
 
 
