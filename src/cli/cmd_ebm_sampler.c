@@ -375,11 +375,16 @@ int nis_cmd_ebm_sample(int argc, char **argv) {
     }
     nis_rng r = nis_rng_init((uint64_t)seed, 7);
     int status = 0;
-    if (nis_imggen_generate(g, &r, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err) != NIS_OK ||
-        nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, c, h, w}, x, err, sizeof err) != NIS_OK ||
+    double t0 = nis_now(), secs = NAN;
+    nis_status gs = nis_imggen_generate(g, &r, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
+    if (gs == NIS_OK) secs = nis_now() - t0;
+    if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, c, h, w}, x, err, sizeof err) != NIS_OK ||
         (png && nis_imgsampler_write_grid(png, x, n < 64 ? n : 64, c, h, w, 8, 3, err, sizeof err) != NIS_OK)) {
         fprintf(stderr, "nis ebm sample: %s\n", err);
         status = 1;
+    } else {
+        fprintf(stderr, "nis ebm sample: %lld images in %.3f s (%.4f s per 1000, %lld thread%s) -> %s\n", (long long)n,
+                secs, 1000 * secs / (double)n, (long long)threads, threads > 1 ? "s" : "", out);
     }
     nis_free(x);
     nis_imggen_free(g);

@@ -42,12 +42,17 @@ int nis_cmd_sample(int argc, char **argv) {
     }
     nis_rng g = nis_rng_init((uint64_t)seed, 7);
     int status = 0;
+    double t0 = nis_now();
     nis_status gs = nis_sampler_generate(s, &g, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
+    double secs = nis_now() - t0;
     /* a non-centred logistic-regression sampler draws [v, log α]: write θ = [w, log α] */
     if (gs == NIS_OK && !strcmp(nis_sampler_target(s), "blr-nc")) nis_blr_nc_to_theta(x, n, d);
     if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis sample: %s\n", err);
         status = 1;
+    } else {
+        fprintf(stderr, "nis sample: %lld samples (d = %d) in %.4f s (%.5f s per 1000, %lld thread%s) -> %s\n",
+                (long long)n, d, secs, 1000 * secs / (double)n, (long long)threads, threads > 1 ? "s" : "", out);
     }
     nis_free(x);
     nis_sampler_free(s);
