@@ -20,6 +20,7 @@ expect 2 "--out is required" "$NIS" train --target gauss
 expect 2 "needs a value" "$NIS" train --target gauss --out
 expect 2 "unknown method" "$NIS" train --target gauss --out "$dir/x" --method magic
 expect 2 "levels > 1 needs DFT" "$NIS" train --target gauss --out "$dir/cfg" --method kl --levels 2 --sigma-max 1
+expect 2 "exclude each other" "$NIS" train --target gauss --out "$dir/cfg" --score-residual --no-score-residual
 [ ! -e "$dir/cfg" ] && ok || bad "a refused configuration left its --out directory behind"
 expect 2 "No such file" "$NIS" eval --target gauss --samples "$dir/missing.npy"
 printf 'not an npy file' > "$dir/damaged.npy"

@@ -304,7 +304,6 @@ int nis_cmd_train(int argc, char **argv) {
     c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
     if (sresid && no_sresid) return nis_cli_error("train", "--score-residual and --no-score-residual exclude each other");
     c.score_energy = senergy, c.smooth_laplace = slaplace;
-
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
