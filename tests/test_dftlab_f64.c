@@ -83,10 +83,11 @@ static void check_trainer(void) {
         cfg.sampler_width = cfg.score_width = 16;
         if (o == 0) cfg.score_energy = true;
         if (o == 1) cfg.stein_target = cfg.stein_score = true;
-        if (o == 2) cfg.target_smooth = 4, cfg.noisy_output = false;
-        if (o == 3) cfg.score_kde = 64;
+        if (o == 2) cfg.target_smooth = 4, cfg.noisy_output = false, cfg.score_residual = false;
+        if (o == 3) cfg.score_kde = 64, cfg.score_residual = false;
         if (o == 4) cfg.score_energy = true, cfg.stein_score = true;
-        if (o == 5) cfg.levels = 3, cfg.sigma_max = 0.4, cfg.target_smooth = 4, cfg.noisy_output = false;
+        if (o == 5)
+            cfg.levels = 3, cfg.sigma_max = 0.4, cfg.target_smooth = 4, cfg.noisy_output = false, cfg.score_residual = false;
         char err[256];
         nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
         CHECK(tr != NULL, "option %d: %s", o, err);
@@ -111,10 +112,15 @@ static void check_trainer(void) {
 static void check_config(void) {
     const nis_target *t = nis_target_2d("gauss");
     nis_train_config cfg = nis_train_config_default(NIS_METHOD_DFT);
-    cfg.target_smooth = 4, cfg.stein_target = true;
+    cfg.target_smooth = 4, cfg.stein_target = true, cfg.score_residual = false;
     char err[256] = "";
     nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
     CHECK(!tr && strstr(err, "target_smooth"), "target_smooth + stein accepted (%s)", err);
+    nis_trainer_free(tr);
+    cfg = nis_train_config_default(NIS_METHOD_DFT);   /* residual score model (the default) with a smoothed target */
+    cfg.target_smooth = 4, cfg.noisy_output = false;
+    tr = nis_trainer_new(t, &cfg, err, sizeof err);
+    CHECK(!tr && strstr(err, "score_residual"), "score_residual + target_smooth accepted (%s)", err);
     nis_trainer_free(tr);
     cfg = nis_train_config_default(NIS_METHOD_FISHER);
     cfg.score_kde = 16;

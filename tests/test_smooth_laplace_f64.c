@@ -112,6 +112,7 @@ static void check_refusals(void) {
     CHECK(!tr && strstr(err, "smooth_laplace"), "smooth_laplace without target_smooth accepted (%s)", err);
     nis_trainer_free(tr);
     cfg.target_smooth = 8, cfg.noisy_output = false, cfg.iters = 3, cfg.batch = 16, cfg.init_steps = 3;
+    cfg.score_residual = false;
     cfg.sampler_width = cfg.score_width = 8;
     tr = nis_trainer_new(nis_target_2d("rosenbrock"), &cfg, err, sizeof err);
     CHECK(tr != NULL, "trainer with smooth_laplace: %s", err);

@@ -160,7 +160,8 @@ typedef struct {
     bool score_residual;     /* residual score model s_φ = s_q + r_φ (the MLP learns r_φ = ∇log p_θ,σ - s_q, zero at
                               * the fixed point); DFT and KL use nis_dft/kl_residual_objective.  Its DSM needs s_q
                               * at every score step and, on a stochastic (minibatch) target, inherits that noise:
-                              * measured worse there (tests/test_blr.c), so turn it off for such targets */
+                              * measured worse there (tests/test_blr.c), so turn it off for such targets.  Refused
+                              * with target_smooth or score_kde (the CLI turns it off for them) */
     double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
                               * averaging of the final iterates); samples and checkpoints use the average.
                               * 0: off (samples use the last iterate) */

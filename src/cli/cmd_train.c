@@ -311,8 +311,10 @@ int nis_cmd_train(int argc, char **argv) {
     rc = nis_cli_target_open("train", target, &bf, (uint64_t)seed, &ct);
     if (rc) return rc;
     c.latent = (int)(latent > 0 ? latent : ct.t->dim);
-    /* DFT's residual score model, except on a minibatch target (its DSM targets would carry the minibatch noise) */
-    c.score_residual = (sresid || (nis_train_config_default(c.method).score_residual && !ct.t->stochastic)) && !no_sresid;
+    /* DFT's residual score model, except on a minibatch target (its DSM targets would carry the minibatch noise)
+     * and with a smoothed target or a KDE score (which it cannot be combined with) */
+    c.score_residual = (sresid || (nis_train_config_default(c.method).score_residual && !ct.t->stochastic &&
+                                   c.target_smooth == 0 && c.score_kde == 0)) && !no_sresid;
     nis_set_threads((int)threads);
     nis_real *mode = NULL;   /* blr: start the sampler around the posterior's bulk (see nis_blr_mode) */
     if (ct.blr && !no_mode) {

@@ -86,6 +86,9 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->levels > 1 && (c->method != NIS_METHOD_DFT || !(c->sigma_max > c->sigma)))
         bad = "levels > 1 needs DFT and sigma_max > sigma";
     else if (!(c->ema_decay >= 0 && c->ema_decay < 1)) bad = "ema_decay must be in [0, 1)";
+    else if (c->score_residual && (c->target_smooth > 0 || c->score_kde > 0))
+        bad = "score_residual cannot be combined with target_smooth or score_kde (turn it off: the residual is "
+              "taken against the unsmoothed target's score)";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
