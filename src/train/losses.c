@@ -98,7 +98,7 @@ nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor) {
         return nis_dft_smooth_objective(tr->ctx, tr->t, x0, eps, eta, tr->sigma, tr->cfg.smooth_laplace, sf, tr,
                                         monitor);
     }
-    if (tr->cfg.score_residual && sf == mlp_score && !tr->cfg.stein_target && !tr->cfg.stein_score)
+    if (tr->cfg.score_residual && !tr->cfg.stein_target && !tr->cfg.stein_score)   /* (never with score_kde) */
         return nis_dft_residual_objective(tr->ctx, tr->t, x0, eps, tr->sigma, net_score, tr, monitor);
     if (tr->cfg.stein_target || tr->cfg.stein_score)
         return nis_dft_stein_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, tr->cfg.stein_target,
@@ -110,7 +110,7 @@ nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor) {
     if (tr->cfg.score_kde > 0 && !draw_pool(tr)) return NULL;
     nis_score_fn sf = tr->cfg.score_kde > 0 ? kde_score : mlp_score;
     nis_tensor *eps, *x0 = draw(tr, true, &eps);
-    if (x0 && tr->cfg.score_residual && sf == mlp_score)
+    if (x0 && tr->cfg.score_residual)   /* (never with score_kde) */
         return nis_kl_residual_objective(tr->ctx, x0, eps, tr->sigma, net_score, tr, monitor);
     return x0 ? nis_kl_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, monitor) : NULL;
 }

@@ -125,17 +125,22 @@ nis_tensor *nis_dft_smooth_objective(nis_ctx *c, const nis_target *t, nis_tensor
     return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
 }
 
+/* The KL surrogate mean_b <v, x̃> for a constant v (B, d) (built without gradients); monitor mean_b ||v||². */
+static nis_tensor *kl_surrogate(nis_ctx *c, nis_tensor *xt, nis_tensor *v, double *monitor) {
+    nis_tensor *vv = nis_mean(c, sqnorm(c, v));
+    nis_tensor *loss = nis_mean(c, nis_sum_axis(c, nis_mul(c, xt, v), 1, false));
+    if (loss && monitor) *monitor = vv->data[0];
+    return loss;
+}
+
 nis_tensor *nis_kl_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                              nis_score_fn score, void *ud, double *monitor) {
     nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
     bool saved = nis_ctx_set_grad(c, false);
     nis_tensor *xd = nis_detach(c, xt);
     nis_tensor *v = nis_sub(c, xd ? score(c, ud, xd) : NULL, nis_target_score(c, t, xd, false));
-    nis_tensor *vv = nis_mean(c, sqnorm(c, v));
     nis_ctx_set_grad(c, saved);
-    nis_tensor *loss = nis_mean(c, nis_sum_axis(c, nis_mul(c, xt, v), 1, false));
-    if (loss && monitor) *monitor = vv->data[0];
-    return loss;
+    return kl_surrogate(c, xt, v, monitor);
 }
 
 nis_tensor *nis_dft_residual_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
@@ -154,11 +159,8 @@ nis_tensor *nis_kl_residual_objective(nis_ctx *c, nis_tensor *x0, nis_tensor *ep
     bool saved = nis_ctx_set_grad(c, false);
     nis_tensor *xd = nis_detach(c, xt);
     nis_tensor *v = xd ? resid(c, ud, xd) : NULL;
-    nis_tensor *vv = nis_mean(c, sqnorm(c, v));
     nis_ctx_set_grad(c, saved);
-    nis_tensor *loss = nis_mean(c, nis_sum_axis(c, nis_mul(c, xt, v), 1, false));
-    if (loss && monitor) *monitor = vv->data[0];
-    return loss;
+    return kl_surrogate(c, xt, v, monitor);
 }
 
 nis_tensor *nis_fisher_objective(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_score_fn score, void *ud,

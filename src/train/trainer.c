@@ -287,8 +287,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     tr->iter++;
     bool kl_phase = c->method == NIS_METHOD_KL || (c->method == NIS_METHOD_DFT && tr->iter <= c->kl_warmup);
     bool smooth = c->method == NIS_METHOD_DFT && c->target_smooth > 0 && !kl_phase;
-    bool resid = c->score_residual && c->score_kde == 0;
-    bool resid_obj = resid && !smooth && !c->stein_target && !c->stein_score && c->method != NIS_METHOD_FISHER;
+    bool resid = c->score_residual;   /* never with target_smooth or score_kde (config_ok) */
+    bool resid_obj = resid && !c->stein_target && !c->stein_score && c->method != NIS_METHOD_FISHER;
     bool twice = !kl_phase && !resid_obj && tr->t->stochastic;   /* two draws of a stochastic score (nis_dft_objective) */
     /* target scores per sample: the sampler loss (smoothed target: K each, + d HVPs for the Laplace proposal; the
      * residual KL loss none; a generic loss with the residual model one more, inside s_φ), then the residual
