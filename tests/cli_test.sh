@@ -21,6 +21,7 @@ expect 2 "needs a value" "$NIS" train --target gauss --out
 expect 2 "unknown method" "$NIS" train --target gauss --out "$dir/x" --method magic
 expect 2 "levels > 1 needs DFT" "$NIS" train --target gauss --out "$dir/cfg" --method kl --levels 2 --sigma-max 1
 expect 2 "exclude each other" "$NIS" train --target gauss --out "$dir/cfg" --score-residual --no-score-residual
+expect 2 "out of range" "$NIS" train --target gauss --out "$dir/cfg" --temper-iters 10 --temper-start 1
 [ ! -e "$dir/cfg" ] && ok || bad "a refused configuration left its --out directory behind"
 expect 2 "No such file" "$NIS" eval --target gauss --samples "$dir/missing.npy"
 printf 'not an npy file' > "$dir/damaged.npy"
@@ -52,6 +53,12 @@ st=$?
 [ $st -eq 1 ] && ok || bad "non-finite training exited $st, want 1"
 grep -q "kept the last good sampler.*update 40" "$dir/err" && ok || bad "no keep message: $(cat "$dir/err")"
 expect 0 "" "$NIS" sample --model "$dir/nan" --n 10 --out "$dir/nan.npy"
+
+# tempering: the schedule is recorded in config.json
+expect 0 "" "$NIS" train --target gauss --iters 4 --init-steps 2 --eval-n 100 --quiet --temper-iters 3 \
+  --temper-start 0.25 --out "$dir/temper"
+tr -d ' \t\n' < "$dir/temper/config.json" | grep -q '"temper_iters":3,"temper_start":0.25' && ok \
+  || bad "config.json lacks the tempering schedule: $(cat "$dir/temper/config.json")"
 
 # --out: missing parents are created (mkdir -p); a file in the way is an error
 expect 0 "" "$NIS" train --target gauss --iters 2 --init-steps 2 --eval-n 100 --quiet --out "$dir/new/nested/run"

@@ -43,6 +43,18 @@ nis_tensor *nis_target_hvp(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis
  * create_graph keeps it differentiable in x.  For small dim (Fisher training without noise). */
 nis_tensor *nis_target_laplacian(nis_ctx *ctx, const nis_target *t, nis_tensor *x, bool create_graph);
 
+/* A tempered target q_β(x) ∝ q(x)^β N(x; 0, I)^(1-β), β in [0, 1]: a standard normal at β = 0, q itself at
+ * β = 1 (the path DFT's tempering schedule follows, nis/train.h).  tt->target is the nis_target to use; it
+ * points back into *tt, so *tt must stay where it is (not copied) and outlive its use, and inner must outlive
+ * both.  Its score / HVP are hand-written exactly when inner's are (else autodiff of its log q); it has no
+ * exact sampler; it is stochastic when inner is.  beta may be changed between calls. */
+typedef struct nis_tempered_target {
+    nis_target target;
+    const nis_target *inner;
+    double beta;
+} nis_tempered_target;
+void nis_tempered_target_init(nis_tempered_target *tt, const nis_target *inner, double beta);
+
 /* The six 2-D targets of docs/targets-2d.md by name ("gauss", "mog2", "rosenbrock", "donut", "funnel",
  * "squiggle"); NULL if unknown.  Static objects: do not free. */
 const nis_target *nis_target_2d(const char *name);

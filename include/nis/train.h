@@ -162,6 +162,10 @@ typedef struct {
                               * at every score step and, on a stochastic (minibatch) target, inherits that noise:
                               * measured worse there (tests/test_blr.c), so turn it off for such targets.  Refused
                               * with target_smooth or score_kde (the CLI turns it off for them) */
+    int64_t temper_iters;    /* > 0: train against the tempered target q^β N(0, I)^(1-β) (nis_tempered_target), β
+                              * linear from temper_start to 1 over temper_iters updates, then q itself.  For
+                              * every method.  0: off (q throughout) */
+    double temper_start;     /* β at update 0, in [0, 1) */
     double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
                               * averaging of the final iterates); samples and checkpoints use the average.
                               * 0: off (samples use the last iterate) */
@@ -177,6 +181,7 @@ typedef struct {
     double sampler_loss;     /* the method's loss (DFT: an estimate of the Fisher divergence) */
     double score_loss;       /* last score-matching loss */
     double sigma;            /* σ used in this update */
+    double beta;             /* tempering β used in this update (1 when not tempering) */
     int64_t target_grad_evals;   /* score-of-q evaluations so far (one per sample per update; HVPs count 1) */
 } nis_train_stats;
 

@@ -65,6 +65,8 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddNumberToObject(j, "levels", c->levels);
     cJSON_AddNumberToObject(j, "sigma_max", c->sigma_max);
     cJSON_AddNumberToObject(j, "ema_decay", c->ema_decay);
+    cJSON_AddNumberToObject(j, "temper_iters", (double)c->temper_iters);
+    cJSON_AddNumberToObject(j, "temper_start", c->temper_start);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     if (bf) cJSON_AddItemToObject(j, "data", nis_blr_flags_json(bf));
     return j;
@@ -233,7 +235,8 @@ int nis_cmd_train(int argc, char **argv) {
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, lr_fin = c.lr_final, clip = c.grad_clip;
     double init_scale = c.init_scale;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
-    double sigma_max = c.sigma_max, ema = c.ema_decay;
+    double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start;
+    int64_t temper = c.temper_iters;
     bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false,
          no_mode = false;
     nis_blr_flags bf;
@@ -275,6 +278,8 @@ int nis_cmd_train(int argc, char **argv) {
         {"smooth-laplace", OPT_FLAG, &slaplace, "with --target-smooth: Laplace-mixture importance proposal", 0, 0, false},
         {"levels", OPT_INT, &levels, "DFT: multi-level DFT over this many sigmas, sigma..sigma-max (see nis/train.h)", 0, NIS_TRAIN_MAX_LEVELS, false},
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
+        {"temper-iters", OPT_INT, &temper, "train against q^b N(0,I)^(1-b), b linear to 1 over N updates (0: off)", 0, 1e9, false},
+        {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights used for samples (0: off; e.g. 0.999)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on full-batch targets)", 0, 0, false},
@@ -305,6 +310,7 @@ int nis_cmd_train(int argc, char **argv) {
     if (sresid && no_sresid) return nis_cli_error("train", "--score-residual and --no-score-residual exclude each other");
     c.score_energy = senergy, c.smooth_laplace = slaplace;
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
+    c.temper_iters = temper, c.temper_start = temper0;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
     nis_cli_target ct;

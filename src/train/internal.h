@@ -5,7 +5,9 @@
 #include "nis/train.h"
 
 struct nis_trainer {
-    const nis_target *t;
+    const nis_target *t;     /* the user's target q (name, dim) */
+    const nis_target *q;     /* the density the losses use: t, or &tempered.target while tempering */
+    nis_tempered_target tempered;   /* cfg.temper_iters > 0: q^β N(0, I)^(1-β), β set at every update */
     nis_train_config cfg;
     nis_params *G;           /* generator parameters */
     nis_mlp gen;

@@ -27,7 +27,7 @@ static nis_tensor *mlp_score(nis_ctx *c, void *ud, nis_tensor *x) {
     nis_trainer *tr = ud;
     nis_tensor *y = net_score(c, ud, x);
     if (!tr->cfg.score_residual || !y) return y;
-    return nis_add(c, y, nis_target_score(c, tr->t, x, x->requires_grad));
+    return nis_add(c, y, nis_target_score(c, tr->q, x, x->requires_grad));
 }
 
 /* KDE score of the pool P (N, d) with bandwidth σ at x (B, d):  s(x) = (softmax_j(<x, P_j>/σ² - |P_j|²/(2σ²)) P - x)/σ²,
@@ -59,7 +59,7 @@ static bool draw_pool(nis_trainer *tr) {
 static nis_tensor *draw(nis_trainer *tr, bool graph, nis_tensor **eps_out) {
     nis_ctx *c = tr->ctx;
     int64_t B = tr->cfg.batch;
-    nis_tensor *z = nis_new2(c, B, tr->cfg.latent), *eps = nis_new2(c, B, tr->t->dim);
+    nis_tensor *z = nis_new2(c, B, tr->cfg.latent), *eps = nis_new2(c, B, tr->q->dim);
     if (!z || !eps) return NULL;
     nis__draw_noise(tr, z, eps);
     *eps_out = eps;
@@ -86,24 +86,24 @@ nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor) {
     if (!x0) return NULL;
     if (tr->cfg.target_smooth > 0) {
         int64_t K = tr->cfg.target_smooth, n = x0->shape[0] * K;
-        nis_tensor *eta = nis_new2(tr->ctx, n, tr->t->dim);
+        nis_tensor *eta = nis_new2(tr->ctx, n, tr->q->dim);
         if (!eta) return NULL;
         /* antithetic inner draws (η, -η) for each point when K is even */
-        int64_t d = tr->t->dim, h = K % 2 ? K : K / 2;
+        int64_t d = tr->q->dim, h = K % 2 ? K : K / 2;
         for (int64_t b = 0; b < x0->shape[0]; b++) {
             nis_real *e = eta->data + b * K * d;
             nis_rng_fill_normal(&tr->rng, e, h * d, 0, 1);
             for (int64_t i = 0; i < (K - h) * d; i++) e[h * d + i] = -e[i];
         }
-        return nis_dft_smooth_objective(tr->ctx, tr->t, x0, eps, eta, tr->sigma, tr->cfg.smooth_laplace, sf, tr,
+        return nis_dft_smooth_objective(tr->ctx, tr->q, x0, eps, eta, tr->sigma, tr->cfg.smooth_laplace, sf, tr,
                                         monitor);
     }
     if (tr->cfg.score_residual && !tr->cfg.stein_target && !tr->cfg.stein_score)   /* (never with score_kde) */
-        return nis_dft_residual_objective(tr->ctx, tr->t, x0, eps, tr->sigma, net_score, tr, monitor);
+        return nis_dft_residual_objective(tr->ctx, tr->q, x0, eps, tr->sigma, net_score, tr, monitor);
     if (tr->cfg.stein_target || tr->cfg.stein_score)
-        return nis_dft_stein_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, tr->cfg.stein_target,
+        return nis_dft_stein_objective(tr->ctx, tr->q, x0, eps, tr->sigma, sf, tr, tr->cfg.stein_target,
                                        tr->cfg.stein_score, monitor);
-    return nis_dft_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, monitor);
+    return nis_dft_objective(tr->ctx, tr->q, x0, eps, tr->sigma, sf, tr, monitor);
 }
 
 nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor) {
@@ -112,10 +112,10 @@ nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor) {
     nis_tensor *eps, *x0 = draw(tr, true, &eps);
     if (x0 && tr->cfg.score_residual)   /* (never with score_kde) */
         return nis_kl_residual_objective(tr->ctx, x0, eps, tr->sigma, net_score, tr, monitor);
-    return x0 ? nis_kl_objective(tr->ctx, tr->t, x0, eps, tr->sigma, sf, tr, monitor) : NULL;
+    return x0 ? nis_kl_objective(tr->ctx, tr->q, x0, eps, tr->sigma, sf, tr, monitor) : NULL;
 }
 
 nis_tensor *nis__fisher_loss(nis_trainer *tr, double *monitor) {
     nis_tensor *eps, *x0 = draw(tr, true, &eps);
-    return x0 ? nis_fisher_objective(tr->ctx, tr->t, x0, mlp_score, tr, monitor) : NULL;
+    return x0 ? nis_fisher_objective(tr->ctx, tr->q, x0, mlp_score, tr, monitor) : NULL;
 }

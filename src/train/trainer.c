@@ -89,6 +89,9 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->score_residual && (c->target_smooth > 0 || c->score_kde > 0))
         bad = "score_residual cannot be combined with target_smooth or score_kde (turn it off: the residual is "
               "taken against the unsmoothed target's score)";
+    else if (c->temper_iters < 0) bad = "temper_iters must be >= 0";
+    else if (c->temper_iters > 0 && !(c->temper_start >= 0 && c->temper_start < 1))
+        bad = "temper_start must be in [0, 1)";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad == NULL;
 }
@@ -130,8 +133,12 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
         snprintf(err, errlen, "trainer: out of memory");
         return NULL;
     }
-    tr->t = t;
+    tr->t = tr->q = t;
     tr->cfg = *cfg;
+    if (cfg->temper_iters > 0) {
+        nis_tempered_target_init(&tr->tempered, t, cfg->temper_start);
+        tr->q = &tr->tempered.target;
+    }
     tr->n_levels = cfg->levels > 1 ? cfg->levels : 1;
     tr->G = nis_params_new();
     tr->ctx = nis_ctx_new(0);
@@ -198,6 +205,12 @@ static double sigma_at(const nis_train_config *c, int64_t it) {
     return exp(log(c->sigma_start) + f * (log(c->sigma) - log(c->sigma_start)));
 }
 
+/* Tempering β of update `it`: linear from temper_start to 1 over temper_iters, then 1. */
+static double beta_at(const nis_train_config *c, int64_t it) {
+    if (c->temper_iters <= 0 || it >= c->temper_iters) return 1;
+    return c->temper_start + (1 - c->temper_start) * (double)it / (double)c->temper_iters;
+}
+
 /* Sampler learning rate of update `it`: cosine from lr_sampler to lr_final over iters (lr_final <= 0: constant). */
 static double lr_at(const nis_train_config *c, int64_t it) {
     if (c->lr_final <= 0 || c->iters <= 1) return c->lr_sampler;
@@ -234,7 +247,8 @@ static double level_sigma(const nis_trainer *tr, double sigma0, int l) {
 
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     const nis_train_config *c = &tr->cfg;
-    const double sigma0 = sigma_at(c, tr->iter);
+    const double sigma0 = sigma_at(c, tr->iter), beta = beta_at(c, tr->iter);
+    if (tr->q != tr->t) tr->tempered.beta = beta;
     tr->opt_g.lr = lr_at(c, tr->iter);
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
@@ -303,6 +317,7 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
         stats->sampler_loss = mon;
         stats->score_loss = score_mon;
         stats->sigma = tr->sigma;
+        stats->beta = beta;
         stats->target_grad_evals = tr->target_evals;
     }
     return NIS_OK;
