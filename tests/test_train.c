@@ -110,7 +110,7 @@ int main(void) {
      * sampler generates what the trainer generates. */
     {
         nis_train_config ce = small(NIS_METHOD_DFT);
-        ce.sampler_depth = 0;
+        ce.sampler_depth = 0, ce.ema_decay = 0;   /* tp: the plain run */
         double want[64], dec = 0.9;
         nis_real cur[64], got[64];
         nis_trainer *tp = nis_trainer_new(t, &ce, err, sizeof err);

@@ -280,7 +280,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"temper-iters", OPT_INT, &temper, "train against q^b N(0,I)^(1-b), b linear to 1 over N updates (0: off)", 0, 1e9, false},
         {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
-        {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights used for samples (0: off; e.g. 0.999)", 0, 0.999999, false},
+        {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights, used for samples and checkpoints (0: off: the last iterate)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on full-batch targets)", 0, 0, false},
         {"no-score-residual", OPT_FLAG, &no_sresid, "plain score model s = MLP(x) (KL's and Fisher's default)", 0, 0, false},
