@@ -7,15 +7,19 @@
  * program trains a DFT sampler with the library's defaults, draws samples, writes them as float32 .npy and
  * compares their mean and covariance with the true ones.
  *
- *   build/example_user_density [OUT.npy [ITERS [METHOD]]]   (defaults: no file ("" too), 3000 updates, dft; METHOD dft|kl)
+ *   build/example_user_density [--out FILE.npy] [--iters N] [--method dft|kl] [--seed S] [--ema DECAY]
+ *                              [--plain-score]      (defaults: no file, 3000 updates, dft, seed 1, the library's
+ *                                                    EMA and score model)
  *
  * Exit status: 0 if the sample moments are within the stated tolerance, 1 if not, 2 on bad arguments.
+ * docs/dft-experiments.md (Session 6) lists what it gives over seeds, methods and options.
  */
 #include "nis/nis.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define D 3
 
@@ -45,15 +49,46 @@ static void inverse3(const double *a, nis_real *inv) {
     for (int i = 0; i < 9; i++) inv[i] = (nis_real)(c[i] / det);
 }
 
+/* The options a user might want to vary (everything else: the library's defaults). */
+typedef struct {
+    const char *out;     /* NULL: no file */
+    long iters;
+    nis_method method;
+    unsigned long seed;
+    double ema;          /* < 0: the default */
+    bool plain_score;    /* DFT: the plain score model instead of the residual one */
+} options;
+
+static bool parse(int argc, char **argv, options *o) {
+    *o = (options){.iters = 3000, .method = NIS_METHOD_DFT, .seed = 1, .ema = -1};
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(k, "--plain-score")) {
+            o->plain_score = true;
+            continue;
+        }
+        if (!v) return false;
+        char *end = NULL;
+        if (!strcmp(k, "--out")) o->out = v;
+        else if (!strcmp(k, "--iters")) o->iters = strtol(v, &end, 10);
+        else if (!strcmp(k, "--seed")) o->seed = strtoul(v, &end, 10);
+        else if (!strcmp(k, "--ema")) o->ema = strtod(v, &end);
+        else if (!strcmp(k, "--method")) {
+            if (!nis_method_parse(v, &o->method)) return false;
+        } else return false;
+        if (end && (end == v || *end)) return false;   /* not a whole number */
+        i++;
+    }
+    return o->iters >= 1;
+}
+
 int main(int argc, char **argv) {
-    const char *out = argc > 1 && argv[1][0] ? argv[1] : NULL;   /* "" : no file */
-    long iters = argc > 2 ? strtol(argv[2], NULL, 10) : 3000;
-    nis_method method = NIS_METHOD_DFT;
-    if (argc > 4 || iters < 1 || (argc > 3 && !nis_method_parse(argv[3], &method))) {
-        fprintf(stderr, "usage: %s [OUT.npy [ITERS >= 1 [dft|kl]]]\n", argv[0]);
+    options o;
+    if (!parse(argc, argv, &o)) {
+        fprintf(stderr, "usage: %s [--out FILE.npy] [--iters N] [--method dft|kl] [--seed S] [--ema DECAY] "
+                        "[--plain-score]\n", argv[0]);
         return 2;
     }
-
     /* 1. the density: mean (1, -1, 0.5), sds (1, 0.5, 1.5), correlations 0.6 (x0, x1) and -0.4 (x1, x2) */
     gaussian3 g = {.mu = {1, -1, 0.5},
                    .cov = {1.0, 0.3, 0.0,
@@ -63,17 +98,19 @@ int main(int argc, char **argv) {
     nis_target t = {.name = "gaussian3", .dim = D, .log_prob = gaussian3_log_prob, .data = &g};
 
     /* 2. a DFT sampler with the documented defaults (nis/train.h); latent size = dimension */
-    nis_train_config cfg = nis_train_config_default(method);
+    nis_train_config cfg = nis_train_config_default(o.method);
     cfg.latent = D;
-    cfg.iters = iters;
-    cfg.seed = 1;
+    cfg.iters = o.iters;
+    cfg.seed = o.seed;
+    if (o.ema >= 0) cfg.ema_decay = o.ema;
+    if (o.plain_score) cfg.score_residual = false;
     char err[256];
     nis_trainer *tr = nis_trainer_new(&t, &cfg, err, sizeof err);
     if (!tr) {
         fprintf(stderr, "example: %s\n", err);
         return 1;
     }
-    for (long i = 0; i < iters; i++) {
+    for (long i = 0; i < o.iters; i++) {
         nis_train_stats st;
         if (nis_trainer_step(tr, &st) != NIS_OK) {
             fprintf(stderr, "example: update %ld: %s\n", i, nis_trainer_message(tr));
@@ -82,7 +119,7 @@ int main(int argc, char **argv) {
         }
         if ((i + 1) % 1000 == 0)
             printf("update %5ld  sampler loss %9.4f%s\n", i + 1, st.sampler_loss,
-                   method == NIS_METHOD_DFT ? " (an estimate of the Fisher divergence)" : "");
+                   o.method == NIS_METHOD_DFT ? " (an estimate of the Fisher divergence)" : "");
     }
 
     /* 3. samples: x = g(z) + σ ε, the output that matches q (docs/dft.md) */
@@ -95,7 +132,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "example: sampling failed (%s)\n", nis_status_name(s));
         return 1;
     }
-    if (out && nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){N, D}, x, err, sizeof err) != NIS_OK) {
+    if (o.out && nis_npy_write(o.out, NIS_DT_REAL, 2, (int64_t[]){N, D}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "example: %s\n", err);
         return 1;
     }
@@ -116,6 +153,6 @@ int main(int argc, char **argv) {
     }
     const double tol = 0.1;
     printf("worst mean error %.3f sd, worst covariance error %.3f (correlation units); tolerance %.2f%s%s\n", worst_m,
-           worst_c, tol, out ? "; samples in " : "", out ? out : "");
+           worst_c, tol, o.out ? "; samples in " : "", o.out ? o.out : "");
     return worst_m < tol && worst_c < tol ? 0 : 1;
 }
