@@ -76,7 +76,8 @@ def main():
       f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}).")
     p("Samplers: `nis train` with the CLI defaults" + (f" plus `{a.train_flags}`" if a.train_flags.strip() else "") +
       " (same networks and iterations for DFT, KL and Fisher; DFT's score model is the residual one, s_φ = s_q + MLP, "
-      "KL's and Fisher's the plain MLP, each the better one for its method: docs/dft.md); DFT/KL samples are g(z) + σε. "
+      "KL's and Fisher's the plain MLP, each the better one for its method on these targets: docs/dft.md; all three "
+      "sample from an EMA of the sampler's weights, decay 0.999); DFT/KL samples are g(z) + σε. "
       "LD: unadjusted Langevin, step 0.01 (rosenbrock: 0.001), 5000 chains from N(0, I); MALA and HMC: 500 warm-up steps adapting "
       "the step size, then 1000 steps, 5000 chains; SVGD: 1000 particles, 1000 steps. "
       f"Each cell: mean ± standard deviation over seeds {', '.join(seeds)}.")

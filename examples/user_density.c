@@ -8,7 +8,7 @@
  * compares their mean and covariance with the true ones.
  *
  *   build/example_user_density [--out FILE.npy] [--iters N] [--method dft|kl] [--seed S] [--ema DECAY]
- *                              [--plain-score]      (defaults: no file, 3000 updates, dft, seed 1, the library's
+ *                              [--residual-score]   (defaults: no file, 3000 updates, dft, seed 1, the library's
  *                                                    EMA and score model)
  *
  * Exit status: 0 if the sample moments are within the stated tolerance, 1 if not, 2 on bad arguments.
@@ -56,15 +56,15 @@ typedef struct {
     nis_method method;
     unsigned long seed;
     double ema;          /* < 0: the default */
-    bool plain_score;    /* DFT: the plain score model instead of the residual one */
+    bool residual_score; /* DFT: the residual score model s_q + MLP instead of the plain one */
 } options;
 
 static bool parse(int argc, char **argv, options *o) {
     *o = (options){.iters = 3000, .method = NIS_METHOD_DFT, .seed = 1, .ema = -1};
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(k, "--plain-score")) {
-            o->plain_score = true;
+        if (!strcmp(k, "--residual-score")) {
+            o->residual_score = true;
             continue;
         }
         if (!v) return false;
@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
     options o;
     if (!parse(argc, argv, &o)) {
         fprintf(stderr, "usage: %s [--out FILE.npy] [--iters N] [--method dft|kl] [--seed S] [--ema DECAY] "
-                        "[--plain-score]\n", argv[0]);
+                        "[--residual-score]\n", argv[0]);
         return 2;
     }
     /* 1. the density: mean (1, -1, 0.5), sds (1, 0.5, 1.5), correlations 0.6 (x0, x1) and -0.4 (x1, x2) */
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
     cfg.iters = o.iters;
     cfg.seed = o.seed;
     if (o.ema >= 0) cfg.ema_decay = o.ema;
-    if (o.plain_score) cfg.score_residual = false;
+    if (o.residual_score) cfg.score_residual = true;
     char err[256];
     nis_trainer *tr = nis_trainer_new(&t, &cfg, err, sizeof err);
     if (!tr) {

@@ -44,6 +44,7 @@ for f in sampler.safetensors config.json metrics.json; do [ -s "$dir/run/$f" ] &
 [ ! -e "$dir/run/samples.png" ] && ok || bad "samples.png written for a 5-D target"
 has '"positive":	"yes"' "$dir/run/config.json"
 has '"latent":	5' "$dir/run/config.json"
+has '"score_residual":	false' "$dir/run/config.json"   # DFT on blr: the plain score model
 has '"test_accuracy"' "$dir/run/metrics.json"
 has '"posterior_sd"' "$dir/run/metrics.json"
 # minibatch DFT and KL

@@ -36,6 +36,8 @@ for f in sampler.safetensors config.json metrics.json samples.png; do
   [ -s "$dir/run/$f" ] && ok || bad "train did not write $f"
 done
 grep -q '"energy_distance"' "$dir/run/metrics.json" && ok || bad "metrics.json lacks energy_distance"
+tr -d ' \t\n' < "$dir/run/config.json" | grep -q '"score_residual":true' && ok \
+  || bad "DFT on a 2-D target did not default to the residual score model"
 head -c 8 "$dir/run/samples.png" | od -An -tx1 | grep -q "89 50 4e 47" && ok || bad "samples.png is not a PNG"
 expect 0 "" "$NIS" sample --model "$dir/run" --n 300 --seed 3 --out "$dir/s.npy"
 expect 0 "" "$NIS" eval --target gauss --samples "$dir/s.npy"

@@ -117,8 +117,8 @@ static void check_config(void) {
     nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
     CHECK(!tr && strstr(err, "target_smooth"), "target_smooth + stein accepted (%s)", err);
     nis_trainer_free(tr);
-    cfg = nis_train_config_default(NIS_METHOD_DFT);   /* residual score model (the default) with a smoothed target */
-    cfg.target_smooth = 4, cfg.noisy_output = false;
+    cfg = nis_train_config_default(NIS_METHOD_DFT);   /* residual score model with a smoothed target */
+    cfg.target_smooth = 4, cfg.noisy_output = false, cfg.score_residual = true;
     tr = nis_trainer_new(t, &cfg, err, sizeof err);
     CHECK(!tr && strstr(err, "score_residual"), "score_residual + target_smooth accepted (%s)", err);
     nis_trainer_free(tr);

@@ -112,8 +112,9 @@ bool nis_method_parse(const char *name, nis_method *out);
  * the sweeps of docs/results-2d.md): 3000 updates of batch 256; sampler and score network MLPs with 3
  * hidden layers of 64 SiLU units, latent 2; Adam, sampler lr 1e-4, score lr 1e-3, 5 score updates per
  * sampler update; σ = 0.1 without annealing; antithetic noise; gradient clipping at norm 10; a broad start
- * (init_scale 2, 500 fitting steps); samples from an EMA of the sampler's weights (ema_decay 0.999); for DFT a
- * residual score model (score_residual; KL and Fisher keep the plain one, which measured better for KL). */
+ * (init_scale 2, 500 fitting steps); samples from an EMA of the sampler's weights (ema_decay 0.999); the plain
+ * score model (score_residual off: measured better for DFT on a 3-D Gaussian, BLR and the MNIST energy, worse on
+ * the 2-D squiggle and donut, for which `nis train` turns it on; docs/dft.md). */
 typedef struct {
     nis_method method;
     int64_t iters;           /* sampler updates */

@@ -282,8 +282,8 @@ int nis_cmd_train(int argc, char **argv) {
         {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights, used for samples and checkpoints (0: off: the last iterate)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
-        {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on full-batch targets)", 0, 0, false},
-        {"no-score-residual", OPT_FLAG, &no_sresid, "plain score model s = MLP(x) (KL's and Fisher's default)", 0, 0, false},
+        {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on the 2-D targets)", 0, 0, false},
+        {"no-score-residual", OPT_FLAG, &no_sresid, "plain score model s = MLP(x) (the default for KL, Fisher and blr)", 0, 0, false},
         {"no-init-mode", OPT_FLAG, &no_mode, "blr: start around 0 instead of the posterior mode", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
         {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
@@ -317,10 +317,11 @@ int nis_cmd_train(int argc, char **argv) {
     rc = nis_cli_target_open("train", target, &bf, (uint64_t)seed, &ct);
     if (rc) return rc;
     c.latent = (int)(latent > 0 ? latent : ct.t->dim);
-    /* DFT's residual score model, except on a minibatch target (its DSM targets would carry the minibatch noise)
-     * and with a smoothed target or a KDE score (which it cannot be combined with) */
-    c.score_residual = (sresid || (nis_train_config_default(c.method).score_residual && !ct.t->stochastic &&
-                                   c.target_smooth == 0 && c.score_kde == 0)) && !no_sresid;
+    /* DFT on the 2-D targets: the residual score model, which the 2-D sweeps found better there (docs/dft.md); not
+     * on blr (measured worse, minibatch or not) nor with a smoothed target or a KDE score (which it cannot be
+     * combined with).  Elsewhere the library's default, the plain model. */
+    c.score_residual = (sresid || (c.method == NIS_METHOD_DFT && !ct.blr && c.target_smooth == 0 &&
+                                   c.score_kde == 0)) && !no_sresid;
     nis_set_threads((int)threads);
     nis_real *mode = NULL;   /* blr: start the sampler around the posterior's bulk (see nis_blr_mode) */
     if (ct.blr && !no_mode) {

@@ -50,7 +50,6 @@ nis_train_config nis_train_config_default(nis_method method) {
         .init_scale = 2,
         .init_steps = 500,
         .seed = 0,
-        .score_residual = method == NIS_METHOD_DFT,
         .ema_decay = 0.999,
     };
     return c;
