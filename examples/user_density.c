@@ -76,7 +76,7 @@ static bool parse(int argc, char **argv, options *o) {
         else if (!strcmp(k, "--method")) {
             if (!nis_method_parse(v, &o->method)) return false;
         } else return false;
-        if (end && (end == v || *end)) return false;   /* not a whole number */
+        if (end && (end == v || *end)) return false;   /* not a number, or trailing characters */
         i++;
     }
     return o->iters >= 1;
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     inverse3(g.cov, g.prec);
     nis_target t = {.name = "gaussian3", .dim = D, .log_prob = gaussian3_log_prob, .data = &g};
 
-    /* 2. a DFT sampler with the documented defaults (nis/train.h); latent size = dimension */
+    /* 2. a sampler (DFT unless --method kl) with the documented defaults (nis/train.h); latent size = dimension */
     nis_train_config cfg = nis_train_config_default(o.method);
     cfg.latent = D;
     cfg.iters = o.iters;
