@@ -11,11 +11,13 @@
  * |mean − μ| and |sd − true sd| in units of the true sd, averaged over coordinates and the worst, from 20,000
  * samples.
  */
+#include "core/linalg.h"
 #include "nis/nis.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MAXD 64
 
@@ -34,24 +36,22 @@ static nis_tensor *log_prob(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     return nis_mul_scalar(c, nis_sum_axis(c, nis_mul(c, nis_matmul(c, r, P, false, false), r), 1, false), -0.5);
 }
 
-/* inverse of the SPD n x n matrix a by Gauss-Jordan (no pivoting needed) into inv; false if out of memory */
+/* inv = a⁻¹ for the SPD n x n matrix a, through the library's symmetric eigendecomposition (a = V diag(w) Vᵀ);
+ * false (with a message on stderr) if it fails */
 static bool invert(const double *a, double *inv, int n) {
-    double *m = malloc(sizeof(double) * (size_t)(2 * n * n));
-    if (!m) return false;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < 2 * n; j++) m[i * 2 * n + j] = j < n ? a[i * n + j] : (j - n == i);
-    for (int i = 0; i < n; i++) {
-        double p = m[i * 2 * n + i];
-        for (int j = 0; j < 2 * n; j++) m[i * 2 * n + j] /= p;
-        for (int k = 0; k < n; k++) {
-            if (k == i) continue;
-            double f = m[k * 2 * n + i];
-            for (int j = 0; j < 2 * n; j++) m[k * 2 * n + j] -= f * m[i * 2 * n + j];
-        }
+    static double v[MAXD * MAXD], w[MAXD];
+    char err[256];
+    memcpy(v, a, sizeof(double) * (size_t)(n * n));
+    if (nis__sym_eig(v, n, w, true, "gauss_blr_like", err, sizeof err) != NIS_OK) {
+        fprintf(stderr, "%s\n", err);
+        return false;
     }
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) inv[i * n + j] = m[i * 2 * n + n + j];
-    free(m);
+    for (int i = 0; i < n; i++)   /* eigenvector k is v[. + k n] (column-major) */
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < n; k++) s += v[i + k * n] * v[j + k * n] / w[k];
+            inv[i * n + j] = s;
+        }
     return true;
 }
 
