@@ -9,10 +9,10 @@
  *   blr_run run   --dataset NAME --method dft|kl|svgd|sgld|hmc --seed S [--out DIR] [method options]
  *       DFT/KL also take --prior hier|hier-nc|hier-marg (the sampler's parameterisation; samples are mapped back
  *       to θ; hier-marg samples w from the α-marginal posterior and draws log α | w exactly)
- *       and --init-mode 1 (start around nis_blr_mode), --lr-final L (cosine decay of the sampler lr) and
- *       --ema DECAY (samples from an EMA of the sampler's weights); --score-width W (the score network's
- *       width, default --width).  Any method: --save FILE.npy writes the
- *       samples (θ, (n, D), nis_real: float32 in the default build).
+ *       and --init-mode 1 (start around nis_blr_mode; 2: around the gold standard's mean, a diagnostic),
+ *       --lr-final L (cosine decay of the sampler lr) and --ema DECAY (samples from an EMA of the sampler's
+ *       weights); --score-width W (the score network's width, default --width).  Any method: --save FILE.npy
+ *       writes the samples (θ, (n, D), nis_real: float32 in the default build).
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -34,10 +34,12 @@
 #include "nis/data.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static double now(void) {
@@ -491,6 +493,8 @@ static void run_method(const opts *o) {
     nis_npy_array ga;
     if (!gj || nis_npy_read_as(npy, NIS_DT_F32, &ga, err, sizeof err) != NIS_OK)
         die("no gold standard for %s (run blr_run gold first)%s", o->dataset, "");
+    snprintf(res, sizeof res, "%s/%s", o->out, o->dataset);   /* the result's directory, before any work */
+    if (mkdir(res, 0777) != 0 && errno != EEXIST) die("cannot create directory '%s': %s", res, strerror(errno));
     nis_dataset train, test;
     load_dataset(o, &train, &test);
     const int64_t mb = o->minibatch;
@@ -532,7 +536,16 @@ static void run_method(const opts *o) {
         cfg.score_residual = o->score_residual;
         cfg.seed = o->seed;
         nis_real *mode = NULL;
-        if (o->init_mode) {
+        if (o->init_mode == 2 && !marg) {   /* diagnostic: around the gold standard's mean, in the target's coordinates */
+            mode = calloc((size_t)Dt, sizeof(nis_real));
+            if (!mode) die("out of memory%s%s", "", "");
+            for (int64_t r = 0; r < gm; r++) {
+                const float *g = (const float *)ga.data + r * D;
+                double s = nc ? exp(0.5 * g[D - 1]) : 1;   /* v = w √α */
+                for (int j = 0; j < D; j++) mode[j] += (nis_real)((j < D - 1 ? g[j] * s : g[j]) / (double)gm);
+            }
+            cfg.init_mean = mode;
+        } else if (o->init_mode) {
             mode = malloc(sizeof(nis_real) * Dt);
             if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
             cfg.init_mean = mode;
@@ -658,11 +671,12 @@ static void run_method(const opts *o) {
     cJSON_AddNumberToObject(j, "train_cpu_s", train_cpu);
     cJSON_AddNumberToObject(j, "gold_acc", jnum(gj, "acc"));
     cJSON_AddItemToObject(j, "extra", extra);
+    /* the samples first: a long run's output survives a json path that cannot be written */
+    if (o->save && nis_npy_write(o->save, NIS_DT_REAL, 2, (int64_t[]){ns, D}, xs, err, sizeof err) != NIS_OK)
+        die("%s%s", err, "");
     snprintf(res, sizeof res, "%s/%s/%s%s%s_s%llu.json", o->out, o->dataset, m, o->tag ? "_" : "", o->tag ? o->tag : "",
              (unsigned long long)o->seed);
     write_json(res, j);
-    if (o->save && nis_npy_write(o->save, NIS_DT_REAL, 2, (int64_t[]){ns, D}, xs, err, sizeof err) != NIS_OK)
-        die("%s%s", err, "");
     fprintf(stderr, "%s %s s%llu: acc %.4f (gold %.4f) ll %.4f mean err %.3f / %.3f sd err %.3f / %.3f ED %.4f, %.1f s\n",
             o->dataset, m, (unsigned long long)o->seed, acc, jnum(gj, "acc"), ll, pcmp.mean_err_avg,
             pcmp.mean_err_max, pcmp.sd_err_avg, pcmp.sd_err_max, pcmp.ed, train_s);
