@@ -1,7 +1,8 @@
 /* The six 2-D targets: the score (autodiff of log q) matches central differences of log q, the Hessian-
  * vector product matches central differences of the score, and each exact sampler has the analytic mean
- * and variance (within 5 standard errors of 200,000 draws).  The tempered target q^β N(0, I)^(1-β) of each passes
- * the same derivative checks (autodiff and hand-written paths).  Double precision. */
+ * and variance (within 5 standard errors of 200,000 draws).  The tempered target q^β N(0, I)^(1-β) and the affine
+ * target q(m + L u) of each pass the same derivative checks (autodiff and hand-written paths); nis_affine_fit gives
+ * the sample mean and a square root of the sample covariance.  Double precision. */
 #include "check.h"
 #include "nis/ops.h"
 #include "nis/target.h"
@@ -117,11 +118,77 @@ static void check_tempered(const char *name) {
     nis_ctx_free(c);
 }
 
+/* q(m + L u): derivatives against differences for both paths; log q_u(u) = log q(m + L u); to_x maps u to x. */
+static void check_affine(const char *name) {
+    const nis_target *t = nis_target_2d(name);
+    handwritten_inner = t;
+    nis_target hw = {.name = name, .dim = 2, .log_prob = hw_lp, .score = hw_score, .hvp = hw_hvp};
+    static const nis_real m[2] = {0.3, -0.2}, L[4] = {0.7, 0.2, -0.3, 1.1};
+    nis_affine_target aa, ah;
+    nis_affine_target_init(&aa, t, m, L);
+    nis_affine_target_init(&ah, &hw, m, L);
+    CHECK(aa.target.score == NULL && aa.target.hvp == NULL && ah.target.score && ah.target.hvp && !aa.target.sample,
+          "%s: affine target's optional callbacks", name);
+    check_derivatives(&aa.target);
+    check_derivatives(&ah.target);
+    nis_ctx *c = nis_ctx_new(0);
+    nis_real u[2 * B], x[2 * B];
+    for (int i = 0; i < 2 * B; i++) u[i] = 2.0 * test_uniform() - 0.5;
+    nis_affine_target_to_x(&aa, u, B, x);
+    double ex = 0, el = 0;
+    for (int i = 0; i < B; i++)
+        for (int k = 0; k < 2; k++)
+            ex = fmax(ex, fabs(x[2 * i + k] - (m[k] + L[2 * k] * u[2 * i] + L[2 * k + 1] * u[2 * i + 1])));
+    nis_tensor *lu = aa.target.log_prob(c, &aa.target, nis_tensor_from(c, 2, (int64_t[]){B, 2}, u));
+    nis_tensor *lx = t->log_prob(c, t, nis_tensor_from(c, 2, (int64_t[]){B, 2}, x));
+    for (int i = 0; lu && lx && i < B; i++) el = fmax(el, fabs(lu->data[i] - lx->data[i]));
+    CHECK(ex < 1e-14 && lu && lx && el < 1e-12, "%s: to_x error %.3g, log q_u - log q(x) %.3g", name, ex, el);
+    nis_ctx_free(c);
+}
+
+/* nis_affine_fit: the sample mean, and a symmetric L with L Lᵀ = the sample covariance; bad input refused. */
+static void check_affine_fit(void) {
+    enum { N = 500 };
+    static nis_real x[3 * N];
+    for (int i = 0; i < N; i++) {
+        double a = test_normal(), b = test_normal(), e = test_normal();
+        x[3 * i] = 1 + 2 * a, x[3 * i + 1] = -1 + a + 0.5 * b, x[3 * i + 2] = 0.1 * e;
+    }
+    double mu[3] = {0}, S[9] = {0};
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 3; j++) mu[j] += x[3 * i + j] / N;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 3; k++) S[3 * j + k] += (x[3 * i + j] - mu[j]) * (x[3 * i + k] - mu[k]) / (N - 1);
+    nis_real m[3], L[9];
+    char err[200];
+    CHECK(nis_affine_fit(x, N, 3, m, L, err, sizeof err) == NIS_OK, "affine fit: %s", err);
+    double em = 0, es = 0, ea = 0;
+    for (int j = 0; j < 3; j++) {
+        em = fmax(em, fabs(m[j] - mu[j]));
+        for (int k = 0; k < 3; k++) {
+            double llt = 0;
+            for (int r = 0; r < 3; r++) llt += L[3 * j + r] * L[3 * k + r];
+            es = fmax(es, fabs(llt - S[3 * j + k])), ea = fmax(ea, fabs(L[3 * j + k] - L[3 * k + j]));
+        }
+    }
+    CHECK(em < 1e-12 && es < 1e-10 && ea < 1e-10, "affine fit: mean error %.3g, L Lᵀ error %.3g, asymmetry %.3g", em,
+          es, ea);
+    CHECK(nis_affine_fit(x, 1, 3, m, L, err, sizeof err) == NIS_EINVAL, "affine fit accepted one sample");
+    static nis_real same[3 * 4] = {1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3};
+    CHECK(nis_affine_fit(same, 4, 3, m, L, err, sizeof err) == NIS_ENUMERIC && strstr(err, "zero"),
+          "affine fit of identical samples: %s", err);
+    x[7] = NAN;
+    CHECK(nis_affine_fit(x, N, 3, m, L, err, sizeof err) == NIS_ENUMERIC, "affine fit accepted a NaN sample");
+}
+
 int main(void) {
     test_seed(21);
     for (const char *const *n = nis_target_2d_names(); *n; n++) check_derivatives(nis_target_2d(*n));
     CHECK(nis_target_2d("nope") == NULL, "unknown target found");
     for (const char *const *n = nis_target_2d_names(); *n; n++) check_tempered(*n);
+    for (const char *const *n = nis_target_2d_names(); *n; n++) check_affine(*n);
+    check_affine_fit();
     /* var_of_var_factor: Var(sample variance) ~ factor * var^2 / N; 2 for a normal, larger for heavy tails */
     check_moments(nis_target_2d("gauss"), 0, 0, 1, 2);
     check_moments(nis_target_2d("gauss"), 1, 0, 1, 2);

@@ -55,6 +55,27 @@ typedef struct nis_tempered_target {
 } nis_tempered_target;
 void nis_tempered_target_init(nis_tempered_target *tt, const nis_target *inner, double beta);
 
+/* A target in affine coordinates, q_u(u) = q(m + L u), u in R^dim: with m the mean and L L^T the covariance of
+ * rough samples of q (nis_affine_fit), q_u is close to standardised, which is what DFT needs on targets whose
+ * scales differ by much (bench/blr_notes.md, Session 7).  at->target is the nis_target to use; it points back
+ * into *at, so *at must stay where it is and outlive its use; inner, mean (dim) and L (dim, dim, row-major,
+ * any factor with L L^T = Σ) are not copied and must outlive it too.  Score L^T s_q(m + L u) and HVP
+ * L^T H_q (L v) are hand-written exactly when inner's are (else autodiff of its log q); log |det L| is dropped
+ * (a constant); no exact sampler; stochastic when inner is.  Map samples u back with nis_affine_target_to_x. */
+typedef struct nis_affine_target {
+    nis_target target;
+    const nis_target *inner;
+    const nis_real *mean, *L;
+} nis_affine_target;
+void nis_affine_target_init(nis_affine_target *at, const nis_target *inner, const nis_real *mean, const nis_real *L);
+/* x = m + L u for n rows: u (n, dim) -> x (n, dim), caller-owned; x may not alias u. */
+void nis_affine_target_to_x(const nis_affine_target *at, const nis_real *u, int64_t n, nis_real *x);
+/* mean (dim) and L (dim, dim), caller-owned, from n >= 2 samples x (n, dim): the sample mean, and the symmetric
+ * square root of the sample covariance (eigenvalues floored at 1e-12 of the largest).  NIS_EINVAL (bad sizes),
+ * NIS_ENUMERIC (non-finite samples, a zero covariance), NIS_ENOMEM; the message in err. */
+nis_status nis_affine_fit(const nis_real *x, int64_t n, int dim, nis_real *mean, nis_real *L, char *err,
+                          size_t errlen);
+
 /* The six 2-D targets of docs/targets-2d.md by name ("gauss", "mog2", "rosenbrock", "donut", "funnel",
  * "squiggle"); NULL if unknown.  Static objects: do not free. */
 const nis_target *nis_target_2d(const char *name);
