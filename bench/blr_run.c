@@ -12,7 +12,10 @@
  *       and --init-mode 1 (start around nis_blr_mode; 2: around the gold standard's mean, a diagnostic),
  *       --lr-final L (cosine decay of the sampler lr) and --ema DECAY (samples from an EMA of the sampler's
  *       weights); --score-width W (the score network's width, default --width).  Any method: --save FILE.npy
- *       writes the samples (θ, (n, D), nis_real: float32 in the default build).
+ *       writes the samples (θ, (n, D), nis_real: float32 in the default build).  --precond FILE.npy|gold (DFT/KL):
+ *       train on the affine target q(m + L u) (nis_affine_target), m and L Lᵀ the mean and covariance of the draws
+ *       in FILE.npy ((n, D) θ, e.g. an earlier run's --save) or of the gold standard (a diagnostic), taken in the
+ *       sampler's coordinates.
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
  *       settings): DFT/KL with latent D, width 128 (1024 for D > 200), depth 3, 1500 updates of batch 256, σ 0.05,
  *       lr 1e-3 (sampler and score net), 5 score steps, init scale 1, full batch unless --minibatch; SVGD 100
@@ -74,6 +77,8 @@ typedef struct {
     bool score_eps, stein_target, stein_score, score_energy, score_residual;
     const char *tag;     /* result file name suffix (tuning runs) */
     const char *save;    /* write the samples (θ, (n, D)) to this .npy */
+    const char *precond; /* DFT/KL diagnostic: "gold" or FILE.npy ((n, D) θ draws): train on u, θ' = m + L u, with m
+                          * and L Lᵀ the draws' mean and covariance in the sampler's coordinates */
     const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
     int init_mode;       /* DFT/KL: start the sampler around the posterior mode (nis_blr_mode) */
 } opts;
@@ -118,6 +123,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--tag")) o->tag = v;
         else if (!strcmp(k, "--save")) o->save = v;
         else if (!strcmp(k, "--prior")) o->prior = v;
+        else if (!strcmp(k, "--precond")) o->precond = v;
         else if (!strcmp(k, "--init-mode")) o->init_mode = atoi(v);
         else if (!strcmp(k, "--kl-warmup")) o->kl_warmup = atoll(v);
         else if (!strcmp(k, "--score-eps")) o->score_eps = atoi(v);
@@ -195,28 +201,6 @@ static cJSON *read_json(const char *path) {
 static double jnum(const cJSON *j, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-/* ---- a preconditioned target: theta = mu + L u ---------------------------------------------------------- */
-typedef struct {
-    const nis_target *inner;
-    nis_real *mu, *L;   /* (D,), (D, D) lower triangular */
-    int D;
-} precond;
-
-static nis_tensor *to_theta(nis_ctx *c, const precond *p, nis_tensor *u) {
-    nis_tensor *L = nis_tensor_wrap(c, 2, (int64_t[]){p->D, p->D}, p->L);
-    nis_tensor *mu = nis_tensor_wrap(c, 1, (int64_t[]){p->D}, p->mu);
-    return nis_add(c, nis_matmul(c, u, L, false, true), mu);
-}
-static nis_tensor *pc_log_prob(nis_ctx *c, const nis_target *t, nis_tensor *u) {
-    const precond *p = t->data;
-    return p->inner->log_prob(c, p->inner, to_theta(c, p, u));
-}
-static nis_tensor *pc_score(nis_ctx *c, const nis_target *t, nis_tensor *u) {
-    const precond *p = t->data;
-    nis_tensor *L = nis_tensor_wrap(c, 2, (int64_t[]){p->D, p->D}, p->L);
-    return nis_matmul(c, nis_target_score(c, p->inner, to_theta(c, p, u), false), L, false, false);
 }
 
 /* Cholesky of the (D, D) matrix a in place (lower); false if not positive definite. */
@@ -399,10 +383,12 @@ static void run_gold(const opts *o) {
     sgld_step = ps.step_size * ps.step_size / 8;
 precondition:
     if (!cholesky(S, D)) die("gold %s: pilot covariance not positive definite%s", o->dataset, "");
-    precond pc = {.inner = t, .D = D, .mu = malloc(sizeof(nis_real) * D), .L = malloc(sizeof(nis_real) * (size_t)D * D)};
-    for (int a = 0; a < D; a++) pc.mu[a] = (nis_real)mu[a];
-    for (int a = 0; a < D * D; a++) pc.L[a] = (nis_real)S[a];
-    nis_target pt = {.name = "blr-preconditioned", .dim = D, .log_prob = pc_log_prob, .score = pc_score, .data = &pc};
+    nis_real *pmu = malloc(sizeof(nis_real) * D), *pL = malloc(sizeof(nis_real) * (size_t)D * D);
+    if (!pmu || !pL) die("gold: out of memory%s%s", "", "");
+    for (int a = 0; a < D; a++) pmu[a] = (nis_real)mu[a];
+    for (int a = 0; a < D * D; a++) pL[a] = (nis_real)S[a];
+    nis_affine_target pc;   /* θ = mu + L u, L the Cholesky factor */
+    nis_affine_target_init(&pc, t, pmu, pL);
     /* start the main chains at the last pilot states, in u coordinates: u = L^-1 (x - mu) */
     nis_real *u = malloc(sizeof(nis_real) * (size_t)C * D);
     for (int c = 0; c < C; c++)
@@ -428,20 +414,12 @@ precondition:
         dr = malloc(sizeof(nis_real) * (size_t)draws * C * D);
         g = malloc(sizeof(nis_real) * (size_t)draws * C * D);
         if (!dr || !g) die("gold: out of memory%s%s", "", "");
-        if (nis_hmc_run(&pt, &mc, &rng, u, C, dr, &ms, err, sizeof err) != NIS_OK) die("gold main: %s%s", err, "");
+        if (nis_hmc_run(&pc.target, &mc, &rng, u, C, dr, &ms, err, sizeof err) != NIS_OK) die("gold main: %s%s", err, "");
         mc.warmup = 100;   /* later rounds continue from adapted states; re-adapt briefly */
         mc.step_size = ms.step_size;
         /* back to theta, (chains, draws, D) */
         for (int64_t i = 0; i < draws; i++)
-            for (int c = 0; c < C; c++) {
-                const nis_real *ui = dr + (i * C + c) * D;
-                nis_real *gi = g + ((int64_t)c * draws + i) * D;
-                for (int a = 0; a < D; a++) {
-                    double s = pc.mu[a];
-                    for (int b = 0; b <= a; b++) s += (double)pc.L[a * D + b] * ui[b];
-                    gi[a] = (nis_real)s;
-                }
-            }
+            for (int c = 0; c < C; c++) nis_affine_target_to_x(&pc, dr + (i * C + c) * D, 1, g + ((int64_t)c * draws + i) * D);
         nis_convergence_summary(g, C, draws, D, true, &max_rhat, &min_ess);
         nis_convergence_summary(g, C, draws, D, false, &max_rhat_raw, &min_ess_raw);
         fprintf(stderr, "gold %s: %lld draws x %d chains, step %.3g, accept %.2f, max R-hat %.4f, min ESS %.0f (%.1f s)\n",
@@ -479,7 +457,7 @@ precondition:
     cJSON_AddNumberToObject(j, "ll", ll);
     write_json(js, j);
     fprintf(stderr, "gold %s: acc %.4f, ll %.4f, %.1f s -> %s\n", o->dataset, acc, ll, secs, npy);
-    free(x), free(pd), free(mu), free(S), free(pc.mu), free(pc.L), free(u), free(dr), free(g), free(sub);
+    free(x), free(pd), free(mu), free(S), free(pmu), free(pL), free(u), free(dr), free(g), free(sub);
     nis_blr_target_free(t);
     nis_dataset_free(&train), nis_dataset_free(&test);
 }
@@ -550,7 +528,34 @@ static void run_method(const opts *o) {
             if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
             cfg.init_mean = mode;
         }
-        nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);
+        /* --precond: the sampler lives in u, θ' = m + L u (θ' = the target's coordinates, m and L L^T the draws'
+         * mean and covariance there, nis_affine_fit) */
+        nis_affine_target pa;
+        nis_real *pm = NULL, *pL = NULL;
+        if (o->precond) {
+            if (marg) die("--precond needs --prior hier or hier-nc%s%s", "", "");
+            nis_npy_array dr = {0};
+            const float *src = (const float *)ga.data;
+            int64_t pn = gm;
+            if (strcmp(o->precond, "gold")) {
+                if (nis_npy_read_as(o->precond, NIS_DT_F32, &dr, err, sizeof err) != NIS_OK) die("%s%s", err, "");
+                if (dr.ndim != 2 || dr.shape[1] != D) die("%s: want (n, D) draws of θ%s", o->precond, "");
+                src = (const float *)dr.data, pn = dr.shape[0];
+            }
+            nis_real *y = malloc(sizeof(nis_real) * (size_t)pn * D);
+            pm = malloc(sizeof(nis_real) * D), pL = malloc(sizeof(nis_real) * (size_t)D * D);
+            if (!y || !pm || !pL) die("out of memory%s%s", "", "");
+            for (int64_t r = 0; r < pn; r++) {
+                double sc = nc ? exp(0.5 * src[r * D + D - 1]) : 1;   /* v = w √α */
+                for (int j = 0; j < D; j++) y[r * D + j] = (nis_real)(j < D - 1 ? src[r * D + j] * sc : src[r * D + j]);
+            }
+            if (nis_affine_fit(y, pn, D, pm, pL, err, sizeof err) != NIS_OK) die("--precond: %s%s", err, "");
+            free(y);
+            nis_npy_free(&dr);
+            nis_affine_target_init(&pa, t, pm, pL);
+            cfg.init_mean = NULL;   /* u = 0 is the draws' mean */
+        }
+        nis_trainer *tr = nis_trainer_new(o->precond ? &pa.target : t, &cfg, err, sizeof err);
         free(mode);
         if (!tr) die("%s%s", err, "");
         nis_train_stats st = {0};
@@ -569,6 +574,13 @@ static void run_method(const opts *o) {
         if (nis_trainer_sample(tr, &sr, 1000, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         per1000 = now() - t1;
         if (nis_trainer_sample(tr, &sr, ns, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
+        if (o->precond) {   /* u -> θ' = m + L u */
+            nis_real *u = malloc(sizeof(nis_real) * (size_t)ns * D);
+            if (!u) die("out of memory%s%s", "", "");
+            memcpy(u, xs, sizeof(nis_real) * (size_t)ns * D);
+            nis_affine_target_to_x(&pa, u, ns, xs);
+            free(u), free(pm), free(pL);
+        }
         if (nc) nis_blr_nc_to_theta(xs, ns, D);   /* [v, log α] -> θ = [w, log α] */
         if (marg && nis_blr_marg_to_theta(t, xs, ns, &sr, xs) != NIS_OK) die("log alpha draws failed%s%s", "", "");
         cJSON_AddStringToObject(extra, "prior", o->prior);
