@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CLI for the Bayesian logistic regression target: bad data flags (one line, exit 2), a short DFT run on a small
 # CSV the test writes (outputs, config.json's data options, metrics.json's accuracy), sample + eval round trip,
+# --whiten (pilot + whitened run, sample + eval),
 # MCMC (HMC, SGLD = ULA with --minibatch, SVGD), an ARFF file, and the refusals (HMC with minibatches, samples
 # of the wrong width).
 # Usage: tests/cli_blr_test.sh path/to/nis
@@ -58,6 +59,16 @@ expect 0 "" "$NIS" sample --model "$dir/nc" --n 50 --seed 1 --out "$dir/nc.npy"
 expect 0 "" "$NIS" eval --run "$dir/nc" --samples "$dir/nc.npy"
 has '"test_accuracy"' "$dir/out"
 has '"dim":	4' "$dir/kl/metrics.json"
+# --whiten: a pilot run, then the main run on the whitened target; the saved sampler maps back (finite samples of
+# the right width; the sampler's accuracy on this easy problem); the pilot's time is reported
+expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wh"
+has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
+has '"pilot_train_seconds"' "$dir/wh/metrics.json"
+acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"
+expect 0 "" "$NIS" sample --model "$dir/wh" --n 50 --seed 1 --out "$dir/wh.npy"
+expect 0 "" "$NIS" eval --run "$dir/wh" --samples "$dir/wh.npy"
+has '"test_accuracy"' "$dir/out"
 
 # sample + eval round trip, and the same samples give the same numbers
 expect 0 "" "$NIS" sample --model "$dir/run" --n 300 --seed 2 --out "$dir/s.npy"

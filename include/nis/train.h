@@ -170,6 +170,16 @@ typedef struct {
     double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
                               * averaging of the final iterates); samples and checkpoints use the average.
                               * 0: off (samples use the last iterate) */
+    const nis_real *precond_mean;   /* NULL (off), or dim values m; with precond_L (dim x dim, row-major) the
+                                     * sampler is trained on the whitened target q(m + L u) (nis_affine_target)
+                                     * and maps its samples back, x = m + L u (+ noise: m + L (u + σε)), in
+                                     * nis_trainer_sample, nis_trainer_save and the saved sampler.  m and L L^T
+                                     * are meant to be the mean and covariance of rough samples of q
+                                     * (nis_affine_fit of a first run's samples): DFT's Fisher divergence weighs
+                                     * errors along q's wide directions by their curvature, so it needs q near
+                                     * standardised (bench/blr_notes.md, Session 7).  Copied by nis_trainer_new;
+                                     * init_mean must then be NULL (the start is u = 0, i.e. x = m) */
+    const nis_real *precond_L;
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);

@@ -67,6 +67,7 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddNumberToObject(j, "ema_decay", c->ema_decay);
     cJSON_AddNumberToObject(j, "temper_iters", (double)c->temper_iters);
     cJSON_AddNumberToObject(j, "temper_start", c->temper_start);
+    cJSON_AddBoolToObject(j, "whiten", c->precond_mean != NULL);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     if (bf) cJSON_AddItemToObject(j, "data", nis_blr_flags_json(bf));
     return j;
@@ -78,6 +79,7 @@ typedef struct {
     int64_t threads, every, n_eval;
     bool quiet;
     const nis_blr_flags *bf;   /* blr: the data options (for config.json), else NULL */
+    double pilot_seconds;      /* --whiten: the pilot run's training time (else 0) */
 } run_opts;
 
 /* Posterior summaries of a blr run into m: test accuracy and log-likelihood of the posterior predictive, and the
@@ -106,6 +108,45 @@ static bool blr_metrics(cJSON *m, const nis_cli_target *ct, const nis_real *x, i
         cJSON_AddItemToArray(sd, cJSON_CreateNumber(sqrt(s2 / (double)(n > 1 ? n - 1 : 1))));
     }
     return true;
+}
+
+/* --whiten: a pilot run with configuration c (nothing written), then m (dim) and L (dim, dim), caller-owned, from
+ * 4000 of its samples (nis_affine_fit), and its training time in *seconds.  0, or the CLI's exit status. */
+static int whiten_pilot(const nis_train_config *c, const nis_target *t, bool quiet, nis_real *m, nis_real *L,
+                        double *seconds) {
+    char err[512], tag[80];
+    nis_trainer *tr = nis_trainer_new(t, c, err, sizeof err);
+    if (!tr) return nis_cli_error("train", "%s", err);
+    snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c->method), t->name);
+    bool tty = !quiet && isatty(STDERR_FILENO);
+    nis_train_stats s = {0};
+    double t0 = nis_now(), last_print = 0;
+    for (int64_t i = 0; i < c->iters; i++) {
+        if (nis_trainer_step(tr, &s) != NIS_OK) {
+            if (tty) fputc('\n', stderr);
+            fprintf(stderr, "nis train: pilot run (--whiten), update %lld: %s\n", (long long)i + 1, nis_trainer_message(tr));
+            nis_trainer_free(tr);
+            return 1;
+        }
+        if (tty && (nis_now() - last_print > 0.25 || s.iter == c->iters)) {
+            progress(tag, &s, c->iters, t0, s.iter == c->iters);
+            last_print = nis_now();
+        }
+    }
+    *seconds = nis_now() - t0;
+    const int64_t n = 4000;
+    nis_real *x = nis_malloc((size_t)n * t->dim * sizeof *x);
+    nis_rng g = nis_rng_init(c->seed, 11);
+    nis_status st = x ? nis_trainer_sample(tr, &g, n, c->noisy_output, x) : NIS_ENOMEM;
+    if (st == NIS_OK) st = nis_affine_fit(x, n, t->dim, m, L, err, sizeof err);
+    else snprintf(err, sizeof err, "%s", x ? nis_trainer_message(tr) : "out of memory");
+    nis_free(x);
+    nis_trainer_free(tr);
+    if (st != NIS_OK) {
+        fprintf(stderr, "nis train: pilot run (--whiten): %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_opts *ro) {
@@ -202,6 +243,7 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
     }
     if (st == NIS_OK) {
         cJSON_AddNumberToObject(m, "train_seconds", train_time);
+        if (c.precond_mean) cJSON_AddNumberToObject(m, "pilot_train_seconds", ro->pilot_seconds);
         cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / n_eval * 1000);
         cJSON_AddNumberToObject(m, "target_grad_evals_training", (double)s.target_grad_evals);
         cJSON_AddNumberToObject(m, "target_grad_evals_per_1000_samples", 0);
@@ -237,7 +279,7 @@ int nis_cmd_train(int argc, char **argv) {
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
     double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start;
     int64_t temper = c.temper_iters;
-    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false,
+    bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false, whiten = false,
          no_mode = false;
     nis_blr_flags bf;
     nis_blr_flags_default(&bf);
@@ -280,6 +322,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"temper-iters", OPT_INT, &temper, "train against q^b N(0,I)^(1-b), b linear to 1 over N updates (0: off)", 0, 1e9, false},
         {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
+        {"whiten", OPT_FLAG, &whiten, "first a pilot run with the same settings; the main run trains on the target whitened by the pilot's sample mean and covariance, x = m + L u (two runs' cost; see docs/dft.md)", 0, 0, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights, used for samples and checkpoints (0: off: the last iterate)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on the 2-D targets)", 0, 0, false},
@@ -341,7 +384,21 @@ int nis_cmd_train(int argc, char **argv) {
     nis_cli_init_json();
     run_opts ro = {.out = out, .threads = threads, .every = every, .n_eval = n_eval, .quiet = quiet,
                    .bf = ct.blr ? &bf : NULL};
-    int status = run(&c, &ct, &ro);
+    nis_real *pre = NULL;   /* --whiten: m (dim) then L (dim, dim) */
+    int status = 0;
+    if (whiten) {
+        size_t d = (size_t)ct.t->dim;
+        pre = malloc((d + d * d) * sizeof *pre);
+        if (!pre) {
+            status = nis_cli_error("train", "out of memory");
+        } else {
+            status = whiten_pilot(&c, ct.t, quiet, pre, pre + d, &ro.pilot_seconds);
+            c.precond_mean = pre, c.precond_L = pre + d;
+            c.init_mean = NULL;   /* the main run starts at the pilot's mean */
+        }
+    }
+    if (status == 0) status = run(&c, &ct, &ro);
+    free(pre);
     free(mode);
     nis_cli_target_close(&ct);
     return status;

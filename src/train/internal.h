@@ -6,7 +6,9 @@
 
 struct nis_trainer {
     const nis_target *t;     /* the user's target q (name, dim) */
-    const nis_target *q;     /* the density the losses use: t, or &tempered.target while tempering */
+    const nis_target *q;     /* the density the losses use: t, &affine.target, or &tempered.target over either */
+    nis_affine_target affine;       /* cfg.precond_*: t in u coordinates, x = m + L u (affine.target.data = 0: off) */
+    nis_real *pre_m, *pre_L;        /* the trainer's copies of precond_mean (dim) and precond_L (dim, dim) */
     nis_tempered_target tempered;   /* cfg.temper_iters > 0: q^β N(0, I)^(1-β), β set at every update */
     nis_train_config cfg;
     nis_params *G;           /* generator parameters */

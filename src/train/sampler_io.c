@@ -16,7 +16,42 @@ struct nis_sampler {
     double sigma;
     bool noisy;
     char target[64];
+    nis_real *pre_m, *pre_L;      /* trained with precond_*: x = m + L u (dim), (dim, dim); else NULL */
+    nis_affine_target affine;     /* its mapping (inner: a stand-in target of the right dim) */
+    nis_target shape;
 };
+
+/* The sampler's parameters, and with "precond.mean" in the file also its preconditioner: every tensor of the file
+ * must be one of these, with its exact shape (the checkpoint rules of nis/checkpoint.h). */
+static nis_status load_tensors(nis_sampler *s, const nis_st_file *f, const char *path, char *err, size_t errlen) {
+    if (!nis_st_find(f, "precond.mean")) return nis_checkpoint_load(path, s->P, NULL, err, errlen);
+    const int64_t d = s->dim;
+    s->pre_m = nis_malloc((size_t)d * sizeof(nis_real));
+    s->pre_L = nis_malloc((size_t)(d * d) * sizeof(nis_real));
+    if (!s->pre_m || !s->pre_L) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NIS_ENOMEM;
+    }
+    if (nis_st_count(f) != s->P->count + 2) {
+        snprintf(err, errlen, "%s: holds %d tensors, want the sampler's %d and its preconditioner's 2", path,
+                 nis_st_count(f), s->P->count);
+        return NIS_EFORMAT;
+    }
+    nis_status st = nis_st_load(f, "precond.mean", NIS_DT_REAL, 1, (int64_t[]){d}, s->pre_m, true, err, errlen);
+    if (st == NIS_OK) st = nis_st_load(f, "precond.L", NIS_DT_REAL, 2, (int64_t[]){d, d}, s->pre_L, true, err, errlen);
+    for (int i = 0; st == NIS_OK && i < s->P->count; i++) {
+        const nis_tensor *t = &s->P->p[i].t;
+        st = nis_st_load(f, t->name, NIS_DT_REAL, t->ndim, t->shape, t->data, true, err, errlen);
+    }
+    for (int64_t i = 0; st == NIS_OK && i < d + d * d; i++)
+        if (!isfinite(i < d ? s->pre_m[i] : s->pre_L[i - d])) {
+            snprintf(err, errlen, "%s: the preconditioner holds a non-finite value", path);
+            st = NIS_EFORMAT;
+        }
+    s->shape = (nis_target){.name = "precond", .dim = s->dim};
+    nis_affine_target_init(&s->affine, &s->shape, s->pre_m, s->pre_L);
+    return st;
+}
 
 /* Integer metadata `key` in [lo, hi]. */
 static bool meta_int(const nis_st_file *f, const char *key, long lo, long hi, long *out, const char *path, char *err,
@@ -63,9 +98,8 @@ nis_sampler *nis_sampler_load(const char *path, char *err, size_t errlen) {
         nis_mlp_add(&s->gen, s->P, "sampler", n, w, act);
         if (nis_params_finalize(s->P) != NIS_OK) {
             snprintf(err, errlen, "%s: %s", path, nis_params_message(s->P));
-        } else if (nis_checkpoint_load(path, s->P, NULL, err, errlen) == NIS_OK) {
+        } else if ((s->dim = (int)dim, load_tensors(s, f, path, err, errlen)) == NIS_OK) {
             s->latent = (int)latent;
-            s->dim = (int)dim;
             s->sigma = sigma;
             s->noisy = noisy_s && !strcmp(noisy_s, "1");
             snprintf(s->target, sizeof s->target, "%s", target ? target : "");
@@ -82,6 +116,7 @@ void nis_sampler_free(nis_sampler *s) {
     if (!s) return;
     nis_params_free(s->P);
     nis_ctx_free(s->ctx);
+    nis_free(s->pre_m), nis_free(s->pre_L);
     nis_free(s);
 }
 
@@ -105,6 +140,10 @@ nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noi
         }
         for (int64_t j = 0; j < b * s->dim; j++)
             out[i0 * s->dim + j] = x->data[j] + (add ? (nis_real)(s->sigma * nis_rng_normal(rng)) : 0);
+        for (int64_t r = 0; s->pre_m && r < b; r++) {   /* u -> x = m + L u (as nis_trainer_sample) */
+            memcpy(x->data, out + (i0 + r) * s->dim, (size_t)s->dim * sizeof(nis_real));
+            nis_affine_target_to_x(&s->affine, x->data, 1, out + (i0 + r) * s->dim);
+        }
     }
     return NIS_OK;
 }

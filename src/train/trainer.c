@@ -89,6 +89,8 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (c->score_residual && (c->target_smooth > 0 || c->score_kde > 0))
         bad = "score_residual cannot be combined with target_smooth or score_kde (turn it off: the residual is "
               "taken against the unsmoothed target's score)";
+    else if (!c->precond_mean != !c->precond_L) bad = "precond_mean and precond_L go together";
+    else if (c->precond_mean && c->init_mean) bad = "init_mean cannot be combined with precond (the start is u = 0)";
     else if (c->temper_iters < 0) bad = "temper_iters must be >= 0";
     else if (c->temper_iters > 0 && !(c->temper_start >= 0 && c->temper_start < 1))
         bad = "temper_start must be in [0, 1)";
@@ -135,8 +137,23 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
     }
     tr->t = tr->q = t;
     tr->cfg = *cfg;
+    if (cfg->precond_mean) {   /* own copies: the caller's arrays are not kept */
+        size_t d = (size_t)t->dim;
+        tr->pre_m = nis_malloc(d * sizeof(nis_real));
+        tr->pre_L = nis_malloc(d * d * sizeof(nis_real));
+        if (!tr->pre_m || !tr->pre_L) {
+            snprintf(err, errlen, "trainer: out of memory");
+            nis_trainer_free(tr);
+            return NULL;
+        }
+        memcpy(tr->pre_m, cfg->precond_mean, d * sizeof(nis_real));
+        memcpy(tr->pre_L, cfg->precond_L, d * d * sizeof(nis_real));
+        tr->cfg.precond_mean = tr->pre_m, tr->cfg.precond_L = tr->pre_L;
+        nis_affine_target_init(&tr->affine, t, tr->pre_m, tr->pre_L);
+        tr->q = &tr->affine.target;
+    }
     if (cfg->temper_iters > 0) {
-        nis_tempered_target_init(&tr->tempered, t, cfg->temper_start);
+        nis_tempered_target_init(&tr->tempered, tr->q, cfg->temper_start);
         tr->q = &tr->tempered.target;
     }
     tr->n_levels = cfg->levels > 1 ? cfg->levels : 1;
@@ -188,6 +205,7 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
 void nis_trainer_free(nis_trainer *tr) {
     if (!tr) return;
     nis_ema_free(&tr->ema);
+    nis_free(tr->pre_m), nis_free(tr->pre_L);
     nis_params_free(tr->G);
     for (int l = 0; l < NIS_TRAIN_MAX_LEVELS; l++) nis_params_free(tr->S[l]);
     nis_ctx_free(tr->ctx);
@@ -354,6 +372,12 @@ static nis_status sample_current(nis_trainer *tr, nis_rng *rng, int64_t n, bool 
         }
         for (int64_t j = 0; j < b * d; j++)
             out[i0 * d + j] = x->data[j] + (noisy ? (nis_real)(tr->sigma * nis_rng_normal(rng)) : 0);
+        if (tr->pre_m) {   /* u -> x = m + L u, row by row through the (now free) generator output */
+            for (int64_t r = 0; r < b; r++) {
+                memcpy(x->data, out + (i0 + r) * d, (size_t)d * sizeof(nis_real));
+                nis_affine_target_to_x(&tr->affine, x->data, 1, out + (i0 + r) * d);
+            }
+        }
     }
     return NIS_OK;
 }
@@ -369,8 +393,12 @@ nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t
     const char *kv[] = {"format", "nis-sampler-1", "target", tr->t->name ? tr->t->name : "", "method",
                         nis_method_name(c->method), "latent", latent, "dim", dim, "width", width, "depth", depth,
                         "act", nis_act_name(c->act), "sigma", sigma, "noisy_output", c->noisy_output ? "1" : "0"};
+    const int64_t d = tr->t->dim;
+    nis_st_entry pre[2] = {{.name = "precond.mean", .dtype = NIS_DT_REAL, .ndim = 1, .shape = {d}, .data = tr->pre_m},
+                           {.name = "precond.L", .dtype = NIS_DT_REAL, .ndim = 2, .shape = {d, d}, .data = tr->pre_L}};
     swap_ema(tr);
-    nis_status st = nis_checkpoint_save(path, tr->G, NULL, (int)(sizeof kv / sizeof kv[0] / 2), kv, err, errlen);
+    nis_status st = nis_checkpoint_save_extra(path, tr->G, NULL, tr->pre_m ? 2 : 0, pre,
+                                              (int)(sizeof kv / sizeof kv[0] / 2), kv, err, errlen);
     swap_ema(tr);
     return st;
 }
