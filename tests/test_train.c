@@ -4,6 +4,7 @@
  * follows its recurrence; tempering follows its β schedule and trains against the tempered target; a preconditioned
  * run (q(m + L u)) maps its samples back, also from a saved sampler. */
 #include "check.h"
+#include "nis/io.h"
 #include "nis/metrics.h"
 #include "nis/ops.h"
 #include "nis/train.h"
@@ -227,6 +228,31 @@ int main(void) {
         CHECK(s && nis_sampler_generate(s, &g7, 32, -1, l, err, sizeof err) == NIS_OK, "%s", err);
         CHECK(s && memcmp(l, want, sizeof l) == 0, "the loaded preconditioned sampler differs from the trainer");
         nis_sampler_free(s);
+        /* damaged preconditioners are refused, naming the problem: precond.L of the wrong shape, a NaN in the mean */
+        nis_st_file *f = NULL;
+        CHECK(nis_st_read(path, &f, err, sizeof err) == NIS_OK, "%s", err);
+        int ne = f ? nis_st_count(f) : 0, nm = f ? nis_st_meta_count(f) : 0;
+        nis_st_entry e[32];
+        const char *kv[64];
+        for (int i = 0; i < ne && i < 32; i++) e[i] = *nis_st_get(f, i);
+        for (int i = 0; i < nm && i < 32; i++) nis_st_meta_at(f, i, &kv[2 * i], &kv[2 * i + 1]);
+        static nis_real nan_mean[2] = {0, NAN};
+        for (int k = 0; f && ne <= 32 && nm <= 32 && k < 2; k++) {
+            char bad_path[64];
+            snprintf(bad_path, sizeof bad_path, "%s.bad", path);
+            nis_st_entry e2[32];
+            memcpy(e2, e, sizeof e2);
+            for (int i = 0; i < ne; i++) {
+                if (k == 0 && !strcmp(e2[i].name, "precond.L")) e2[i].shape[1] = 1;
+                if (k == 1 && !strcmp(e2[i].name, "precond.mean")) e2[i].data = nan_mean;
+            }
+            CHECK(nis_st_write(bad_path, ne, e2, nm, kv, err, sizeof err) == NIS_OK, "%s", err);
+            nis_sampler *sb = nis_sampler_load(bad_path, err, sizeof err);
+            CHECK(!sb && strstr(err, k ? "non-finite" : "precond.L"), "damaged preconditioner %d accepted: %s", k, err);
+            nis_sampler_free(sb);
+            unlink(bad_path);
+        }
+        nis_st_close(f);
         unlink(path);
         nis_trainer_free(tp);
         cp.precond_L = NULL;

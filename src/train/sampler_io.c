@@ -18,7 +18,7 @@ struct nis_sampler {
     char target[64];
     nis_real *pre_m, *pre_L;      /* trained with precond_*: x = m + L u (dim), (dim, dim); else NULL */
     nis_affine_target affine;     /* its mapping (inner: a stand-in target of the right dim) */
-    nis_target shape;
+    nis_target stand_in;
 };
 
 /* The sampler's parameters, and with "precond.mean" in the file also its preconditioner: every tensor of the file
@@ -48,8 +48,8 @@ static nis_status load_tensors(nis_sampler *s, const nis_st_file *f, const char 
             snprintf(err, errlen, "%s: the preconditioner holds a non-finite value", path);
             st = NIS_EFORMAT;
         }
-    s->shape = (nis_target){.name = "precond", .dim = s->dim};
-    nis_affine_target_init(&s->affine, &s->shape, s->pre_m, s->pre_L);
+    s->stand_in = (nis_target){.name = "precond", .dim = s->dim};
+    nis_affine_target_init(&s->affine, &s->stand_in, s->pre_m, s->pre_L);
     return st;
 }
 
