@@ -13,7 +13,7 @@
  *       --lr-final L (cosine decay of the sampler lr) and --ema DECAY (samples from an EMA of the sampler's
  *       weights); --score-width W (the score network's width, default --width).  Any method: --save FILE.npy
  *       writes the samples (θ, (n, D), nis_real: float32 in the default build).  --precond FILE.npy|gold (DFT/KL):
- *       train on the affine target q(m + L u) (nis_affine_target), m and L Lᵀ the mean and covariance of the draws
+ *       train on the whitened target q(m + L u) (nis_train_config.precond_*), m and L Lᵀ the mean and covariance of the draws
  *       in FILE.npy ((n, D) θ, e.g. an earlier run's --save) or of the gold standard (a diagnostic), taken in the
  *       sampler's coordinates.
  *       One sampler against the cached gold standard; writes OUT/NAME/METHOD[_TAG]_sS.json.  Defaults (the bench's
@@ -462,6 +462,15 @@ precondition:
     nis_dataset_free(&train), nis_dataset_free(&test);
 }
 
+/* n draws of θ = [w, log α] (float32, (n, D)) into the sampler's coordinates, dst (n, D): unchanged, or with nc the
+ * non-centred [v, log α], v = w √α. */
+static void theta_to_sampler(const float *src, int64_t n, int D, bool nc, nis_real *dst) {
+    for (int64_t r = 0; r < n; r++) {
+        double sc = nc ? exp(0.5 * src[r * D + D - 1]) : 1;
+        for (int j = 0; j < D; j++) dst[r * D + j] = (nis_real)(j < D - 1 ? src[r * D + j] * sc : src[r * D + j]);
+    }
+}
+
 /* ---- one method ----------------------------------------------------------------------------------------- */
 static void run_method(const opts *o) {
     if (!o->method) die("--method is required%s%s", "", "");
@@ -516,21 +525,21 @@ static void run_method(const opts *o) {
         nis_real *mode = NULL;
         if (o->init_mode == 2 && !marg) {   /* diagnostic: around the gold standard's mean, in the target's coordinates */
             mode = calloc((size_t)Dt, sizeof(nis_real));
-            if (!mode) die("out of memory%s%s", "", "");
+            nis_real *y = malloc(sizeof(nis_real) * D);
+            if (!mode || !y) die("out of memory%s%s", "", "");
             for (int64_t r = 0; r < gm; r++) {
-                const float *g = (const float *)ga.data + r * D;
-                double s = nc ? exp(0.5 * g[D - 1]) : 1;   /* v = w √α */
-                for (int j = 0; j < D; j++) mode[j] += (nis_real)((j < D - 1 ? g[j] * s : g[j]) / (double)gm);
+                theta_to_sampler((const float *)ga.data + r * D, 1, D, nc, y);
+                for (int j = 0; j < D; j++) mode[j] += (nis_real)(y[j] / (double)gm);
             }
+            free(y);
             cfg.init_mean = mode;
         } else if (o->init_mode) {
             mode = malloc(sizeof(nis_real) * Dt);
             if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
             cfg.init_mean = mode;
         }
-        /* --precond: the sampler lives in u, θ' = m + L u (θ' = the target's coordinates, m and L L^T the draws'
-         * mean and covariance there, nis_affine_fit) */
-        nis_affine_target pa;
+        /* --precond: the trainer works in u, θ' = m + L u (θ' = the target's coordinates, m and L L^T the draws'
+         * mean and covariance there, nis_affine_fit), and maps its samples back */
         nis_real *pm = NULL, *pL = NULL;
         if (o->precond) {
             if (marg) die("--precond needs --prior hier or hier-nc%s%s", "", "");
@@ -545,18 +554,15 @@ static void run_method(const opts *o) {
             nis_real *y = malloc(sizeof(nis_real) * (size_t)pn * D);
             pm = malloc(sizeof(nis_real) * D), pL = malloc(sizeof(nis_real) * (size_t)D * D);
             if (!y || !pm || !pL) die("out of memory%s%s", "", "");
-            for (int64_t r = 0; r < pn; r++) {
-                double sc = nc ? exp(0.5 * src[r * D + D - 1]) : 1;   /* v = w √α */
-                for (int j = 0; j < D; j++) y[r * D + j] = (nis_real)(j < D - 1 ? src[r * D + j] * sc : src[r * D + j]);
-            }
+            theta_to_sampler(src, pn, D, nc, y);
             if (nis_affine_fit(y, pn, D, pm, pL, err, sizeof err) != NIS_OK) die("--precond: %s%s", err, "");
             free(y);
             nis_npy_free(&dr);
-            nis_affine_target_init(&pa, t, pm, pL);
+            cfg.precond_mean = pm, cfg.precond_L = pL;
             cfg.init_mean = NULL;   /* u = 0 is the draws' mean */
         }
-        nis_trainer *tr = nis_trainer_new(o->precond ? &pa.target : t, &cfg, err, sizeof err);
-        free(mode);
+        nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);   /* (it copies init_mean and precond_*) */
+        free(mode), free(pm), free(pL);
         if (!tr) die("%s%s", err, "");
         nis_train_stats st = {0};
         for (int64_t i = 0; i < cfg.iters; i++) {
@@ -574,13 +580,6 @@ static void run_method(const opts *o) {
         if (nis_trainer_sample(tr, &sr, 1000, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         per1000 = now() - t1;
         if (nis_trainer_sample(tr, &sr, ns, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
-        if (o->precond) {   /* u -> θ' = m + L u */
-            nis_real *u = malloc(sizeof(nis_real) * (size_t)ns * D);
-            if (!u) die("out of memory%s%s", "", "");
-            memcpy(u, xs, sizeof(nis_real) * (size_t)ns * D);
-            nis_affine_target_to_x(&pa, u, ns, xs);
-            free(u), free(pm), free(pL);
-        }
         if (nc) nis_blr_nc_to_theta(xs, ns, D);   /* [v, log α] -> θ = [w, log α] */
         if (marg && nis_blr_marg_to_theta(t, xs, ns, &sr, xs) != NIS_OK) die("log alpha draws failed%s%s", "", "");
         cJSON_AddStringToObject(extra, "prior", o->prior);
