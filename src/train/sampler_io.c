@@ -138,12 +138,10 @@ nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noi
             snprintf(err, errlen, "sample: %s", nis_ctx_message(s->ctx));
             return nis_ctx_status(s->ctx);
         }
+        nis_real *u = s->pre_m ? x->data : out + i0 * s->dim;   /* as nis_trainer_sample: u, then x = m + L u */
         for (int64_t j = 0; j < b * s->dim; j++)
-            out[i0 * s->dim + j] = x->data[j] + (add ? (nis_real)(s->sigma * nis_rng_normal(rng)) : 0);
-        for (int64_t r = 0; s->pre_m && r < b; r++) {   /* u -> x = m + L u (as nis_trainer_sample) */
-            memcpy(x->data, out + (i0 + r) * s->dim, (size_t)s->dim * sizeof(nis_real));
-            nis_affine_target_to_x(&s->affine, x->data, 1, out + (i0 + r) * s->dim);
-        }
+            u[j] = x->data[j] + (add ? (nis_real)(s->sigma * nis_rng_normal(rng)) : 0);
+        if (s->pre_m) nis_affine_target_to_x(&s->affine, u, b, out + i0 * s->dim);
     }
     return NIS_OK;
 }

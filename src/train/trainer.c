@@ -370,14 +370,10 @@ static nis_status sample_current(nis_trainer *tr, nis_rng *rng, int64_t n, bool 
             snprintf(tr->msg, sizeof tr->msg, "sample: %s", nis_ctx_message(tr->ctx));
             return nis_ctx_status(tr->ctx);
         }
+        nis_real *u = tr->pre_m ? x->data : out + i0 * d;   /* preconditioned: u in place, then x = m + L u */
         for (int64_t j = 0; j < b * d; j++)
-            out[i0 * d + j] = x->data[j] + (noisy ? (nis_real)(tr->sigma * nis_rng_normal(rng)) : 0);
-        if (tr->pre_m) {   /* u -> x = m + L u, row by row through the (now free) generator output */
-            for (int64_t r = 0; r < b; r++) {
-                memcpy(x->data, out + (i0 + r) * d, (size_t)d * sizeof(nis_real));
-                nis_affine_target_to_x(&tr->affine, x->data, 1, out + (i0 + r) * d);
-            }
-        }
+            u[j] = x->data[j] + (noisy ? (nis_real)(tr->sigma * nis_rng_normal(rng)) : 0);
+        if (tr->pre_m) nis_affine_target_to_x(&tr->affine, u, b, out + i0 * d);
     }
     return NIS_OK;
 }
