@@ -764,17 +764,22 @@ static void run_speed(const opts *o) {
 }
 
 /* Posterior predictive p_i = mean_s sigmoid(w_s·x_i) of n samples (n, D) on row i of data. */
-static double row_pred(const nis_dataset *data, int64_t i, const nis_real *th, int64_t n, int D) {
-    double p = 0;
+static double row_pred(const nis_dataset *data, int64_t i, const nis_real *th, int64_t n, int D, double *se) {
+    double p = 0, p2 = 0;
     for (int64_t s = 0; s < n; s++) {
         double z = 0;
         for (int64_t j = 0; j < data->d; j++) z += (double)th[s * D + j] * (double)data->X[i * data->d + j];
-        p += 1 / (1 + exp(-z));
+        const double ps = 1 / (1 + exp(-z));
+        p += ps, p2 += ps * ps;
     }
-    return p / (double)n;
+    p /= (double)n;
+    /* Monte Carlo standard error of the average (draws taken as independent) */
+    if (se) *se = n > 1 ? sqrt(fmax(p2 / (double)n - p * p, 0) / (double)(n - 1)) : 0;
+    return p;
 }
 
-/* The test rows near the decision boundary: gold p_i in [0.3, 0.7] (and the p_i of the samples in --save). */
+/* The test rows near the decision boundary: gold p_i in [0.3, 0.7] (and the p_i of the samples in --save), each
+   with its Monte Carlo standard error. */
 static void run_pred(const opts *o) {
     char err[512], npy[1024], js[1024];
     gold_paths(o, npy, js, sizeof npy);
@@ -786,12 +791,15 @@ static void run_pred(const opts *o) {
     const int D = (int)ga.shape[ga.ndim - 1];
     const int64_t gn = ga.n / D;
     if (sa.data && (sa.ndim != 2 || sa.shape[1] != D)) die("%s: samples must be (n, D) with D = gold standard%s", o->save, "'s");
-    printf("row label gold_p%s\n", sa.data ? " samples_p" : "");
+    printf("row label gold_p gold_se%s\n", sa.data ? " samples_p samples_se" : "");
     for (int64_t i = 0; i < test.n; i++) {
-        double pg = row_pred(&test, i, ga.data, gn, D);
+        double se, pg = row_pred(&test, i, ga.data, gn, D, &se);
         if (pg < 0.3 || pg > 0.7) continue;
-        printf("%lld %g %.4f", (long long)i, (double)test.y[i], pg);
-        if (sa.data) printf(" %.4f", row_pred(&test, i, sa.data, sa.shape[0], D));
+        printf("%lld %g %.4f %.4f", (long long)i, (double)test.y[i], pg, se);
+        if (sa.data) {
+            const double ps = row_pred(&test, i, sa.data, sa.shape[0], D, &se);
+            printf(" %.4f %.4f", ps, se);
+        }
         printf("\n");
     }
     nis_npy_free(&ga), nis_npy_free(&sa);
