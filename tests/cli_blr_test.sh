@@ -64,6 +64,10 @@ has '"dim":	4' "$dir/kl/metrics.json"
 expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wh"
 has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
 has '"pilot_train_seconds"' "$dir/wh/metrics.json"
+has '"pilot_lr"' "$dir/wh/config.json"
+has '"lr":[[:space:]]*0.001,' "$dir/wh/config.json"   # the main run's: --white-lr's default
+expect 2 "need --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01 --out "$dir/whbad"
+[ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"
 expect 0 "" "$NIS" sample --model "$dir/wh" --n 50 --seed 1 --out "$dir/wh.npy"

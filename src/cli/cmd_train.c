@@ -80,6 +80,7 @@ typedef struct {
     bool quiet;
     const nis_blr_flags *bf;   /* blr: the data options (for config.json), else NULL */
     double pilot_seconds;      /* --whiten: the pilot run's training time (else 0) */
+    double pilot_lr, pilot_lr_final;   /* --whiten: the pilot run's sampler lr and its cosine end */
 } run_opts;
 
 /* Posterior summaries of a blr run into m: test accuracy and log-likelihood of the posterior predictive, and the
@@ -165,6 +166,10 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
         return nis_cli_error("train", "--out: %s", err);
     }
     cJSON *cfg = config_json(&c, is_blr ? "blr" : t->name, threads, ro->bf);   /* blr-nc: "blr" + its prior */
+    if (c.precond_mean) {   /* --whiten: "lr" and "lr_final" are the main run's */
+        cJSON_AddNumberToObject(cfg, "pilot_lr", ro->pilot_lr);
+        cJSON_AddNumberToObject(cfg, "pilot_lr_final", ro->pilot_lr_final);
+    }
     bool ok = nis_write_json(nis_path_join(path, sizeof path, out, "config.json"), cfg, err, sizeof err);
     cJSON_Delete(cfg);
     if (!ok) {
@@ -275,7 +280,7 @@ int nis_cmd_train(int argc, char **argv) {
             depth = c.sampler_depth, swidth = c.score_width, sdepth = c.score_depth, ssteps = c.score_steps,
             anneal = c.anneal_iters, warm = c.kl_warmup, n_eval = 5000, every = 0;
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, lr_fin = c.lr_final, clip = c.grad_clip;
-    double init_scale = c.init_scale;
+    double init_scale = c.init_scale, white_lr = 1e-3, white_lr_fin = 3e-5;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
     double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start;
     int64_t temper = c.temper_iters;
@@ -322,7 +327,9 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"temper-iters", OPT_INT, &temper, "train against q^b N(0,I)^(1-b), b linear to 1 over N updates (0: off)", 0, 1e9, false},
         {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
-        {"whiten", OPT_FLAG, &whiten, "first a pilot run with the same settings; the main run trains on the target whitened by the pilot's sample mean and covariance, x = m + L u (two runs' cost; see docs/dft.md)", 0, 0, false},
+        {"whiten", OPT_FLAG, &whiten, "first a pilot run with these settings; the main run trains on the target whitened by the pilot's sample mean and covariance, x = m + L u, with the sampler lr of --white-lr (two runs' cost; see docs/dft.md)", 0, 0, false},
+        {"white-lr", OPT_DOUBLE, &white_lr, "with --whiten: the main run's sampler lr (--lr is the pilot's)", 1e-12, 1, false},
+        {"white-lr-final", OPT_DOUBLE, &white_lr_fin, "with --whiten: the main run's lr at the end of its cosine decay (0: constant)", 0, 1, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights, used for samples and checkpoints (0: off: the last iterate)", 0, 0.999999, false},
         {"score-energy", OPT_FLAG, &senergy, "conservative score network s = -grad E, E an MLP to a scalar", 0, 0, false},
         {"score-residual", OPT_FLAG, &sresid, "residual score model s = s_q + r, the MLP learns r (zero at the target; DFT's default on the 2-D targets)", 0, 0, false},
@@ -351,6 +358,8 @@ int nis_cmd_train(int argc, char **argv) {
     c.score_kde = score_kde;
     c.stein_target = stein_t, c.stein_score = stein_s, c.target_smooth = (int)tsmooth;
     if (sresid && no_sresid) return nis_cli_error("train", "--score-residual and --no-score-residual exclude each other");
+    if (!whiten && (white_lr != 1e-3 || white_lr_fin != 3e-5))
+        return nis_cli_error("train", "--white-lr and --white-lr-final need --whiten");
     c.score_energy = senergy, c.smooth_laplace = slaplace;
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
     c.temper_iters = temper, c.temper_start = temper0;
@@ -394,6 +403,8 @@ int nis_cmd_train(int argc, char **argv) {
         } else {
             status = whiten_pilot(&c, ct.t, quiet, pre, pre + d, &ro.pilot_seconds);
             c.precond_mean = pre, c.precond_L = pre + d;
+            ro.pilot_lr = c.lr_sampler, ro.pilot_lr_final = c.lr_final;
+            c.lr_sampler = white_lr, c.lr_final = white_lr_fin;   /* the whitened target is well conditioned */
             c.init_mean = NULL;   /* the main run starts at the pilot's mean */
         }
     }
