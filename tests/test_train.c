@@ -263,6 +263,35 @@ int main(void) {
         CHECK(nis_trainer_new(t, &cp, err, sizeof err) == NULL && strstr(err, "init_mean"), "precond + init_mean: %s", err);
     }
 
+    /* 8. score_warmup W is exactly W more score-network updates before the first sampler update: after one step a
+     * trainer with (score_steps 5, score_warmup 7) equals one with score_steps 12, bit for bit, and differs from one
+     * without the warm-up; a negative warm-up is refused */
+    {
+        nis_train_config cw = small(NIS_METHOD_DFT), c12 = cw, c0 = cw;
+        cw.score_warmup = 7, c12.score_steps = 12;
+        nis_trainer *ta = nis_trainer_new(t, &cw, err, sizeof err), *tb = nis_trainer_new(t, &c12, err, sizeof err),
+                    *tz = nis_trainer_new(t, &c0, err, sizeof err);
+        CHECK(ta && tb && tz, "%s", err);
+        nis_real xa[64], xb[64], xz[64];
+        nis_train_stats sa = {0}, sb = {0};
+        if (ta && tb && tz) {
+            CHECK(nis_trainer_step(ta, &sa) == NIS_OK && nis_trainer_step(tb, &sb) == NIS_OK &&
+                  nis_trainer_step(tz, NULL) == NIS_OK, "warm-up step");
+            nis_rng g8 = nis_rng_init(4, 0);
+            nis_trainer_sample(ta, &g8, 32, false, xa);
+            g8 = nis_rng_init(4, 0);
+            nis_trainer_sample(tb, &g8, 32, false, xb);
+            g8 = nis_rng_init(4, 0);
+            nis_trainer_sample(tz, &g8, 32, false, xz);
+            CHECK(memcmp(xa, xb, sizeof xa) == 0, "warm-up 7 + 5 score steps differs from 12 score steps");
+            CHECK(memcmp(xa, xz, sizeof xa) != 0, "the warm-up changed nothing: the test is vacuous");
+            CHECK(sa.score_loss == sb.score_loss, "score loss %g vs %g", sa.score_loss, sb.score_loss);
+        }
+        nis_trainer_free(ta), nis_trainer_free(tb), nis_trainer_free(tz);
+        cw.score_warmup = -1;
+        CHECK(nis_trainer_new(t, &cw, err, sizeof err) == NULL && strstr(err, "score_warmup"), "score_warmup -1 accepted: %s", err);
+    }
+
     /* bad configuration is refused with a message */
     c.batch = 7;
     CHECK(nis_trainer_new(t, &c, err, sizeof err) == NULL && strstr(err, "batch"), "odd batch accepted: %s", err);

@@ -180,6 +180,9 @@ typedef struct {
                                      * standardised (bench/blr_notes.md, Session 7).  Copied by nis_trainer_new;
                                      * init_mean must then be NULL (the start is u = 0, i.e. x = m) */
     const nis_real *precond_L;
+    int64_t score_warmup;    /* score-network updates on the initial sampler before its first update (in the first
+                              * nis_trainer_step, on top of score_steps), so that the first sampler gradients do not
+                              * come from an untrained score network.  0: off */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);

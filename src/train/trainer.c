@@ -90,6 +90,7 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
         bad = "score_residual cannot be combined with target_smooth or score_kde (turn it off: the residual is "
               "taken against the unsmoothed target's score)";
     else if (!c->precond_mean != !c->precond_L) bad = "precond_mean and precond_L go together";
+    else if (c->score_warmup < 0) bad = "score_warmup must be >= 0";
     else if (c->precond_mean && c->init_mean) bad = "init_mean cannot be combined with precond (the start is u = 0)";
     else if (c->temper_iters < 0) bad = "temper_iters must be >= 0";
     else if (c->temper_iters > 0 && !(c->temper_start >= 0 && c->temper_start < 1))
@@ -270,10 +271,11 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     tr->opt_g.lr = lr_at(c, tr->iter);
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
-    int score_steps = c->score_kde > 0 && c->method != NIS_METHOD_FISHER ? 0 : c->score_steps;
+    int64_t score_steps = c->score_kde > 0 && c->method != NIS_METHOD_FISHER ? 0 : c->score_steps;
+    if (tr->iter == 0 && score_steps > 0) score_steps += c->score_warmup;   /* before the first sampler update */
     for (int l = 0; l < tr->n_levels && st == NIS_OK; l++) {
         tr->lvl = l, tr->sigma = level_sigma(tr, sigma0, l);
-        for (int k = 0; k < score_steps && st == NIS_OK; k++) {
+        for (int64_t k = 0; k < score_steps && st == NIS_OK; k++) {
             nis_ctx_reset(tr->ctx);
             nis_tensor *ls = c->method == NIS_METHOD_FISHER ? nis__ssm_loss(tr, &score_mon)
                                                             : nis__dsm_loss(tr, &score_mon);
