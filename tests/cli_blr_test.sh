@@ -66,6 +66,10 @@ has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
 has '"pilot_train_seconds"' "$dir/wh/metrics.json"
 has '"pilot_lr"' "$dir/wh/config.json"
 has '"lr":[[:space:]]*0.001,' "$dir/wh/config.json"   # the main run's: --white-lr's default
+has '"score_warmup":[[:space:]]*1000,' "$dir/wh/config.json"   # the main run's automatic score warm-up
+has '"pilot_score_warmup":[[:space:]]*0' "$dir/wh/config.json"
+has '"init_scale":[[:space:]]*1,' "$dir/wh/config.json"   # the main run starts at u ~ N(0, I)
+expect 2 "score-warmup" "$NIS" train $D $small --score-warmup -2 --out "$dir/swbad"
 expect 2 "need --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01 --out "$dir/whbad"
 [ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')

@@ -68,6 +68,7 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddNumberToObject(j, "temper_iters", (double)c->temper_iters);
     cJSON_AddNumberToObject(j, "temper_start", c->temper_start);
     cJSON_AddBoolToObject(j, "whiten", c->precond_mean != NULL);
+    cJSON_AddNumberToObject(j, "score_warmup", (double)c->score_warmup);
     cJSON_AddNumberToObject(j, "threads", (double)threads);
     if (bf) cJSON_AddItemToObject(j, "data", nis_blr_flags_json(bf));
     return j;
@@ -80,7 +81,9 @@ typedef struct {
     bool quiet;
     const nis_blr_flags *bf;   /* blr: the data options (for config.json), else NULL */
     double pilot_seconds;      /* --whiten: the pilot run's training time (else 0) */
-    double pilot_lr, pilot_lr_final;   /* --whiten: the pilot run's sampler lr and its cosine end */
+    double pilot_lr, pilot_lr_final;   /* --whiten: the pilot run's sampler lr and its cosine end, */
+    double pilot_init_scale;           /* its broad start */
+    int64_t pilot_score_warmup;        /* and its score warm-up */
 } run_opts;
 
 /* Posterior summaries of a blr run into m: test accuracy and log-likelihood of the posterior predictive, and the
@@ -169,6 +172,8 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
     if (c.precond_mean) {   /* --whiten: "lr" and "lr_final" are the main run's */
         cJSON_AddNumberToObject(cfg, "pilot_lr", ro->pilot_lr);
         cJSON_AddNumberToObject(cfg, "pilot_lr_final", ro->pilot_lr_final);
+        cJSON_AddNumberToObject(cfg, "pilot_init_scale", ro->pilot_init_scale);
+        cJSON_AddNumberToObject(cfg, "pilot_score_warmup", (double)ro->pilot_score_warmup);
     }
     bool ok = nis_write_json(nis_path_join(path, sizeof path, out, "config.json"), cfg, err, sizeof err);
     cJSON_Delete(cfg);
@@ -283,7 +288,7 @@ int nis_cmd_train(int argc, char **argv) {
     double init_scale = c.init_scale, white_lr = 1e-3, white_lr_fin = 3e-5;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
     double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start;
-    int64_t temper = c.temper_iters;
+    int64_t temper = c.temper_iters, swarm = -1;
     bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false, whiten = false,
          no_mode = false;
     nis_blr_flags bf;
@@ -310,6 +315,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"score-depth", OPT_INT, &sdepth, "score-network hidden layers", 0, 15, false},
         {"act", OPT_STRING, &act, "activation: silu|relu|tanh|softplus|elu|leaky_relu", 0, 0, false},
         {"kl-warmup", OPT_INT, &warm, "DFT: KL updates before DFT", 0, 1e9, false},
+        {"score-warmup", OPT_INT, &swarm, "score-network updates on the initial sampler before its first update (-1: 1000 for the main run of --whiten, else 0)", -1, 1e9, false},
         {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
         {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
         {"grad-clip", OPT_DOUBLE, &clip, "max gradient norm per network (0: off)", 0, 1e9, false},
@@ -327,7 +333,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"sigma-max", OPT_DOUBLE, &sigma_max, "with --levels: the coarsest level's sigma", 0, 100, false},
         {"temper-iters", OPT_INT, &temper, "train against q^b N(0,I)^(1-b), b linear to 1 over N updates (0: off)", 0, 1e9, false},
         {"temper-start", OPT_DOUBLE, &temper0, "with --temper-iters: b at update 0", 0, 0.999999, false},
-        {"whiten", OPT_FLAG, &whiten, "first a pilot run with these settings; the main run trains on the target whitened by the pilot's sample mean and covariance, x = m + L u, with the sampler lr of --white-lr (two runs' cost; see docs/dft.md)", 0, 0, false},
+        {"whiten", OPT_FLAG, &whiten, "first a pilot run with these settings; the main run trains on the target whitened by the pilot's sample mean and covariance, x = m + L u, starting at u ~ N(0, I), with the sampler lr of --white-lr (two runs' cost; see docs/dft.md)", 0, 0, false},
         {"white-lr", OPT_DOUBLE, &white_lr, "with --whiten: the main run's sampler lr (--lr is the pilot's)", 1e-12, 1, false},
         {"white-lr-final", OPT_DOUBLE, &white_lr_fin, "with --whiten: the main run's lr at the end of its cosine decay (0: constant)", 0, 1, false},
         {"ema", OPT_DOUBLE, &ema, "decay of an EMA of the sampler's weights, used for samples and checkpoints (0: off: the last iterate)", 0, 0.999999, false},
@@ -362,7 +368,7 @@ int nis_cmd_train(int argc, char **argv) {
         return nis_cli_error("train", "--white-lr and --white-lr-final need --whiten");
     c.score_energy = senergy, c.smooth_laplace = slaplace;
     c.levels = (int)levels, c.sigma_max = sigma_max, c.ema_decay = ema;
-    c.temper_iters = temper, c.temper_start = temper0;
+    c.temper_iters = temper, c.temper_start = temper0, c.score_warmup = swarm < 0 ? 0 : swarm;
     c.noisy_output = !clean && c.method != NIS_METHOD_FISHER;
     if (c.antithetic && c.batch % 2) return nis_cli_error("train", "--batch must be even with antithetic noise");
     nis_cli_target ct;
@@ -404,7 +410,10 @@ int nis_cmd_train(int argc, char **argv) {
             status = whiten_pilot(&c, ct.t, quiet, pre, pre + d, &ro.pilot_seconds);
             c.precond_mean = pre, c.precond_L = pre + d;
             ro.pilot_lr = c.lr_sampler, ro.pilot_lr_final = c.lr_final;
+            ro.pilot_init_scale = c.init_scale, ro.pilot_score_warmup = c.score_warmup;
             c.lr_sampler = white_lr, c.lr_final = white_lr_fin;   /* the whitened target is well conditioned */
+            c.init_scale = 1;                                      /* start at u ~ N(0, I): the pilot's Gaussian fit */
+            if (swarm < 0) c.score_warmup = 1000;                  /* no sampler step on an untrained score net */
             c.init_mean = NULL;   /* the main run starts at the pilot's mean */
         }
     }
