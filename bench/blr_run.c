@@ -11,7 +11,8 @@
  *       to θ; hier-marg samples w from the α-marginal posterior and draws log α | w exactly)
  *       and --init-mode 1 (start around nis_blr_mode; 2: around the gold standard's mean, a diagnostic),
  *       --lr-final L (cosine decay of the sampler lr) and --ema DECAY (samples from an EMA of the sampler's
- *       weights); --score-width W (the score network's width, default --width).  Any method: --save FILE.npy
+ *       weights); --score-width W (the score network's width, default --width); --score-warmup N (score-network
+ *       updates before the first sampler update).  Any method: --save FILE.npy
  *       writes the samples (θ, (n, D), nis_real: float32 in the default build).  --precond FILE.npy|gold (DFT/KL):
  *       train on the whitened target q(m + L u) (nis_train_config.precond_*), m and L Lᵀ the mean and covariance of the draws
  *       in FILE.npy ((n, D) θ, e.g. an earlier run's --save) or of the gold standard (a diagnostic), taken in the
@@ -81,6 +82,7 @@ typedef struct {
                           * and L Lᵀ the draws' mean and covariance in the sampler's coordinates */
     const char *prior;   /* DFT/KL: "hier" (centred, the gold standard's) or "hier-nc" (non-centred; samples mapped back) */
     int init_mode;       /* DFT/KL: start the sampler around the posterior mode (nis_blr_mode) */
+    long long score_warmup;   /* DFT/KL: score-network updates before the first sampler update */
 } opts;
 
 static void parse(int argc, char **argv, opts *o) {
@@ -126,6 +128,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--precond")) o->precond = v;
         else if (!strcmp(k, "--init-mode")) o->init_mode = atoi(v);
         else if (!strcmp(k, "--kl-warmup")) o->kl_warmup = atoll(v);
+        else if (!strcmp(k, "--score-warmup")) o->score_warmup = atoll(v);
         else if (!strcmp(k, "--score-eps")) o->score_eps = atoi(v);
         else if (!strcmp(k, "--stein-target")) o->stein_target = atoi(v);
         else if (!strcmp(k, "--stein-score")) o->stein_score = atoi(v);
@@ -522,6 +525,7 @@ static void run_method(const opts *o) {
         cfg.score_energy = o->score_energy;
         cfg.score_residual = o->score_residual;
         cfg.seed = o->seed;
+        cfg.score_warmup = o->score_warmup;
         nis_real *mode = NULL;
         if (o->init_mode == 2 && !marg) {   /* diagnostic: around the gold standard's mean, in the target's coordinates */
             mode = calloc((size_t)Dt, sizeof(nis_real));
@@ -584,6 +588,7 @@ static void run_method(const opts *o) {
         if (marg && nis_blr_marg_to_theta(t, xs, ns, &sr, xs) != NIS_OK) die("log alpha draws failed%s%s", "", "");
         cJSON_AddStringToObject(extra, "prior", o->prior);
         cJSON_AddNumberToObject(extra, "init_mode", o->init_mode);
+        cJSON_AddNumberToObject(extra, "score_warmup", (double)o->score_warmup);
         cJSON_AddNumberToObject(extra, "final_loss", st.sampler_loss);
         cJSON_AddNumberToObject(extra, "width", w);
         cJSON_AddNumberToObject(extra, "score_width", cfg.score_width);

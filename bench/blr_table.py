@@ -13,7 +13,7 @@ p.add_argument("--seeds", default="0 1 2")
 p.add_argument("--command", default="bench/blr")
 a = p.parse_args()
 seeds = a.seeds.split()
-METHODS = [("dft", "DFT"), ("dft_nc", "DFT, non-centred"), ("dft_ncwcos", "DFT, non-centred, whitened"), ("kl", "KL"), ("svgd", "SVGD (100)"), ("sgld", "SGLD"), ("hmc", "HMC (short)")]
+METHODS = [("dft", "DFT"), ("dft_nc", "DFT, non-centred"), ("dft_ncwsw", "DFT, non-centred, whitened"), ("kl", "KL"), ("svgd", "SVGD (100)"), ("sgld", "SGLD"), ("hmc", "HMC (short)")]
 
 
 def ms(vals, fmt="{:.3f}", pm=True):
@@ -54,7 +54,8 @@ w("")
 w("DFT rows: \"DFT\" samples θ = [w, log α] directly; \"non-centred\" samples [√α w, log α] (no funnel), started "
   "at the posterior mode, width 256, batch 1024, sampler lr 3e-4, 3000 updates; \"whitened\" is that run (the "
   "pilot) followed by a second run of 3000 updates on the target whitened by the pilot's sample mean and "
-  "covariance, sampler lr 1e-3 decayed by a cosine to 3e-5 (bench/blr_notes.md, Sessions 7 and 8).")
+  "covariance, started at u ~ N(0, I) (the pilot's Gaussian fit), 1000 score-network updates before the first "
+  "sampler update, sampler lr 1e-3 decayed by a cosine to 3e-5 (bench/blr_notes.md, Sessions 7 and 8).")
 w("")
 
 # ---- gold standards
@@ -88,7 +89,7 @@ for d in a.datasets.split():
         if not rs:
             w(f"| {name} | not run | | | | | | | 0 |")
             continue
-        if key == "dft_ncwcos":   # the pilot run's training time is part of the cost
+        if key == "dft_ncwsw":   # the pilot run's training time is part of the cost
             for r in rs:
                 pr = load(os.path.join(a.out, d, f"dft_ncpilot_s{int(r['seed'])}.json"))
                 r["train_s"] = r["train_s"] + pr["train_s"] if pr else float("nan")
@@ -98,7 +99,7 @@ for d in a.datasets.split():
           f"{ms(col('mean_err_max'), '{:.3f}', False)} | {ms(col('sd_err_avg'), '{:.3f}', False)} / "
           f"{ms(col('sd_err_max'), '{:.3f}', False)} | {ms(col('ed5'), '{:.4f}')} | {ms(col('train_s'), '{:.1f}', False)} | "
           f"{ms(col('per1000_s'), '{:.4f}', False)} | {len(rs)} |")
-        if key in ("dft", "dft_nc", "dft_ncwcos", "kl") and g:
+        if key in ("dft", "dft_nc", "dft_ncwsw", "kl") and g:
             gap = [abs(100 * r["acc"] - 100 * g["acc"]) for r in rs]
             me = [r["mean_err_avg"] for r in rs]
             verdict.append((d, name, rs, g, gap, me))
