@@ -3,6 +3,7 @@
 #include "../core/linalg.h"
 #include "nis/ops.h"
 #include "nis/target.h"
+#include "wrap.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,16 +45,7 @@ void nis_affine_target_init(nis_affine_target *at, const nis_target *inner, cons
     at->inner = inner;
     at->mean = mean;
     at->L = L;
-    at->target = (nis_target){
-        .name = inner->name,
-        .dim = inner->dim,
-        .log_prob = affine_lp,
-        .score = inner->score ? affine_score : NULL,
-        .hvp = inner->hvp ? affine_hvp : NULL,
-        .sample = NULL,
-        .data = at,
-        .stochastic = inner->stochastic,
-    };
+    at->target = nis__wrapped_target(inner, at, affine_lp, affine_score, affine_hvp);
 }
 
 void nis_affine_target_to_x(const nis_affine_target *at, const nis_real *u, int64_t n, nis_real *x) {

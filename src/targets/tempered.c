@@ -2,6 +2,7 @@
  * to q (β = 1), with the optional score and HVP present exactly when q's are. */
 #include "nis/ops.h"
 #include "nis/target.h"
+#include "wrap.h"
 
 static const nis_tempered_target *state(const nis_target *t) { return t->data; }
 
@@ -33,14 +34,5 @@ static nis_tensor *tempered_hvp(nis_ctx *c, const nis_target *t, nis_tensor *x, 
 void nis_tempered_target_init(nis_tempered_target *tt, const nis_target *inner, double beta) {
     tt->inner = inner;
     tt->beta = beta;
-    tt->target = (nis_target){
-        .name = inner->name,
-        .dim = inner->dim,
-        .log_prob = tempered_lp,
-        .score = inner->score ? tempered_score : NULL,
-        .hvp = inner->hvp ? tempered_hvp : NULL,
-        .sample = NULL,
-        .data = tt,
-        .stochastic = inner->stochastic,
-    };
+    tt->target = nis__wrapped_target(inner, tt, tempered_lp, tempered_score, tempered_hvp);
 }

@@ -43,4 +43,11 @@ nis_tensor *nis__fisher_loss(nis_trainer *tr, double *monitor);     /* sampler, 
  * batch = first half's z with -ε). */
 void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps);
 
+/* n samples of gen into out (n, dim), caller-owned, in chunks built in ctx (reset; its grad flag restored):
+ * u = gen(z) (+ σε when noisy), z ~ N(0, I) (latent), and with aff (else NULL) x = m + L u.  Errors name the
+ * context's message in err (src/train/generate.c). */
+nis_status nis__generate(nis_ctx *ctx, const nis_mlp *gen, int latent, int64_t dim, bool noisy, double sigma,
+                         const nis_affine_target *aff, nis_rng *rng, int64_t n, nis_real *out, char *err,
+                         size_t errlen);
+
 #endif

@@ -126,22 +126,6 @@ const char *nis_sampler_target(const nis_sampler *s) { return s->target; }
 nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noisy, nis_real *out, char *err,
                                 size_t errlen) {
     bool add = noisy < 0 ? s->noisy : noisy > 0;
-    const int64_t chunk = 4096;
-    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
-        int64_t b = n - i0 < chunk ? n - i0 : chunk;
-        nis_ctx_reset(s->ctx);
-        nis_ctx_set_grad(s->ctx, false);
-        nis_tensor *z = nis_new2(s->ctx, b, s->latent);
-        if (z) nis_rng_fill_normal(rng, z->data, z->n, 0, 1);
-        nis_tensor *x = nis_mlp_forward(s->ctx, &s->gen, z);
-        if (!x) {
-            snprintf(err, errlen, "sample: %s", nis_ctx_message(s->ctx));
-            return nis_ctx_status(s->ctx);
-        }
-        nis_real *u = s->pre_m ? x->data : out + i0 * s->dim;   /* as nis_trainer_sample: u, then x = m + L u */
-        for (int64_t j = 0; j < b * s->dim; j++)
-            u[j] = x->data[j] + (add ? (nis_real)(s->sigma * nis_rng_normal(rng)) : 0);
-        if (s->pre_m) nis_affine_target_to_x(&s->affine, u, b, out + i0 * s->dim);
-    }
-    return NIS_OK;
+    return nis__generate(s->ctx, &s->gen, s->latent, s->dim, add, s->sigma, s->pre_m ? &s->affine : NULL, rng, n,
+                         out, err, errlen);
 }

@@ -359,25 +359,8 @@ nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noi
 
 /* n samples from the generator's current weights (see nis_trainer_sample). */
 static nis_status sample_current(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out) {
-    const int64_t chunk = 4096, d = tr->t->dim, lz = tr->cfg.latent;
-    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
-        int64_t b = n - i0 < chunk ? n - i0 : chunk;
-        nis_ctx_reset(tr->ctx);
-        bool saved = nis_ctx_set_grad(tr->ctx, false);
-        nis_tensor *z = nis_new2(tr->ctx, b, lz);
-        if (z) nis_rng_fill_normal(rng, z->data, z->n, 0, 1);
-        nis_tensor *x = nis_mlp_forward(tr->ctx, &tr->gen, z);
-        nis_ctx_set_grad(tr->ctx, saved);
-        if (!x) {
-            snprintf(tr->msg, sizeof tr->msg, "sample: %s", nis_ctx_message(tr->ctx));
-            return nis_ctx_status(tr->ctx);
-        }
-        nis_real *u = tr->pre_m ? x->data : out + i0 * d;   /* preconditioned: u in place, then x = m + L u */
-        for (int64_t j = 0; j < b * d; j++)
-            u[j] = x->data[j] + (noisy ? (nis_real)(tr->sigma * nis_rng_normal(rng)) : 0);
-        if (tr->pre_m) nis_affine_target_to_x(&tr->affine, u, b, out + i0 * d);
-    }
-    return NIS_OK;
+    return nis__generate(tr->ctx, &tr->gen, tr->cfg.latent, tr->t->dim, noisy, tr->sigma,
+                         tr->pre_m ? &tr->affine : NULL, rng, n, out, tr->msg, sizeof tr->msg);
 }
 
 nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen) {
