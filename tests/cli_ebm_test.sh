@@ -43,6 +43,27 @@ cmp -s "$dir/a/energy.safetensors" "$dir/b/energy.safetensors" && ok || bad "res
 cmp -s "$dir/a/checkpoint.safetensors" "$dir/b/checkpoint.safetensors" && ok || bad "resumed checkpoint differs"
 expect 2 "--width cannot be given" "$NIS" ebm train --data "$dir/data" --out "$dir/b" --iters 8 --resume --width 3
 
+# joint training with a one-step DFT sampler: bad flags, outputs, resume bit-identical (energy and sampler)
+expect 2 "--sampler: unknown method 'svgd'" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --sampler svgd
+expect 2 "--sampler-sigma needs --sampler" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --sampler-sigma 0.1
+expect 2 "must be even with --sampler" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --sampler dft --batch 5
+[ ! -e "$dir/r" ] && ok || bad "a rejected joint command created its output directory"
+joint=(--data "$dir/data" --batch 4 --width 2 --checkpoint-every 2 --quiet --sampler dft --seed 2)
+expect 0 "" "$NIS" ebm train "${joint[@]}" --out "$dir/j" --iters 3
+for f in checkpoint.safetensors energy.safetensors sampler.safetensors samples.png buffer.png; do exists "$dir/j/$f"; done
+[ ! -e "$dir/j/shortrun.png" ] && ok || bad "joint training with K = 0 wrote shortrun.png"
+expect 0 "" "$NIS" ebm train "${joint[@]}" --out "$dir/k" --iters 2
+expect 2 "--sampler cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 3 --resume --sampler kl
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 3 --resume --quiet
+cmp -s "$dir/j/energy.safetensors" "$dir/k/energy.safetensors" && ok || bad "resumed joint energy differs"
+cmp -s "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors" && ok || bad "resumed joint sampler differs"
+expect 0 "" "$NIS" ebm sample --model "$dir/j" --n 3 --out "$dir/js.npy"
+head -c 128 "$dir/js.npy" | grep -q "'shape': (3, 1, 28, 28)" && ok || bad "joint sampler npy: $(head -c 128 "$dir/js.npy")"
+# a sampler file from another iteration than the checkpoint is refused
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/j" --iters 4 --resume --quiet
+cp "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors"
+expect 2 "is at update 4 but the checkpoint at iteration 3" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 5 --resume
+
 # Langevin from noise, its energies, data energies
 expect 0 "" "$NIS" ebm langevin --energy "$dir/a/energy.safetensors" --steps 3 --n 5 --seed 1 --out "$dir/x.npy" --png "$dir/x.png"
 exists "$dir/x.npy"; exists "$dir/x.png"

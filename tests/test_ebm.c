@@ -1,11 +1,13 @@
 /* The image EBM: shapes, ULA = the training Langevin move, a few training steps raise the energy gap
  * between negatives and data, energy and checkpoint round trips, resume bit-identical to an uninterrupted
- * run, Langevin sampling from noise, and damaged / mismatched files.  Tiny nets on 8x8 images. */
+ * run (also for joint training with a one-step sampler), Langevin sampling from noise, and damaged /
+ * mismatched files.  Tiny nets on 8x8 images. */
 #include "check.h"
 #include "nis/ebm.h"
 #include "nis/io.h"
 #include "nis/ops.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,6 +229,95 @@ static void test_round_trip_and_resume(const nis_real *data) {
     unlink(ck), unlink(en), unlink(junk);
 }
 
+/* A tiny DFT sampler for the tiny energy (8x8 images). */
+static nis_imgsampler *tiny_sampler(const nis_ebm *E, int img_h, int img_w) {
+    nis_imgsampler_config c = nis_imgsampler_config_default(NIS_METHOD_DFT);
+    c.img_h = img_h, c.img_w = img_w;
+    c.batch = 8, c.latent = 4, c.gen_channels = 4, c.score_channels = 2, c.score_steps = 1, c.sigma = 0.05;
+    c.seed = 5;
+    char err[256];
+    nis_imgsampler *s = nis_imgsampler_new(nis_ebm_target(E), &c, err, sizeof err);
+    CHECK(s != NULL, "%s", err);
+    return s;
+}
+
+/* Joint training: the sampler is updated once per iteration, the buffer is untouched, no Langevin steps with
+ * K = 0, and a run interrupted after 2 iterations (checkpoint + sampler file) resumes bit-identically. */
+static void test_joint_training(const nis_real *data) {
+    char err[256], ck[256], sp[256];
+    tmp_path(ck, sizeof ck, "joint_ck.safetensors");
+    tmp_path(sp, sizeof sp, "joint_sampler.safetensors");
+    nis_ebm_config c = tiny();
+    nis_ebm_train_config tc = tiny_train();
+    tc.langevin_steps = 0;
+    nis_ebm A;
+    nis_ebm_trainer TA;
+    CHECK(nis_ebm_init(&A, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TA, &A, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    nis_imgsampler *wrong = tiny_sampler(&A, 4, 16);   /* 64 values, but 4x16 images */
+    CHECK(nis_ebm_trainer_use_sampler(&TA, wrong, err, sizeof err) == NIS_EINVAL && strstr(err, "image shape"),
+          "a 4x16 sampler for an 8x8 energy: %s", err);
+    nis_imgsampler_free(wrong);
+    nis_imgsampler *sa = tiny_sampler(&A, 8, 8);
+    nis_real *buf0 = malloc((size_t)tc.buffer_size * D * sizeof *buf0);
+    memcpy(buf0, TA.buffer, (size_t)tc.buffer_size * D * sizeof *buf0);
+    CHECK(nis_ebm_trainer_use_sampler(&TA, sa, err, sizeof err) == NIS_OK, "%s", err);
+    nis_real p0 = A.P->data[0];
+    nis_ebm_step_stats st;
+    for (int i = 0; i < 4; i++) {
+        CHECK(nis_ebm_train_step(&TA, data, NDATA, &st, err, sizeof err) == NIS_OK, "joint step %d: %s", i, err);
+        CHECK(isfinite(st.sampler_loss) && isfinite(st.score_loss) && st.grad_evals == 0, "joint stats %d", i);
+    }
+    CHECK(nis_imgsampler_iter(sa) == 4 && TA.iter == 4, "one sampler update per iteration");
+    CHECK(A.P->data[0] != p0, "the energy moved");
+    CHECK(!memcmp(buf0, TA.buffer, (size_t)tc.buffer_size * D * sizeof *buf0), "the buffer is not used");
+    bool in_range = true;   /* sigmoid outputs plus 0.05 noise */
+    for (int64_t i = 0; i < tc.batch * D; i++) in_range &= TA.neg[i] > -0.5 && TA.neg[i] < 1.5;
+    CHECK(in_range, "negatives are the sampler's images");
+
+    /* interrupted: 2 iterations, both files, resume from them, 2 more */
+    nis_ebm B;
+    nis_ebm_trainer TB;
+    CHECK(nis_ebm_init(&B, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TB, &B, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    nis_imgsampler *sb = tiny_sampler(&B, 8, 8);
+    CHECK(nis_ebm_trainer_use_sampler(&TB, sb, err, sizeof err) == NIS_OK, "%s", err);
+    for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_imgsampler_save(sb, sp, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_save(&TB, ck, err, sizeof err) == NIS_OK, "%s", err);
+    nis_imgsampler_free(sb);
+    nis_ebm_trainer_free(&TB);
+    nis_ebm_free(&B);
+    nis_ebm C;
+    nis_ebm_trainer TC;
+    CHECK(nis_ebm_load(ck, &C, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&TC, &C, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_resume(&TC, ck, err, sizeof err) == NIS_OK, "%s", err);
+    nis_imgsampler *sc = nis_imgsampler_resume(nis_ebm_target(&C), sp, err, sizeof err);
+    CHECK(sc != NULL, "%s", err);
+    CHECK(nis_ebm_trainer_use_sampler(&TC, sc, err, sizeof err) == NIS_OK, "%s", err);
+    for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TC, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(params_equal(&A, &C), "resumed joint run: energy bit-identical");
+    nis_params *ga = nis_imgsampler_generator_params(sa), *gc = nis_imgsampler_generator_params(sc);
+    CHECK(ga->n == gc->n && !memcmp(ga->data, gc->data, (size_t)ga->n * sizeof(nis_real)),
+          "resumed joint run: generator bit-identical");
+    /* detaching the sampler goes back to the buffer */
+    CHECK(nis_ebm_trainer_use_sampler(&TC, NULL, err, sizeof err) == NIS_OK && TC.sampler == NULL, "detach");
+    tc.langevin_steps = 2;
+    TC.cfg.langevin_steps = 2;
+    CHECK(nis_ebm_train_step(&TC, data, NDATA, &st, err, sizeof err) == NIS_OK && st.grad_evals == 2 &&
+              isnan(st.sampler_loss), "buffer step after detaching: %s", err);
+    nis_imgsampler_free(sa);
+    nis_imgsampler_free(sc);
+    nis_ebm_trainer_free(&TA);
+    nis_ebm_trainer_free(&TC);
+    nis_ebm_free(&A);
+    nis_ebm_free(&C);
+    free(buf0);
+    unlink(ck);
+    unlink(sp);
+}
+
 int main(void) {
     nis_set_threads(1);
     nis_real *data = malloc(NDATA * D * sizeof *data);
@@ -234,6 +325,7 @@ int main(void) {
     test_shapes_and_langevin_move();
     test_training_raises_gap(data);
     test_round_trip_and_resume(data);
+    test_joint_training(data);
     free(data);
     return check_done("test_ebm");
 }

@@ -18,6 +18,7 @@
 #define NIS_EBM_H
 
 #include "nis/core.h"
+#include "nis/imgsampler.h"
 #include "nis/nn.h"
 #include "nis/rng.h"
 #include "nis/target.h"
@@ -93,6 +94,9 @@ nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, nis_rng *
  *   3. draw `batch` data images x+;
  *   4. loss = mean f(x+) - mean f(x-) + alpha (mean f(x+)^2 + mean f(x-)^2); Adam step on the parameters
  *      with gradient-norm clipping.
+ * With a one-step sampler attached (nis_ebm_trainer_use_sampler; joint training as in Luo et al. 2023), step 1
+ * becomes: one sampler update against the current energy, then `batch` fresh sampler outputs; the K Langevin
+ * steps of step 2 then refine those (K = 0: used as they are) and the buffer is neither read nor written.
  */
 typedef struct {
     int64_t batch;              /* 64 */
@@ -114,6 +118,7 @@ typedef struct {
     double f_pos, f_neg;        /* mean f on data and on the negatives (their gap is the contrastive loss) */
     double grad_norm;           /* before clipping */
     int64_t grad_evals;         /* energy-gradient evaluations per chain in the Langevin phase */
+    double sampler_loss, score_loss;   /* joint training: the sampler update's monitors (NaN otherwise) */
 } nis_ebm_step_stats;
 
 /* A training run: the energy (borrowed), Adam, the buffer and the iteration count. */
@@ -127,6 +132,7 @@ typedef struct {
     nis_real *neg;              /* (batch, c*h*w) the latest negatives (buffer entries), owned */
     int32_t *slot;              /* (batch,) work space, owned */
     nis_ctx *ctx;
+    nis_imgsampler *sampler;    /* joint training: the source of negatives (borrowed), else NULL */
 } nis_ebm_trainer;
 
 /* Start a run on E (freshly initialised, or loaded to fine-tune): buffer = U[0, 1) noise from seed.
@@ -138,6 +144,13 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T);
  * gradient returns NIS_ENUMERIC and leaves the parameters unchanged. */
 nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
                               char *err, size_t errlen);
+/* Joint training: take the negatives from s, a one-step sampler whose target is nis_ebm_target(T->E) (the
+ * energy being trained; s is borrowed and must outlive T's use of it), updated once per iteration before the
+ * energy step (see above).  The negatives are s's training output (g(z) + σ ε when noisy_output, the live
+ * weights, not the EMA), drawn with the iteration's random stream.  s's state is not in T's checkpoint: save it
+ * alongside (nis_imgsampler_save) and resume both.  s NULL: back to the replay buffer.  NIS_EINVAL if s's image
+ * shape differs from the energy's. */
+nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_imgsampler *s, char *err, size_t errlen);
 /* Write a checkpoint (parameters, Adam state, buffer, iteration, seed, configuration) atomically. */
 nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char *err, size_t errlen);
 /* The training configuration and seed stored in a checkpoint's "train.*" metadata (for resuming with the

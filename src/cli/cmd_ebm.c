@@ -1,7 +1,9 @@
 /* src/cli/cmd_ebm.c — `nis ebm train | langevin | energy | sampler`: the image energy-based model.
  *   train     maximum-likelihood training with persistent Langevin chains; writes DIR/checkpoint.safetensors
  *             (parameters, Adam state, replay buffer: --resume continues bit-identically),
- *             DIR/energy.safetensors (parameters only), DIR/buffer.png and DIR/shortrun.png
+ *             DIR/energy.safetensors (parameters only), DIR/buffer.png and DIR/shortrun.png; with --sampler
+ *             the negatives come from a one-step DFT/KL sampler trained alongside (DIR/sampler.safetensors,
+ *             DIR/samples.png)
  *   langevin  K Langevin steps from uniform noise on a trained energy -> float32 (N, c, h, w) .npy
  *   energy    mean energy of a data split or of a .npy sample file (JSON on stdout)
  *   sampler   one-step samplers against the energy, sample: draw from one (both in src/cli/cmd_ebm_sampler.c) */
@@ -10,6 +12,7 @@
 #include "util.h"
 #include "nis/ebm.h"
 #include "nis/images.h"
+#include "nis/imgsampler.h"
 #include "nis/io.h"
 
 #include <math.h>
@@ -48,15 +51,33 @@ static bool write_grid(const char *path, const nis_ebm *E, const nis_real *x, in
 static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, double t0, bool tty, bool final) {
     double el = nis_now() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
     double eta = (double)(iters - s->iter) / (rate > 0 ? rate : 1e-9);
-    fprintf(stderr, "%s[ebm] iter %lld/%lld  loss %-9.4g f+ %-9.4g f- %-9.4g |g| %-8.3g %.2f it/s  %s %.0fs%s",
-            tty ? "\r" : "", (long long)s->iter, (long long)iters, s->loss, s->f_pos, s->f_neg, s->grad_norm, rate,
-            final ? "took" : "eta", final ? el : eta, (final || !tty) ? "\n" : "  ");
+    char joint[64] = "";
+    if (!isnan(s->sampler_loss)) snprintf(joint, sizeof joint, " sampler %-9.4g", s->sampler_loss);
+    fprintf(stderr, "%s[ebm] iter %lld/%lld  loss %-9.4g f+ %-9.4g f- %-9.4g |g| %-8.3g%s %.2f it/s  %s %.0fs%s",
+            tty ? "\r" : "", (long long)s->iter, (long long)iters, s->loss, s->f_pos, s->f_neg, s->grad_norm, joint,
+            rate, final ? "took" : "eta", final ? el : eta, (final || !tty) ? "\n" : "  ");
     fflush(stderr);
 }
 
-/* Checkpoint, energy and a grid of the latest buffer entries. */
+/* The sampler of a joint run (first, so that a crash between the two files leaves a checkpoint that is older,
+ * which --resume detects), a grid of its EMA samples, then checkpoint, energy and a grid of the latest negatives. */
 static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_t errlen) {
     char path[4096];
+    if (T->sampler) {
+        static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm", "beta", "1"};
+        if (nis_imgsampler_save(T->sampler, nis_path_join(path, sizeof path, out, "sampler.safetensors"), 3, meta, err,
+                                errlen))
+            return false;
+        const nis_imgsampler_config *c = nis_imgsampler_get_config(T->sampler);
+        nis_real *x = nis_malloc((size_t)(64 * T->E->target.dim) * sizeof *x);
+        nis_rng g = nis_rng_init(0, 7);
+        bool ok = x && nis_imgsampler_sample(T->sampler, &g, 64, false, true, x) == NIS_OK;
+        if (!ok) snprintf(err, errlen, "sampler: %s", x ? nis_imgsampler_message(T->sampler) : "out of memory");
+        ok = ok && nis_imgsampler_write_grid(nis_path_join(path, sizeof path, out, "samples.png"), x, 64, c->img_c,
+                                             c->img_h, c->img_w, 8, 3, err, errlen) == NIS_OK;
+        nis_free(x);
+        if (!ok) return false;
+    }
     if (nis_ebm_trainer_save(T, nis_path_join(path, sizeof path, out, "checkpoint.safetensors"), err, errlen))
         return false;
     char it[32];
@@ -72,11 +93,14 @@ static int cmd_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
-    int64_t batch = tc.batch, buffer = tc.buffer_size, steps = tc.langevin_steps;
+    int64_t batch = tc.batch, buffer = -1, steps = -1;
     double lr = tc.lr, alpha = tc.alpha, reinit = tc.reinit, clip = tc.clip;
     nis_ebm_config ec = nis_ebm_config_default();
     double lambda = ec.lambda, sigma = ec.sigma;
     bool resume = false, quiet = false;
+    const char *smethod = NULL;
+    nis_imgsampler_config sc = nis_imgsampler_config_default(NIS_METHOD_DFT);
+    double ssigma = 0, slr = sc.lr_gen;
     const nis_opt opts[] = {
         {"data", OPT_STRING, &data, "data directory (holds mnist/ or fashion-mnist/)", 0, 0, true},
         {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
@@ -85,8 +109,8 @@ static int cmd_train(int argc, char **argv) {
         {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
         {"resume", OPT_FLAG, &resume, "continue from OUT/checkpoint.safetensors with its settings", 0, 0, false},
         {"batch", OPT_INT, &batch, "data and negative images per iteration", 1, 4096, false},
-        {"buffer", OPT_INT, &buffer, "replay buffer size (persistent chains)", 1, 1e6, false},
-        {"steps", OPT_INT, &steps, "Langevin steps K per iteration", 0, 10000, false},
+        {"buffer", OPT_INT, &buffer, "replay buffer size (persistent chains; default 10000, with --sampler the batch)", 1, 1e6, false},
+        {"steps", OPT_INT, &steps, "Langevin steps K per iteration (default 40, with --sampler 0)", 0, 10000, false},
         {"lr", OPT_DOUBLE, &lr, "Adam learning rate", 1e-12, 1, false},
         {"alpha", OPT_DOUBLE, &alpha, "energy-magnitude regulariser", 0, 1e6, false},
         {"reinit", OPT_DOUBLE, &reinit, "fraction of negatives restarted from noise", 0, 1, false},
@@ -94,6 +118,9 @@ static int cmd_train(int argc, char **argv) {
         {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
         {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
         {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x)", 1, 1024, false},
+        {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
+        {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
+        {"sampler-lr", OPT_DOUBLE, &slr, "the joint sampler's generator learning rate", 1e-12, 1, false},
         {"limit", OPT_INT, &limit, "use only the first N training images (0: all)", 0, 1e9, false},
         {"checkpoint-every", OPT_INT, &every, "iterations between checkpoints", 1, 1e9, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
@@ -102,6 +129,16 @@ static int cmd_train(int argc, char **argv) {
     int rc = nis_args_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).",
                             argc, argv, opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
+    if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
+        return nis_cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
+    if (!smethod)
+        for (int i = 0; i < argc; i++)
+            if (!strcmp(argv[i], "--sampler-sigma") || !strcmp(argv[i], "--sampler-lr"))
+                return nis_cli_error("ebm train", "%s needs --sampler", argv[i]);
+    if (smethod && batch % 2)
+        return nis_cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
+    if (buffer < 0) buffer = smethod ? batch : tc.buffer_size;
+    if (steps < 0) steps = smethod ? 0 : tc.langevin_steps;
     if (buffer < batch) return nis_cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
                                              (long long)buffer, (long long)batch);
     char err[512], path[4096];
@@ -110,7 +147,8 @@ static int cmd_train(int argc, char **argv) {
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
         static const char *fixed[] = {"--seed", "--batch", "--buffer", "--steps", "--lr", "--alpha", "--reinit",
-                                      "--clip", "--lambda", "--sigma", "--width"};
+                                      "--clip", "--lambda", "--sigma", "--width", "--sampler", "--sampler-sigma",
+                                      "--sampler-lr"};
         for (int i = 0; i < argc; i++)
             for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
                 if (!strcmp(argv[i], fixed[k]))
@@ -148,7 +186,27 @@ static int cmd_train(int argc, char **argv) {
     }
     if (s == NIS_OK) s = nis_ebm_trainer_init(&T, &E, &tc, (uint64_t)seed, err, sizeof err);
     if (s == NIS_OK && resume) s = nis_ebm_trainer_resume(&T, path, err, sizeof err);
+    /* joint training: a new sampler, or on --resume the one saved next to the checkpoint (if there is one) */
+    nis_imgsampler *smp = NULL;
+    char spath[4096];
+    nis_path_join(spath, sizeof spath, out, "sampler.safetensors");
+    if (s == NIS_OK && resume && stat(spath, &sb) == 0) {
+        char e2[400];
+        smp = nis_imgsampler_resume(nis_ebm_target(&E), spath, e2, sizeof e2);
+        if (!smp) snprintf(err, sizeof err, "--resume: %s", e2);
+        else if (nis_imgsampler_iter(smp) != T.iter)
+            snprintf(err, sizeof err, "--resume: %.300s/sampler.safetensors is at update %lld but the checkpoint at "
+                     "iteration %lld (an interrupted save?)", out, (long long)nis_imgsampler_iter(smp), (long long)T.iter);
+        if (!smp || nis_imgsampler_iter(smp) != T.iter) s = NIS_EFORMAT;
+    } else if (s == NIS_OK && smethod) {
+        sc.img_c = ec.c, sc.img_h = ec.h, sc.img_w = ec.w;
+        sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr_gen = slr, sc.seed = (uint64_t)seed, sc.batch = batch;
+        smp = nis_imgsampler_new(nis_ebm_target(&E), &sc, err, sizeof err);
+        if (!smp) s = NIS_EINVAL;
+    }
+    if (s == NIS_OK && smp) s = nis_ebm_trainer_use_sampler(&T, smp, err, sizeof err);
     if (s != NIS_OK) {
+        nis_imgsampler_free(smp);
         nis_ebm_trainer_free(&T);
         nis_ebm_free(&E);
         nis_images_free(&im);
@@ -183,7 +241,7 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "nis ebm train: %s\n", err);
         status = 1;
     }
-    if (status == 0) {
+    if (status == 0 && tc.langevin_steps > 0) {
         /* fresh short-run chains from noise: what K training steps make of noise now */
         const int64_t n = 64;
         nis_real *x = nis_malloc((size_t)(n * E.target.dim) * sizeof *x);
@@ -191,7 +249,7 @@ static int cmd_train(int argc, char **argv) {
         if (!x) {
             fprintf(stderr, "nis ebm train: out of memory\n");
             status = 1;
-        } else if (nis_ebm_langevin(&E, steps, 0, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
+        } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
                    !write_grid(nis_path_join(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
             fprintf(stderr, "nis ebm train: %s\n", err);
             status = 1;
@@ -199,6 +257,7 @@ static int cmd_train(int argc, char **argv) {
         nis_free(x);
     }
     nis_ebm_trainer_free(&T);
+    nis_imgsampler_free(smp);
     nis_ebm_free(&E);
     nis_images_free(&im);
     return status;

@@ -1,5 +1,6 @@
 /* src/train/ebm.c — maximum-likelihood training of an energy with persistent short-run Langevin chains
- * (replay buffer, a few restarts from noise) and an energy-magnitude regulariser (Du & Mordatch 2019). */
+ * (replay buffer, a few restarts from noise) or with a one-step sampler trained alongside (joint training),
+ * and an energy-magnitude regulariser (Du & Mordatch 2019). */
 #include "ebm_internal.h"
 #include "nis/mcmc.h"
 #include "nis/ops.h"
@@ -58,11 +59,43 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T) {
     memset(T, 0, sizeof *T);
 }
 
-/* Negatives: `batch` distinct buffer slots, each restarted from noise with probability reinit, advanced by
- * K Langevin steps (parameters frozen) and written back. */
-static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, int64_t *grad_evals, char *err, size_t errlen) {
+nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_imgsampler *s, char *err, size_t errlen) {
+    if (s) {
+        const nis_imgsampler_config *c = nis_imgsampler_get_config(s);
+        if (c->img_c != T->E->cfg.c || c->img_h != T->E->cfg.h || c->img_w != T->E->cfg.w)
+            return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "the sampler's image shape differs from the energy's");
+    }
+    T->sampler = s;
+    return NIS_OK;
+}
+
+/* Joint training's negatives: one sampler update against the current (frozen) energy, then `batch` outputs. */
+static nis_status sampler_negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats *ss, char *err,
+                                    size_t errlen) {
+    nis_train_stats ts = {0};
+    nis_status st = nis_imgsampler_step(T->sampler, &ts);
+    if (st == NIS_OK)
+        st = nis_imgsampler_sample(T->sampler, rng, T->cfg.batch, nis_imgsampler_get_config(T->sampler)->noisy_output,
+                                   false, T->neg);
+    if (st != NIS_OK) return fail(err, errlen, st, "sampler: %s", nis_imgsampler_message(T->sampler));
+    ss->sampler_loss = ts.sampler_loss;
+    ss->score_loss = ts.score_loss;
+    return NIS_OK;
+}
+
+/* Negatives: `batch` distinct buffer slots, each restarted from noise with probability reinit (or, in joint
+ * training, the sampler's outputs), advanced by K Langevin steps (parameters frozen) and written back to the
+ * buffer (not in joint training). */
+static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats *ss, char *err, size_t errlen) {
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
-    for (int64_t b = 0; b < B; b++) {
+    nis_status st = NIS_OK;
+    if (T->sampler) {
+        nis_params_set_requires_grad(T->E->P, false);
+        st = sampler_negatives(T, rng, ss, err, errlen);
+        nis_params_set_requires_grad(T->E->P, true);
+        if (st != NIS_OK) return st;
+    }
+    for (int64_t b = 0; b < B && !T->sampler; b++) {
         int32_t s;
         bool dup;
         do {
@@ -76,15 +109,14 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, int64_t *grad_eval
     }
     nis_ula_config u = {.steps = T->cfg.langevin_steps, .step_size = nis_ebm_ula_step(T->E)};
     nis_mcmc_stats ms = {0};
-    nis_status st = NIS_OK;
     if (u.steps > 0) {
         nis_params_set_requires_grad(T->E->P, false);
         st = nis_ula_run(nis_ebm_target(T->E), &u, rng, T->neg, B, &ms, err, errlen);
         nis_params_set_requires_grad(T->E->P, true);
     }
     if (st != NIS_OK) return st;
-    *grad_evals = ms.grad_evals;
-    for (int64_t b = 0; b < B; b++)
+    ss->grad_evals = ms.grad_evals;
+    for (int64_t b = 0; b < B && !T->sampler; b++)
         memcpy(T->buffer + (int64_t)T->slot[b] * d, T->neg + b * d, (size_t)d * sizeof *T->neg);
     return NIS_OK;
 }
@@ -96,9 +128,9 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "needs a trainer and data");
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
     nis_rng base = nis_rng_init(T->seed, 0xEBB1), rng = nis_rng_split(&base, (uint64_t)T->iter);
-    int64_t ge = 0;
+    nis_ebm_step_stats ss = {.sampler_loss = NAN, .score_loss = NAN};
     char e2[384];
-    nis_status st = negatives(T, &rng, &ge, e2, sizeof e2);
+    nis_status st = negatives(T, &rng, &ss, e2, sizeof e2);
     if (st != NIS_OK) {
         if (err && errlen) snprintf(err, errlen, "ebm train: iteration %" PRId64 ": %s", T->iter + 1, e2);
         return st;
@@ -138,9 +170,10 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         return st;
     }
     T->iter++;
-    if (stats)
-        *stats = (nis_ebm_step_stats){.iter = T->iter, .loss = lv, .f_pos = mp->data[0], .f_neg = mn->data[0],
-                                      .grad_norm = gn, .grad_evals = ge};
+    if (stats) {
+        ss.iter = T->iter, ss.loss = lv, ss.f_pos = mp->data[0], ss.f_neg = mn->data[0], ss.grad_norm = gn;
+        *stats = ss;
+    }
     return NIS_OK;
 }
 
