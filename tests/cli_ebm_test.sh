@@ -59,6 +59,13 @@ cmp -s "$dir/j/energy.safetensors" "$dir/k/energy.safetensors" && ok || bad "res
 cmp -s "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors" && ok || bad "resumed joint sampler differs"
 expect 0 "" "$NIS" ebm sample --model "$dir/j" --n 3 --out "$dir/js.npy"
 head -c 128 "$dir/js.npy" | grep -q "'shape': (3, 1, 28, 28)" && ok || bad "joint sampler npy: $(head -c 128 "$dir/js.npy")"
+# fine-tuning a trained energy jointly: its weights are the start; architecture flags and bad files are refused
+expect 2 "--width cannot be given with --init-energy" "$NIS" ebm train --data "$dir/data" --out "$dir/r" --init-energy "$dir/a/energy.safetensors" --width 3
+expect 2 "--init-energy: cannot open '$dir/missing.safetensors'" "$NIS" ebm train --data "$dir/data" --out "$dir/r2" --init-energy "$dir/missing.safetensors"
+expect 0 "" "$NIS" ebm train --data "$dir/data" --batch 4 --quiet --sampler dft --out "$dir/ft" --iters 0 --init-energy "$dir/a/energy.safetensors"
+e0=$("$NIS" ebm energy --energy "$dir/a/energy.safetensors" --data "$dir/data")
+e1=$("$NIS" ebm energy --energy "$dir/ft/energy.safetensors" --data "$dir/data")
+[ -n "$e0" ] && [ "$e0" = "$e1" ] && ok || bad "--init-energy --iters 0 changed the energy: $e0 vs $e1"
 # a sampler file from another iteration than the checkpoint is refused
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/j" --iters 4 --resume --quiet
 cp "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors"

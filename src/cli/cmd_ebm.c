@@ -98,7 +98,7 @@ static int cmd_train(int argc, char **argv) {
     nis_ebm_config ec = nis_ebm_config_default();
     double lambda = ec.lambda, sigma = ec.sigma;
     bool resume = false, quiet = false;
-    const char *smethod = NULL;
+    const char *smethod = NULL, *init = NULL;
     nis_imgsampler_config sc = nis_imgsampler_config_default(NIS_METHOD_DFT);
     double ssigma = 0, slr = sc.lr_gen;
     const nis_opt opts[] = {
@@ -118,6 +118,7 @@ static int cmd_train(int argc, char **argv) {
         {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
         {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
         {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x)", 1, 1024, false},
+        {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
         {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
         {"sampler-lr", OPT_DOUBLE, &slr, "the joint sampler's generator learning rate", 1e-12, 1, false},
@@ -135,6 +136,9 @@ static int cmd_train(int argc, char **argv) {
         for (int i = 0; i < argc; i++)
             if (!strcmp(argv[i], "--sampler-sigma") || !strcmp(argv[i], "--sampler-lr"))
                 return nis_cli_error("ebm train", "%s needs --sampler", argv[i]);
+    for (int i = 0; init && i < argc; i++)
+        if (!strcmp(argv[i], "--width") || !strcmp(argv[i], "--lambda") || !strcmp(argv[i], "--sigma"))
+            return nis_cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", argv[i]);
     if (smethod && batch % 2)
         return nis_cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
     if (buffer < 0) buffer = smethod ? batch : tc.buffer_size;
@@ -148,7 +152,7 @@ static int cmd_train(int argc, char **argv) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
         static const char *fixed[] = {"--seed", "--batch", "--buffer", "--steps", "--lr", "--alpha", "--reinit",
                                       "--clip", "--lambda", "--sigma", "--width", "--sampler", "--sampler-sigma",
-                                      "--sampler-lr"};
+                                      "--sampler-lr", "--init-energy"};
         for (int i = 0; i < argc; i++)
             for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
                 if (!strcmp(argv[i], fixed[k]))
@@ -181,6 +185,15 @@ static int cmd_train(int argc, char **argv) {
     nis_status s;
     if (resume) {
         s = nis_ebm_load(path, &E, err, sizeof err);
+    } else if (init) {
+        char e2[400];
+        s = nis_ebm_load(init, &E, e2, sizeof e2);
+        if (s != NIS_OK) snprintf(err, sizeof err, "--init-energy: %s", e2);
+        else if (E.cfg.c != im.c || E.cfg.h != im.h || E.cfg.w != im.w) {
+            snprintf(err, sizeof err, "--init-energy: its images are not %dx%dx%d", im.c, im.h, im.w);
+            s = NIS_EFORMAT;
+        }
+        ec = E.cfg, sigma = E.cfg.sigma;
     } else {
         s = nis_ebm_init(&E, &ec, (uint64_t)seed, err, sizeof err);
     }
