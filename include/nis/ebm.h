@@ -141,7 +141,8 @@ nis_status nis_ebm_trainer_init(nis_ebm_trainer *T, nis_ebm *E, const nis_ebm_tr
                                 char *err, size_t errlen);
 void nis_ebm_trainer_free(nis_ebm_trainer *T);
 /* One iteration on the data x (n_data, c*h*w) in [0, 1].  stats may be NULL.  A non-finite loss or
- * gradient returns NIS_ENUMERIC and leaves the parameters unchanged. */
+ * gradient returns NIS_ENUMERIC and leaves the energy's parameters unchanged (a joint sampler has then
+ * already taken its update; a failed sampler update is reported as "sampler: ..." before the energy moves). */
 nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
                               char *err, size_t errlen);
 /* Joint training: take the negatives from s, a one-step sampler whose target is nis_ebm_target(T->E) (the

@@ -83,19 +83,11 @@ static nis_status sampler_negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_st
     return NIS_OK;
 }
 
-/* Negatives: `batch` distinct buffer slots, each restarted from noise with probability reinit (or, in joint
- * training, the sampler's outputs), advanced by K Langevin steps (parameters frozen) and written back to the
- * buffer (not in joint training). */
-static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats *ss, char *err, size_t errlen) {
+/* `batch` distinct buffer slots into T->slot, their chains into T->neg, each restarted from noise with
+ * probability reinit. */
+static void buffer_negatives(nis_ebm_trainer *T, nis_rng *rng) {
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
-    nis_status st = NIS_OK;
-    if (T->sampler) {
-        nis_params_set_requires_grad(T->E->P, false);
-        st = sampler_negatives(T, rng, ss, err, errlen);
-        nis_params_set_requires_grad(T->E->P, true);
-        if (st != NIS_OK) return st;
-    }
-    for (int64_t b = 0; b < B && !T->sampler; b++) {
+    for (int64_t b = 0; b < B; b++) {
         int32_t s;
         bool dup;
         do {
@@ -107,6 +99,21 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats
         if (nis_rng_uniform(rng) < T->cfg.reinit) nis_rng_fill_uniform(rng, T->neg + b * d, d, 0, 1);
         else memcpy(T->neg + b * d, T->buffer + (int64_t)s * d, (size_t)d * sizeof *T->neg);
     }
+}
+
+/* Negatives: buffer chains (or, in joint training, the sampler's outputs), advanced by K Langevin steps
+ * (parameters frozen) and written back to the buffer (not in joint training). */
+static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats *ss, char *err, size_t errlen) {
+    const int64_t B = T->cfg.batch, d = T->E->target.dim;
+    nis_status st = NIS_OK;
+    if (T->sampler) {
+        nis_params_set_requires_grad(T->E->P, false);
+        st = sampler_negatives(T, rng, ss, err, errlen);
+        nis_params_set_requires_grad(T->E->P, true);
+        if (st != NIS_OK) return st;
+    } else {
+        buffer_negatives(T, rng);
+    }
     nis_ula_config u = {.steps = T->cfg.langevin_steps, .step_size = nis_ebm_ula_step(T->E)};
     nis_mcmc_stats ms = {0};
     if (u.steps > 0) {
@@ -116,7 +123,7 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats
     }
     if (st != NIS_OK) return st;
     ss->grad_evals = ms.grad_evals;
-    for (int64_t b = 0; b < B && !T->sampler; b++)
+    for (int64_t b = 0; b < B && !T->sampler; b++)   /* back to the buffer */
         memcpy(T->buffer + (int64_t)T->slot[b] * d, T->neg + b * d, (size_t)d * sizeof *T->neg);
     return NIS_OK;
 }
