@@ -89,6 +89,41 @@ static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_
     return write_grid(nis_path_join(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
 }
 
+/* The first of the n flags `names` that appears in argv, or NULL. */
+static const char *first_given(int argc, char **argv, const char *const *names, size_t n) {
+    for (int i = 0; i < argc; i++)
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(argv[i], names[k])) return names[k];
+    return NULL;
+}
+
+/* Joint training's sampler: on --resume the one saved next to the checkpoint (if there is one; NULL
+ * otherwise), else with --sampler a new one from sc for E's images.  *s becomes an error status on failure. */
+static nis_imgsampler *joint_sampler(bool resume, const char *out, const nis_ebm *E, const nis_ebm_trainer *T,
+                                     nis_imgsampler_config *sc, bool joint, nis_status *s, char *err, size_t errlen) {
+    char spath[4096], e2[400];
+    struct stat sb;
+    nis_path_join(spath, sizeof spath, out, "sampler.safetensors");
+    nis_imgsampler *smp = NULL;
+    if (resume && stat(spath, &sb) == 0) {
+        smp = nis_imgsampler_resume(nis_ebm_target(E), spath, e2, sizeof e2);
+        if (!smp) snprintf(err, errlen, "--resume: %s", e2);
+        else if (nis_imgsampler_iter(smp) != T->iter)
+            snprintf(err, errlen, "--resume: %.300s/sampler.safetensors is at update %lld but the checkpoint at "
+                     "iteration %lld (an interrupted save?)", out, (long long)nis_imgsampler_iter(smp), (long long)T->iter);
+        if (smp && nis_imgsampler_iter(smp) != T->iter) {
+            nis_imgsampler_free(smp);
+            smp = NULL;
+        }
+        if (!smp) *s = NIS_EFORMAT;
+    } else if (!resume && joint) {
+        sc->img_c = E->cfg.c, sc->img_h = E->cfg.h, sc->img_w = E->cfg.w;
+        smp = nis_imgsampler_new(nis_ebm_target(E), sc, err, errlen);
+        if (!smp) *s = NIS_EINVAL;
+    }
+    return smp;
+}
+
 static int cmd_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
@@ -132,13 +167,12 @@ static int cmd_train(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : rc;
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return nis_cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
-    if (!smethod)
-        for (int i = 0; i < argc; i++)
-            if (!strcmp(argv[i], "--sampler-sigma") || !strcmp(argv[i], "--sampler-lr"))
-                return nis_cli_error("ebm train", "%s needs --sampler", argv[i]);
-    for (int i = 0; init && i < argc; i++)
-        if (!strcmp(argv[i], "--width") || !strcmp(argv[i], "--lambda") || !strcmp(argv[i], "--sigma"))
-            return nis_cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", argv[i]);
+    static const char *sampler_flags[] = {"--sampler-sigma", "--sampler-lr"}, *arch[] = {"--width", "--lambda", "--sigma"};
+    const char *f;
+    if (!smethod && (f = first_given(argc, argv, sampler_flags, 2)))
+        return nis_cli_error("ebm train", "%s needs --sampler", f);
+    if (init && (f = first_given(argc, argv, arch, 3)))
+        return nis_cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", f);
     if (smethod && batch % 2)
         return nis_cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
     if (buffer < 0) buffer = smethod ? batch : tc.buffer_size;
@@ -153,11 +187,8 @@ static int cmd_train(int argc, char **argv) {
         static const char *fixed[] = {"--seed", "--batch", "--buffer", "--steps", "--lr", "--alpha", "--reinit",
                                       "--clip", "--lambda", "--sigma", "--width", "--sampler", "--sampler-sigma",
                                       "--sampler-lr", "--init-energy"};
-        for (int i = 0; i < argc; i++)
-            for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
-                if (!strcmp(argv[i], fixed[k]))
-                    return nis_cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)",
-                                         fixed[k]);
+        if ((f = first_given(argc, argv, fixed, sizeof fixed / sizeof fixed[0])))
+            return nis_cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)", f);
         if (stat(path, &sb) != 0) return nis_cli_error("ebm train", "--resume: %s does not exist", path);
         uint64_t seed0 = 0;
         if (nis_ebm_checkpoint_config(path, &tc, &seed0, err, sizeof err) != NIS_OK)
@@ -199,24 +230,9 @@ static int cmd_train(int argc, char **argv) {
     }
     if (s == NIS_OK) s = nis_ebm_trainer_init(&T, &E, &tc, (uint64_t)seed, err, sizeof err);
     if (s == NIS_OK && resume) s = nis_ebm_trainer_resume(&T, path, err, sizeof err);
-    /* joint training: a new sampler, or on --resume the one saved next to the checkpoint (if there is one) */
-    nis_imgsampler *smp = NULL;
-    char spath[4096];
-    nis_path_join(spath, sizeof spath, out, "sampler.safetensors");
-    if (s == NIS_OK && resume && stat(spath, &sb) == 0) {
-        char e2[400];
-        smp = nis_imgsampler_resume(nis_ebm_target(&E), spath, e2, sizeof e2);
-        if (!smp) snprintf(err, sizeof err, "--resume: %s", e2);
-        else if (nis_imgsampler_iter(smp) != T.iter)
-            snprintf(err, sizeof err, "--resume: %.300s/sampler.safetensors is at update %lld but the checkpoint at "
-                     "iteration %lld (an interrupted save?)", out, (long long)nis_imgsampler_iter(smp), (long long)T.iter);
-        if (!smp || nis_imgsampler_iter(smp) != T.iter) s = NIS_EFORMAT;
-    } else if (s == NIS_OK && smethod) {
-        sc.img_c = ec.c, sc.img_h = ec.h, sc.img_w = ec.w;
-        sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr_gen = slr, sc.seed = (uint64_t)seed, sc.batch = batch;
-        smp = nis_imgsampler_new(nis_ebm_target(&E), &sc, err, sizeof err);
-        if (!smp) s = NIS_EINVAL;
-    }
+    sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr_gen = slr, sc.seed = (uint64_t)seed, sc.batch = batch;
+    nis_imgsampler *smp = s == NIS_OK ? joint_sampler(resume, out, &E, &T, &sc, smethod != NULL, &s, err, sizeof err)
+                                      : NULL;
     if (s == NIS_OK && smp) s = nis_ebm_trainer_use_sampler(&T, smp, err, sizeof err);
     if (s != NIS_OK) {
         nis_imgsampler_free(smp);
