@@ -132,35 +132,48 @@ static void test_training_raises_gap(const nis_real *data) {
     nis_ebm_free(&E);
 }
 
+/* A run of the tiny energy: parameters from seed 4, trainer seed 21 (the resume tests' uninterrupted and
+ * interrupted runs both start so). */
+static void fresh_run(nis_ebm *E, nis_ebm_trainer *T, const nis_ebm_train_config *tc) {
+    char err[256];
+    nis_ebm_config c = tiny();
+    CHECK(nis_ebm_init(E, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(T, E, tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+}
+
+/* A run rebuilt from checkpoint ck, as a new process would: energy from the file, a trainer (its seed is
+ * overwritten), then everything else from the file. */
+static void resumed_run(nis_ebm *E, nis_ebm_trainer *T, const char *ck, const nis_ebm_train_config *tc) {
+    char err[256];
+    CHECK(nis_ebm_load(ck, E, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(T, E, tc, 0, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_resume(T, ck, err, sizeof err) == NIS_OK, "%s", err);
+}
+
 static void test_round_trip_and_resume(const nis_real *data) {
     char err[256], ck[256], en[256], junk[256];
     tmp_path(ck, sizeof ck, "ck.safetensors");
     tmp_path(en, sizeof en, "energy.safetensors");
     tmp_path(junk, sizeof junk, "junk.safetensors");
-    nis_ebm_config c = tiny();
     nis_ebm_train_config tc = tiny_train();
 
     /* uninterrupted: 6 iterations */
     nis_ebm A;
     nis_ebm_trainer TA;
-    CHECK(nis_ebm_init(&A, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TA, &A, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    fresh_run(&A, &TA, &tc);
     for (int i = 0; i < 6; i++) CHECK(nis_ebm_train_step(&TA, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
 
     /* interrupted: 3, checkpoint, a fresh process-like start from the file, 3 more */
     nis_ebm B;
     nis_ebm_trainer TB;
-    CHECK(nis_ebm_init(&B, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TB, &B, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    fresh_run(&B, &TB, &tc);
     for (int i = 0; i < 3; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_trainer_save(&TB, ck, err, sizeof err) == NIS_OK, "%s", err);
     nis_ebm_trainer_free(&TB);
     nis_ebm_free(&B);
     nis_ebm C;
     nis_ebm_trainer TC;
-    CHECK(nis_ebm_load(ck, &C, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TC, &C, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_resume(&TC, ck, err, sizeof err) == NIS_OK, "%s", err);
+    resumed_run(&C, &TC, ck, &tc);
     CHECK(TC.iter == 3 && TC.seed == 21 && TC.opt.step == 3, "resumed state: iter %lld", (long long)TC.iter);
     for (int i = 0; i < 3; i++) CHECK(nis_ebm_train_step(&TC, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(params_equal(&A, &C), "resumed parameters are bit-identical");
@@ -247,13 +260,11 @@ static void test_joint_training(const nis_real *data) {
     char err[256], ck[256], sp[256];
     tmp_path(ck, sizeof ck, "joint_ck.safetensors");
     tmp_path(sp, sizeof sp, "joint_sampler.safetensors");
-    nis_ebm_config c = tiny();
     nis_ebm_train_config tc = tiny_train();
     tc.langevin_steps = 0;
     nis_ebm A;
     nis_ebm_trainer TA;
-    CHECK(nis_ebm_init(&A, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TA, &A, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    fresh_run(&A, &TA, &tc);
     nis_imgsampler *wrong = tiny_sampler(&A, 4, 16);   /* 64 values, but 4x16 images */
     CHECK(nis_ebm_trainer_use_sampler(&TA, wrong, err, sizeof err) == NIS_EINVAL && strstr(err, "image shape"),
           "a 4x16 sampler for an 8x8 energy: %s", err);
@@ -278,8 +289,7 @@ static void test_joint_training(const nis_real *data) {
     /* interrupted: 2 iterations, both files, resume from them, 2 more */
     nis_ebm B;
     nis_ebm_trainer TB;
-    CHECK(nis_ebm_init(&B, &c, 4, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TB, &B, &tc, 21, err, sizeof err) == NIS_OK, "%s", err);
+    fresh_run(&B, &TB, &tc);
     nis_imgsampler *sb = tiny_sampler(&B, 8, 8);
     CHECK(nis_ebm_trainer_use_sampler(&TB, sb, err, sizeof err) == NIS_OK, "%s", err);
     for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
@@ -290,9 +300,7 @@ static void test_joint_training(const nis_real *data) {
     nis_ebm_free(&B);
     nis_ebm C;
     nis_ebm_trainer TC;
-    CHECK(nis_ebm_load(ck, &C, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_init(&TC, &C, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_trainer_resume(&TC, ck, err, sizeof err) == NIS_OK, "%s", err);
+    resumed_run(&C, &TC, ck, &tc);
     nis_imgsampler *sc = nis_imgsampler_resume(nis_ebm_target(&C), sp, err, sizeof err);
     CHECK(sc != NULL, "%s", err);
     CHECK(nis_ebm_trainer_use_sampler(&TC, sc, err, sizeof err) == NIS_OK, "%s", err);
