@@ -2,7 +2,8 @@
  * runs are bit-identical for the same seed; a target that yields NaN stops training with NIS_ENUMERIC and
  * leaves the sampler as it was; a saved sampler generates exactly what the trainer generates; the sampler's EMA
  * follows its recurrence; tempering follows its β schedule and trains against the tempered target; a preconditioned
- * run (q(m + L u)) maps its samples back, also from a saved sampler. */
+ * run (q(m + L u)) maps its samples back, also from a saved sampler; the DFT + KL hybrid trains and counts its
+ * target scores. */
 #include "check.h"
 #include "nis/io.h"
 #include "nis/metrics.h"
@@ -290,6 +291,61 @@ int main(void) {
         nis_trainer_free(ta), nis_trainer_free(tb), nis_trainer_free(tz);
         cw.score_warmup = -1;
         CHECK(nis_trainer_new(t, &cw, err, sizeof err) == NULL && strstr(err, "score_warmup"), "score_warmup -1 accepted: %s", err);
+    }
+
+    /* 9. the DFT + λ KL hybrid (kl_weight): trains N(0, I) to the floor like test 1; changes the run (not vacuous);
+     * counts the KL term's target scores (one per sample with the plain model, none with the residual one, whose KL
+     * step needs no s_q); refused for KL, with a smoothed target, and for a negative or NaN weight */
+    {
+        nis_train_config ch = small(NIS_METHOD_DFT);
+        ch.kl_weight = 1000;
+        nis_trainer *th = nis_trainer_new(t, &ch, err, sizeof err);
+        CHECK(th != NULL, "%s", err);
+        for (int i = 0; th && i < 400; i++)
+            if (nis_trainer_step(th, NULL) != NIS_OK) {
+                CHECK(0, "hybrid step %d: %s", i, nis_trainer_message(th));
+                break;
+            }
+        static nis_real xh[2000 * 2], xd[2000 * 2];
+        nis_rng g9 = nis_rng_init(9, 0);
+        nis_eval_result r9;
+        if (th) nis_trainer_sample(th, &g9, 2000, true, xh);
+        CHECK(th && nis_evaluate(t, xh, 2000, 1, &r9, err, sizeof err) == NIS_OK, "%s", err);
+        printf("dft + 1000 kl on gauss: energy distance %.4f after 400 updates\n", th ? r9.ed : NAN);
+        CHECK(th && r9.ed < 0.01, "hybrid energy distance %.4f after 400 updates (want < 0.01)", r9.ed);
+        nis_trainer_free(th);
+
+        nis_train_config c0 = small(NIS_METHOD_DFT);
+        nis_trainer *ta = nis_trainer_new(t, &c0, err, sizeof err), *tb = nis_trainer_new(t, &ch, err, sizeof err);
+        nis_train_stats sa = {0}, sb = {0};
+        CHECK(ta && tb && nis_trainer_step(ta, &sa) == NIS_OK && nis_trainer_step(tb, &sb) == NIS_OK, "one step");
+        if (ta && tb) {
+            g9 = nis_rng_init(4, 0);
+            nis_trainer_sample(ta, &g9, 1000, false, xd);
+            g9 = nis_rng_init(4, 0);
+            nis_trainer_sample(tb, &g9, 1000, false, xh);
+            CHECK(memcmp(xd, xh, 1000 * 2 * sizeof xd[0]) != 0, "kl_weight changed nothing");
+            CHECK(sb.target_grad_evals == sa.target_grad_evals + ch.batch, "plain model: %lld target scores, want %lld",
+                  (long long)sb.target_grad_evals, (long long)(sa.target_grad_evals + ch.batch));
+        }
+        nis_trainer_free(ta), nis_trainer_free(tb);
+        c0.score_residual = ch.score_residual = true;
+        ta = nis_trainer_new(t, &c0, err, sizeof err), tb = nis_trainer_new(t, &ch, err, sizeof err);
+        CHECK(ta && tb && nis_trainer_step(ta, &sa) == NIS_OK && nis_trainer_step(tb, &sb) == NIS_OK, "one step");
+        CHECK(sb.target_grad_evals == sa.target_grad_evals, "residual model: %lld target scores, want %lld",
+              (long long)sb.target_grad_evals, (long long)sa.target_grad_evals);
+        nis_trainer_free(ta), nis_trainer_free(tb);
+
+        nis_train_config cb = small(NIS_METHOD_KL);
+        cb.kl_weight = 1;
+        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "KL + kl_weight: %s", err);
+        cb = small(NIS_METHOD_DFT);
+        cb.kl_weight = 1, cb.target_smooth = 4, cb.noisy_output = false;
+        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "smoothed + kl_weight: %s", err);
+        cb.target_smooth = 0, cb.kl_weight = -1;
+        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "kl_weight -1: %s", err);
+        cb.kl_weight = NAN;
+        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "kl_weight NaN: %s", err);
     }
 
     /* bad configuration is refused with a message */

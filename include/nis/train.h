@@ -183,6 +183,11 @@ typedef struct {
     int64_t score_warmup;    /* score-network updates on the initial sampler before its first update (in the first
                               * nis_trainer_step, on top of score_steps), so that the first sampler gradients do not
                               * come from an untrained score network.  0: off */
+    double kl_weight;        /* DFT only, >= 0: the sampler loss is L_DFT + kl_weight * L_KL, the KL training loss
+                              * (nis_kl_objective, or nis_kl_residual_objective with score_residual) on a second
+                              * draw of z and ε, with the same score network.  A hybrid, not DFT: the KL term
+                              * charges mass errors that a Fisher divergence barely sees (mode weights, tails;
+                              * docs/dft-experiments.md, Session 10).  0: off (pure DFT) */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);

@@ -50,6 +50,7 @@ static cJSON *config_json(const nis_train_config *c, const char *target, int64_t
     cJSON_AddNumberToObject(j, "grad_clip", c->grad_clip);
     cJSON_AddBoolToObject(j, "score_eps", c->score_eps);
     cJSON_AddNumberToObject(j, "kl_warmup", (double)c->kl_warmup);
+    cJSON_AddNumberToObject(j, "kl_weight", c->kl_weight);
     cJSON_AddNumberToObject(j, "init_scale", c->init_scale);
     cJSON_AddNumberToObject(j, "init_steps", (double)c->init_steps);
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
@@ -287,7 +288,7 @@ int nis_cmd_train(int argc, char **argv) {
     double sigma = c.sigma, sigma0 = c.sigma_start, lr = c.lr_sampler, lr_s = c.lr_score, lr_fin = c.lr_final, clip = c.grad_clip;
     double init_scale = c.init_scale, white_lr = 1e-3, white_lr_fin = 3e-5;
     int64_t init_steps = c.init_steps, score_kde = c.score_kde, tsmooth = c.target_smooth, levels = c.levels;
-    double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start;
+    double sigma_max = c.sigma_max, ema = c.ema_decay, temper0 = c.temper_start, kl_weight = c.kl_weight;
     int64_t temper = c.temper_iters, swarm = -1;
     bool no_anti = false, clean = false, quiet = false, score_eps = false, stein_t = false, stein_s = false, senergy = false, sresid = false, no_sresid = false, slaplace = false, whiten = false,
          no_mode = false;
@@ -315,6 +316,7 @@ int nis_cmd_train(int argc, char **argv) {
         {"score-depth", OPT_INT, &sdepth, "score-network hidden layers", 0, 15, false},
         {"act", OPT_STRING, &act, "activation: silu|relu|tanh|softplus|elu|leaky_relu", 0, 0, false},
         {"kl-warmup", OPT_INT, &warm, "DFT: KL updates before DFT", 0, 1e9, false},
+        {"kl-weight", OPT_DOUBLE, &kl_weight, "DFT: add this times the KL training loss to the sampler loss (a hybrid, not DFT; 0: off; see docs/dft.md)", 0, 1e9, false},
         {"score-warmup", OPT_INT, &swarm, "score-network updates on the initial sampler before its first update (-1: 1000 for the main run of --whiten, else 0)", -1, 1e9, false},
         {"init-scale", OPT_DOUBLE, &init_scale, "start from g(z) = s z fitted first (0: random init)", 0, 1e6, false},
         {"init-steps", OPT_INT, &init_steps, "steps of that initial fit", 0, 1e9, false},
@@ -358,6 +360,7 @@ int nis_cmd_train(int argc, char **argv) {
     c.anneal_iters = anneal, c.score_steps = (int)ssteps, c.lr_sampler = lr, c.lr_score = lr_s, c.lr_final = lr_fin;
     c.sampler_width = (int)width, c.sampler_depth = (int)depth;
     c.score_width = (int)swidth, c.score_depth = (int)sdepth, c.kl_warmup = warm, c.grad_clip = clip;
+    c.kl_weight = kl_weight;
     c.init_scale = init_scale, c.init_steps = init_steps;
     c.antithetic = !no_anti;
     c.score_eps = score_eps;

@@ -92,6 +92,9 @@ static bool config_ok(const nis_train_config *c, const nis_target *t, char *err,
     else if (!c->precond_mean != !c->precond_L) bad = "precond_mean and precond_L go together";
     else if (c->score_warmup < 0) bad = "score_warmup must be >= 0";
     else if (c->precond_mean && c->init_mean) bad = "init_mean cannot be combined with precond (the start is u = 0)";
+    else if (!(c->kl_weight >= 0 && isfinite(c->kl_weight))) bad = "kl_weight must be finite and >= 0";
+    else if (c->kl_weight > 0 && (c->method != NIS_METHOD_DFT || c->target_smooth > 0))
+        bad = "kl_weight needs method dft without target_smooth (whose fixed point differs from KL's)";
     else if (c->temper_iters < 0) bad = "temper_iters must be >= 0";
     else if (c->temper_iters > 0 && !(c->temper_start >= 0 && c->temper_start < 1))
         bad = "temper_start must be in [0, 1)";
@@ -306,6 +309,10 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
             mon += wl * m;
         }
         tr->lvl = 0, tr->sigma = sigma0;
+        if (c->kl_weight > 0 && loss) {   /* the hybrid: + λ L_KL on its own draw (level 0's score network) */
+            double m_kl;
+            loss = nis_add(tr->ctx, loss, nis_mul_scalar(tr->ctx, nis__kl_loss(tr, &m_kl), c->kl_weight));
+        }
     } else {
         loss = nis__fisher_loss(tr, &mon);
     }
@@ -331,7 +338,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     if (resid_obj && kl_phase) per = 0;
     else if (resid && !resid_obj) per += 1;
     int nl = c->method == NIS_METHOD_DFT && !kl_phase ? tr->n_levels : 1;
-    tr->target_evals += c->batch * (per * nl + (resid ? (int64_t)score_steps * tr->n_levels : 0));
+    int64_t hybrid = !kl_phase && c->kl_weight > 0 ? (resid ? 0 : 1) : 0;   /* the KL term's s_q (residual: none) */
+    tr->target_evals += c->batch * (per * nl + hybrid + (resid ? (int64_t)score_steps * tr->n_levels : 0));
     if (stats) {
         stats->iter = tr->iter;
         stats->sampler_loss = mon;
