@@ -22,6 +22,8 @@ expect 2 "unknown method" "$NIS" train --target gauss --out "$dir/x" --method ma
 expect 2 "levels > 1 needs DFT" "$NIS" train --target gauss --out "$dir/cfg" --method kl --levels 2 --sigma-max 1
 expect 2 "exclude each other" "$NIS" train --target gauss --out "$dir/cfg" --score-residual --no-score-residual
 expect 2 "out of range" "$NIS" train --target gauss --out "$dir/cfg" --temper-iters 10 --temper-start 1
+expect 2 "kl_weight needs method dft" "$NIS" train --target gauss --out "$dir/cfg" --method kl --kl-weight 10
+expect 2 "out of range" "$NIS" train --target gauss --out "$dir/cfg" --kl-weight -1
 [ ! -e "$dir/cfg" ] && ok || bad "a refused configuration left its --out directory behind"
 expect 2 "No such file" "$NIS" eval --target gauss --samples "$dir/missing.npy"
 printf 'not an npy file' > "$dir/damaged.npy"
@@ -61,6 +63,11 @@ expect 0 "" "$NIS" train --target gauss --iters 4 --init-steps 2 --eval-n 100 --
   --temper-start 0.25 --out "$dir/temper"
 tr -d ' \t\n' < "$dir/temper/config.json" | grep -q '"temper_iters":3,"temper_start":0.25' && ok \
   || bad "config.json lacks the tempering schedule: $(cat "$dir/temper/config.json")"
+
+# the DFT + KL hybrid: its weight is recorded in config.json
+expect 0 "" "$NIS" train --target gauss --iters 4 --init-steps 2 --eval-n 100 --quiet --kl-weight 1000 --out "$dir/hyb"
+tr -d ' \t\n' < "$dir/hyb/config.json" | grep -q '"kl_weight":1000' && ok \
+  || bad "config.json lacks kl_weight: $(cat "$dir/hyb/config.json")"
 
 # --out: missing parents are created (mkdir -p); a file in the way is an error
 expect 0 "" "$NIS" train --target gauss --iters 2 --init-steps 2 --eval-n 100 --quiet --out "$dir/new/nested/run"
