@@ -187,7 +187,8 @@ typedef struct {
                               * (nis_kl_objective, or nis_kl_residual_objective with score_residual) on a second
                               * draw of z and ε, with the same score network.  A hybrid, not DFT: the KL term
                               * charges mass errors that a Fisher divergence barely sees (mode weights, tails;
-                              * docs/dft-experiments.md, Session 10).  0: off (pure DFT) */
+                              * docs/dft-experiments.md, Session 10).  nis_train_stats.sampler_loss stays the
+                              * DFT term's.  0: off (pure DFT) */
 } nis_train_config;
 
 nis_train_config nis_train_config_default(nis_method method);
