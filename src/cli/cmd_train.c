@@ -115,6 +115,47 @@ static bool blr_metrics(cJSON *m, const nis_cli_target *ct, const nis_real *x, i
     return true;
 }
 
+/* Run `iters` updates of tr, with a progress line on a terminal; s receives the last update's stats.  With `save`
+ * (a path) the sampler is saved every `every` updates and after the last, and a failed update says which saved
+ * sampler is kept; without it the failure names `what`.  NIS_FAULT_NAN_AT=N (tests, saving runs only) makes update N
+ * fail as non-finite.  0, or the CLI's exit status (the message printed). */
+static int train_updates(nis_trainer *tr, int64_t iters, const char *tag, bool quiet, const char *what,
+                         const char *save, int64_t every, nis_train_stats *s) {
+    bool tty = !quiet && isatty(STDERR_FILENO);
+    const char *fault = save ? getenv("NIS_FAULT_NAN_AT") : NULL;
+    int64_t fault_at = fault ? strtoll(fault, NULL, 10) : -1, last_saved = -1;
+    double t0 = nis_now(), last_print = 0;
+    char err[512];
+    for (int64_t i = 0; i < iters; i++) {
+        nis_status st = i + 1 == fault_at ? NIS_ENUMERIC : nis_trainer_step(tr, s);
+        if (st != NIS_OK) {
+            const char *why = i + 1 == fault_at ? "injected fault: sampler loss is not finite" : nis_trainer_message(tr);
+            if (tty) fputc('\n', stderr);
+            if (!save)
+                fprintf(stderr, "nis train: %s, update %lld: %s\n", what, (long long)i + 1, why);
+            else if (last_saved >= 0)
+                fprintf(stderr, "nis train: update %lld: %s; kept the last good sampler %s (update %lld)\n",
+                        (long long)i + 1, why, save, (long long)last_saved);
+            else
+                fprintf(stderr, "nis train: update %lld: %s; no sampler was saved\n", (long long)i + 1, why);
+            return 1;
+        }
+        if (save && (s->iter % every == 0 || s->iter == iters)) {
+            if (nis_trainer_save(tr, save, err, sizeof err) != NIS_OK) {
+                fprintf(stderr, "nis train: %s\n", err);
+                return 1;
+            }
+            last_saved = s->iter;
+        }
+        double now = nis_now();
+        if (tty && (now - last_print > 0.25 || s->iter == iters)) {
+            progress(tag, s, iters, t0, s->iter == iters);
+            last_print = now;
+        }
+    }
+    return 0;
+}
+
 /* --whiten: a pilot run with configuration c (nothing written), then m (dim) and L (dim, dim), caller-owned, from
  * 4000 of its samples (nis_affine_fit), and its training time in *seconds.  0, or the CLI's exit status. */
 static int whiten_pilot(const nis_train_config *c, const nis_target *t, bool quiet, nis_real *m, nis_real *L,
@@ -123,20 +164,11 @@ static int whiten_pilot(const nis_train_config *c, const nis_target *t, bool qui
     nis_trainer *tr = nis_trainer_new(t, c, err, sizeof err);
     if (!tr) return nis_cli_error("train", "%s", err);
     snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c->method), t->name);
-    bool tty = !quiet && isatty(STDERR_FILENO);
     nis_train_stats s = {0};
-    double t0 = nis_now(), last_print = 0;
-    for (int64_t i = 0; i < c->iters; i++) {
-        if (nis_trainer_step(tr, &s) != NIS_OK) {
-            if (tty) fputc('\n', stderr);
-            fprintf(stderr, "nis train: pilot run (--whiten), update %lld: %s\n", (long long)i + 1, nis_trainer_message(tr));
-            nis_trainer_free(tr);
-            return 1;
-        }
-        if (tty && (nis_now() - last_print > 0.25 || s.iter == c->iters)) {
-            progress(tag, &s, c->iters, t0, s.iter == c->iters);
-            last_print = nis_now();
-        }
+    double t0 = nis_now();
+    if (train_updates(tr, c->iters, tag, quiet, "pilot run (--whiten)", NULL, 0, &s)) {
+        nis_trainer_free(tr);
+        return 1;
     }
     *seconds = nis_now() - t0;
     const int64_t n = 4000;
@@ -185,44 +217,16 @@ static int run(const nis_train_config *cp, const nis_cli_target *ct, const run_o
 
     char tag[64];
     snprintf(tag, sizeof tag, "[%s %s]", nis_method_name(c.method), t->name);
-    bool tty = !quiet && isatty(STDERR_FILENO);
     if (every <= 0) every = iters / 10 > 0 ? iters / 10 : 1;
     nis_path_join(path, sizeof path, out, "sampler.safetensors");
     nis_train_stats s = {0};
-    int64_t last_saved = -1;
-    /* fault injection for the tests: pretend update N produced a non-finite loss */
-    const char *fault = getenv("NIS_FAULT_NAN_AT");
-    int64_t fault_at = fault ? strtoll(fault, NULL, 10) : -1;
-    double t0 = nis_now(), last_print = 0;
-    int status = 0;
-    for (int64_t i = 0; i < iters; i++) {
-        nis_status st = i + 1 == fault_at ? NIS_ENUMERIC : nis_trainer_step(tr, &s);
-        if (st != NIS_OK) {
-            const char *why = i + 1 == fault_at ? "injected fault: sampler loss is not finite" : nis_trainer_message(tr);
-            if (tty) fputc('\n', stderr);
-            if (last_saved >= 0)
-                fprintf(stderr, "nis train: update %lld: %s; kept the last good sampler %s (update %lld)\n",
-                        (long long)i + 1, why, path, (long long)last_saved);
-            else
-                fprintf(stderr, "nis train: update %lld: %s; no sampler was saved\n", (long long)i + 1, why);
-            nis_trainer_free(tr);
-            return 1;
-        }
-        if (s.iter % every == 0 || s.iter == iters) {
-            if (nis_trainer_save(tr, path, err, sizeof err) != NIS_OK) {
-                fprintf(stderr, "nis train: %s\n", err);
-                nis_trainer_free(tr);
-                return 1;
-            }
-            last_saved = s.iter;
-        }
-        double now = nis_now();
-        if (tty && (now - last_print > 0.25 || s.iter == iters)) {
-            progress(tag, &s, iters, t0, s.iter == iters);
-            last_print = now;
-        }
+    double t0 = nis_now();
+    if (train_updates(tr, iters, tag, quiet, "", path, every, &s)) {
+        nis_trainer_free(tr);
+        return 1;
     }
     double train_time = nis_now() - t0;
+    int status = 0;
     if (iters == 0 && nis_trainer_save(tr, path, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis train: %s\n", err);
         nis_trainer_free(tr);
