@@ -159,7 +159,7 @@ def against_kl(p, verdict, m, name, short):
         return dm[0] <= km[0] or abs(dm[0] - km[0]) <= 2 * floor_sd
     p(f"## {name} against KL training")
     p("")
-    p(f"{short} *matches or beats* KL on a metric when its mean over seeds is at most KL's, or when the two means "
+    p(f"{name} *matches or beats* KL on a metric when its mean over seeds is at most KL's, or when the two means "
       "differ by less than twice the standard deviation of the metric's floor (the metric's own noise between "
       "exact sample sets).")
     p("")
