@@ -28,9 +28,12 @@ Standard library + numpy (Debian's python3-numpy).
 """
 import argparse
 import math
+import os
 import sys
 
 import numpy as np
+
+from tablelib import load
 
 SIGMA = 0.1
 LOG2PI = math.log(2 * math.pi)
@@ -190,6 +193,13 @@ def energy_distance(x, y):
     return 2 * pair_mean(x, y, False) - pair_mean(x, x, True) - pair_mean(y, y, True)
 
 
+def write_atomic(path, text):
+    """Write text to path through a temporary file and a rename."""
+    with open(path + ".tmp", "w") as out:
+        out.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def rates(md_path):
     rng = np.random.default_rng(20261202)
     n_ed, reps, n_mc = 5000, 4, 400000
@@ -208,21 +218,18 @@ def rates(md_path):
             print(f"{name:10s} {kind:5s} {desc:52s} ED {r[3]:.4f} ± {r[4]:.4f}  F {r[5]:.4g} ± {r[6]:.2g}  "
                   f"KL {r[7]:.4g} ± {r[8]:.2g}", flush=True)
     if md_path:
-        with open(md_path + ".tmp", "w") as out:
-            out.write("# What DFT's objective charges for mass and for shape errors (bench/toy2d_blind.py rates)\n\n"
-                      f"Produced by `/usr/bin/python3 bench/toy2d_blind.py rates --md {md_path}` (fixed seed, no "
-                      "networks, no training; about 2 minutes). p is q perturbed as described, with its exact density, "
-                      "score and sampler. ED: energy distance at n = 5000 (as in docs/results-2d.md), mean ± standard "
-                      "error over 4 repeats. F and KL: Monte Carlo over 400,000 draws of p. "
-                      "Interpretation: docs/dft-blindness.md.\n\n")
-            out.write("| target | kind | p (q perturbed) | ED(p, q) | F(p ‖ q), DFT's objective | KL(p ‖ q), KL's | "
-                      "F / KL |\n")
-            out.write("|---|---|---|---|---|---|---|\n")
-            for name, kind, desc, ed, ed_se, f, f_se, kl, kl_se in rows:
-                out.write(f"| {name} | {kind} | {desc} | {ed:.4f} ± {ed_se:.4f} | {f:.3g} ± {f_se:.1g} | "
-                          f"{kl:.3g} ± {kl_se:.1g} | {f / kl:.3g} |\n")
-        import os
-        os.replace(md_path + ".tmp", md_path)
+        text = ("# What DFT's objective charges for mass and for shape errors (bench/toy2d_blind.py rates)\n\n"
+                f"Produced by `/usr/bin/python3 bench/toy2d_blind.py rates --md {md_path}` (fixed seed, no "
+                "networks, no training; about 2 minutes). p is q perturbed as described, with its exact density, "
+                "score and sampler. ED: energy distance at n = 5000 (as in docs/results-2d.md), mean ± standard "
+                "error over 4 repeats. F and KL: Monte Carlo over 400,000 draws of p. "
+                "Interpretation: docs/dft-blindness.md.\n\n"
+                "| target | kind | p (q perturbed) | ED(p, q) | F(p ‖ q), DFT's objective | KL(p ‖ q), KL's | F / KL |\n"
+                "|---|---|---|---|---|---|---|\n")
+        for name, kind, desc, ed, ed_se, f, f_se, kl, kl_se in rows:
+            text += (f"| {name} | {kind} | {desc} | {ed:.4f} ± {ed_se:.4f} | {f:.3g} ± {f_se:.1g} | "
+                     f"{kl:.3g} ± {kl_se:.1g} | {f / kl:.3g} |\n")
+        write_atomic(md_path, text)
 
 
 def fisher_noisy(name, x, rng, m=4000):
@@ -256,8 +263,6 @@ def fisher_report(name, files):
 
 
 def drift(root, md_path):
-    import json
-    import os
     rng = np.random.default_rng(5)
     runs = {}
     for name in sorted(os.listdir(root)):
@@ -266,26 +271,25 @@ def drift(root, md_path):
         for run in os.listdir(os.path.join(root, name)):
             seed, n = run[1:].split("_T")
             runs.setdefault(name, {}).setdefault(int(seed), {})[int(n)] = os.path.join(root, name, run)
-    lines = ["| target | seed | " + " | ".join(f"after {n - 3000} DFT updates" for n in
-                                             sorted(next(iter(next(iter(runs.values())).values())))) + " |"]
-    lines.append("|---|---|" + "---|" * (len(lines[0].split("|")) - 4))
+    lengths = sorted({n for seeds in runs.values() for by_n in seeds.values() for n in by_n})
+    lines = ["| target | seed | " + " | ".join(f"after {n - 3000} DFT updates" for n in lengths) + " |",
+             "|---|---|" + "---|" * len(lengths)]
     order = [c[0] for c in CASES]
     for name in sorted(runs, key=order.index):
         for seed in sorted(runs[name]):
             cells = []
             for n in sorted(runs[name][seed]):
                 d = runs[name][seed][n]
-                with open(os.path.join(d, "metrics.json")) as f:
-                    m = json.load(f)
+                m = load(os.path.join(d, "metrics.json"))
+                if m is None:
+                    sys.exit(f"toy2d_blind: {d}/metrics.json: missing or not JSON")
                 x = np.load(os.path.join(d, "clean.npy")).astype(np.float64)
                 fv, se = fisher_noisy(name, x, rng)
                 cells.append(f"ED {m['energy_distance']:.4f}, KSD {m['ksd']:.3f}, F {fv:.3g} ± {se:.2g}")
                 print(f"{name} seed {seed} after {n - 3000} DFT updates: {cells[-1]}", file=sys.stderr, flush=True)
             lines.append(f"| {name} | {seed} | " + " | ".join(cells) + " |")
     if md_path:
-        with open(md_path + ".tmp", "w") as out:
-            out.write("\n".join(lines) + "\n")
-        os.replace(md_path + ".tmp", md_path)
+        write_atomic(md_path, "\n".join(lines) + "\n")
 
 
 def main():
