@@ -62,12 +62,14 @@ void nis_blr_target_free(nis_target *t);
  * α fixed, α reset to its conditional mode (d/2 + a)/(‖w‖²/2 + b) every 100 steps of 2000 Adam steps (NORMAL:
  * α = 1).  The joint density in θ = [w, log α] also peaks at the funnel's neck (w → 0, α → (d/2 + a)/b),
  * a spike of negligible mass that a sampler started near w = 0 can fall into; start samplers here instead
- * (nis_train_config.init_mean); for HIER_MARG only w (d values).  Costs 2000 passes over the data.  NIS_EINVAL (not a blr target),
+ * (the target's mode callback: nis_train_config.init_at_mode); for HIER_MARG only w (d values).  Costs 2000 passes over the data.  NIS_EINVAL (not a blr target),
  * NIS_ENOMEM, NIS_ENUMERIC. */
 nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t errlen);
 
 /* Map n samples x (n, D) of the non-centred target, [v, log α], to θ = [w, log α] in place: w = v e^{−log α/2}. */
 void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D);
+/* The same as the non-centred target's report map (nis_target.report): x (n, t->dim) in place. */
+void nis_blr_nc_report(const nis_target *t, nis_real *x, int64_t n);
 
 /* Complete n samples w (n, d) of the marginal target t (HIER_MARG) to θ = [w, log α] (n, d + 1), caller-owned;
  * theta may be w itself if it has room for n (d + 1) values: log α = log of a Gamma(a + d/2, rate b + ‖w‖²/2)

@@ -44,6 +44,12 @@ nis_status nis_mnist_json_read(const char *path, uint8_t label, nis_images *out,
 nis_status nis_images_write_grid_png(const char *path, const float *x, int64_t n, int h, int w, int cols,
                                      int scale, char *err, size_t errlen);
 
+/* n images (n, c, h, w) (c = 1: grey, c = 3: RGB; values clipped to [0, 1], NaN black) tiled cols per row, each
+ * pixel drawn as scale x scale, with a 1-pixel grey border; PNG written atomically.  NIS_EINVAL, NIS_EIO,
+ * NIS_ENOMEM. */
+nis_status nis_images_write_grid(const char *path, const float *imgs, int64_t n, int c, int h, int w, int cols,
+                                 int scale, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

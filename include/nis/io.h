@@ -128,6 +128,9 @@ const nis_st_entry *nis_st_get(const nis_st_file *f, int i);
 const nis_st_entry *nis_st_find(const nis_st_file *f, const char *name);
 /* Metadata value for key, or NULL.  Owned by f. */
 const char *nis_st_meta(const nis_st_file *f, const char *key);
+/* Metadata value for key as a decimal integer in [lo, hi] into *out; false (out unchanged) when it is missing,
+ * not an integer or out of range. */
+bool nis_st_meta_int(const nis_st_file *f, const char *key, int64_t lo, int64_t hi, int64_t *out);
 /* Number of metadata pairs, and pair i (false if out of range).  Strings owned by f. */
 int nis_st_meta_count(const nis_st_file *f);
 bool nis_st_meta_at(const nis_st_file *f, int i, const char **key, const char **value);

@@ -23,6 +23,7 @@
 #define NIS_MCMC_H
 
 #include "nis/core.h"
+#include "nis/ebm.h"
 #include "nis/rng.h"
 #include "nis/target.h"
 
@@ -145,6 +146,12 @@ nis_svgd_config nis_svgd_defaults(void);
  * its initial particles (no rng).  One score evaluation per step. */
 nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_real *x, int64_t n,
                         nis_mcmc_stats *stats, char *err, size_t errlen);
+
+/* Langevin sampling from noise on an image energy (nis/ebm.h): n chains start at U[0, 1)^(c h w) drawn from rng,
+ * then `steps` ULA steps of size h (h <= 0: nis_ebm_ula_step(E)) on its target.  x: (n, c*h*w) caller-owned
+ * output.  grad_evals (may be NULL) receives the energy-gradient evaluations per chain (= steps).  Advances rng. */
+nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, nis_rng *rng, nis_real *x, int64_t n,
+                            int64_t *grad_evals, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 #include "nis/images.h"
 #include "nis/fid.h"
 #include "nis/ebm.h"
-#include "nis/imgsampler.h"
+#include "nis/ebm_train.h"
+#include "nis/schema.h"
 
 #endif

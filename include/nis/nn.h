@@ -177,6 +177,8 @@ nis_tensor *nis_activation(nis_ctx *ctx, nis_act act, nis_tensor *x);
 const char *nis_act_name(nis_act act);
 /* Parse one of the names above; false if unknown. */
 bool nis_act_parse(const char *name, nis_act *out);
+/* The names above in enum order, NULL-terminated (static). */
+const char *const *nis_act_names(void);
 
 #define NIS_MLP_MAX_LAYERS 16
 
@@ -240,6 +242,33 @@ nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix
 /* z: (B, in_features) -> (B, out_c, out_h, out_w). */
 nis_tensor *nis_deconvnet_forward(nis_ctx *ctx, const nis_deconvnet *G, nis_tensor *z);
 
+/* The image generator of the one-step samplers: z (B, L) -> Linear -> (C, H/4, W/4) -> act -> convT C/2 4x4 s2
+ * p1 -> act -> convT c 4x4 s2 p1, then a sigmoid (pixels in (0, 1), the support image energies are trained on;
+ * with a linear output a KL sampler escaped to values in [-8, 5] where an MNIST energy is lower than on any
+ * digit).  H and W divisible by 4; C = ch >= 2.  Parameters "<prefix>.stem", "<prefix>.convt1", "<prefix>.convt2". */
+typedef struct {
+    nis_deconvnet net;
+} nis_imggen;
+nis_status nis_imggen_add(nis_imggen *G, nis_params *P, const char *prefix, int latent, int ch, int c, int h, int w,
+                          nis_act act);
+/* z (B, L) -> x (B, c*h*w), flattened, in (0, 1). */
+nis_tensor *nis_imggen_forward(nis_ctx *ctx, const nis_imggen *G, nis_tensor *z);
+
+/* A U-Net-lite for images (c, h, w), h and w divisible by 4, S channels at full resolution:
+ *   x -> conv S 3x3 -> act (h1) -> conv 2S 4x4 s2 -> act (h2, /2) -> conv 2S 4x4 s2 -> act (/4)
+ *     -> convT 2S 4x4 s2, + h2, act -> convT S 4x4 s2, + h1, act -> conv c 3x3;
+ * the additive skips keep the full-resolution detail that predicting noise needs.  Parameters "<prefix>.in",
+ * ".down1", ".down2", ".up1", ".up2", ".out". */
+typedef struct {
+    nis_act act;
+    int64_t c, h, w;
+    nis_conv2d_layer in, down1, down2, out;
+    nis_convt2d_layer up1, up2;
+} nis_unet;
+nis_status nis_unet_add(nis_unet *U, nis_params *P, const char *prefix, int S, int c, int h, int w, nis_act act);
+/* x (B, c*h*w) -> (B, c*h*w). */
+nis_tensor *nis_unet_forward(nis_ctx *ctx, const nis_unet *U, nis_tensor *x);
+
 /* ---------------------------------------------------------------------------------------------------------
  * Optimisers.  Each is a plain struct (hyper-parameters + step count) working on a whole nis_params with
  * one loop over the flat buffers; the moments live in P->m, P->v (allocated at the first step, which is
@@ -296,6 +325,9 @@ nis_status nis_ema_update(nis_ema *E, nis_params *P);
 nis_status nis_ema_copy_to(const nis_ema *E, nis_params *P);
 /* Exchange shadow and P->data: swap, evaluate, swap back. */
 nis_status nis_ema_swap(nis_ema *E, nis_params *P);
+/* nis_ema_update with the decay warmed up as min(decay, (1 + t) / (10 + t)), t = E->updates (TensorFlow's
+ * num_updates rule), so that the first iterates (a random or broad start) fade out early.  Sets E->decay. */
+nis_status nis_ema_update_warm(nis_ema *E, nis_params *P, double decay);
 
 #ifdef __cplusplus
 }

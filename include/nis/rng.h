@@ -30,6 +30,26 @@ typedef struct {
 /* One Philox4x32-10 block: out = philox(ctr, key).  The bare function, for known-answer tests. */
 void nis_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
+/* Every stream the library and the CLI draw from, named in one place: nis_rng_init(seed, NIS_STREAM_x).
+ * Bit-identical reproduction rests on these numbers; never renumber one. */
+enum {
+    NIS_STREAM_INIT = 0,             /* network initialisation (sampler trainer, classifier, demo) */
+    NIS_STREAM_TRAIN = 1,            /* the sampler trainer's noise (z, ε); the demo's data */
+    NIS_STREAM_BROAD_START = 2,      /* the sampler's broad-start fit */
+    NIS_STREAM_MCMC = 3,             /* nis mcmc's chains */
+    NIS_STREAM_LANGEVIN = 5,         /* nis ebm langevin's chains */
+    NIS_STREAM_SAMPLE = 7,           /* draws of a trained sampler (nis train's evaluation, nis sample, grids) */
+    NIS_STREAM_PILOT = 11,           /* the whitening pilot's samples; nis ebm train's short-run picture */
+    NIS_STREAM_EBM_INIT = 0xEB,      /* a fresh energy's weights */
+    NIS_STREAM_EBM_BUFFER = 0xEBB0,  /* the replay buffer's initial noise */
+    NIS_STREAM_EBM_STEP = 0xEBB1,    /* energy training: iteration t uses its child t */
+    NIS_STREAM_CLASSIFIER = 0xC1A5,  /* the FID classifier's training */
+    NIS_STREAM_FID = 0xF1D,          /* nis fid's subsets */
+    NIS_STREAM_BLR = 0x626c72,       /* "blr": minibatch draws of the logistic-regression target */
+    NIS_STREAM_EVAL = 0x6576616c,    /* "eval": exact reference draws of nis_evaluate */
+    NIS_STREAM_SPLIT = 0x5B117,      /* the train/test split of a data set */
+};
+
 /* A generator at the start of stream `stream` of seed `seed`. */
 nis_rng nis_rng_init(uint64_t seed, uint64_t stream);
 /* Child k of r: a generator with its own (seed, stream), derived by hashing (r's seed, r's stream, k) with

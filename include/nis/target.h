@@ -31,6 +31,12 @@ struct nis_target {
      * call.  false for exact targets (a zeroed struct).  nis_dft_objective then multiplies two independent
      * score draws instead of squaring one, which removes the bias tr Var ŝ (see nis/train.h). */
     bool stochastic;
+    /* Optional.  A mode of q (or a point in its bulk) into out (dim): the trainer's broad start is centred there
+     * (nis_train_config.init_at_mode).  NIS_OK, or a status with one line in err. */
+    nis_status (*mode)(const nis_target *t, nis_real *out, char *err, size_t errlen);
+    /* Optional.  Map n samples (n, dim) in place from q's coordinates to the ones reported to users (e.g. the
+     * non-centred posterior's [v, log α] to θ = [w, log α]); see nis_target_report. */
+    void (*report)(const nis_target *t, nis_real *x, int64_t n);
 };
 
 /* Score of t at x (B, dim) -> (B, dim): t->score when given, else ∇ of sum(log_prob) by autodiff.
@@ -42,6 +48,21 @@ nis_tensor *nis_target_hvp(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis
 /* Laplacian of log q (the divergence of the score) at x (B, dim) -> (B,), by dim backward passes;
  * create_graph keeps it differentiable in x.  For small dim (Fisher training without noise). */
 nis_tensor *nis_target_laplacian(nis_ctx *ctx, const nis_target *t, nis_tensor *x, bool create_graph);
+
+/* Apply t->report to n samples x (n, dim) in place (nothing when t has none). */
+void nis_target_report(const nis_target *t, nis_real *x, int64_t n);
+/* The report map of the target called name, for samples saved without their target (NULL: none). */
+void (*nis_target_report_by_name(const char *name))(const nis_target *t, nis_real *x, int64_t n);
+
+/* A target that counts its evaluations: rows passed to inner's log q, score or HVP (a backward pass through them
+ * is not counted).  ct->target is the nis_target to use (it points back into *ct, which must stay where it is);
+ * it behaves exactly as inner (same values, same hand-written parts).  The trainer wraps its target in one. */
+typedef struct nis_counted_target {
+    nis_target target;
+    const nis_target *inner;
+    int64_t rows;
+} nis_counted_target;
+void nis_counted_target_init(nis_counted_target *ct, const nis_target *inner);
 
 /* A tempered target q_β(x) ∝ q(x)^β N(x; 0, I)^(1-β), β in [0, 1]: a standard normal at β = 0, q itself at
  * β = 1 (the path DFT's tempering schedule follows, nis/train.h).  tt->target is the nis_target to use; it
@@ -75,6 +96,14 @@ void nis_affine_target_to_x(const nis_affine_target *at, const nis_real *u, int6
  * NIS_ENUMERIC (non-finite samples, a zero covariance), NIS_ENOMEM; the message in err. */
 nis_status nis_affine_fit(const nis_real *x, int64_t n, int dim, nis_real *mean, nis_real *L, char *err,
                           size_t errlen);
+
+/* N(mean, std² I) over images of dim = c*h*w, with an analytic score and HVP and exact draws; mean (copied) or,
+ * when NULL, a centred blob 0.1 + 0.8 exp(-r² / (2 (h/5)²)) per channel.  name is copied.  NULL on bad sizes or
+ * out of memory.  Free with nis_gauss_image_target_free. */
+nis_target *nis_gauss_image_target_new(const char *name, int c, int h, int w, const nis_real *mean, double std);
+void nis_gauss_image_target_free(nis_target *t);
+/* Its mean (dim values, owned by t). */
+const nis_real *nis_gauss_image_target_mean(const nis_target *t);
 
 /* The six 2-D targets of docs/targets-2d.md by name ("gauss", "mog2", "rosenbrock", "donut", "funnel",
  * "squiggle"); NULL if unknown.  Static objects: do not free. */

@@ -1,13 +1,18 @@
-/* nis/train.h — one-step neural samplers and their trainers: DFT (denoising Fisher training, Luo & Deng
- * 2024), KL training and Fisher training without noise (Luo et al. 2023).
+/* nis/train.h — one-step neural samplers and the one trainer that trains them: DFT (denoising Fisher training,
+ * Luo & Deng 2024), KL training and Fisher training without noise (Luo et al. 2023), and the DFT + λ KL hybrid.
  *
- * A sampler is an MLP g_θ: z ~ N(0, I_latent) -> x in R^dim.  Its training also uses a score network
- * s_φ: x -> R^dim, fitted by denoising score matching (DFT, KL) or exact score matching (Fisher) to the
- * sampler's own (noise-smoothed) output distribution.  See docs/dft.md for the losses.
+ * A sampler is a network g_θ: z ~ N(0, I_latent) -> x in R^dim: an MLP (NIS_NET_MLP: 2-D densities, posteriors,
+ * any user density) or a conv generator (NIS_NET_CONV: images, dim = c*h*w).  Its training also uses a score model
+ * s_φ: x -> R^dim fitted to the sampler's own (noise-smoothed) output distribution by denoising score matching
+ * (DFT, KL) or exact score matching (Fisher).  One update (nis_trainer_step, src/train/trainer.c) is:
+ *   1. σ and the sampler's learning rate of this update (the schedule, src/train/schedule.c);
+ *   2. score_steps updates of s_φ on the objective's score loss (score_warmup more before the first update);
+ *   3. one update of g_θ on the objective's sampler loss (src/train/objectives.c), s_φ frozen;
+ *   4. the EMA of g_θ's weights.
  *
  * Which output is "the sample": DFT and KL drive p_θ * N(0, σ² I) towards q, so the sample that matches q is
- * x̃ = g_θ(z) + σ ε, and that is the default output (noisy_output = true); g_θ(z) alone is offered too.
- * Fisher training has no noise: its output is g_θ(z).
+ * x̃ = g_θ(z) + σ ε, the default (noisy_output); g_θ(z) alone is offered too.  Fisher training has no noise.
+ * See docs/dft.md for the losses and docs/architecture.md for the path of one step.
  */
 #ifndef NIS_TRAIN_H
 #define NIS_TRAIN_H
@@ -15,6 +20,7 @@
 #include "nis/core.h"
 #include "nis/nn.h"
 #include "nis/rng.h"
+#include "nis/schema.h"
 #include "nis/target.h"
 
 #ifdef __cplusplus
@@ -22,77 +28,39 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------------------
- * The objectives, for any generator and score model (the trainer below uses them with MLPs; a conv
- * generator for images uses them as they are).  Shapes: x0 = g_θ(z) (B, d) built with the generator's
- * graph, eps (B, d) standard normal, σ > 0.  `score` evaluates s_φ on a (B, d) tensor with φ frozen (the
- * caller turns its parameters' requires_grad off), so gradients reach θ only through x̃ = x0 + σ ε.
- * Each returns the scalar to back-propagate (NULL with the context's error set) and writes the value to
- * report into *monitor. */
+ * The objectives' mathematics, for any generator and score model.  Shapes: x0 = g_θ(z) (B, d) built with the
+ * generator's graph, eps (B, d) standard normal, σ > 0.  `score` evaluates s_φ on a (B, d) tensor with φ frozen
+ * (the caller turns its parameters' requires_grad off), so gradients reach θ only through x̃ = x0 + σ ε.  Each
+ * returns the scalar to back-propagate (NULL with the context's error set) and writes the value to report into
+ * *monitor. */
 typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
 
-/* DFT:  mean_b [ ||s_q(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ];  its gradient in θ is the Fisher divergence's
- * when s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence).
- * Stochastic targets (t->stochastic, e.g. minibatch likelihoods, nis/blr.h): squaring one noisy score ŝ would
- * add tr Var ŝ(x̃) to the loss and a matching bias ∇ tr Var ŝ to its gradient.  Instead two independent draws
- * ŝ1, ŝ2 (two calls of the target) enter as  ŝ1·ŝ2 + (ŝ1 + ŝ2)·ε/σ + ||ε||²/σ²,  whose expectation over the
- * draws is ||s_q + ε/σ||² exactly, and so is its gradient's (tests/test_blr.c checks both).  Costs two score
- * evaluations per sample.  The Stein form (below) and Fisher training do the same for ||s_q||²; the smoothed
- * target (nis_dft_smooth_objective) rejects stochastic targets; KL training is linear in s_q and needs
- * nothing. */
+/* DFT:  mean_b [ ||s_q(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ];  its gradient in θ is the Fisher divergence's when
+ * s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence).  Stochastic targets
+ * (t->stochastic, e.g. minibatch likelihoods): two independent draws ŝ1, ŝ2 enter as
+ * ŝ1·ŝ2 + (ŝ1 + ŝ2)·ε/σ + ||ε||²/σ², whose expectation is ||s_q + ε/σ||² exactly, and so is its gradient's
+ * (tests/test_blr.c checks both); two score evaluations per sample. */
 nis_tensor *nis_dft_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                               nis_score_fn score, void *ud, double *monitor);
-/* DFT with either or both of its terms in Stein form (a variance-reduced estimator of the same loss):
- * ||f(x̃) + ε/σ||² is replaced by ||f(x̃)||² + 2 div f(x̃) + d/σ², whose expectation over ε is the same for
- * every x0, so the expected θ-gradient is unchanged.  target_exact: f = s_q, div = Δ log q (dim backward
- * passes; its gradient needs third derivatives of log q); score_exact: f = s_φ, div s_φ by dim backward
- * passes (its gradient is a double backward of s_φ).  Both false: nis_dft_objective.  x̃ must require grad
- * for score_exact (it does when x0 comes from a trained generator). */
-nis_tensor *nis_dft_stein_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
-                                    nis_score_fn score, void *ud, bool target_exact, bool score_exact,
-                                    double *monitor);
-/* Score of the smoothed target q_σ = q * N(0, σ² I) at x (B, d), by self-normalised importance sampling with
- * K inner draws per row: x_k = x + σ η_k, s ≈ Σ_k softmax_k(log q(x_k)) s_q(x_k)  (Tweedie: ∇log q_σ(x) =
- * E[s_q(X) | X + σE = x]).  eta (B*K, d) standard normal, rows b*K .. b*K+K-1 for row b.  Differentiable in
- * x (needs log q twice differentiable).  Biased for finite K (O(1/K)). */
-nis_tensor *nis_smoothed_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
-                                      double sigma);
-/* The same score from a defensive-mixture proposal (src/train/smooth_score.c): half the K draws from the
- * Laplace approximation of π(X | x) ∝ q(X) N(X; x, σ²I) (precision σ⁻²I + the Hessian of −log q at x with
- * negative eigenvalues clipped, mean one Newton step, covariance ×2), half from N(x, σ²I), each draw
- * contributing A s_q(X_k) + (I − A)(X_k − x)/σ² (A = Σ/σ², a control variate from Tweedie's formula: exact
- * for a Gaussian q).  The draws are constants; the estimate depends on x through the weights' factor
- * N(X_k; x, σ²I) and the linear term only, so it needs d HVPs of log q per row and no double backward.  x (B, d), eta (B*K, d), K >= 2,
- * d <= NIS_SMOOTH_LAPLACE_MAX_DIM (a dense d x d eigendecomposition per row). */
-#define NIS_SMOOTH_LAPLACE_MAX_DIM 128
-nis_tensor *nis_smoothed_target_score_laplace(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *eta,
-                                              double sigma);
-/* DFT against the smoothed target:  mean_b [ ||s_{q_σ}(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ], s_{q_σ} from
- * nis_smoothed_target_score with eta (nis_smoothed_target_score_laplace when laplace).  Its minimiser is
- * p_θ * N(0, σ²I) = q * N(0, σ²I), i.e. p_θ = q, so the sample is g_θ(z) (clean output).  Monitor: the loss (an estimate of the Fisher divergence between the two
- * smoothed densities). */
-nis_tensor *nis_dft_smooth_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
-                                     nis_tensor *eta, double sigma, bool laplace, nis_score_fn score, void *ud,
-                                     double *monitor);
 /* DFT with a residual score model s_φ = s_q + r_φ (`resid` evaluates r_φ):  mean_b [ -2 <s_q(x̃) + ε/σ, r_φ(x̃)>
- * - ||r_φ(x̃)||² ], which is nis_dft_objective's loss with that s_φ, term by term (the ||s_q + ε/σ||² parts
- * cancel).  Its x̃-gradient, -2 J_qᵀ r - 2 J_rᵀ (s_q + ε/σ + r), carries the 1/σ noise only through J_r, which
- * vanishes at the fixed point p_θ * N(0, σ²I) = q.  Linear in s_q: one draw of a stochastic target is
- * unbiased.  Monitor: the loss. */
+ * - ||r_φ(x̃)||² ], nis_dft_objective's loss with that s_φ, term by term (the ||s_q + ε/σ||² parts cancel).  Its
+ * x̃-gradient carries the 1/σ noise only through J_r, which vanishes at the fixed point.  Linear in s_q: one draw
+ * of a stochastic target is unbiased.  Monitor: the loss. */
 nis_tensor *nis_dft_residual_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
                                        double sigma, nis_score_fn resid, void *ud, double *monitor);
-/* KL training with the residual score model: surrogate mean_b <sg(r_φ(x̃)), x̃> (v = s_φ - s_q = r_φ; no
- * target evaluation).  Monitor: mean_b ||r_φ||². */
-nis_tensor *nis_kl_residual_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma,
-                                      nis_score_fn resid, void *ud, double *monitor);
 /* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
  * Monitor: mean_b ||v||². */
 nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
                              nis_score_fn score, void *ud, double *monitor);
+/* KL training with the residual score model: surrogate mean_b <sg(r_φ(x̃)), x̃> (no target evaluation).
+ * Monitor: mean_b ||r_φ||². */
+nis_tensor *nis_kl_residual_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma,
+                                      nis_score_fn resid, void *ud, double *monitor);
 /* Fisher training without noise:  mean_b [ ||s_q(x)||² + 2 Δlog q(x) - ||s_φ(x)||² - 2 div s_φ(x) ], x = x0;
  * divergences exact by autodiff (d backward passes: small d only).  Monitor: the loss. */
 nis_tensor *nis_fisher_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_score_fn score, void *ud,
                                  double *monitor);
-/* Score-network objectives on detached samples x0 (their gradient goes to φ):
+/* Score-model objectives on detached samples x0 (their gradient goes to φ):
  * denoising score matching  mean_b ||s_φ(x0 + σ ε) + ε/σ||²  (minimiser: the score of p * N(0, σ² I)), and
  * exact score matching      mean_b [ ||s_φ(x0)||² + 2 div s_φ(x0) ]  (minimiser: the score of p). */
 nis_tensor *nis_dsm_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma, nis_score_fn score,
@@ -100,144 +68,221 @@ nis_tensor *nis_dsm_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, dou
 nis_tensor *nis_ssm_objective(nis_ctx *ctx, nis_tensor *x0, nis_score_fn score, void *ud, double *monitor);
 
 /* ---------------------------------------------------------------------------------------------------------
- * The trainer of MLP samplers.
+ * The configuration: one schema (nis_train_schema, src/train/config.c) gives its defaults, checks, text form
+ * (config.json, checkpoints) and the CLI's flags and --help.
  */
 typedef enum { NIS_METHOD_DFT, NIS_METHOD_KL, NIS_METHOD_FISHER } nis_method;
+typedef enum { NIS_NET_MLP, NIS_NET_CONV } nis_net_kind;
+/* The score model: s_φ = net (plain), s_φ = s_q + net (residual: the net learns r = ∇log p_θ,σ − s_q, zero at the
+ * fixed point), or auto: residual for DFT on targets of dimension <= 2 (measured better on the six 2-D targets),
+ * plain elsewhere (measured better on a 3-D Gaussian, BLR and the MNIST energy; docs/dft.md). */
+typedef enum { NIS_SCORE_AUTO, NIS_SCORE_PLAIN, NIS_SCORE_RESIDUAL } nis_score_model;
 
 /* Short name ("dft", "kl", "fisher") and its inverse (false if unknown). */
 const char *nis_method_name(nis_method m);
 bool nis_method_parse(const char *name, nis_method *out);
 
-/* Everything a training run depends on.  nis_train_config_default gives the documented defaults (found by
- * the sweeps of docs/results-2d.md): 3000 updates of batch 256; sampler and score network MLPs with 3
- * hidden layers of 64 SiLU units, latent 2; Adam, sampler lr 1e-4, score lr 1e-3, 5 score updates per
- * sampler update; σ = 0.1 without annealing; antithetic noise; gradient clipping at norm 10; a broad start
- * (init_scale 2, 500 fitting steps); samples from an EMA of the sampler's weights (ema_decay 0.999); the plain
- * score model (score_residual off: measured better for DFT on a 3-D Gaussian, BLR and the MNIST energy, worse on
- * the 2-D squiggle and donut, for which `nis train` turns it on; docs/dft.md). */
 typedef struct {
-    nis_method method;
-    int64_t iters;           /* sampler updates */
-    int64_t batch;           /* samples per update (even: antithetic pairs) */
-    int latent;              /* latent size of the sampler */
-    int sampler_width, sampler_depth;   /* hidden width and number of hidden layers */
-    int score_width, score_depth;
-    nis_act act;
-    double lr_sampler, lr_score;
-    double lr_final;         /* > 0: the sampler lr decays from lr_sampler to this by a half cosine over iters */
-    int score_steps;         /* score-network updates per sampler update */
+    nis_method method;       /* dft | kl | fisher */
+    double kl_weight;        /* DFT, >= 0: the sampler loss is L_DFT + kl_weight L_KL (a hybrid, not DFT: the KL term
+                              * charges the mass errors a Fisher divergence barely sees; docs/dft-blindness.md) */
+    int64_t iters;           /* sampler updates (the cosine lr schedule spans them) */
+    int64_t batch;           /* samples per update (even with antithetic noise) */
+    int64_t seed;
+    nis_net_kind net;        /* mlp | conv (set by the front end: conv for images) */
+    int64_t latent;          /* latent size (0: the target's dimension) */
+    int64_t width, depth;    /* MLP sampler: hidden width and number of hidden layers */
+    int64_t score_width, score_depth;    /* MLP score network */
+    int64_t img_c, img_h, img_w;         /* conv: image shape, c*h*w = the target's dimension, h, w % 4 == 0 */
+    int64_t gen_channels;    /* conv: channels of the generator's stem */
+    int64_t score_channels;  /* conv: channels of the U-Net score network at full resolution */
+    nis_act act;             /* hidden activation of both networks */
+    nis_score_model score_model;
+    double lr, lr_final;     /* sampler Adam lr; > 0: decayed to lr_final by a half cosine over iters */
+    double lr_score;         /* score-network Adam lr */
+    int64_t score_steps;     /* score-network updates per sampler update */
+    int64_t score_warmup;    /* score-network updates before the first sampler update (-1: 1000 for the main run of
+                              * a whitened training, else 0) */
     double sigma;            /* noise level σ (at the end of annealing) */
-    double sigma_start;      /* σ at iteration 0; annealed geometrically to sigma over anneal_iters (<= 0: off) */
+    double sigma_start;      /* > 0: σ at update 0, annealed geometrically to sigma over anneal_iters */
     int64_t anneal_iters;
-    bool antithetic;         /* use ε and -ε for the same z */
-    bool noisy_output;       /* samples are g(z) + σ ε (default for DFT/KL) rather than g(z) */
-    double grad_clip;        /* max global gradient norm of each network (<= 0: off) */
-    bool score_eps;          /* s_φ(x) = net(x) / σ (the net predicts -ε, unit scale) instead of net(x) */
-    int64_t kl_warmup;       /* DFT only: this many KL updates first */
-    double init_scale;       /* > 0: first fit g(z) ≈ init_scale * z[:dim] (a broad start that covers separated
-                              * modes); <= 0: keep the random initialisation */
-    int64_t init_steps;      /* regression steps of that fit */
-    const nis_real *init_mean;   /* NULL, or dim values: the fit is g(z) ≈ init_mean + init_scale z[:dim] (e.g. a
-                                  * posterior mode, nis_blr_mode).  Read by nis_trainer_new only (not kept). */
-    uint64_t seed;
-    /* Options added by the DFT experiments (docs/dft-experiments.md); zero/false keeps the behaviour above. */
-    int64_t score_kde;       /* > 0: diagnostic. Replace s_φ by the exact score of (1/N) Σ_j N(x; g(z_j), σ² I) over a
-                              * fresh detached pool of N = score_kde samples (no score network is trained) */
-    bool stein_target;       /* DFT: target term in Stein form (nis_dft_stein_objective) */
-    bool stein_score;        /* DFT: score-network term in Stein form */
-    int target_smooth;       /* > 0: DFT against q * N(0, σ²I) with this many importance samples per point
-                              * (nis_dft_smooth_objective; antithetic pairs when even); use with
-                              * noisy_output = false */
-    bool smooth_laplace;     /* with target_smooth: the Laplace-mixture proposal (nis_smoothed_target_score_laplace) */
-    bool score_energy;       /* conservative score network: s_φ(x) = -∇_x E_φ(x), E_φ an MLP to a scalar (its
-                              * Jacobian is a symmetric Hessian; DSM and the sampler loss use double backward) */
-    int levels;              /* DFT, > 1: multi-level DFT.  L noise levels σ_l geometric from sigma to sigma_max, one
-                              * score network each (score_steps DSM updates per level), and the sampler loss
-                              * Σ_l σ_l² D_l / Σ_l σ_l², D_l the level's DFT loss.  With target_smooth (both sides
-                              * smoothed) the weights make this a Riemann sum of de Bruijn's identity
-                              * KL(p||q) = ½ ∫ F(p * N(0, t) || q * N(0, t)) dt over log t: a Fisher objective
-                              * that sees mass.  Annealing (sigma_start) scales every level.  0 or 1: one level */
-    double sigma_max;        /* the coarsest level's σ (levels > 1) */
-    bool score_residual;     /* residual score model s_φ = s_q + r_φ (the MLP learns r_φ = ∇log p_θ,σ - s_q, zero at
-                              * the fixed point); DFT and KL use nis_dft/kl_residual_objective.  Its DSM needs s_q
-                              * at every score step and, on a stochastic (minibatch) target, inherits that noise:
-                              * measured worse there (tests/test_blr.c), so turn it off for such targets.  Refused
-                              * with target_smooth or score_kde (the CLI turns it off for them) */
-    int64_t temper_iters;    /* > 0: train against the tempered target q^β N(0, I)^(1-β) (nis_tempered_target), β
-                              * linear from temper_start to 1 over temper_iters updates, then q itself.  For
-                              * every method.  0: off (q throughout) */
-    double temper_start;     /* β at update 0, in [0, 1) */
-    double ema_decay;        /* in (0, 1): keep an exponential moving average of the sampler's weights (Polyak
-                              * averaging of the final iterates); samples and checkpoints use the average.
-                              * 0: off (samples use the last iterate) */
-    const nis_real *precond_mean;   /* NULL (off), or dim values m; with precond_L (dim x dim, row-major) the
-                                     * sampler is trained on the whitened target q(m + L u) (nis_affine_target)
-                                     * and maps its samples back, x = m + L u (+ noise: m + L (u + σε)), in
-                                     * nis_trainer_sample, nis_trainer_save and the saved sampler.  m and L L^T
-                                     * are meant to be the mean and covariance of rough samples of q
-                                     * (nis_affine_fit of a first run's samples): DFT's Fisher divergence weighs
-                                     * errors along q's wide directions by their curvature, so it needs q near
-                                     * standardised (bench/blr_notes.md, Session 7).  Copied by nis_trainer_new;
-                                     * init_mean must then be NULL (the start is u = 0, i.e. x = m) */
-    const nis_real *precond_L;
-    int64_t score_warmup;    /* score-network updates on the initial sampler before its first update (in the first
-                              * nis_trainer_step, on top of score_steps), so that the first sampler gradients do not
-                              * come from an untrained score network.  0: off */
-    double kl_weight;        /* DFT only, >= 0: the sampler loss is L_DFT + kl_weight * L_KL, the KL training loss
-                              * (nis_kl_objective, or nis_kl_residual_objective with score_residual) on a second
-                              * draw of z and ε, with the same score network.  A hybrid, not DFT: the KL term
-                              * charges mass errors that a Fisher divergence barely sees (mode weights, tails;
-                              * docs/dft-experiments.md, Session 10).  nis_train_stats.sampler_loss stays the
-                              * DFT term's.  0: off (pure DFT) */
+    bool antithetic;         /* ε and -ε for the same z */
+    bool noisy_output;       /* samples are g(z) + σ ε (DFT, KL) rather than g(z) */
+    double grad_clip;        /* max global gradient norm of each network (0: off) */
+    double ema;              /* decay of an EMA of the sampler's weights, used for samples (0: the last iterate) */
+    double init_scale;       /* MLP, > 0: first fit g(z) ≈ m + init_scale z[:dim] (a broad start) */
+    int64_t init_steps;      /* steps of that fit */
+    bool init_at_mode;       /* MLP: m = the target's mode when it can find one (nis_target.mode), else 0 */
+    bool whiten;             /* nis_whiten_pilot: a pilot run, then the main run on q(m + L u) (docs/dft.md) */
+    double white_lr, white_lr_final;     /* the whitened main run's lr and its cosine end (lr is the pilot's) */
 } nis_train_config;
 
+/* Which front ends list a field (nis_field.scope). */
+#define NIS_SCOPE_MLP 1u
+#define NIS_SCOPE_CONV 2u
+
+/* The schema of nis_train_config (static). */
+const nis_schema *nis_train_schema(void);
+/* Defaults for MLP samplers (2-D densities, posteriors, users' densities): 3000 updates of batch 256, MLPs of 3
+ * hidden layers of 64 SiLU units, latent = dim, Adam (sampler 1e-4, score 1e-3), 5 score updates per update,
+ * σ = 0.1, antithetic noise, clipping at 10, a broad start (init_scale 2, 500 steps) around the target's mode,
+ * EMA 0.999 (found by the sweeps of docs/results-2d.md).  noisy_output is off for Fisher. */
 nis_train_config nis_train_config_default(nis_method method);
+/* Defaults for conv samplers of images (c, h, w): batch 64, latent 64, generator stem 64 channels, U-Net 16,
+ * 3 score updates per update, no broad start; the rest as above. */
+nis_train_config nis_train_config_image(nis_method method, int c, int h, int w);
+/* Every rule of cfg against target t (t may be NULL: rules that need it are skipped): the schema's ranges,
+ * then the rules between fields.  One line in err naming the first violation. */
+nis_status nis_train_config_check(const nis_train_config *cfg, const nis_target *t, char *err, size_t errlen);
 
-#define NIS_TRAIN_MAX_LEVELS 8
+/* ---------------------------------------------------------------------------------------------------------
+ * Objectives as plug-ins.  A loss sees one update through a nis_train_step: everything it may use is passed here,
+ * nothing is read from the trainer.
+ */
+typedef struct nis_train_step nis_train_step;
+struct nis_train_step {
+    nis_ctx *ctx;
+    const nis_target *q;          /* the density the losses use (whitened when preconditioned; evaluations counted) */
+    const nis_train_config *cfg;
+    double sigma;                 /* σ of this update */
+    int64_t iter;                 /* updates done before this one */
+    nis_score_fn score;           /* s_φ (ud: this step) */
+    nis_score_fn resid;           /* r_φ = s_φ - s_q with the residual model, else NULL */
+    const void *nets;             /* the trainer's networks (for nis_train_draw) */
+    nis_rng *rng;                 /* the training noise */
+};
+/* Fresh z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim) (antithetic pairs when configured: the second half of
+ * the batch is the first half's z with -ε) into *eps; returns x0 = g(z) (B, dim), with the generator's graph when
+ * `graph`.  NULL with the context's error set. */
+nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps);
 
-/* What one update reports. */
+typedef struct nis_objective {
+    const char *name;
+    nis_tensor *(*score_loss)(const nis_train_step *s, double *monitor);     /* the score model's loss */
+    nis_tensor *(*sampler_loss)(const nis_train_step *s, double *monitor);   /* the sampler's loss */
+} nis_objective;
+/* The built-in objective of a method (DFT includes the hybrid's kl_weight term). */
+const nis_objective *nis_objective_builtin(nis_method m);
+
+/* ---------------------------------------------------------------------------------------------------------
+ * The trainer.
+ */
 typedef struct {
     int64_t iter;            /* updates done */
-    double sampler_loss;     /* the method's loss (DFT: an estimate of the Fisher divergence) */
-    double score_loss;       /* last score-matching loss */
+    double sampler_loss;     /* the objective's monitor (DFT: an estimate of the Fisher divergence) */
+    double score_loss;       /* last score-model loss */
     double sigma;            /* σ used in this update */
-    double beta;             /* tempering β used in this update (1 when not tempering) */
-    int64_t target_grad_evals;   /* score-of-q evaluations so far (one per sample per update; HVPs count 1) */
+    double lr;               /* the sampler's learning rate in this update */
+    int64_t target_evals;    /* rows passed to the target's log q, score or HVP so far (a backward pass through
+                              * them is not counted: DFT's score-and-HVP counts one) */
 } nis_train_stats;
 
-/* A trained or training sampler: the generator, its score network, their optimisers, a context. */
+/* Arrays a run may start from (all optional). */
+typedef struct {
+    const nis_real *mean;                 /* dim values: the broad start fits g(z) ≈ mean + init_scale z (NULL: the
+                                           * target's mode with init_at_mode, else 0) */
+    const nis_real *precond_mean;         /* dim values m and (dim, dim) L, row-major: train on the whitened target */
+    const nis_real *precond_L;            /* q(m + L u) and map samples back, x = m + L u (+ noise: m + L (u + σε));
+                                           * copied; mean must then be NULL (the start is u = 0, i.e. x = m) */
+} nis_train_start;
+
 typedef struct nis_trainer nis_trainer;
 
-/* A new trainer for target t (t must outlive it) with configuration cfg (copied).  NULL on error, with a
- * one-line message in err. */
-nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, char *err, size_t errlen);
+/* A new trainer for target t (must outlive it) with cfg (copied) and start (NULL: none).  NULL with one line in
+ * err on a bad configuration or out of memory. */
+nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, const nis_train_start *start,
+                             char *err, size_t errlen);
 void nis_trainer_free(nis_trainer *tr);
-/* One sampler update, preceded by cfg.score_steps score-network updates (per level when levels > 1).
- * NIS_ENUMERIC if a loss or a gradient is not finite (the network whose update failed is left as it was). */
+/* Replace the objective (a plug-in, e.g. from bench/; borrowed, must outlive tr).  Its name goes into files. */
+void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj);
+/* One update (see the top of this file).  NIS_ENUMERIC if a loss or gradient is not finite (the network whose
+ * update failed is left as it was).  stats may be NULL. */
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats);
-/* Message of the last error. */
+/* Called after every update; return false to stop. */
+typedef bool (*nis_train_progress_fn)(void *ud, nis_trainer *tr, const nis_train_stats *stats);
+/* Updates until `iters` have been done in total (counting those of a resumed run), calling fn (may be NULL) after
+ * each.  The first error (message in nis_trainer_message), or NIS_OK (also when fn stopped it). */
+nis_status nis_trainer_train(nis_trainer *tr, int64_t iters, nis_train_progress_fn fn, void *ud);
+
+/* A run with files: updates up to `iters` in total, and with dir set, after every `every` updates and after the last,
+ * DIR/sampler.safetensors (nis_trainer_save) and DIR/checkpoint.safetensors (nis_trainer_checkpoint, with the n_meta
+ * extra pairs), each atomically.  A failed update leaves the files of the last good save, and its message says
+ * which update they hold. */
+typedef struct {
+    const char *dir;                  /* NULL: nothing written */
+    int64_t every;                    /* <= 0: every 10% of iters */
+    int n_meta;
+    const char *const *meta;          /* extra checkpoint metadata (kv pairs) */
+    nis_train_progress_fn progress;   /* after every update and its saves (may be NULL); false stops the run */
+    void *ud;
+} nis_train_run_opts;
+typedef struct {
+    nis_train_stats stats;            /* of the last update */
+    int64_t last_saved;               /* the update the files hold (-1: none written in this run) */
+    double seconds;                   /* training time of this run */
+} nis_train_run_result;
+/* One line in err on failure: "update N: <why>; kept ... (update M)" or "...; no sampler was saved". */
+nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_opts *o, nis_train_run_result *res,
+                           char *err, size_t errlen);
+
 const char *nis_trainer_message(const nis_trainer *tr);
-/* n samples (n x dim, caller-owned) from the current sampler (its EMA weights when ema_decay > 0) with
- * generator rng; noisy: add σ ε. */
+const nis_train_config *nis_trainer_config(const nis_trainer *tr);   /* latent and score_model resolved */
+const nis_target *nis_trainer_target(const nis_trainer *tr);
+double nis_trainer_sigma(const nis_trainer *tr);     /* σ of the last (or next) update */
+int64_t nis_trainer_iter(const nis_trainer *tr);
+int64_t nis_trainer_target_evals(const nis_trainer *tr);
+/* The generator's live (not averaged) parameters, the score network's, and the generator's EMA (NULL when off). */
+nis_params *nis_trainer_generator(nis_trainer *tr);
+nis_params *nis_trainer_score_net(nis_trainer *tr);
+const nis_ema *nis_trainer_ema(const nis_trainer *tr);
+
+/* n samples (n, dim), caller-owned, drawn with rng from the EMA weights (the live ones when ema is off); noisy adds
+ * σ ε.  Preconditioned: mapped back to x.  nis_trainer_sample_live uses the live weights. */
 nis_status nis_trainer_sample(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out);
-/* The configuration in use (σ is the current one after annealing). */
-const nis_train_config *nis_trainer_config(const nis_trainer *tr);
-double nis_trainer_sigma(const nis_trainer *tr);
+nis_status nis_trainer_sample_live(nis_trainer *tr, nis_rng *rng, int64_t n, bool noisy, nis_real *out);
 
-/* Save the sampler (generator weights, the EMA weights when ema_decay > 0, + what is needed to use it: latent,
- * widths, activation, σ, output mode, target, method) as safetensors, atomically.  tr is not changed (the
- * EMA weights are swapped in for the write and back). */
+/* Save the sampler for generation, atomically (safetensors: the generator's EMA weights and the metadata to use
+ * them; the preconditioner when there is one).  nis_sampler_load reads it.  tr is not changed. */
 nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen);
+/* Save the whole training state atomically (networks, Adam states, EMA, preconditioner, the configuration, update
+ * and evaluation counts, the noise generator), plus n_meta extra metadata pairs (kv[2i] key, kv[2i+1] value).
+ * nis_trainer_resume continues it bit-identically (same thread count). */
+nis_status nis_trainer_checkpoint(const nis_trainer *tr, const char *path, int n_meta, const char *const *kv,
+                                  char *err, size_t errlen);
+/* Rebuild a trainer from a checkpoint for target t (its dimension must match).  NULL with one line in err naming
+ * the file and the problem (missing or malformed tensors or metadata). */
+nis_trainer *nis_trainer_resume(const nis_target *t, const char *path, char *err, size_t errlen);
 
-/* A loaded sampler, for generating only. */
+/* ---------------------------------------------------------------------------------------------------------
+ * Policy (src/train/whiten.c): what `nis train --whiten` does, for C and CLI users alike.
+ */
+/* The pilot run of a whitened training: train with cfg (progress fn may be NULL), then fit m (dim) and L (dim,
+ * dim), caller-owned, to 4000 of its samples (nis_affine_fit).  One line in err on failure. */
+nis_status nis_whiten_pilot(const nis_target *t, const nis_train_config *cfg, nis_train_progress_fn fn, void *ud,
+                            nis_real *m, nis_real *L, char *err, size_t errlen);
+/* The main run's configuration: lr white_lr, lr_final white_lr_final, a start at u ~ N(0, I) (init_scale 1) and,
+ * when score_warmup is -1, 1000 score updates first (the whitened target is well conditioned; bench/blr_notes.md,
+ * Session 8). */
+nis_train_config nis_whitened_config(const nis_train_config *pilot);
+
+/* ---------------------------------------------------------------------------------------------------------
+ * A saved sampler, for generating only.
+ */
 typedef struct nis_sampler nis_sampler;
 nis_sampler *nis_sampler_load(const char *path, char *err, size_t errlen);
 void nis_sampler_free(nis_sampler *s);
 int nis_sampler_dim(const nis_sampler *s);
 const char *nis_sampler_target(const nis_sampler *s);   /* target name stored with it */
-/* n samples into out (n x dim); noisy < 0 uses the stored default, 0 g(z), 1 g(z) + σ ε. */
+/* Image shape (c, h, w) of a conv sampler; false for an MLP one. */
+bool nis_sampler_image_shape(const nis_sampler *s, int *c, int *h, int *w);
+double nis_sampler_sigma(const nis_sampler *s);
+/* n samples into out (n, dim); noisy < 0 uses the stored default, 0 g(z), 1 g(z) + σ ε.  A trainer and the
+ * sampler it saved give the same samples bit for bit. */
 nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noisy, nis_real *out, char *err,
                                 size_t errlen);
+/* Map n samples (n, dim) in place to the coordinates reported to users, by the stored target's report map
+ * (nis_target.report; e.g. the non-centred BLR posterior's [v, log α] to θ).  Nothing for other targets. */
+void nis_sampler_report(const nis_sampler *s, nis_real *x, int64_t n);
 
 #ifdef __cplusplus
 }

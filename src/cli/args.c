@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nis_cli_error(const char *cmd, const char *fmt, ...) {
+int cli_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, "nis %s: ", cmd);
     va_list ap;
     va_start(ap, fmt);
@@ -18,11 +18,49 @@ int nis_cli_error(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
-static void print_help(const char *cmd, const char *summary, const nis_opt *opts, int nopts) {
+/* Flag names and targets of schema options, and the last parse's options and their `given` flags: the CLI parses
+ * one command line per process. */
+static char flag_names[CLI_MAX_OPTS][64];
+static cli_field fields[CLI_MAX_OPTS];
+static int n_fields;
+static const cli_opt *last_opts;
+static int last_n;
+static bool given[CLI_MAX_OPTS];
+
+bool cli_given(const char *name) {
+    for (int j = 0; j < last_n; j++)
+        if (!strcmp(last_opts[j].name, name)) return given[j];
+    return false;
+}
+
+int cli_schema_opts(const nis_schema *s, unsigned scope, void *obj, cli_opt *opts, int n) {
+    for (int i = 0; i < s->count && n < CLI_MAX_OPTS; i++) {
+        const nis_field *f = &s->fields[i];
+        if (!(f->scope & scope)) continue;
+        if (n_fields >= CLI_MAX_OPTS) break;
+        const char *name = f->flag;
+        if (!name) {
+            char *b = flag_names[n_fields];
+            snprintf(b, sizeof flag_names[0], "%s", f->name);
+            for (char *p = b; *p; p++)
+                if (*p == '_') *p = '-';
+            name = b;
+        }
+        fields[n_fields] = (cli_field){obj, f};
+        opts[n++] = (cli_opt){.name = name, .type = OPT_FIELD, .var = &fields[n_fields++], .help = f->help};
+    }
+    return n;
+}
+
+/* The schema field of an OPT_FIELD option, else NULL. */
+static const nis_field *field_of(const cli_opt *o) { return o->type == OPT_FIELD ? ((const cli_field *)o->var)->f : NULL; }
+static bool is_switch(const cli_opt *o) { return o->type == OPT_FLAG || (field_of(o) && field_of(o)->type == NIS_FIELD_BOOL); }
+
+static void print_help(const char *cmd, const char *summary, const cli_opt *opts, int nopts) {
     printf("usage: nis %s [options]\n%s\n\noptions:\n", cmd, summary);
     for (int i = 0; i < nopts; i++) {
-        const nis_opt *o = &opts[i];
-        char def[96] = "";
+        const cli_opt *o = &opts[i];
+        char def[96] = "", val[64];
         switch (o->type) {
         case OPT_INT: snprintf(def, sizeof def, " (default %lld)", (long long)*(int64_t *)o->var); break;
         case OPT_DOUBLE: snprintf(def, sizeof def, " (default %g)", *(double *)o->var); break;
@@ -30,8 +68,20 @@ static void print_help(const char *cmd, const char *summary, const nis_opt *opts
             if (*(const char **)o->var) snprintf(def, sizeof def, " (default %s)", *(const char **)o->var);
             break;
         case OPT_FLAG: break;
+        case OPT_FIELD: {
+            const cli_field *cf = o->var;
+            if (cf->f->type == NIS_FIELD_BOOL) break;
+            if (cf->f->type == NIS_FIELD_REAL) snprintf(val, sizeof val, "%g", *(double *)((char *)cf->obj + cf->f->offset));
+            else nis_field_format(cf->f, cf->obj, val, sizeof val);
+            snprintf(def, sizeof def, " (default %s)", val);
+            break;
         }
-        const char *arg = o->type == OPT_INT ? " N" : o->type == OPT_DOUBLE ? " X" : o->type == OPT_STRING ? " S" : "";
+        }
+        const nis_field *f = field_of(o);
+        const char *arg = is_switch(o)                                                       ? ""
+                          : o->type == OPT_INT || (f && f->type == NIS_FIELD_INT)             ? " N"
+                          : o->type == OPT_DOUBLE || (f && f->type == NIS_FIELD_REAL)         ? " X"
+                                                                                              : " S";
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s", o->name, arg);
         printf("  %-22s %s%s%s\n", lhs, o->help, o->required ? " (required)" : "", def);
@@ -39,39 +89,50 @@ static void print_help(const char *cmd, const char *summary, const nis_opt *opts
     printf("  %-22s %s\n", "--help", "show this help");
 }
 
-static int set_value(const char *cmd, const nis_opt *o, const char *val) {
+static int set_value(const char *cmd, const cli_opt *o, const char *val) {
     char *end;
     errno = 0;
     switch (o->type) {
     case OPT_INT: {
         long long v = strtoll(val, &end, 10);
         if (errno || end == val || *end)
-            return nis_cli_error(cmd, "--%s: expected an integer, got '%s'", o->name, val);
+            return cli_error(cmd, "--%s: expected an integer, got '%s'", o->name, val);
         if ((o->min != 0 || o->max != 0) && (v < o->min || v > o->max))
-            return nis_cli_error(cmd, "--%s: %lld is out of range [%g, %g]", o->name, v, o->min, o->max);
+            return cli_error(cmd, "--%s: %lld is out of range [%g, %g]", o->name, v, o->min, o->max);
         *(int64_t *)o->var = v;
         return 0;
     }
     case OPT_DOUBLE: {
         double v = strtod(val, &end);
         if (errno || end == val || *end || !isfinite(v))
-            return nis_cli_error(cmd, "--%s: expected a finite number, got '%s'", o->name, val);
+            return cli_error(cmd, "--%s: expected a finite number, got '%s'", o->name, val);
         if ((o->min != 0 || o->max != 0) && (v < o->min || v > o->max))
-            return nis_cli_error(cmd, "--%s: %g is out of range [%g, %g]", o->name, v, o->min, o->max);
+            return cli_error(cmd, "--%s: %g is out of range [%g, %g]", o->name, v, o->min, o->max);
         *(double *)o->var = v;
         return 0;
     }
     case OPT_STRING:
-        if (!*val) return nis_cli_error(cmd, "--%s: empty value", o->name);
+        if (!*val) return cli_error(cmd, "--%s: empty value", o->name);
         *(const char **)o->var = val;
         return 0;
     case OPT_FLAG: *(bool *)o->var = true; return 0;
+    case OPT_FIELD: {
+        const cli_field *cf = o->var;
+        char err[256];
+        if (cf->f->type == NIS_FIELD_BOOL) val = cf->f->def != 0 ? "false" : "true";   /* a switch */
+        if (nis_field_parse(cf->f, cf->obj, val, err, sizeof err) != NIS_OK) {
+            const char *colon = strchr(err, ':');   /* "name: why" -> "--flag: why" */
+            return cli_error(cmd, "--%s%s", o->name, colon ? colon : err);
+        }
+        return 0;
+    }
     }
     return 2;
 }
 
-int nis_args_parse(const char *cmd, const char *summary, int argc, char **argv, const nis_opt *opts, int nopts) {
-    bool seen[64] = {false};
+int cli_parse(const char *cmd, const char *summary, int argc, char **argv, const cli_opt *opts, int nopts) {
+    last_opts = opts, last_n = nopts < CLI_MAX_OPTS ? nopts : CLI_MAX_OPTS;
+    memset(given, 0, sizeof given);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -79,29 +140,40 @@ int nis_args_parse(const char *cmd, const char *summary, int argc, char **argv, 
             return 1;
         }
         if (strncmp(a, "--", 2) != 0)
-            return nis_cli_error(cmd, "unexpected argument '%s' (see nis %s --help)", a, cmd);
+            return cli_error(cmd, "unexpected argument '%s' (see nis %s --help)", a, cmd);
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         int k = -1;
         for (int j = 0; j < nopts; j++)
             if (strlen(opts[j].name) == len && !strncmp(opts[j].name, name, len)) k = j;
-        if (k < 0) return nis_cli_error(cmd, "unknown option '%.*s' (see nis %s --help)", (int)len + 2, a, cmd);
+        if (k < 0) return cli_error(cmd, "unknown option '%.*s' (see nis %s --help)", (int)len + 2, a, cmd);
         const char *val;
-        if (opts[k].type == OPT_FLAG) {
-            if (eq) return nis_cli_error(cmd, "--%s takes no value", opts[k].name);
+        if (is_switch(&opts[k])) {
+            if (eq) return cli_error(cmd, "--%s takes no value", opts[k].name);
             val = "";
         } else if (eq) {
             val = eq + 1;
         } else if (i + 1 < argc) {
             val = argv[++i];
         } else {
-            return nis_cli_error(cmd, "--%s needs a value", opts[k].name);
+            return cli_error(cmd, "--%s needs a value", opts[k].name);
         }
         int rc = set_value(cmd, &opts[k], val);
         if (rc) return rc;
-        if (k < 64) seen[k] = true;
+        if (k < CLI_MAX_OPTS) given[k] = true;
     }
-    for (int j = 0; j < nopts && j < 64; j++)
-        if (opts[j].required && !seen[j]) return nis_cli_error(cmd, "--%s is required", opts[j].name);
+    for (int j = 0; j < last_n; j++) {
+        const cli_opt *o = &opts[j];
+        const nis_field *f = field_of(o);
+        if (o->required && !given[j]) return cli_error(cmd, "--%s is required", o->name);
+        if (f && given[j] && f->requires) {
+            const cli_opt *r = NULL;
+            for (int k = 0; k < last_n && !r; k++)
+                if (field_of(&opts[k]) && !strcmp(field_of(&opts[k])->name, f->requires)) r = &opts[k];
+            const cli_field *rf = r ? r->var : NULL;
+            if (rf && !*(const bool *)((const char *)rf->obj + rf->f->offset))
+                return cli_error(cmd, "--%s needs --%s", o->name, r->name);
+        }
+    }
     return 0;
 }

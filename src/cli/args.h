@@ -1,29 +1,47 @@
 /* src/cli/args.h — a small table-driven option parser for the nis subcommands.
  *
- * Each command declares its options as an array of nis_opt; nis_args_parse fills the pointed-to variables
- * and on any problem prints one line "nis CMD: ..." to stderr and returns 2 (the CLI's exit status for bad
- * input).  --help prints the generated help and returns 1 (the caller exits 0). */
+ * Each command declares its options as an array of cli_opt (some generated from a configuration's schema,
+ * nis/schema.h); cli_parse fills the pointed-to variables and on any problem prints one line "nis CMD: ..." to
+ * stderr and returns 2 (the CLI's exit status for bad input).  --help prints the generated help and returns 1
+ * (the caller exits 0). */
 #ifndef NIS_CLI_ARGS_H
 #define NIS_CLI_ARGS_H
+
+#include "nis/schema.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG } nis_opt_type;
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG, OPT_FIELD } cli_opt_type;
 
 typedef struct {
     const char *name;    /* without the leading "--" */
-    nis_opt_type type;
-    void *var;           /* int64_t*, double*, const char**, bool* */
+    cli_opt_type type;
+    void *var;           /* int64_t*, double*, const char**, bool*; OPT_FIELD: a cli_field */
     const char *help;    /* one line; the default is printed from *var */
     double min, max;     /* allowed range for numbers (min == max == 0: any) */
     bool required;
-} nis_opt;
+} cli_opt;
 
-/* Parse argv[0..argc) (argv[0] is the first option, not the command name).  Returns 0 on success,
- * 1 if --help was printed, 2 after printing an error. */
-int nis_args_parse(const char *cmd, const char *summary, int argc, char **argv, const nis_opt *opts, int nopts);
+/* What an OPT_FIELD option sets: field f of the configuration struct obj. */
+typedef struct {
+    void *obj;
+    const nis_field *f;
+} cli_field;
+
+#define CLI_MAX_OPTS 128
+
+/* Parse argv[0..argc) (argv[0] is the first option, not the command name) into opts.  Returns 0 on success, 1 if
+ * --help was printed, 2 after printing an error.  A schema field that requires a BOOL field (nis_field.requires)
+ * must not be given unless that field ends up true. */
+int cli_parse(const char *cmd, const char *summary, int argc, char **argv, const cli_opt *opts, int nopts);
+/* Whether option `name` was on the command line of the last cli_parse. */
+bool cli_given(const char *name);
+/* Append to opts[n..] an OPT_FIELD option for every field of s whose scope has a bit of `scope`, writing into
+ * obj; returns the new count (at most CLI_MAX_OPTS).  Flags are the field names with '-' for '_' (or their
+ * nis_field.flag). */
+int cli_schema_opts(const nis_schema *s, unsigned scope, void *obj, cli_opt *opts, int n);
 /* Print a one-line error "nis CMD: ..." to stderr and return 2. */
-int nis_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

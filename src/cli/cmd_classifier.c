@@ -17,10 +17,10 @@ static bool load_dataset(const char *dataset, const char *dir, nis_images *train
                          size_t errlen) {
     char path[4096];
     if (!strcmp(dataset, "mnist")) {
-        nis_path_join(path, sizeof path, dir, "mnist");
+        cli_path(path, sizeof path, dir, "mnist");
         return nis_mnist_load(path, train, test, err, errlen) == NIS_OK;
     }
-    nis_path_join(path, sizeof path, dir, "fashion-mnist");
+    cli_path(path, sizeof path, dir, "fashion-mnist");
     return nis_fashion_load(path, train, test, err, errlen) == NIS_OK;
 }
 
@@ -28,7 +28,7 @@ static int classifier_train(int argc, char **argv) {
     const char *data = "data", *dataset = "mnist", *out = NULL;
     int64_t epochs = 15, batch = 64, seed = 0, threads = 1, features = 128;
     double lr = 2e-3, shift = 2, rotate = 10, scale = 0.1;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"data", OPT_STRING, &data, "data directory (with mnist/ or fashion-mnist/, see nis data fetch)", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist or fashion", 0, 0, false},
         {"out", OPT_STRING, &out, "output classifier (.safetensors)", 0, 0, true},
@@ -42,25 +42,25 @@ static int classifier_train(int argc, char **argv) {
         {"seed", OPT_INT, &seed, "random seed (initial weights, data order, augmentation)", 0, 9e18, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("classifier train", "Train the FID classifier; prints its test accuracy as JSON.", argc,
+    int rc = cli_parse("classifier train", "Train the FID classifier; prints its test accuracy as JSON.", argc,
                             argv, opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
     if (strcmp(dataset, "mnist") && strcmp(dataset, "fashion"))
-        return nis_cli_error("classifier train", "--dataset: '%s' is not mnist or fashion", dataset);
+        return cli_error("classifier train", "--dataset: '%s' is not mnist or fashion", dataset);
     char err[512], dir[4096];
     snprintf(dir, sizeof dir, "%s", out);
     const char *parent = dirname(dir);
-    if (!nis_ensure_dir(parent, err, sizeof err)) return nis_cli_error("classifier train", "--out: %s", err);
+    if (!cli_ensure_dir(parent, err, sizeof err)) return cli_error("classifier train", "--out: %s", err);
     nis_set_threads((int)threads);
     nis_images train, test;
     if (!load_dataset(dataset, data, &train, &test, err, sizeof err))
-        return nis_cli_error("classifier train", "--data: %s", err);
+        return cli_error("classifier train", "--data: %s", err);
     nis_classifier_config cfg = nis_classifier_default();
     cfg.features = (int)features;
     nis_rng init = nis_rng_init((uint64_t)seed, 0);
     nis_classifier C;
     int status = 0;
-    double t0 = nis_now(), acc = NAN;
+    double t0 = cli_now(), acc = NAN;
     if (nis_classifier_new(&C, &cfg, &init, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis classifier train: %s\n", err);
         status = 1;
@@ -91,13 +91,13 @@ static int classifier_train(int argc, char **argv) {
     if (status == 0) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "dataset", dataset);
-        nis_json_add_number(j, "test_accuracy", acc);
+        cli_json_number(j, "test_accuracy", acc);
         cJSON_AddNumberToObject(j, "test_images", (double)test.n);
         cJSON_AddNumberToObject(j, "epochs", (double)epochs);
         cJSON_AddNumberToObject(j, "seed", (double)seed);
-        cJSON_AddNumberToObject(j, "seconds", nis_now() - t0);
+        cJSON_AddNumberToObject(j, "seconds", cli_now() - t0);
         cJSON_AddStringToObject(j, "out", out);
-        if (!nis_json_print_line(j)) status = 1;
+        if (!cli_print_json(j)) status = 1;
     }
     nis_classifier_free(&C);
     nis_images_free(&train);
@@ -105,13 +105,13 @@ static int classifier_train(int argc, char **argv) {
     return status;
 }
 
-int nis_cmd_classifier(int argc, char **argv) {
+int cmd_classifier(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "train")) return classifier_train(argc - 1, argv + 1);
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         printf("usage: nis classifier train [options]   (nis classifier train --help)\n");
         return 0;
     }
-    return nis_cli_error("classifier", "expected the subcommand 'train' (got '%s')", argc ? argv[0] : "");
+    return cli_error("classifier", "expected the subcommand 'train' (got '%s')", argc ? argv[0] : "");
 }
 
 /* One image set for nis fid: a .npy file of shape (N, c, h, w), (N, h, w) when c is 1, or (N, c*h*w), float32 or
@@ -129,12 +129,12 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
     if (split && (!*rest || !strcmp(rest, ":even") || !strcmp(rest, ":odd"))) {
         nis_images train, test;
         if (!load_dataset(dataset, data, &train, &test, err, sizeof err))
-            return nis_cli_error("fid", "--%s %s: %s", which, spec, err);
+            return cli_error("fid", "--%s %s: %s", which, spec, err);
         nis_images *keep = !strcmp(split, "test") ? &test : &train, *drop = keep == &test ? &train : &test;
         nis_images_free(drop);
         if (keep->c != c->in_c || keep->h != c->in_h || keep->w != c->in_w) {
             nis_images_free(keep);
-            return nis_cli_error("fid", "--%s %s: the %s images do not fit the classifier's input", which, spec,
+            return cli_error("fid", "--%s %s: the %s images do not fit the classifier's input", which, spec,
                                  dataset);
         }
         int64_t m = keep->n;
@@ -146,7 +146,7 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
         }
         if (m < 2) {
             nis_images_free(keep);
-            return nis_cli_error("fid", "--%s %s: needs at least 2 images (has %lld)", which, spec, (long long)m);
+            return cli_error("fid", "--%s %s: needs at least 2 images (has %lld)", which, spec, (long long)m);
         }
         *x = keep->x;
         *n = m;
@@ -156,36 +156,36 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
     }
     nis_npy_array a;
     if (nis_npy_read_as(spec, NIS_DT_F32, &a, err, sizeof err) != NIS_OK)
-        return nis_cli_error("fid", "--%s: %s", which, err);
+        return cli_error("fid", "--%s: %s", which, err);
     bool ok = a.ndim >= 2 && a.shape[0] >= 1;
     if (ok && a.ndim == 2) ok = a.shape[1] == D;
     else if (ok && a.ndim == 3) ok = c->in_c == 1 && a.shape[1] == c->in_h && a.shape[2] == c->in_w;
     else if (ok) ok = a.shape[1] == c->in_c && a.shape[2] == c->in_h && a.shape[3] == c->in_w;
     if (!ok) {
         nis_npy_free(&a);
-        return nis_cli_error("fid", "--%s: %s: shape must be (N, %d, %d, %d) or (N, %lld)", which, spec, c->in_c,
+        return cli_error("fid", "--%s: %s: shape must be (N, %d, %d, %d) or (N, %lld)", which, spec, c->in_c,
                              c->in_h, c->in_w, (long long)D);
     }
     if (a.shape[0] < 2) {
         nis_npy_free(&a);
-        return nis_cli_error("fid", "--%s: %s: needs at least 2 images", which, spec);
+        return cli_error("fid", "--%s: %s: needs at least 2 images", which, spec);
     }
     const float *v = a.data;
     for (int64_t i = 0; i < a.n; i++)
         if (!isfinite(v[i])) {
             nis_npy_free(&a);
-            return nis_cli_error("fid", "--%s: %s: element %lld is not finite", which, spec, (long long)i);
+            return cli_error("fid", "--%s: %s: element %lld is not finite", which, spec, (long long)i);
         }
     *x = a.data;
     *n = a.shape[0];
     return 0;
 }
 
-int nis_cmd_fid(int argc, char **argv) {
+int cmd_fid(int argc, char **argv) {
     const char *classifier = NULL, *a_spec = NULL, *b_spec = NULL, *data = "data", *dataset = NULL;
     int64_t threads = 1, seed = 0;
     double b_noise = 0;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"classifier", OPT_STRING, &classifier, "classifier .safetensors (nis classifier train)", 0, 0, true},
         {"a", OPT_STRING, &a_spec, "first set: .npy (N,1,28,28) or (N,784), or test / train[:even|:odd]", 0, 0, true},
         {"b", OPT_STRING, &b_spec, "second set: .npy, or test / train (the data set's splits)[:even|:odd]", 0, 0,
@@ -196,15 +196,15 @@ int nis_cmd_fid(int argc, char **argv) {
         {"dataset", OPT_STRING, &dataset, "mnist or fashion (default: the classifier's)", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("fid", "Frechet distance of two image sets under the classifier's features (JSON).", argc,
+    int rc = cli_parse("fid", "Frechet distance of two image sets under the classifier's features (JSON).", argc,
                             argv, opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
-    nis_cli_init_json();
+    cli_init_json();
     nis_set_threads((int)threads);
     char err[512];
     nis_classifier C;
     if (nis_classifier_load(classifier, &C, err, sizeof err) != NIS_OK)
-        return nis_cli_error("fid", "--classifier: %s", err);
+        return cli_error("fid", "--classifier: %s", err);
     if (!dataset) {
         nis_st_file *f = NULL;
         const char *d = NULL;
@@ -214,7 +214,7 @@ int nis_cmd_fid(int argc, char **argv) {
     }
     if (strcmp(dataset, "mnist") && strcmp(dataset, "fashion")) {
         nis_classifier_free(&C);
-        return nis_cli_error("fid", "--dataset: '%s' is not mnist or fashion", dataset);
+        return cli_error("fid", "--dataset: '%s' is not mnist or fashion", dataset);
     }
     float *a = NULL, *b = NULL;
     int64_t na = 0, nb = 0;
@@ -225,7 +225,7 @@ int nis_cmd_fid(int argc, char **argv) {
         for (int64_t i = 0; i < nb * C.cfg.in_c * C.cfg.in_h * C.cfg.in_w; i++)
             b[i] += (float)(b_noise * nis_rng_normal(&g));
     }
-    double fid = NAN, t0 = nis_now();
+    double fid = NAN, t0 = cli_now();
     if (!rc && nis_fid(&C, a, na, b, nb, &fid, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis fid: %s\n", err);
         rc = 1;
@@ -234,7 +234,7 @@ int nis_cmd_fid(int argc, char **argv) {
         cJSON *o = cJSON_CreateObject();
         char *s = NULL;
         if (o) {
-            nis_json_add_number(o, "fid", fid);
+            cli_json_number(o, "fid", fid);
             cJSON_AddStringToObject(o, "a", a_spec);
             cJSON_AddNumberToObject(o, "n_a", (double)na);
             cJSON_AddStringToObject(o, "b", b_spec);
@@ -242,7 +242,7 @@ int nis_cmd_fid(int argc, char **argv) {
             if (b_noise > 0) cJSON_AddNumberToObject(o, "b_noise", b_noise);
             cJSON_AddStringToObject(o, "classifier", classifier);
             cJSON_AddNumberToObject(o, "features", C.cfg.features);
-            nis_json_add_number(o, "seconds", nis_now() - t0);
+            cli_json_number(o, "seconds", cli_now() - t0);
             s = cJSON_PrintUnformatted(o);
         }
         if (s) printf("%s\n", s);

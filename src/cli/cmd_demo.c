@@ -17,29 +17,29 @@ static double now(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-int nis_cmd_demo(int argc, char **argv) {
+int cmd_demo(int argc, char **argv) {
     int64_t steps = 2000, batch = 256, seed = 0, threads = 1;
     double lr = 3e-3;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"steps", OPT_INT, &steps, "training steps", 1, 1e9, false},
         {"batch", OPT_INT, &batch, "batch size", 1, 1e7, false},
         {"lr", OPT_DOUBLE, &lr, "Adam learning rate", 1e-12, 10, false},
         {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
         {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
     };
-    int rc = nis_args_parse("demo", "Train a small MLP regression and print its loss falling.", argc, argv, opts,
+    int rc = cli_parse("demo", "Train a small MLP regression and print its loss falling.", argc, argv, opts,
                             sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
     nis_set_threads((int)threads);
 
     nis_params *P = nis_params_new();
     nis_ctx *ctx = nis_ctx_new(0);
-    if (!P || !ctx) return nis_cli_error("demo", "out of memory");
+    if (!P || !ctx) return cli_error("demo", "out of memory");
     nis_mlp mlp;
     nis_rng init = nis_rng_init((uint64_t)seed, 0), data = nis_rng_init((uint64_t)seed, 1);
     nis_mlp_add(&mlp, P, "mlp", 4, (int64_t[]){2, 64, 64, 1}, NIS_ACT_SILU);
     if (nis_params_finalize(P) != NIS_OK || nis_params_init(P, &init) != NIS_OK) {
-        int e = nis_cli_error("demo", "%s", nis_params_message(P));
+        int e = cli_error("demo", "%s", nis_params_message(P));
         nis_params_free(P);
         nis_ctx_free(ctx);
         return e == 2 ? 1 : e;

@@ -12,7 +12,8 @@
 #include "util.h"
 #include "nis/ebm.h"
 #include "nis/images.h"
-#include "nis/imgsampler.h"
+#include "nis/ebm_train.h"
+#include "nis/mcmc.h"
 #include "nis/io.h"
 
 #include <math.h>
@@ -27,12 +28,12 @@ static int load_split(const char *cmd, const char *data, const char *dataset, bo
     nis_images tr = {0}, te = {0};
     nis_status s;
     if (!strcmp(dataset, "mnist"))
-        s = nis_mnist_load(nis_path_join(dir, sizeof dir, data, "mnist"), &tr, &te, err, sizeof err);
+        s = nis_mnist_load(cli_path(dir, sizeof dir, data, "mnist"), &tr, &te, err, sizeof err);
     else if (!strcmp(dataset, "fashion"))
-        s = nis_fashion_load(nis_path_join(dir, sizeof dir, data, "fashion-mnist"), &tr, &te, err, sizeof err);
+        s = nis_fashion_load(cli_path(dir, sizeof dir, data, "fashion-mnist"), &tr, &te, err, sizeof err);
     else
-        return nis_cli_error(cmd, "--dataset: unknown data set '%s' (mnist, fashion)", dataset);
-    if (s != NIS_OK) return nis_cli_error(cmd, "--data: %s", err);
+        return cli_error(cmd, "--dataset: unknown data set '%s' (mnist, fashion)", dataset);
+    if (s != NIS_OK) return cli_error(cmd, "--data: %s", err);
     *out = test ? te : tr;
     nis_images_free(test ? &tr : &te);
     return 0;
@@ -49,7 +50,7 @@ static bool write_grid(const char *path, const nis_ebm *E, const nis_real *x, in
 }
 
 static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, double t0, bool tty, bool final) {
-    double el = nis_now() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
+    double el = cli_now() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
     double eta = (double)(iters - s->iter) / (rate > 0 ? rate : 1e-9);
     char joint[64] = "";
     if (!isnan(s->sampler_loss)) snprintf(joint, sizeof joint, " sampler %-9.4g", s->sampler_loss);
@@ -59,34 +60,36 @@ static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, 
     fflush(stderr);
 }
 
-/* The sampler of a joint run (first, so that a crash between the two files leaves a checkpoint that is older,
- * which --resume detects), a grid of its EMA samples, then checkpoint, energy and a grid of the latest negatives. */
+/* The sampler of a joint run (first, so that a crash between the files leaves a checkpoint that is older, which
+ * --resume detects): its training state, the generator, a grid of its EMA samples; then checkpoint, energy and a
+ * grid of the latest negatives. */
 static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_t errlen) {
     char path[4096];
     if (T->sampler) {
-        static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm", "beta", "1"};
-        if (nis_imgsampler_save(T->sampler, nis_path_join(path, sizeof path, out, "sampler.safetensors"), 3, meta, err,
-                                errlen))
+        static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm"};
+        if (nis_trainer_checkpoint(T->sampler, cli_path(path, sizeof path, out, "sampler-checkpoint.safetensors"), 2,
+                                   meta, err, errlen) ||
+            nis_trainer_save(T->sampler, cli_path(path, sizeof path, out, "sampler.safetensors"), err, errlen))
             return false;
-        const nis_imgsampler_config *c = nis_imgsampler_get_config(T->sampler);
+        const nis_train_config *c = nis_trainer_config(T->sampler);
         nis_real *x = nis_malloc((size_t)(64 * T->E->target.dim) * sizeof *x);
-        nis_rng g = nis_rng_init(0, 7);
-        bool ok = x && nis_imgsampler_sample(T->sampler, &g, 64, false, true, x) == NIS_OK;
-        if (!ok) snprintf(err, errlen, "sampler: %s", x ? nis_imgsampler_message(T->sampler) : "out of memory");
-        ok = ok && nis_imgsampler_write_grid(nis_path_join(path, sizeof path, out, "samples.png"), x, 64, c->img_c,
-                                             c->img_h, c->img_w, 8, 3, err, errlen) == NIS_OK;
+        nis_rng g = nis_rng_init(0, NIS_STREAM_SAMPLE);
+        bool ok = x && nis_trainer_sample(T->sampler, &g, 64, false, x) == NIS_OK;
+        if (!ok) snprintf(err, errlen, "sampler: %s", x ? nis_trainer_message(T->sampler) : "out of memory");
+        ok = ok && nis_images_write_grid(cli_path(path, sizeof path, out, "samples.png"), x, 64, (int)c->img_c,
+                                         (int)c->img_h, (int)c->img_w, 8, 3, err, errlen) == NIS_OK;
         nis_free(x);
         if (!ok) return false;
     }
-    if (nis_ebm_trainer_save(T, nis_path_join(path, sizeof path, out, "checkpoint.safetensors"), err, errlen))
+    if (nis_ebm_trainer_save(T, cli_path(path, sizeof path, out, "checkpoint.safetensors"), err, errlen))
         return false;
     char it[32];
     snprintf(it, sizeof it, "%lld", (long long)T->iter);
     const char *kv[] = {"train.iter", it};
-    if (nis_ebm_save(nis_path_join(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen))
+    if (nis_ebm_save(cli_path(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen))
         return false;
     /* the buffer entries updated last (the latest negatives): the first slots may not have been visited yet */
-    return write_grid(nis_path_join(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
+    return write_grid(cli_path(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
 }
 
 /* The first of the n flags `names` that appears in argv, or NULL. */
@@ -99,32 +102,32 @@ static const char *first_given(int argc, char **argv, const char *const *names, 
 
 /* Joint training's sampler: on --resume the one saved next to the checkpoint (if there is one; NULL
  * otherwise), else with --sampler a new one from sc for E's images.  *s becomes an error status on failure. */
-static nis_imgsampler *joint_sampler(bool resume, const char *out, const nis_ebm *E, const nis_ebm_trainer *T,
-                                     nis_imgsampler_config *sc, bool joint, nis_status *s, char *err, size_t errlen) {
+static nis_trainer *joint_sampler(bool resume, const char *out, const nis_ebm *E, const nis_ebm_trainer *T,
+                                  nis_train_config *sc, bool joint, nis_status *s, char *err, size_t errlen) {
     char spath[4096], e2[400];
     struct stat sb;
-    nis_path_join(spath, sizeof spath, out, "sampler.safetensors");
-    nis_imgsampler *smp = NULL;
+    cli_path(spath, sizeof spath, out, "sampler-checkpoint.safetensors");
+    nis_trainer *smp = NULL;
     if (resume && stat(spath, &sb) == 0) {
-        smp = nis_imgsampler_resume(nis_ebm_target(E), spath, e2, sizeof e2);
+        smp = nis_trainer_resume(nis_ebm_target(E), spath, e2, sizeof e2);
         if (!smp) snprintf(err, errlen, "--resume: %s", e2);
-        else if (nis_imgsampler_iter(smp) != T->iter)
-            snprintf(err, errlen, "--resume: %.300s/sampler.safetensors is at update %lld but the checkpoint at "
-                     "iteration %lld (an interrupted save?)", out, (long long)nis_imgsampler_iter(smp), (long long)T->iter);
-        if (smp && nis_imgsampler_iter(smp) != T->iter) {
-            nis_imgsampler_free(smp);
+        else if (nis_trainer_iter(smp) != T->iter)
+            snprintf(err, errlen, "--resume: %.300s/sampler-checkpoint.safetensors is at update %lld but the checkpoint "
+                     "at iteration %lld (an interrupted save?)", out, (long long)nis_trainer_iter(smp), (long long)T->iter);
+        if (smp && nis_trainer_iter(smp) != T->iter) {
+            nis_trainer_free(smp);
             smp = NULL;
         }
         if (!smp) *s = NIS_EFORMAT;
     } else if (!resume && joint) {
         sc->img_c = E->cfg.c, sc->img_h = E->cfg.h, sc->img_w = E->cfg.w;
-        smp = nis_imgsampler_new(nis_ebm_target(E), sc, err, errlen);
+        smp = nis_trainer_new(nis_ebm_target(E), sc, NULL, err, errlen);
         if (!smp) *s = NIS_EINVAL;
     }
     return smp;
 }
 
-static int cmd_train(int argc, char **argv) {
+static int ebm_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
@@ -134,9 +137,9 @@ static int cmd_train(int argc, char **argv) {
     double lambda = ec.lambda, sigma = ec.sigma;
     bool resume = false, quiet = false;
     const char *smethod = NULL, *init = NULL;
-    nis_imgsampler_config sc = nis_imgsampler_config_default(NIS_METHOD_DFT);
-    double ssigma = 0, slr = sc.lr_gen;
-    const nis_opt opts[] = {
+    nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
+    double ssigma = 0, slr = sc.lr;
+    const cli_opt opts[] = {
         {"data", OPT_STRING, &data, "data directory (holds mnist/ or fashion-mnist/)", 0, 0, true},
         {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
         {"out", OPT_STRING, &out, "output directory", 0, 0, true},
@@ -162,25 +165,25 @@ static int cmd_train(int argc, char **argv) {
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
         {"quiet", OPT_FLAG, &quiet, "no progress output", 0, 0, false},
     };
-    int rc = nis_args_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).",
+    int rc = cli_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).",
                             argc, argv, opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
-        return nis_cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
+        return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"--sampler-sigma", "--sampler-lr"}, *arch[] = {"--width", "--lambda", "--sigma"};
     const char *f;
     if (!smethod && (f = first_given(argc, argv, sampler_flags, 2)))
-        return nis_cli_error("ebm train", "%s needs --sampler", f);
+        return cli_error("ebm train", "%s needs --sampler", f);
     if (init && (f = first_given(argc, argv, arch, 3)))
-        return nis_cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", f);
+        return cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", f);
     if (smethod && batch % 2)
-        return nis_cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
+        return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
     if (buffer < 0) buffer = smethod ? batch : tc.buffer_size;
     if (steps < 0) steps = smethod ? 0 : tc.langevin_steps;
-    if (buffer < batch) return nis_cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
+    if (buffer < batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
                                              (long long)buffer, (long long)batch);
     char err[512], path[4096];
-    nis_path_join(path, sizeof path, out, "checkpoint.safetensors");
+    cli_path(path, sizeof path, out, "checkpoint.safetensors");
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
@@ -188,20 +191,20 @@ static int cmd_train(int argc, char **argv) {
                                       "--clip", "--lambda", "--sigma", "--width", "--sampler", "--sampler-sigma",
                                       "--sampler-lr", "--init-energy"};
         if ((f = first_given(argc, argv, fixed, sizeof fixed / sizeof fixed[0])))
-            return nis_cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)", f);
-        if (stat(path, &sb) != 0) return nis_cli_error("ebm train", "--resume: %s does not exist", path);
+            return cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)", f);
+        if (stat(path, &sb) != 0) return cli_error("ebm train", "--resume: %s does not exist", path);
         uint64_t seed0 = 0;
         if (nis_ebm_checkpoint_config(path, &tc, &seed0, err, sizeof err) != NIS_OK)
-            return nis_cli_error("ebm train", "--resume: %s", err);
+            return cli_error("ebm train", "--resume: %s", err);
         seed = (int64_t)seed0;
     }
     nis_images im = {0};
     if ((rc = load_split("ebm train", data, dataset, false, &im))) return rc;
     int64_t n_data = limit > 0 && limit < im.n ? limit : im.n;
     nis_set_threads((int)threads);
-    if (!nis_ensure_dir(out, err, sizeof err)) {
+    if (!cli_ensure_dir(out, err, sizeof err)) {
         nis_images_free(&im);
-        return nis_cli_error("ebm train", "--out: %s", err);
+        return cli_error("ebm train", "--out: %s", err);
     }
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
     ec.lambda = lambda, ec.sigma = sigma;
@@ -230,20 +233,20 @@ static int cmd_train(int argc, char **argv) {
     }
     if (s == NIS_OK) s = nis_ebm_trainer_init(&T, &E, &tc, (uint64_t)seed, err, sizeof err);
     if (s == NIS_OK && resume) s = nis_ebm_trainer_resume(&T, path, err, sizeof err);
-    sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr_gen = slr, sc.seed = (uint64_t)seed, sc.batch = batch;
-    nis_imgsampler *smp = s == NIS_OK ? joint_sampler(resume, out, &E, &T, &sc, smethod != NULL, &s, err, sizeof err)
-                                      : NULL;
+    sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr = slr, sc.seed = seed, sc.batch = batch;
+    nis_trainer *smp = s == NIS_OK ? joint_sampler(resume, out, &E, &T, &sc, smethod != NULL, &s, err, sizeof err)
+                                   : NULL;
     if (s == NIS_OK && smp) s = nis_ebm_trainer_use_sampler(&T, smp, err, sizeof err);
     if (s != NIS_OK) {
-        nis_imgsampler_free(smp);
+        nis_trainer_free(smp);
         nis_ebm_trainer_free(&T);
         nis_ebm_free(&E);
         nis_images_free(&im);
-        return nis_cli_error("ebm train", "%s", err);
+        return cli_error("ebm train", "%s", err);
     }
     bool tty = !quiet && isatty(STDERR_FILENO);
     int64_t start = T.iter;
-    double t0 = nis_now(), last = 0;
+    double t0 = cli_now(), last = 0;
     nis_ebm_step_stats st = {.iter = T.iter};
     int status = 0;
     while (T.iter < iters) {
@@ -260,7 +263,7 @@ static int cmd_train(int argc, char **argv) {
             status = 1;
             break;
         }
-        double now = nis_now();
+        double now = cli_now();
         if ((tty && (now - last > 0.5 || T.iter == iters)) || (!quiet && !tty && save)) {
             progress(&st, iters, start, t0, tty, tty && T.iter == iters);
             last = now;
@@ -274,29 +277,29 @@ static int cmd_train(int argc, char **argv) {
         /* fresh short-run chains from noise: what K training steps make of noise now */
         const int64_t n = 64;
         nis_real *x = nis_malloc((size_t)(n * E.target.dim) * sizeof *x);
-        nis_rng g = nis_rng_init((uint64_t)seed, 11);
+        nis_rng g = nis_rng_init((uint64_t)seed, NIS_STREAM_PILOT);
         if (!x) {
             fprintf(stderr, "nis ebm train: out of memory\n");
             status = 1;
         } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
-                   !write_grid(nis_path_join(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
+                   !write_grid(cli_path(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
             fprintf(stderr, "nis ebm train: %s\n", err);
             status = 1;
         }
         nis_free(x);
     }
     nis_ebm_trainer_free(&T);
-    nis_imgsampler_free(smp);
+    nis_trainer_free(smp);
     nis_ebm_free(&E);
     nis_images_free(&im);
     return status;
 }
 
-static int cmd_langevin(int argc, char **argv) {
+static int ebm_langevin(int argc, char **argv) {
     const char *energy = NULL, *out = NULL, *png = NULL;
     int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500;
     double h = 0;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
         {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
         {"n", OPT_INT, &n, "number of chains (samples)", 1, 1e8, false},
@@ -307,27 +310,27 @@ static int cmd_langevin(int argc, char **argv) {
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("ebm langevin", "Langevin dynamics from noise on a trained energy.", argc, argv, opts,
+    int rc = cli_parse("ebm langevin", "Langevin dynamics from noise on a trained energy.", argc, argv, opts,
                             sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
     char err[512];
     nis_ebm E;
-    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return nis_cli_error("ebm langevin", "--energy: %s", err);
+    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm langevin", "--energy: %s", err);
     nis_set_threads((int)threads);
-    nis_cli_init_json();
+    cli_init_json();
     const int64_t d = E.target.dim;
     nis_real *x = nis_malloc((size_t)(n * d) * sizeof *x);
     if (!x) {
         nis_ebm_free(&E);
-        return nis_cli_error("ebm langevin", "out of memory for %lld samples", (long long)n);
+        return cli_error("ebm langevin", "out of memory for %lld samples", (long long)n);
     }
-    nis_rng rng = nis_rng_init((uint64_t)seed, 5);
+    nis_rng rng = nis_rng_init((uint64_t)seed, NIS_STREAM_LANGEVIN);
     int64_t ge = 0;
-    double t0 = nis_now();
+    double t0 = cli_now();
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
         s = nis_ebm_langevin(&E, steps, h, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
-    double secs = nis_now() - t0, mE = NAN, mf = NAN;
+    double secs = cli_now() - t0, mE = NAN, mf = NAN;
     if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
     if (s == NIS_OK)
         s = nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, E.cfg.c, E.cfg.h, E.cfg.w}, x, err, sizeof err);
@@ -345,19 +348,19 @@ static int cmd_langevin(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_1000_samples", (double)ge * 1000.0);
         cJSON_AddNumberToObject(j, "seconds", secs);
         cJSON_AddNumberToObject(j, "seconds_per_1000_samples", secs / (double)n * 1000);
-        nis_json_add_number(j, "mean_energy", mE);
-        nis_json_add_number(j, "mean_f", mf);
-        if (!nis_json_print_line(j)) status = 1;
+        cli_json_number(j, "mean_energy", mE);
+        cli_json_number(j, "mean_f", mf);
+        if (!cli_print_json(j)) status = 1;
     }
     nis_free(x);
     nis_ebm_free(&E);
     return status;
 }
 
-static int cmd_energy(int argc, char **argv) {
+static int ebm_energy(int argc, char **argv) {
     const char *energy = NULL, *samples = NULL, *data = NULL, *dataset = "mnist", *split = "test";
     int64_t threads = 1;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy file", 0, 0, true},
         {"samples", OPT_STRING, &samples, "a .npy of images (n, c, h, w) or (n, c*h*w)", 0, 0, false},
         {"data", OPT_STRING, &data, "data directory (instead of --samples)", 0, 0, false},
@@ -365,17 +368,17 @@ static int cmd_energy(int argc, char **argv) {
         {"split", OPT_STRING, &split, "train|test", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("ebm energy", "Mean energy of a .npy sample file or of a data split (JSON).", argc, argv,
+    int rc = cli_parse("ebm energy", "Mean energy of a .npy sample file or of a data split (JSON).", argc, argv,
                             opts, sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
-    if (!samples == !data) return nis_cli_error("ebm energy", "give exactly one of --samples and --data");
+    if (!samples == !data) return cli_error("ebm energy", "give exactly one of --samples and --data");
     if (strcmp(split, "train") && strcmp(split, "test"))
-        return nis_cli_error("ebm energy", "--split: expected train or test, got '%s'", split);
+        return cli_error("ebm energy", "--split: expected train or test, got '%s'", split);
     char err[512];
     nis_ebm E;
-    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return nis_cli_error("ebm energy", "--energy: %s", err);
+    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm energy", "--energy: %s", err);
     nis_set_threads((int)threads);
-    nis_cli_init_json();
+    cli_init_json();
     nis_npy_array a = {0};
     nis_images im = {0};
     const nis_real *x = NULL;
@@ -383,12 +386,12 @@ static int cmd_energy(int argc, char **argv) {
     if (samples) {
         if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
             nis_ebm_free(&E);
-            return nis_cli_error("ebm energy", "--samples: %s", err);
+            return cli_error("ebm energy", "--samples: %s", err);
         }
         if (a.ndim < 2 || a.n != a.shape[0] * E.target.dim) {
             nis_npy_free(&a);
             nis_ebm_free(&E);
-            return nis_cli_error("ebm energy", "--samples: %s does not hold images of %d values", samples,
+            return cli_error("ebm energy", "--samples: %s does not hold images of %d values", samples,
                                  E.target.dim);
         }
         x = a.data, n = a.shape[0];
@@ -400,7 +403,7 @@ static int cmd_energy(int argc, char **argv) {
         if ((int64_t)im.c * im.h * im.w != E.target.dim) {
             nis_images_free(&im);
             nis_ebm_free(&E);
-            return nis_cli_error("ebm energy", "--data: images of %dx%dx%d do not fit the energy", im.c, im.h, im.w);
+            return cli_error("ebm energy", "--data: images of %dx%dx%d do not fit the energy", im.c, im.h, im.w);
         }
         x = im.x, n = im.n;
     }
@@ -412,10 +415,10 @@ static int cmd_energy(int argc, char **argv) {
     } else {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "n", (double)n);
-        nis_json_add_number(j, "mean_energy", mE);
-        nis_json_add_number(j, "mean_f", mf);
+        cli_json_number(j, "mean_energy", mE);
+        cli_json_number(j, "mean_f", mf);
         cJSON_AddNumberToObject(j, "temperature", E.temperature);
-        if (!nis_json_print_line(j)) status = 1;
+        if (!cli_print_json(j)) status = 1;
     }
     nis_npy_free(&a);
     nis_images_free(&im);
@@ -423,7 +426,7 @@ static int cmd_energy(int argc, char **argv) {
     return status;
 }
 
-int nis_cmd_ebm(int argc, char **argv) {
+int cmd_ebm(int argc, char **argv) {
     static const char *usage = "usage: nis ebm train|langevin|energy|sampler|sample [options]   (--help for each)\n";
     if (argc < 1) {
         fputs(usage, stderr);
@@ -433,10 +436,10 @@ int nis_cmd_ebm(int argc, char **argv) {
         fputs(usage, stdout);
         return 0;
     }
-    if (!strcmp(argv[0], "train")) return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(argv[0], "langevin")) return cmd_langevin(argc - 1, argv + 1);
-    if (!strcmp(argv[0], "energy")) return cmd_energy(argc - 1, argv + 1);
-    if (!strcmp(argv[0], "sampler")) return nis_cmd_ebm_sampler(argc - 1, argv + 1);
-    if (!strcmp(argv[0], "sample")) return nis_cmd_ebm_sample(argc - 1, argv + 1);
-    return nis_cli_error("ebm", "expected train, langevin, energy, sampler or sample, got '%s'", argv[0]);
+    if (!strcmp(argv[0], "train")) return ebm_train(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "langevin")) return ebm_langevin(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "energy")) return ebm_energy(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "sampler")) return cmd_ebm_sampler(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "sample")) return cmd_ebm_sample(argc - 1, argv + 1);
+    return cli_error("ebm", "expected train, langevin, energy, sampler or sample, got '%s'", argv[0]);
 }

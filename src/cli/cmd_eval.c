@@ -11,32 +11,32 @@
 #include <stdio.h>
 #include <string.h>
 
-int nis_cmd_eval(int argc, char **argv) {
+int cmd_eval(int argc, char **argv) {
     const char *target = NULL, *samples = NULL, *run = NULL;
     int64_t seed = 0, threads = 1;
-    nis_blr_flags bf;
-    nis_blr_flags_default(&bf);
-    const nis_opt base[] = {
-        {"target", OPT_STRING, &target, nis_cli_target_help, 0, 0, false},
+    cli_blr_flags bf;
+    cli_blr_flags_default(&bf);
+    const cli_opt base[] = {
+        {"target", OPT_STRING, &target, cli_target_help, 0, 0, false},
         {"run", OPT_STRING, &run, "a nis train output directory: the target and data options of its config.json", 0, 0, false},
         {"samples", OPT_STRING, &samples, ".npy file of shape (n, d), float32 or float64", 0, 0, true},
         {"seed", OPT_INT, &seed, "seed of the exact reference samples", 0, 9e18, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    nis_opt opts[sizeof base / sizeof base[0] + NIS_BLR_NOPTS];
+    cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
     memcpy(opts, base, sizeof base);
-    int nopts = (int)(sizeof base / sizeof base[0]) + nis_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
-    int rc = nis_args_parse("eval", "Evaluate samples against a target: energy distance, MMD, KSD, moments (2-D "
+    int nopts = (int)(sizeof base / sizeof base[0]) + cli_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int rc = cli_parse("eval", "Evaluate samples against a target: energy distance, MMD, KSD, moments (2-D "
                             "targets); test accuracy and log-likelihood of the posterior predictive (blr).", argc,
                             argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
-    nis_cli_init_json();
+    cli_init_json();
     cJSON *keep = NULL;
-    if (run && (target || bf.data)) return nis_cli_error("eval", "--run replaces --target and --data: give one or the other");
-    if (run && (rc = nis_cli_config_flags("eval", run, &target, &bf, &keep))) return rc;
-    if (!target) return nis_cli_error("eval", "--target is required (or --run DIR)");
-    nis_cli_target ct;
-    rc = nis_cli_target_open("eval", target, &bf, 0, &ct);
+    if (run && (target || bf.data)) return cli_error("eval", "--run replaces --target and --data: give one or the other");
+    if (run && (rc = cli_config_flags("eval", run, &target, &bf, &keep))) return rc;
+    if (!target) return cli_error("eval", "--target is required (or --run DIR)");
+    cli_target ct;
+    rc = cli_target_open("eval", target, &bf, 0, &ct);
     cJSON_Delete(keep);   /* held the strings of bf, used only while opening */
     if (rc) return rc;
     const nis_target *t = ct.t;
@@ -44,14 +44,14 @@ int nis_cmd_eval(int argc, char **argv) {
     char err[512];
     nis_npy_array a;
     if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
-        nis_cli_target_close(&ct);
-        return nis_cli_error("eval", "--samples: %s", err);
+        cli_target_close(&ct);
+        return cli_error("eval", "--samples: %s", err);
     }
     if (a.ndim != 2 || a.shape[1] != t->dim || a.shape[0] < 2) {
         int dim = t->dim;
         nis_npy_free(&a);
-        nis_cli_target_close(&ct);
-        return nis_cli_error("eval", "--samples: %s: expected shape (n >= 2, %d)", samples, dim);
+        cli_target_close(&ct);
+        return cli_error("eval", "--samples: %s: expected shape (n >= 2, %d)", samples, dim);
     }
     nis_eval_result r;
     double acc = 0, ll = 0;
@@ -66,7 +66,7 @@ int nis_cmd_eval(int argc, char **argv) {
     nis_npy_free(&a);
     if (st != NIS_OK) {
         fprintf(stderr, "nis eval: %s\n", err);
-        nis_cli_target_close(&ct);
+        cli_target_close(&ct);
         return 1;
     }
     cJSON *m = cJSON_CreateObject();
@@ -74,11 +74,11 @@ int nis_cmd_eval(int argc, char **argv) {
     if (ct.blr) {
         cJSON_AddNumberToObject(m, "n", (double)n);
         cJSON_AddNumberToObject(m, "n_test", (double)ct.test.n);
-        nis_json_add_number(m, "test_accuracy", acc);
-        nis_json_add_number(m, "test_loglik", ll);
+        cli_json_number(m, "test_accuracy", acc);
+        cli_json_number(m, "test_loglik", ll);
     } else {
-        nis_json_add_eval(m, &r);
+        cli_json_eval(m, &r);
     }
-    nis_cli_target_close(&ct);
-    return nis_json_print_line(m) ? 0 : 1;
+    cli_target_close(&ct);
+    return cli_print_json(m) ? 0 : 1;
 }

@@ -12,14 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-int nis_cmd_mcmc(int argc, char **argv) {
+int cmd_mcmc(int argc, char **argv) {
     const char *target = NULL, *method = NULL, *out = NULL;
     int64_t steps = 1000, n = 1000, seed = 0, threads = 1, warmup = -1, leapfrog = 10;
     double step = 0, init_std = 1;
-    nis_blr_flags bf;
-    nis_blr_flags_default(&bf);
-    const nis_opt base[] = {
-        {"target", OPT_STRING, &target, nis_cli_target_help, 0, 0, true},
+    cli_blr_flags bf;
+    cli_blr_flags_default(&bf);
+    const cli_opt base[] = {
+        {"target", OPT_STRING, &target, cli_target_help, 0, 0, true},
         {"method", OPT_STRING, &method, "ula|mala|hmc|svgd", 0, 0, true},
         {"steps", OPT_INT, &steps, "steps K (sampling iterations after warm-up for MALA/HMC)", 1, 1e9, false},
         {"n", OPT_INT, &n, "chains (particles for SVGD)", 2, 1e8, false},
@@ -31,31 +31,31 @@ int nis_cmd_mcmc(int argc, char **argv) {
         {"init-std", OPT_DOUBLE, &init_std, "chains start from N(0, init_std^2 I)", 1e-9, 1e6, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    nis_opt opts[sizeof base / sizeof base[0] + NIS_BLR_NOPTS];
+    cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
     memcpy(opts, base, sizeof base);
-    int nopts = (int)(sizeof base / sizeof base[0]) + nis_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
-    int rc = nis_args_parse("mcmc", "Run Langevin (ula; SGLD with blr --minibatch), MALA, HMC or SVGD chains on a "
+    int nopts = (int)(sizeof base / sizeof base[0]) + cli_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int rc = cli_parse("mcmc", "Run Langevin (ula; SGLD with blr --minibatch), MALA, HMC or SVGD chains on a "
                             "target.", argc, argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
     if (strcmp(method, "ula") && strcmp(method, "mala") && strcmp(method, "hmc") && strcmp(method, "svgd"))
-        return nis_cli_error("mcmc", "--method: unknown method '%s' (ula, mala, hmc, svgd)", method);
-    nis_cli_target ct;
-    if ((rc = nis_cli_target_open("mcmc", target, &bf, (uint64_t)seed, &ct))) return rc;
+        return cli_error("mcmc", "--method: unknown method '%s' (ula, mala, hmc, svgd)", method);
+    cli_target ct;
+    if ((rc = cli_target_open("mcmc", target, &bf, (uint64_t)seed, &ct))) return rc;
     const nis_target *t = ct.t;
     if (t->stochastic && (!strcmp(method, "mala") || !strcmp(method, "hmc"))) {
-        nis_cli_target_close(&ct);
-        return nis_cli_error("mcmc", "--minibatch: %s needs the exact log density; use ula (SGLD) or svgd, or the "
+        cli_target_close(&ct);
+        return cli_error("mcmc", "--minibatch: %s needs the exact log density; use ula (SGLD) or svgd, or the "
                              "full batch", method);
     }
     nis_set_threads((int)threads);
-    nis_cli_init_json();
+    cli_init_json();
     int d = t->dim;
     nis_real *x = nis_malloc((size_t)n * (size_t)d * sizeof *x);
     if (!x) {
-        nis_cli_target_close(&ct);
-        return nis_cli_error("mcmc", "out of memory for %lld chains", (long long)n);
+        cli_target_close(&ct);
+        return cli_error("mcmc", "out of memory for %lld chains", (long long)n);
     }
-    nis_rng rng = nis_rng_init((uint64_t)seed, 3);
+    nis_rng rng = nis_rng_init((uint64_t)seed, NIS_STREAM_MCMC);
     nis_mcmc_init_normal(&rng, x, n, d, 0, init_std);
     nis_mcmc_stats s = {0};
     char err[512] = "";
@@ -85,7 +85,7 @@ int nis_cmd_mcmc(int argc, char **argv) {
         st = nis_svgd_run(t, &c, x, n, &s, err, sizeof err);
     }
     int status = 0;
-    if (st == NIS_OK && !strcmp(t->name, "blr-nc")) nis_blr_nc_to_theta(x, n, d);   /* chains ran in [v, log α] */
+    if (st == NIS_OK) nis_target_report(t, x, n);   /* e.g. chains that ran in the non-centred [v, log α] -> θ */
     if (st != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;
@@ -98,8 +98,8 @@ int nis_cmd_mcmc(int argc, char **argv) {
         cJSON_AddStringToObject(j, "method", method);
         cJSON_AddNumberToObject(j, "chains", (double)n);
         cJSON_AddNumberToObject(j, "steps", (double)s.steps);
-        nis_json_add_number(j, "accept_rate", s.accept_rate);
-        nis_json_add_number(j, "step_size", s.step_size);
+        cli_json_number(j, "accept_rate", s.accept_rate);
+        cli_json_number(j, "step_size", s.step_size);
         cJSON_AddNumberToObject(j, "grad_evals_per_chain", (double)s.grad_evals);
         cJSON_AddNumberToObject(j, "target_grad_evals_per_1000_samples", (double)s.grad_evals * 1000.0);
         cJSON_AddNumberToObject(j, "divergences", (double)s.divergences);
@@ -107,8 +107,8 @@ int nis_cmd_mcmc(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "seconds_per_1000_samples", s.seconds / (double)n * 1000);
         double acc, ll;
         if (ct.blr && nis_blr_predict(&ct.test, x, n, d, &acc, &ll) == NIS_OK) {
-            nis_json_add_number(j, "test_accuracy", acc);
-            nis_json_add_number(j, "test_loglik", ll);
+            cli_json_number(j, "test_accuracy", acc);
+            cli_json_number(j, "test_loglik", ll);
         }
         char *line = cJSON_PrintUnformatted(j);
         printf("%s\n", line ? line : "{}");
@@ -116,6 +116,6 @@ int nis_cmd_mcmc(int argc, char **argv) {
         cJSON_Delete(j);
     }
     nis_free(x);
-    nis_cli_target_close(&ct);
+    cli_target_close(&ct);
     return status;
 }

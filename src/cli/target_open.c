@@ -8,16 +8,16 @@
 #include <string.h>
 #include <strings.h>
 
-const char nis_cli_target_help[] = "gauss|mog2|rosenbrock|donut|funnel|squiggle|blr (blr needs --data)";
+const char cli_target_help[] = "gauss|mog2|rosenbrock|donut|funnel|squiggle|blr (blr needs --data)";
 
-void nis_blr_flags_default(nis_blr_flags *f) {
+void cli_blr_flags_default(cli_blr_flags *f) {
     memset(f, 0, sizeof *f);
     f->prior = "hier";
     f->test_frac = 0.2;
 }
 
-int nis_blr_flags_opts(nis_blr_flags *f, nis_opt *o) {
-    const nis_opt opts[NIS_BLR_NOPTS] = {
+int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *o) {
+    const cli_opt opts[CLI_BLR_NOPTS] = {
         {"data", OPT_STRING, &f->data, "blr: data file (CSV with a header row, ARFF, LIBSVM)", 0, 0, false},
         {"format", OPT_STRING, &f->format, "blr: csv|arff|libsvm (default: from the file's extension)", 0, 0, false},
         {"label", OPT_STRING, &f->label, "blr: label column / class attribute, by name or 0-based index (default: last)", 0, 0, false},
@@ -30,10 +30,10 @@ int nis_blr_flags_opts(nis_blr_flags *f, nis_opt *o) {
         {"no-header", OPT_FLAG, &f->no_header, "blr: the CSV file has no header row", 0, 0, false},
     };
     memcpy(o, opts, sizeof opts);
-    return NIS_BLR_NOPTS;
+    return CLI_BLR_NOPTS;
 }
 
-cJSON *nis_blr_flags_json(const nis_blr_flags *f) {
+cJSON *cli_blr_flags_json(const cli_blr_flags *f) {
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;
     cJSON_AddStringToObject(j, "data", f->data ? f->data : "");
@@ -63,50 +63,50 @@ static nis_data_format from_extension(const char *path) {
     return 0;
 }
 
-int nis_cli_target_open(const char *cmd, const char *name, const nis_blr_flags *f, uint64_t mb_seed,
-                        nis_cli_target *out) {
+int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, uint64_t mb_seed,
+                        cli_target *out) {
     memset(out, 0, sizeof *out);
     if (strcmp(name, "blr") != 0) {
         out->t = nis_target_2d(name);
         if (!out->t)
-            return nis_cli_error(cmd, "--target: unknown target '%s' (gauss, mog2, rosenbrock, donut, funnel, squiggle, blr)",
+            return cli_error(cmd, "--target: unknown target '%s' (gauss, mog2, rosenbrock, donut, funnel, squiggle, blr)",
                                  name);
-        if (f->data) return nis_cli_error(cmd, "--data is only for --target blr");
+        if (f->data) return cli_error(cmd, "--data is only for --target blr");
         return 0;
     }
-    if (!f->data) return nis_cli_error(cmd, "--target blr needs --data PATH");
+    if (!f->data) return cli_error(cmd, "--target blr needs --data PATH");
     nis_blr_opts bo = nis_blr_defaults();
     if (!strcmp(f->prior, "hier")) bo.prior = NIS_BLR_PRIOR_HIER;
     else if (!strcmp(f->prior, "normal")) bo.prior = NIS_BLR_PRIOR_NORMAL;
     else if (!strcmp(f->prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
-    else return nis_cli_error(cmd, "--prior: unknown prior '%s' (hier, hier-nc, normal)", f->prior);
+    else return cli_error(cmd, "--prior: unknown prior '%s' (hier, hier-nc, normal)", f->prior);
     nis_data_format fmt = f->format ? nis_data_format_parse(f->format) : from_extension(f->data);
-    if (!fmt && f->format) return nis_cli_error(cmd, "--format: unknown format '%s' (csv, arff, libsvm)", f->format);
+    if (!fmt && f->format) return cli_error(cmd, "--format: unknown format '%s' (csv, arff, libsvm)", f->format);
     if (!fmt)
-        return nis_cli_error(cmd, "--data: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
+        return cli_error(cmd, "--data: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
                              f->data);
     nis_data_opts lo = {.label = f->label, .positive = f->positive, .skip_lines = (int)f->skip_lines,
                         .no_header = f->no_header};
     nis_dataset all;
     char err[512];
     if (nis_data_load(f->data, fmt, &lo, &all, err, sizeof err) != NIS_OK)
-        return nis_cli_error(cmd, "--data: %s", err);
+        return cli_error(cmd, "--data: %s", err);
     nis_status st = nis_data_prepare(&all, f->test_frac, (uint64_t)f->split_seed, &out->train, &out->test, err, sizeof err);
     nis_dataset_free(&all);
-    if (st != NIS_OK) return nis_cli_error(cmd, "--data: %s: %s", f->data, err);
+    if (st != NIS_OK) return cli_error(cmd, "--data: %s: %s", f->data, err);
     bo.minibatch = f->minibatch;
     bo.seed = mb_seed;
     out->blr = nis_blr_target_new(&out->train, &bo, err, sizeof err);
     if (!out->blr) {
-        nis_cli_target_close(out);
-        return nis_cli_error(cmd, "--data: %s: %s", f->data, err);
+        cli_target_close(out);
+        return cli_error(cmd, "--data: %s: %s", f->data, err);
     }
     out->t = out->blr;
     out->format = fmt;
     return 0;
 }
 
-void nis_cli_target_close(nis_cli_target *ct) {
+void cli_target_close(cli_target *ct) {
     nis_blr_target_free(ct->blr);
     nis_dataset_free(&ct->train);
     nis_dataset_free(&ct->test);
@@ -130,16 +130,16 @@ static bool get_num(const cJSON *o, const char *key, double *out) {
     return true;
 }
 
-int nis_cli_config_flags(const char *cmd, const char *dir, const char **target, nis_blr_flags *f, cJSON **keep) {
+int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_blr_flags *f, cJSON **keep) {
     char path[4096], err[512];
     void *buf;
     size_t n;
     *keep = NULL;
-    nis_path_join(path, sizeof path, dir, "config.json");
-    if (nis_read_file(path, &buf, &n, err, sizeof err) != NIS_OK) return nis_cli_error(cmd, "--run: %s", err);
+    cli_path(path, sizeof path, dir, "config.json");
+    if (nis_read_file(path, &buf, &n, err, sizeof err) != NIS_OK) return cli_error(cmd, "--run: %s", err);
     cJSON *j = cJSON_ParseWithLength(buf, n);
     nis_free(buf);
-    if (!j) return nis_cli_error(cmd, "--run: %s: not valid JSON", path);
+    if (!j) return cli_error(cmd, "--run: %s: not valid JSON", path);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
     double mb = (double)f->minibatch, ss = (double)f->split_seed, sk = (double)f->skip_lines;
     bool ok = get_str(j, "target", target) && *target;
@@ -155,7 +155,7 @@ int nis_cli_config_flags(const char *cmd, const char *dir, const char **target, 
     }
     if (!ok) {
         cJSON_Delete(j);
-        return nis_cli_error(cmd, "--run: %s: no target or damaged data options", path);
+        return cli_error(cmd, "--run: %s: no target or damaged data options", path);
     }
     *keep = j;
     return 0;

@@ -12,22 +12,22 @@
 
 #include <cjson/cJSON.h>
 
-/* The data flags' values (set by nis_args_parse through the options of nis_blr_flags_opts). */
+/* The data flags' values (set by cli_parse through the options of cli_blr_flags_opts). */
 typedef struct {
     const char *data, *format, *label, *positive, *prior;
     int64_t minibatch, split_seed, skip_lines;
     double test_frac;
     bool no_header;
-} nis_blr_flags;
+} cli_blr_flags;
 
-#define NIS_BLR_NOPTS 10
+#define CLI_BLR_NOPTS 10
 
 /* Defaults (no data, format from the extension, hier prior, full batch, test fraction 0.2, split seed 0). */
-void nis_blr_flags_default(nis_blr_flags *f);
-/* Write the NIS_BLR_NOPTS option descriptions for f into opts; returns NIS_BLR_NOPTS. */
-int nis_blr_flags_opts(nis_blr_flags *f, nis_opt *opts);
+void cli_blr_flags_default(cli_blr_flags *f);
+/* Write the CLI_BLR_NOPTS option descriptions for f into opts; returns CLI_BLR_NOPTS. */
+int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *opts);
 /* The flags as a JSON object (for config.json), NULL if out of memory. */
-cJSON *nis_blr_flags_json(const nis_blr_flags *f);
+cJSON *cli_blr_flags_json(const cli_blr_flags *f);
 
 /* An opened target: `t` is what to use; for blr also the owned target and the prepared split. */
 typedef struct {
@@ -35,20 +35,20 @@ typedef struct {
     nis_target *blr;                /* owned when the target is blr, else NULL */
     nis_dataset train, test;        /* blr only (zeroed otherwise) */
     nis_data_format format;
-} nis_cli_target;
+} cli_target;
 
 /* Open --target `name` for command `cmd`: a 2-D target, or blr from the flags (minibatch draws seeded with
  * mb_seed).  Returns 0, or 2 after printing a one-line error naming the flag (unknown target, --data missing
  * or given for a 2-D target, unknown format, a loader error "FILE:LINE:COL: ...", bad label or split). */
-int nis_cli_target_open(const char *cmd, const char *name, const nis_blr_flags *f, uint64_t mb_seed,
-                        nis_cli_target *out);
-/* Free what nis_cli_target_open made.  A zeroed struct is ok. */
-void nis_cli_target_close(nis_cli_target *ct);
+int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, uint64_t mb_seed,
+                        cli_target *out);
+/* Free what cli_target_open made.  A zeroed struct is ok. */
+void cli_target_close(cli_target *ct);
 /* Take --target and the data options from DIR/config.json (written by nis train) into *target and f.  The
  * strings point into *keep, the parsed file: cJSON_Delete(*keep) after the last use.  Returns 0, or 2 after a
  * one-line error (unreadable or damaged file, no "target"). */
-int nis_cli_config_flags(const char *cmd, const char *dir, const char **target, nis_blr_flags *f, cJSON **keep);
+int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_blr_flags *f, cJSON **keep);
 /* "gauss|...|squiggle|blr" for help lines. */
-extern const char nis_cli_target_help[];
+extern const char cli_target_help[];
 
 #endif

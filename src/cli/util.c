@@ -8,14 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-double nis_now(void) {
+double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-bool nis_ensure_dir(const char *path, char *err, size_t errlen) {
+bool cli_ensure_dir(const char *path, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return true;
@@ -34,7 +35,7 @@ bool nis_ensure_dir(const char *path, char *err, size_t errlen) {
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent) {
         *slash = 0;
-        if (!nis_ensure_dir(parent, err, errlen)) return false;
+        if (!cli_ensure_dir(parent, err, errlen)) return false;
     }
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno));
@@ -43,12 +44,12 @@ bool nis_ensure_dir(const char *path, char *err, size_t errlen) {
     return true;
 }
 
-const char *nis_path_join(char *buf, size_t size, const char *dir, const char *name) {
+const char *cli_path(char *buf, size_t size, const char *dir, const char *name) {
     snprintf(buf, size, "%s/%s", dir, name);
     return buf;
 }
 
-bool nis_write_json(const char *path, const cJSON *json, char *err, size_t errlen) {
+bool cli_write_json(const char *path, const cJSON *json, char *err, size_t errlen) {
     char *s = cJSON_Print(json);
     if (!s) {
         snprintf(err, errlen, "%s: out of memory printing JSON", path);
@@ -69,28 +70,28 @@ bool nis_write_json(const char *path, const cJSON *json, char *err, size_t errle
     return ok;
 }
 
-void nis_json_add_number(cJSON *obj, const char *key, double v) {
+void cli_json_number(cJSON *obj, const char *key, double v) {
     if (isfinite(v)) cJSON_AddNumberToObject(obj, key, v);
     else cJSON_AddNullToObject(obj, key);
 }
 
-void nis_json_add_eval(cJSON *obj, const nis_eval_result *r) {
+void cli_json_eval(cJSON *obj, const nis_eval_result *r) {
     cJSON_AddNumberToObject(obj, "n", (double)r->n);
     cJSON_AddNumberToObject(obj, "nonfinite", (double)r->nonfinite);
-    nis_json_add_number(obj, "ksd", r->ksd);
-    nis_json_add_number(obj, "frac_x0_positive", r->frac_pos);
+    cli_json_number(obj, "ksd", r->ksd);
+    cli_json_number(obj, "frac_x0_positive", r->frac_pos);
     if (!r->has_exact) return;
-    nis_json_add_number(obj, "ksd_floor", r->ksd_floor);
-    nis_json_add_number(obj, "energy_distance", r->ed);
-    nis_json_add_number(obj, "energy_distance_floor", r->ed_floor);
-    nis_json_add_number(obj, "mmd", r->mmd);
-    nis_json_add_number(obj, "mmd_floor", r->mmd_floor);
-    nis_json_add_number(obj, "mean_error", r->mean_err);
-    nis_json_add_number(obj, "cov_error", r->cov_err);
-    if (isfinite(r->ed_core)) nis_json_add_number(obj, "energy_distance_core", r->ed_core);
+    cli_json_number(obj, "ksd_floor", r->ksd_floor);
+    cli_json_number(obj, "energy_distance", r->ed);
+    cli_json_number(obj, "energy_distance_floor", r->ed_floor);
+    cli_json_number(obj, "mmd", r->mmd);
+    cli_json_number(obj, "mmd_floor", r->mmd_floor);
+    cli_json_number(obj, "mean_error", r->mean_err);
+    cli_json_number(obj, "cov_error", r->cov_err);
+    if (isfinite(r->ed_core)) cli_json_number(obj, "energy_distance_core", r->ed_core);
 }
 
-bool nis_json_print_line(cJSON *obj) {
+bool cli_print_json(cJSON *obj) {
     char *line = obj ? cJSON_PrintUnformatted(obj) : NULL;
     if (line) printf("%s\n", line);
     else fprintf(stderr, "nis: out of memory for the JSON output\n");
@@ -102,7 +103,63 @@ bool nis_json_print_line(cJSON *obj) {
 static void *json_malloc(size_t n) { return nis_malloc(n); }
 static void json_free(void *p) { nis_free(p); }
 
-void nis_cli_init_json(void) {
+void cli_init_json(void) {
     cJSON_Hooks h = {json_malloc, json_free};
     cJSON_InitHooks(&h);
+}
+
+cJSON *cli_config_json(const nis_schema *s, unsigned scope, const void *obj) {
+    cJSON *j = cJSON_CreateObject();
+    char v[64];
+    for (int i = 0; j && i < s->count; i++) {
+        const nis_field *f = &s->fields[i];
+        const void *p = (const char *)obj + f->offset;
+        if (f->scope && !(f->scope & scope)) continue;
+        switch (f->type) {
+        case NIS_FIELD_INT: cJSON_AddNumberToObject(j, f->name, (double)*(const int64_t *)p); break;
+        case NIS_FIELD_REAL: cJSON_AddNumberToObject(j, f->name, *(const double *)p); break;
+        case NIS_FIELD_BOOL: cJSON_AddBoolToObject(j, f->name, *(const bool *)p); break;
+        case NIS_FIELD_ENUM:
+            nis_field_format(f, obj, v, sizeof v);
+            cJSON_AddStringToObject(j, f->name, v);
+            break;
+        }
+    }
+    return j;
+}
+
+const char *cli_model_path(char *buf, size_t size, const char *model, const char *file) {
+    struct stat st;
+    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) return cli_path(buf, size, model, file);
+    snprintf(buf, size, "%s", model);
+    return buf;
+}
+
+void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t iters, int64_t start) {
+    *p = (cli_progress){.tag = tag, .tty = !quiet && isatty(STDERR_FILENO), .iters = iters, .start = start,
+                        .t0 = cli_now()};
+}
+
+bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s) {
+    cli_progress *p = ud;
+    double now = cli_now();
+    (void)tr;
+    if (!p->tty || (now - p->last < 0.25 && s->iter != p->iters)) return true;
+    double el = now - p->t0, rate = (double)(s->iter - p->start) / (el > 0 ? el : 1e-9);
+    double eta = (double)(p->iters - s->iter) / (rate > 0 ? rate : 1e-9);
+    bool final = s->iter == p->iters;
+    fprintf(stderr, "\r%s update %lld/%lld  loss %-10.4g score-loss %-10.4g sigma %.3g  %.1f it/s  %s %.0fs   %s",
+            p->tag, (long long)s->iter, (long long)p->iters, s->sampler_loss, s->score_loss, s->sigma, rate,
+            final ? "took" : "eta", final ? el : eta, final ? "\n" : "");
+    fflush(stderr);
+    p->last = now;
+    return true;
+}
+
+int cli_resume_refuse(const char *cmd, const cli_opt *opts, int nopts) {
+    for (int i = 0; i < nopts; i++)
+        if (opts[i].type == OPT_FIELD && cli_given(opts[i].name) &&
+            strcmp(((const cli_field *)opts[i].var)->f->name, "iters"))
+            return cli_error(cmd, "--%s cannot be given with --resume (the checkpoint holds it)", opts[i].name);
+    return 0;
 }

@@ -2,28 +2,48 @@
 #ifndef NIS_CLI_UTIL_H
 #define NIS_CLI_UTIL_H
 
+#include "args.h"
 #include "nis/metrics.h"
+#include "nis/train.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 /* Seconds on a monotonic clock. */
-double nis_now(void);
+double cli_now(void);
 /* Create directory `path` and its missing parents (mkdir -p).  false with a message in err otherwise. */
-bool nis_ensure_dir(const char *path, char *err, size_t errlen);
+bool cli_ensure_dir(const char *path, char *err, size_t errlen);
 /* "dir/name" into buf. */
-const char *nis_path_join(char *buf, size_t size, const char *dir, const char *name);
+const char *cli_path(char *buf, size_t size, const char *dir, const char *name);
 /* Write a JSON value to path atomically (pretty-printed, trailing newline).  false + message on error. */
-bool nis_write_json(const char *path, const cJSON *json, char *err, size_t errlen);
+bool cli_write_json(const char *path, const cJSON *json, char *err, size_t errlen);
 /* Add the fields of an evaluation to obj (NaN/absent values become null). */
-void nis_json_add_eval(cJSON *obj, const nis_eval_result *r);
+void cli_json_eval(cJSON *obj, const nis_eval_result *r);
 /* Add a number, or null if it is not finite. */
-void nis_json_add_number(cJSON *obj, const char *key, double v);
+void cli_json_number(cJSON *obj, const char *key, double v);
 /* Print obj as one line of JSON on stdout and delete it; false (after a message on stderr) if it cannot be
  * printed (out of memory). */
-bool nis_json_print_line(cJSON *obj);
+bool cli_print_json(cJSON *obj);
 /* Route cJSON's allocations through the library's allocator (call once at start-up). */
-void nis_cli_init_json(void);
+void cli_init_json(void);
+/* The fields of obj (a struct of schema s) in `scope` (and those of no front end), by name: numbers, booleans,
+ * choices as strings.  NULL if out of memory. */
+cJSON *cli_config_json(const nis_schema *s, unsigned scope, const void *obj);
+/* --model as a path: DIR/file when model is a directory, else model itself, into buf. */
+const char *cli_model_path(char *buf, size_t size, const char *model, const char *file);
+
+/* The progress line of a training run on a terminal (nis_train_progress_fn; ud: a cli_progress). */
+typedef struct {
+    const char *tag;          /* "[dft donut]" */
+    bool tty;                 /* print at all (stderr is a terminal and not --quiet) */
+    int64_t iters, start;     /* the run's target update count and where it started */
+    double t0, last;          /* clock at the start, at the last line */
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t iters, int64_t start);
+bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s);
+/* With --resume: every option of opts given on the command line that the checkpoint holds (the schema's fields
+ * but `iters`) is refused: 2 after a one-line error, else 0. */
+int cli_resume_refuse(const char *cmd, const cli_opt *opts, int nopts);
 
 #endif

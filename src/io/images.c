@@ -2,6 +2,7 @@
 #include "nis/images.h"
 #include "nis/idx.h"
 #include "nis/io.h"
+#include "nis/plot.h"
 #include "io_internal.h"
 
 #include <inttypes.h>
@@ -152,5 +153,37 @@ nis_status nis_images_write_grid_png(const char *path, const float *x, int64_t n
     }
     nis_status st = nis__write_png(path, (int)W, (int)H, 1, px, err, errlen);
     nis_free(px);
+    return st;
+}
+
+nis_status nis_images_write_grid(const char *path, const float *imgs, int64_t n, int c, int h, int w,
+                                     int cols, int scale, char *err, size_t errlen) {
+    if (n < 1 || cols < 1 || scale < 1 || h < 1 || w < 1 || (c != 1 && c != 3) || n > 100000) {
+        snprintf(err, errlen, "%s: bad grid arguments", path);
+        return NIS_EINVAL;
+    }
+    if (cols > n) cols = (int)n;
+    int rows = (int)((n + cols - 1) / cols);
+    int cw = w * scale + 1, ch = h * scale + 1;
+    nis_image im;
+    if (nis_image_new(&im, cols * cw + 1, rows * ch + 1) != NIS_OK) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NIS_ENOMEM;
+    }
+    memset(im.rgb, 128, (size_t)im.w * im.h * 3);
+    for (int64_t k = 0; k < n; k++) {
+        int ox = (int)(k % cols) * cw + 1, oy = (int)(k / cols) * ch + 1;
+        const float *x = imgs + k * (int64_t)c * h * w;
+        for (int i = 0; i < h * scale; i++)
+            for (int j = 0; j < w * scale; j++)
+                for (int q = 0; q < 3; q++) {
+                    double v = x[((c == 3 ? q : 0) * h + i / scale) * w + j / scale];
+                    v = v < 0 ? 0 : v > 1 ? 1 : v;
+                    if (isnan(v)) v = 0;
+                    im.rgb[((size_t)(oy + i) * im.w + ox + j) * 3 + q] = (unsigned char)lround(v * 255);
+                }
+    }
+    nis_status st = nis_image_write_png(&im, path, err, errlen);
+    nis_image_free(&im);
     return st;
 }

@@ -9,6 +9,7 @@
 #include "io_internal.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -475,6 +476,16 @@ const char *nis_st_meta(const nis_st_file *f, const char *key) {
     for (int i = 0; i < f->n_meta; i++)
         if (strcmp(f->meta[2 * i], key) == 0) return f->meta[2 * i + 1];
     return NULL;
+}
+
+bool nis_st_meta_int(const nis_st_file *f, const char *key, int64_t lo, int64_t hi, int64_t *out) {
+    const char *s = nis_st_meta(f, key);
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || end == s || *end || errno || v < lo || v > hi) return false;
+    *out = v;
+    return true;
 }
 
 int nis_st_meta_count(const nis_st_file *f) { return f->n_meta; }

@@ -78,6 +78,12 @@ nis_status nis_ema_update(nis_ema *E, nis_params *P) {
     return NIS_OK;
 }
 
+nis_status nis_ema_update_warm(nis_ema *E, nis_params *P, double decay) {
+    double w = (1.0 + (double)E->updates) / (10.0 + (double)E->updates);
+    E->decay = w < decay ? w : decay;
+    return nis_ema_update(E, P);
+}
+
 nis_status nis_ema_copy_to(const nis_ema *E, nis_params *P) {
     if (!ema_fits(E, P)) return P->status;
     memcpy(P->data, E->shadow, (size_t)E->n * sizeof(nis_real));

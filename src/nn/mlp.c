@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const act_names[] = {"none", "relu", "silu", "tanh", "softplus", "elu", "leaky_relu"};
-#define N_ACTS ((int)(sizeof act_names / sizeof act_names[0]))
+static const char *const act_names[] = {"none", "relu", "silu", "tanh", "softplus", "elu", "leaky_relu", NULL};
+#define N_ACTS ((int)(sizeof act_names / sizeof act_names[0]) - 1)
 
 nis_tensor *nis_activation(nis_ctx *ctx, nis_act act, nis_tensor *x) {
     switch (act) {
@@ -20,6 +20,8 @@ nis_tensor *nis_activation(nis_ctx *ctx, nis_act act, nis_tensor *x) {
     if (x) nis_ctx_fail(ctx, NIS_EINVAL, "activation: unknown activation %d", (int)act);
     return NULL;
 }
+
+const char *const *nis_act_names(void) { return act_names; }
 
 const char *nis_act_name(nis_act act) { return (int)act >= 0 && (int)act < N_ACTS ? act_names[act] : "?"; }
 

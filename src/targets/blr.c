@@ -189,6 +189,8 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
     b->t.sample = NULL;
     b->t.data = b;
     b->t.stochastic = mb;
+    b->t.mode = nis_blr_mode;   /* the trainer's broad start is centred there (its funnel's neck is a spike) */
+    b->t.report = nc ? nis_blr_nc_report : NULL;
     return &b->t;
 }
 
@@ -256,6 +258,8 @@ void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D) {
         for (int j = 0; j < D - 1; j++) r[j] = (nis_real)(r[j] * s);
     }
 }
+
+void nis_blr_nc_report(const nis_target *t, nis_real *x, int64_t n) { nis_blr_nc_to_theta(x, n, t->dim); }
 
 nis_status nis_blr_marg_to_theta(const nis_target *t, const nis_real *w, int64_t n, nis_rng *rng, nis_real *theta) {
     if (!t || t->log_prob != blr_log_prob || ((const blr *)t->data)->o.prior != NIS_BLR_PRIOR_HIER_MARG || n < 0 ||

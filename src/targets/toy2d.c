@@ -119,12 +119,12 @@ static void squiggle_sample(const nis_target *t, nis_rng *r, nis_real *out, int6
 }
 
 static const nis_target targets[] = {
-    {"gauss", 2, gauss_lp, NULL, NULL, gauss_sample, NULL, false},
-    {"mog2", 2, mog2_lp, NULL, NULL, mog2_sample, NULL, false},
-    {"rosenbrock", 2, rosen_lp, NULL, NULL, rosen_sample, NULL, false},
-    {"donut", 2, donut_lp, NULL, NULL, donut_sample, NULL, false},
-    {"funnel", 2, funnel_lp, NULL, NULL, funnel_sample, NULL, false},
-    {"squiggle", 2, squiggle_lp, NULL, NULL, squiggle_sample, NULL, false},
+    {.name = "gauss", .dim = 2, .log_prob = gauss_lp, .sample = gauss_sample},
+    {.name = "mog2", .dim = 2, .log_prob = mog2_lp, .sample = mog2_sample},
+    {.name = "rosenbrock", .dim = 2, .log_prob = rosen_lp, .sample = rosen_sample},
+    {.name = "donut", .dim = 2, .log_prob = donut_lp, .sample = donut_sample},
+    {.name = "funnel", .dim = 2, .log_prob = funnel_lp, .sample = funnel_sample},
+    {.name = "squiggle", .dim = 2, .log_prob = squiggle_lp, .sample = squiggle_sample},
 };
 static const char *const names[] = {"gauss", "mog2", "rosenbrock", "donut", "funnel", "squiggle", NULL};
 

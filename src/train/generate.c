@@ -1,20 +1,19 @@
-/* src/train/generate.c — n samples of a trained generator, in chunks: the one loop behind nis_trainer_sample and
+/* src/train/generate.c — n samples of a generator, in chunks: the one loop behind nis_trainer_sample and
  * nis_sampler_generate, so that a trainer and the sampler it saves give the same samples bit for bit. */
 #include "internal.h"
 
 #include <stdio.h>
 
-nis_status nis__generate(nis_ctx *ctx, const nis_mlp *gen, int latent, int64_t dim, bool noisy, double sigma,
-                         const nis_affine_target *aff, nis_rng *rng, int64_t n, nis_real *out, char *err,
-                         size_t errlen) {
-    const int64_t chunk = 4096;
+nis_status nis__generate(nis_ctx *ctx, const nis__gen *g, bool noisy, double sigma, const nis_affine_target *aff,
+                         nis_rng *rng, int64_t n, nis_real *out, char *err, size_t errlen) {
+    const int64_t chunk = nis__gen_chunk(g), dim = g->dim;
     for (int64_t i0 = 0; i0 < n; i0 += chunk) {
         int64_t b = n - i0 < chunk ? n - i0 : chunk;
         nis_ctx_reset(ctx);
         bool saved = nis_ctx_set_grad(ctx, false);
-        nis_tensor *z = nis_new2(ctx, b, latent);
+        nis_tensor *z = nis_new2(ctx, b, g->latent);
         if (z) nis_rng_fill_normal(rng, z->data, z->n, 0, 1);
-        nis_tensor *x = nis_mlp_forward(ctx, gen, z);
+        nis_tensor *x = nis__gen_forward(ctx, g, z);
         nis_ctx_set_grad(ctx, saved);
         if (!x) {
             snprintf(err, errlen, "sample: %s", nis_ctx_message(ctx));

@@ -1,53 +1,85 @@
-/* src/train/internal.h — the trainer's state, shared by the files of src/train. */
+/* src/train/internal.h — the trainer's networks and state, shared by the files of src/train. */
 #ifndef NIS_SRC_TRAIN_INTERNAL_H
 #define NIS_SRC_TRAIN_INTERNAL_H
 
 #include "nis/train.h"
 
+/* A generator g: z (B, latent) -> x (B, dim): an MLP ("sampler.fc*") or the image generator ("gen.*"). */
+typedef struct {
+    nis_net_kind kind;
+    int64_t latent, dim;
+    nis_mlp mlp;
+    nis_imggen conv;
+} nis__gen;
+
+/* The trainer's two networks and how the score model reads the score network (nets.c). */
+typedef struct {
+    nis__gen gen;
+    nis_params *G, *S;       /* the generator's and the score network's parameters */
+    nis_mlp score_mlp;       /* MLP: s_net(x) = MLP(x) ("score.fc*") */
+    nis_unet score_unet;     /* conv: s_net(x) = U-Net(x) / σ (it predicts -ε, of unit scale; "score.*") */
+    bool residual;           /* s_φ = s_q + s_net */
+    int64_t batch;
+    bool antithetic;
+} nis__nets;
+
 struct nis_trainer {
-    const nis_target *t;     /* the user's target q (name, dim) */
-    const nis_target *q;     /* the density the losses use: t, &affine.target, or &tempered.target over either */
-    nis_affine_target affine;       /* cfg.precond_*: t in u coordinates, x = m + L u (affine.target.data = 0: off) */
-    nis_real *pre_m, *pre_L;        /* the trainer's copies of precond_mean (dim) and precond_L (dim, dim) */
-    nis_tempered_target tempered;   /* cfg.temper_iters > 0: q^β N(0, I)^(1-β), β set at every update */
-    nis_train_config cfg;
-    nis_params *G;           /* generator parameters */
-    nis_mlp gen;
-    nis_adam opt_g;
-    nis_ema ema;             /* EMA of the generator (shadow NULL when cfg.ema_decay is 0) */
-    int n_levels;            /* noise levels (cfg.levels, at least 1); level 0 is σ, the finest */
-    int lvl;                 /* the level whose σ and score network the losses use now */
-    nis_params *S[NIS_TRAIN_MAX_LEVELS];   /* one score network per level */
-    nis_mlp score[NIS_TRAIN_MAX_LEVELS];
-    nis_adam opt_s[NIS_TRAIN_MAX_LEVELS];
+    const nis_target *t;             /* the user's target (name, dim, mode, report) */
+    nis_affine_target affine;        /* preconditioned: t in u coordinates, x = m + L u (else unused) */
+    nis_real *pre_m, *pre_L;         /* the trainer's copies of m (dim) and L (dim, dim), or NULL */
+    nis_counted_target q;            /* the density the losses use (t or affine), its evaluations counted */
+    nis_train_config cfg;            /* resolved: latent, score_model, score_warmup >= 0 */
+    const nis_objective *obj;
+    nis__nets nets;
+    nis_adam opt_g, opt_s;
+    nis_ema ema;                     /* shadow NULL when cfg.ema is 0 */
     nis_ctx *ctx;
-    nis_rng rng;             /* training noise */
-    int64_t iter, target_evals;
-    double sigma;            /* σ of the current update (of level lvl) */
-    nis_tensor *kde_pool;    /* score_kde: this update's detached pool (N, d), in ctx */
+    nis_rng rng;                     /* training noise */
+    int64_t iter;
+    double sigma;                    /* σ of the last (or next) update */
     char msg[256];
 };
 
-/* The sampler's hidden widths as an MLP width list {in, w, ..., w, out}; returns the count. */
-int nis__mlp_widths(int64_t *w, int64_t in, int width, int depth, int64_t out);
+/* ---- config.c ---- */
+/* cfg with its automatic values resolved for target t: latent 0 -> the target's dimension (MLP) or 64 (conv),
+ * score_model auto -> residual or plain, noisy_output off for Fisher.  score_warmup stays as given. */
+nis_train_config nis__config_resolve(const nis_train_config *cfg, const nis_target *t);
 
-/* Losses of one update, built in tr->ctx (reset by the caller).  Each returns the scalar loss to
- * back-propagate, or NULL with the context's error set; *monitor gets the value to report. */
-nis_tensor *nis__dsm_loss(nis_trainer *tr, double *monitor);        /* score net, denoising SM */
-nis_tensor *nis__ssm_loss(nis_trainer *tr, double *monitor);        /* score net, exact SM (Fisher) */
-nis_tensor *nis__dft_loss(nis_trainer *tr, double *monitor);        /* sampler, DFT */
-nis_tensor *nis__kl_loss(nis_trainer *tr, double *monitor);         /* sampler, KL */
-nis_tensor *nis__fisher_loss(nis_trainer *tr, double *monitor);     /* sampler, Fisher without noise */
+/* ---- nets.c ---- */
+/* Declare the generator of a resolved cfg for targets of dimension dim in P (finalize is the caller's). */
+nis_status nis__gen_add(nis__gen *g, nis_params *P, const nis_train_config *cfg, int64_t dim);
+/* z (B, latent) -> x (B, dim). */
+nis_tensor *nis__gen_forward(nis_ctx *ctx, const nis__gen *g, nis_tensor *z);
+/* Rows per forward pass when sampling (bounds the arena: 4096 for an MLP, 256 images). */
+int64_t nis__gen_chunk(const nis__gen *g);
+/* Build, finalize and initialise both networks of a resolved cfg (generator from stream NIS_STREAM_INIT, score
+ * network from its child 1).  On failure N is left for nis__nets_free and err holds a message. */
+nis_status nis__nets_init(nis__nets *N, const nis_train_config *cfg, int64_t dim, char *err, size_t errlen);
+void nis__nets_free(nis__nets *N);
+/* The score model of a step (ud: the const nis_train_step *): s_φ(x) = s_net(x) (+ s_q(x) with the residual model,
+ * differentiable in x when x requires grad), and r_φ = s_net alone.  x (B, dim) -> (B, dim). */
+nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x);
+nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x);
 
-/* z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim), antithetic pairs if configured (second half of the
- * batch = first half's z with -ε). */
-void nis__draw_noise(nis_trainer *tr, nis_tensor *z, nis_tensor *eps);
+/* ---- generate.c ---- */
+/* n samples of g into out (n, dim), caller-owned, in chunks built in ctx (reset; its grad flag restored):
+ * u = g(z) (+ σε when noisy), z ~ N(0, I), and with aff (else NULL) x = m + L u.  Errors name the context's
+ * message in err. */
+nis_status nis__generate(nis_ctx *ctx, const nis__gen *g, bool noisy, double sigma, const nis_affine_target *aff,
+                         nis_rng *rng, int64_t n, nis_real *out, char *err, size_t errlen);
 
-/* n samples of gen into out (n, dim), caller-owned, in chunks built in ctx (reset; its grad flag restored):
- * u = gen(z) (+ σε when noisy), z ~ N(0, I) (latent), and with aff (else NULL) x = m + L u.  Errors name the
- * context's message in err (src/train/generate.c). */
-nis_status nis__generate(nis_ctx *ctx, const nis_mlp *gen, int latent, int64_t dim, bool noisy, double sigma,
-                         const nis_affine_target *aff, nis_rng *rng, int64_t n, nis_real *out, char *err,
-                         size_t errlen);
+/* ---- update.c ---- */
+/* Back-propagate loss (a scalar in ctx) into P (zeroed first), clip the gradient at norm clip (<= 0: none),
+ * check that loss, monitor and the gradient norm are finite, and take an Adam step.  `iter` (updates done before
+ * this one) and `what` (the network) name the failure in msg.  *norm (may be NULL) gets the norm before clipping.
+ * NIS_ENUMERIC (not finite), or the context's / parameters' status. */
+nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
+                       int64_t iter, const char *what, double *norm, char *msg, size_t msglen);
+
+/* ---- trainer.c ---- */
+/* Allocate a trainer for target t and config cfg (checked here) with its networks built and initialised, and
+ * the preconditioner of start (copied); no broad start, no EMA.  NULL with a message in err. */
+nis_trainer *nis__trainer_alloc(const nis_target *t, const nis_train_config *cfg, const nis_train_start *start,
+                                char *err, size_t errlen);
 
 #endif

@@ -2,9 +2,10 @@
  * generator and score model (docs/dft.md has the derivations).
  *
  * Shapes: x0 = g_θ(z) (B, d), ε (B, d), x̃ = x0 + σ ε (B, d); per-sample sums over d, means over the batch.
+ * At the bottom, the built-in objectives (nis_objective): the losses of one update from a nis_train_step.
  */
+#include "internal.h"
 #include "nis/ops.h"
-#include "nis/train.h"
 
 /* sum over the last axis of t^2: (B, d) -> (B,) */
 static nis_tensor *sqnorm(nis_ctx *c, nis_tensor *t) { return nis_sum_axis(c, nis_square(c, t), 1, false); }
@@ -59,70 +60,6 @@ nis_tensor *nis_dft_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, n
     nis_tensor *a = xt ? target_sq(c, t, xt, e) : NULL;
     nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
     return report(nis_mean(c, nis_sub(c, a, sqnorm(c, nis_add(c, sp, e)))), monitor);
-}
-
-/* ||f(x̃) + ε/σ||² (B,), or its conditional expectation given x̃'s mean by Stein's identity,
- * E_ε<f(x0 + σε), ε/σ> = E_ε[div f(x0 + σε)]:  ||f||² + 2 div f + d/σ²  (same expectation for every x0, so the
- * same expected θ-gradient, without the 1/σ noise factor).  div_f is div f (B,) when exact, else unused. */
-static nis_tensor *dft_term(nis_ctx *c, nis_tensor *f, nis_tensor *div_f, nis_tensor *e, double sigma, bool exact) {
-    if (!exact) return sqnorm(c, nis_add(c, f, e));
-    double d = (double)f->shape[1];
-    return nis_add_scalar(c, nis_add(c, sqnorm(c, f), nis_mul_scalar(c, div_f, 2)), d / (sigma * sigma));
-}
-
-nis_tensor *nis_dft_stein_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
-                                    nis_score_fn score, void *ud, bool target_exact, bool score_exact,
-                                    double *monitor) {
-    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
-    nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
-    nis_tensor *a;
-    if (!xt) return NULL;
-    if (target_exact) {   /* ||s_q||² + 2 Δ log q + d/σ²; the Laplacian is linear in log q: one draw is unbiased */
-        nis_tensor *lap = nis_target_laplacian(c, t, xt, true);
-        a = nis_add_scalar(c, nis_add(c, target_norm2(c, t, xt), nis_mul_scalar(c, lap, 2)),
-                           (double)xt->shape[1] / (sigma * sigma));
-    } else {
-        a = target_sq(c, t, xt, e);
-    }
-    nis_tensor *sp = score(c, ud, xt);
-    nis_tensor *divp = score_exact && sp ? divergence(c, sp, xt) : NULL;
-    if (!a || !sp || (score_exact && !divp)) return NULL;
-    nis_tensor *b = dft_term(c, sp, divp, e, sigma, score_exact);
-    return report(nis_mean(c, nis_sub(c, a, b)), monitor);
-}
-
-nis_tensor *nis_smoothed_target_score(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_tensor *eta, double sigma) {
-    if (!x || !eta) return NULL;
-    int64_t B = x->shape[0], d = x->shape[1], K = eta->shape[0] / (B > 0 ? B : 1);
-    if (eta->ndim != 2 || eta->shape[0] != B * K || eta->shape[1] != d || K < 1) {
-        char a[64], b[64];
-        nis_ctx_fail(c, NIS_ESHAPE, "smoothed_target_score: x %s and eta %s (need (B*K, d))", nis_shape_str(x, a, 64),
-                     nis_shape_str(eta, b, 64));
-        return NULL;
-    }
-    nis_tensor *y = nis_reshape(c, nis_broadcast_to(c, nis_reshape(c, x, 3, (int64_t[]){B, 1, d}), 3,
-                                                    (int64_t[]){B, K, d}), 2, (int64_t[]){B * K, d});
-    nis_tensor *xs = nis_add(c, y, nis_mul_scalar(c, eta, sigma));
-    nis_tensor *lq = xs ? t->log_prob(c, t, xs) : NULL;
-    nis_tensor *w = nis_softmax(c, nis_reshape(c, lq, 2, (int64_t[]){B, K}));
-    nis_tensor *sq = nis_reshape(c, nis_target_score(c, t, xs, true), 3, (int64_t[]){B, K, d});
-    return nis_sum_axis(c, nis_mul(c, nis_reshape(c, w, 3, (int64_t[]){B, K, 1}), sq), 1, false);
-}
-
-nis_tensor *nis_dft_smooth_objective(nis_ctx *c, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
-                                     nis_tensor *eta, double sigma, bool laplace, nis_score_fn score, void *ud,
-                                     double *monitor) {
-    if (t->stochastic) {   /* self-normalised weights of noisy log q values: no cheap unbiased form */
-        nis_ctx_fail(c, NIS_EINVAL, "dft_smooth_objective: target %s is stochastic (minibatch); use full batch",
-                     t->name ? t->name : "?");
-        return NULL;
-    }
-    nis_tensor *xt = nis_add(c, x0, nis_mul_scalar(c, eps, sigma));
-    nis_tensor *e = nis_mul_scalar(c, eps, 1.0 / sigma);
-    nis_tensor *sq = laplace ? nis_smoothed_target_score_laplace(c, t, xt, eta, sigma)
-                             : nis_smoothed_target_score(c, t, xt, eta, sigma);
-    nis_tensor *sp = xt ? score(c, ud, xt) : NULL;
-    return report(nis_mean(c, nis_sub(c, sqnorm(c, nis_add(c, sq, e)), sqnorm(c, nis_add(c, sp, e)))), monitor);
 }
 
 /* The KL surrogate mean_b <v, x̃> for a constant v (B, d) (built without gradients); monitor mean_b ||v||². */
@@ -187,4 +124,51 @@ nis_tensor *nis_ssm_objective(nis_ctx *c, nis_tensor *x0, nis_score_fn score, vo
     nis_tensor *s = x ? score(c, ud, x) : NULL;
     return report(nis_mean(c, nis_add(c, sqnorm(c, s), nis_mul_scalar(c, s ? divergence(c, s, x) : NULL, 2))),
                   monitor);
+}
+
+/* ---- the built-in objectives: one update's losses from its nis_train_step ------------------------------------ */
+
+/* Denoising score matching at the step's σ on fresh detached samples (DFT, KL). */
+static nis_tensor *dsm_loss(const nis_train_step *s, double *monitor) {
+    nis_tensor *eps, *x0 = nis_train_draw(s, false, &eps);
+    return x0 ? nis_dsm_objective(s->ctx, x0, eps, s->sigma, s->score, (void *)s, monitor) : NULL;
+}
+
+/* Exact score matching on fresh detached samples (Fisher). */
+static nis_tensor *ssm_loss(const nis_train_step *s, double *monitor) {
+    nis_tensor *eps, *x0 = nis_train_draw(s, false, &eps);
+    return x0 ? nis_ssm_objective(s->ctx, x0, s->score, (void *)s, monitor) : NULL;
+}
+
+static nis_tensor *kl_loss(const nis_train_step *s, double *monitor) {
+    nis_tensor *eps, *x0 = nis_train_draw(s, true, &eps);
+    if (x0 && s->resid) return nis_kl_residual_objective(s->ctx, x0, eps, s->sigma, s->resid, (void *)s, monitor);
+    return x0 ? nis_kl_objective(s->ctx, s->q, x0, eps, s->sigma, s->score, (void *)s, monitor) : NULL;
+}
+
+/* DFT, plus kl_weight times KL's loss on a draw of its own (the hybrid; its monitor stays DFT's). */
+static nis_tensor *dft_loss(const nis_train_step *s, double *monitor) {
+    nis_tensor *eps, *x0 = nis_train_draw(s, true, &eps), *loss;
+    if (!x0) return NULL;
+    loss = s->resid ? nis_dft_residual_objective(s->ctx, s->q, x0, eps, s->sigma, s->resid, (void *)s, monitor)
+                    : nis_dft_objective(s->ctx, s->q, x0, eps, s->sigma, s->score, (void *)s, monitor);
+    if (loss && s->cfg->kl_weight > 0) {
+        double m_kl;
+        loss = nis_add(s->ctx, loss, nis_mul_scalar(s->ctx, kl_loss(s, &m_kl), s->cfg->kl_weight));
+    }
+    return loss;
+}
+
+static nis_tensor *fisher_loss(const nis_train_step *s, double *monitor) {
+    nis_tensor *eps, *x0 = nis_train_draw(s, true, &eps);
+    return x0 ? nis_fisher_objective(s->ctx, s->q, x0, s->score, (void *)s, monitor) : NULL;
+}
+
+const nis_objective *nis_objective_builtin(nis_method m) {
+    static const nis_objective obj[3] = {
+        {"dft", dsm_loss, dft_loss},
+        {"kl", dsm_loss, kl_loss},
+        {"fisher", ssm_loss, fisher_loss},
+    };
+    return (int)m >= 0 && (int)m < 3 ? &obj[m] : NULL;
 }

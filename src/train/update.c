@@ -1,11 +1,11 @@
-/* src/train/update.c — nis__update (see update.h). */
-#include "update.h"
+/* src/train/update.c — one optimiser update of a network from its loss (internal.h: nis__update). */
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
 
 nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
-                       int64_t iter, const char *what, char *msg, size_t msglen) {
+                       int64_t iter, const char *what, double *norm_out, char *msg, size_t msglen) {
     if (!loss) {
         snprintf(msg, msglen, "%s loss: %s", what, nis_ctx_message(ctx));
         return nis_ctx_status(ctx) ? nis_ctx_status(ctx) : NIS_ESTATE;
@@ -20,6 +20,7 @@ nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_param
         return nis_ctx_status(ctx);
     }
     double norm = clip > 0 ? nis_clip_grad_norm(P, clip) : nis_grad_norm(P);
+    if (norm_out) *norm_out = norm;
     if (!isfinite(norm)) {
         snprintf(msg, msglen, "%s gradient is not finite at update %lld", what, (long long)iter + 1);
         return NIS_ENUMERIC;

@@ -1,7 +1,8 @@
-/* src/train/ebm.c — maximum-likelihood training of an energy with persistent short-run Langevin chains
+/* src/train/ebm_train.c — maximum-likelihood training of an energy with persistent short-run Langevin chains
  * (replay buffer, a few restarts from noise) or with a one-step sampler trained alongside (joint training),
  * and an energy-magnitude regulariser (Du & Mordatch 2019). */
-#include "ebm_internal.h"
+#include "internal.h"
+#include "nis/ebm_train.h"
 #include "nis/mcmc.h"
 #include "nis/ops.h"
 
@@ -44,7 +45,7 @@ nis_status nis_ebm_trainer_init(nis_ebm_trainer *T, nis_ebm *E, const nis_ebm_tr
         nis_ebm_trainer_free(T);
         return fail(err, errlen, NIS_ENOMEM, "ebm train: %s", "out of memory");
     }
-    nis_rng r = nis_rng_init(seed, 0xEBB0);
+    nis_rng r = nis_rng_init(seed, NIS_STREAM_EBM_BUFFER);
     nis_rng_fill_uniform(&r, T->buffer, cfg->buffer_size * d, 0, 1);
     memcpy(T->neg, T->buffer, (size_t)(cfg->batch * d) * sizeof *T->neg);
     return NIS_OK;
@@ -59,10 +60,10 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T) {
     memset(T, 0, sizeof *T);
 }
 
-nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_imgsampler *s, char *err, size_t errlen) {
+nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_trainer *s, char *err, size_t errlen) {
     if (s) {
-        const nis_imgsampler_config *c = nis_imgsampler_get_config(s);
-        if (c->img_c != T->E->cfg.c || c->img_h != T->E->cfg.h || c->img_w != T->E->cfg.w)
+        const nis_train_config *c = nis_trainer_config(s);
+        if (c->net != NIS_NET_CONV || c->img_c != T->E->cfg.c || c->img_h != T->E->cfg.h || c->img_w != T->E->cfg.w)
             return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "the sampler's image shape differs from the energy's");
     }
     T->sampler = s;
@@ -73,11 +74,10 @@ nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_imgsampler *s, ch
 static nis_status sampler_negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats *ss, char *err,
                                     size_t errlen) {
     nis_train_stats ts = {0};
-    nis_status st = nis_imgsampler_step(T->sampler, &ts);
+    nis_status st = nis_trainer_step(T->sampler, &ts);
     if (st == NIS_OK)
-        st = nis_imgsampler_sample(T->sampler, rng, T->cfg.batch, nis_imgsampler_get_config(T->sampler)->noisy_output,
-                                   false, T->neg);
-    if (st != NIS_OK) return fail(err, errlen, st, "sampler: %s", nis_imgsampler_message(T->sampler));
+        st = nis_trainer_sample_live(T->sampler, rng, T->cfg.batch, nis_trainer_config(T->sampler)->noisy_output, T->neg);
+    if (st != NIS_OK) return fail(err, errlen, st, "sampler: %s", nis_trainer_message(T->sampler));
     ss->sampler_loss = ts.sampler_loss;
     ss->score_loss = ts.score_loss;
     return NIS_OK;
@@ -134,7 +134,7 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
     if (!T || !T->E || !data || n_data < 1 || n_data > UINT32_MAX)
         return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "needs a trainer and data");
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
-    nis_rng base = nis_rng_init(T->seed, 0xEBB1), rng = nis_rng_split(&base, (uint64_t)T->iter);
+    nis_rng base = nis_rng_init(T->seed, NIS_STREAM_EBM_STEP), rng = nis_rng_split(&base, (uint64_t)T->iter);
     nis_ebm_step_stats ss = {.sampler_loss = NAN, .score_loss = NAN};
     char e2[384];
     nis_status st = negatives(T, &rng, &ss, e2, sizeof e2);
@@ -158,22 +158,11 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
     nis_tensor *mp = nis_mean(ctx, fp), *mn = nis_mean(ctx, fn);
     nis_tensor *reg = nis_add(ctx, nis_mean(ctx, nis_square(ctx, fp)), nis_mean(ctx, nis_square(ctx, fn)));
     nis_tensor *loss = nis_add(ctx, nis_sub(ctx, mp, mn), nis_mul_scalar(ctx, reg, T->cfg.alpha));
-    nis_params_zero_grad(T->E->P);
-    if (loss) nis_backward(ctx, loss, NULL);
-    if (nis_ctx_status(ctx) != NIS_OK) {
-        if (err && errlen) snprintf(err, errlen, "ebm train: %s", nis_ctx_message(ctx));
-        return nis_ctx_status(ctx);
-    }
-    double lv = loss->data[0];
-    double gn = T->cfg.clip > 0 ? nis_clip_grad_norm(T->E->P, T->cfg.clip) : nis_grad_norm(T->E->P);
-    if (!isfinite(lv) || !isfinite(gn)) {
-        if (err && errlen)
-            snprintf(err, errlen, "ebm train: non-finite loss or gradient at iteration %" PRId64, T->iter + 1);
-        return NIS_ENUMERIC;
-    }
-    st = nis_adam_step(&T->opt, T->E->P);
+    double lv = loss ? loss->data[0] : NAN, gn = NAN;
+    char msg[256];
+    st = nis__update(ctx, loss, lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg, sizeof msg);
     if (st != NIS_OK) {
-        if (err && errlen) snprintf(err, errlen, "ebm train: %s", nis_params_message(T->E->P));
+        if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
         return st;
     }
     T->iter++;
@@ -205,7 +194,17 @@ nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char
         "train.iter",  v[0], "train.seed",  v[1], "train.batch", v[2], "train.buffer_size", v[3],
         "train.langevin_steps", v[4], "train.reinit", v[5], "train.alpha", v[6], "train.lr", v[7],
         "train.beta1", v[8], "train.clip", v[9]};
-    return nis__ebm_write(path, T->E, &T->opt, T->buffer, c->buffer_size, N_TRAIN_META, kv, err, errlen);
+    nis_st_entry buf = {.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
+                        .shape = {c->buffer_size, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w}, .data = T->buffer};
+    return nis_ebm_save_extra(path, T->E, &T->opt, 1, &buf, N_TRAIN_META, kv, err, errlen);
+}
+
+/* A metadata integer >= 0 of f; NIS_EFORMAT naming the key if missing or bad. */
+static nis_status meta_i64(const nis_st_file *f, const char *path, const char *key, int64_t *out, char *err,
+                           size_t errlen) {
+    if (nis_st_meta_int(f, key, 0, INT64_MAX, out)) return NIS_OK;
+    snprintf(err, errlen, "%s: metadata '%s' is missing or invalid", path, key);
+    return NIS_EFORMAT;
 }
 
 static nis_status meta_f64(const nis_st_file *f, const char *path, const char *key, double *out, char *err,
@@ -228,10 +227,10 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
     if (s != NIS_OK) return s;
     nis_ebm_train_config c = nis_ebm_train_defaults();
     int64_t sd = 0;
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.seed", &sd, err, errlen);
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.batch", &c.batch, err, errlen);
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.buffer_size", &c.buffer_size, err, errlen);
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.langevin_steps", &c.langevin_steps, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.seed", &sd, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.batch", &c.batch, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.buffer_size", &c.buffer_size, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.langevin_steps", &c.langevin_steps, err, errlen);
     if (s == NIS_OK) s = meta_f64(f, path, "train.reinit", &c.reinit, err, errlen);
     if (s == NIS_OK) s = meta_f64(f, path, "train.alpha", &c.alpha, err, errlen);
     if (s == NIS_OK) s = meta_f64(f, path, "train.lr", &c.lr, err, errlen);
@@ -263,14 +262,14 @@ nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *er
     nis_ebm_config cfg;
     int64_t iter = 0, seed = 0, step = 0;
     nis_real *tmp = NULL;
-    s = nis__ebm_read_config(f, path, &cfg, err, errlen);
+    s = nis_ebm_file_config(f, path, &cfg, err, errlen);
     if (s == NIS_OK && !same_config(&cfg, &T->E->cfg)) {
         snprintf(err, errlen, "%s: the energy's architecture differs from the one being trained", path);
         s = NIS_EFORMAT;
     }
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.iter", &iter, err, errlen);
-    if (s == NIS_OK) s = nis__ebm_meta_i64(f, path, "train.seed", &seed, err, errlen);
-    if (s == NIS_OK && iter > 0) s = nis__ebm_meta_i64(f, path, "adam.step", &step, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.iter", &iter, err, errlen);
+    if (s == NIS_OK) s = meta_i64(f, path, "train.seed", &seed, err, errlen);
+    if (s == NIS_OK && iter > 0) s = meta_i64(f, path, "adam.step", &step, err, errlen);
     if (s == NIS_OK) {
         tmp = nis_malloc((size_t)(3 * P->n + nb * d) * sizeof *tmp);
         if (!tmp) {

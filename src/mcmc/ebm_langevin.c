@@ -1,4 +1,4 @@
-/* src/train/ebm_sample.c — Langevin dynamics (ULA) from uniform noise on an energy's target. */
+/* src/mcmc/ebm_langevin.c — Langevin dynamics (ULA) from uniform noise on an energy's target. */
 #include "nis/ebm.h"
 #include "nis/mcmc.h"
 

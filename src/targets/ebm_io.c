@@ -1,6 +1,7 @@
-/* src/train/ebm_io.c — energies and EBM training checkpoints <-> safetensors. */
-#include "ebm_internal.h"
+/* src/targets/ebm_io.c — energies <-> safetensors (with optimiser state and extra tensors for training
+ * checkpoints, nis/ebm_train.h). */
 #include "nis/checkpoint.h"
+#include "nis/ebm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,8 +30,9 @@ static void ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **
     }
 }
 
-nis_status nis__ebm_write(const char *path, const nis_ebm *E, const nis_adam *opt, const nis_real *buffer,
-                          int64_t buffer_n, int n_meta, const char *const *meta_kv, char *err, size_t errlen) {
+nis_status nis_ebm_save_extra(const char *path, const nis_ebm *E, const nis_adam *opt, int n_extra,
+                              const nis_st_entry *extra, int n_meta, const char *const *meta_kv, char *err,
+                              size_t errlen) {
     int n_kv = N_EBM_META + n_meta;
     const char **kv = nis_calloc((size_t)(2 * n_kv), sizeof *kv);
     char vals[N_EBM_META][160];
@@ -49,17 +51,14 @@ nis_status nis__ebm_write(const char *path, const nis_ebm *E, const nis_adam *op
         kv[k++] = meta_kv[i];
         kv[k++] = meta_kv[i + 1];
     }
-    nis_st_entry buf = {.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
-                        .shape = {buffer_n, E->cfg.c, E->cfg.h, E->cfg.w}, .data = buffer};
-    if (st == NIS_OK)
-        st = nis_checkpoint_save_extra(path, E->P, opt, buffer ? 1 : 0, &buf, n_kv, kv, err, errlen);
+    if (st == NIS_OK) st = nis_checkpoint_save_extra(path, E->P, opt, n_extra, extra, n_kv, kv, err, errlen);
     nis_free(kv);
     return st;
 }
 
 nis_status nis_ebm_save(const char *path, const nis_ebm *E, int n_meta, const char *const *meta_kv, char *err,
                         size_t errlen) {
-    return nis__ebm_write(path, E, NULL, NULL, 0, n_meta, meta_kv, err, errlen);
+    return nis_ebm_save_extra(path, E, NULL, 0, NULL, n_meta, meta_kv, err, errlen);
 }
 
 static nis_status bad_key(const char *path, const char *key, char *err, size_t errlen) {
@@ -93,19 +92,7 @@ static bool parse_pos_double(const char *s, double *out) {
     return true;
 }
 
-nis_status nis__ebm_meta_i64(const nis_st_file *f, const char *path, const char *key, int64_t *out, char *err,
-                             size_t errlen) {
-    const char *s = nis_st_meta(f, key);
-    if (!s) return bad_key(path, key, err, errlen);
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v < 0) return bad_key(path, key, err, errlen);
-    *out = v;
-    return NIS_OK;
-}
-
-nis_status nis__ebm_read_config(const nis_st_file *f, const char *path, nis_ebm_config *cfg, char *err,
+nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_config *cfg, char *err,
                                 size_t errlen) {
     nis_ebm_config c = nis_ebm_config_default();
     int img[3];
@@ -133,7 +120,7 @@ nis_status nis_ebm_load(const char *path, nis_ebm *E, char *err, size_t errlen) 
     nis_status s = nis_st_read(path, &f, err, errlen);
     if (s != NIS_OK) return s;
     nis_ebm_config cfg;
-    s = nis__ebm_read_config(f, path, &cfg, err, errlen);
+    s = nis_ebm_file_config(f, path, &cfg, err, errlen);
     if (s == NIS_OK) {
         char e2[256];
         s = nis_ebm_init(E, &cfg, 0, e2, sizeof e2);

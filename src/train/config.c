@@ -1,0 +1,136 @@
+/* src/train/config.c — the training configuration, spelled once: its schema (names, types, defaults, ranges,
+ * help), the defaults of each kind of sampler, the rules between fields, and how automatic values resolve. */
+#include "internal.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const methods[] = {"dft", "kl", "fisher", NULL};
+static const char *const nets[] = {"mlp", "conv", NULL};
+static const char *const score_models[] = {"auto", "plain", "residual", NULL};
+
+const char *nis_method_name(nis_method m) { return (int)m >= 0 && (int)m < 3 ? methods[m] : "?"; }
+
+bool nis_method_parse(const char *name, nis_method *out) {
+    for (int m = 0; methods[m]; m++)
+        if (!strcmp(name, methods[m])) {
+            *out = (nis_method)m;
+            return true;
+        }
+    return false;
+}
+
+#define ALL (NIS_SCOPE_MLP | NIS_SCOPE_CONV)
+#define MLP NIS_SCOPE_MLP
+#define CONV NIS_SCOPE_CONV
+#define AT(m) offsetof(nis_train_config, m)
+#define INT(m, def, lo, hi, scope, help) {#m, NIS_FIELD_INT, AT(m), def, lo, hi, NULL, help, NULL, NULL, scope}
+#define REAL(m, def, lo, hi, scope, help) {#m, NIS_FIELD_REAL, AT(m), def, lo, hi, NULL, help, NULL, NULL, scope}
+
+/* The order is the order of --help and config.json. */
+static nis_field fields[] = {
+    {"method", NIS_FIELD_ENUM, AT(method), NIS_METHOD_DFT, 0, 0, methods, "dft|kl|fisher", NULL, NULL, ALL},
+    REAL(kl_weight, 0, 0, 1e9, ALL,
+         "DFT: add this times the KL training loss to the sampler loss (a hybrid, not DFT; 0: off; docs/dft.md)"),
+    INT(iters, 3000, 0, 1e9, ALL, "sampler updates"),
+    INT(batch, 256, 2, 1e7, ALL, "samples per update (even with antithetic noise)"),
+    INT(seed, 0, 0, 9e18, ALL, "random seed"),
+    {"net", NIS_FIELD_ENUM, AT(net), NIS_NET_MLP, 0, 0, nets, "sampler network: mlp|conv", NULL, NULL, 0},
+    INT(latent, 0, 0, 65536, ALL, "latent dimension (0: the target's dimension)"),
+    INT(width, 64, 1, 65536, MLP, "sampler hidden width"),
+    INT(depth, 3, 0, NIS_MLP_MAX_LAYERS - 1, MLP, "sampler hidden layers"),
+    INT(score_width, 64, 1, 65536, MLP, "score-network hidden width"),
+    INT(score_depth, 3, 0, NIS_MLP_MAX_LAYERS - 1, MLP, "score-network hidden layers"),
+    INT(img_c, 0, 0, 4096, 0, "image channels"),
+    INT(img_h, 0, 0, 4096, 0, "image height"),
+    INT(img_w, 0, 0, 4096, 0, "image width"),
+    INT(gen_channels, 64, 2, 4096, CONV, "generator stem channels"),
+    INT(score_channels, 16, 1, 4096, CONV, "score-network channels"),
+    {"act", NIS_FIELD_ENUM, AT(act), NIS_ACT_SILU, 0, 0, NULL, "hidden activation of both networks", NULL, NULL,
+     ALL},
+    {"score_model", NIS_FIELD_ENUM, AT(score_model), NIS_SCORE_AUTO, 0, 0, score_models,
+     "auto|plain|residual: s = net, or s = s_q + net (auto: residual for DFT on targets of dimension <= 2)", NULL,
+     NULL, ALL},
+    REAL(lr, 1e-4, 1e-12, 1, ALL, "sampler learning rate (Adam)"),
+    REAL(lr_final, 0, 0, 1, ALL, "sampler lr at the end of a cosine decay over the updates (0: constant lr)"),
+    REAL(lr_score, 1e-3, 1e-12, 1, ALL, "score-network learning rate (Adam)"),
+    INT(score_steps, 5, 1, 1000, ALL, "score-network updates per sampler update"),
+    INT(score_warmup, -1, -1, 1e9, ALL,
+        "score-network updates before the first sampler update (-1: 1000 for the main run of --whiten, else 0)"),
+    REAL(sigma, 0.1, 1e-6, 100, ALL, "noise level sigma (DFT, KL)"),
+    REAL(sigma_start, 0, 0, 100, ALL, "anneal sigma geometrically from this value (0: off)"),
+    INT(anneal_iters, 0, 0, 1e9, ALL, "updates over which sigma is annealed"),
+    {"antithetic", NIS_FIELD_BOOL, AT(antithetic), 1, 0, 0, NULL, "independent noise instead of (eps, -eps) pairs",
+     "no-antithetic", NULL, ALL},
+    {"noisy_output", NIS_FIELD_BOOL, AT(noisy_output), 1, 0, 0, NULL, "samples are g(z) instead of g(z) + sigma eps",
+     "clean-output", NULL, ALL},
+    REAL(grad_clip, 10, 0, 1e9, ALL, "max gradient norm per network (0: off)"),
+    REAL(ema, 0.999, 0, 0.999999, ALL,
+         "decay of an EMA of the sampler's weights, used for samples (0: off: the last iterate)"),
+    REAL(init_scale, 2, 0, 1e6, MLP, "start from g(z) = m + s z fitted first (0: random init)"),
+    INT(init_steps, 500, 0, 1e9, MLP, "steps of that initial fit"),
+    {"init_at_mode", NIS_FIELD_BOOL, AT(init_at_mode), 1, 0, 0, NULL,
+     "start around 0 instead of the target's mode (blr: the posterior mode)", "no-init-mode", NULL, MLP},
+    {"whiten", NIS_FIELD_BOOL, AT(whiten), 0, 0, 0, NULL,
+     "first a pilot run with these settings; the main run trains on the target whitened by the pilot's sample mean "
+     "and covariance, x = m + L u, from u ~ N(0, I), with --white-lr (two runs' cost; docs/dft.md)",
+     NULL, NULL, MLP},
+    {"white_lr", NIS_FIELD_REAL, AT(white_lr), 1e-3, 1e-12, 1, NULL,
+     "with --whiten: the main run's sampler lr (--lr is the pilot's)", NULL, "whiten", MLP},
+    {"white_lr_final", NIS_FIELD_REAL, AT(white_lr_final), 3e-5, 0, 1, NULL,
+     "with --whiten: the main run's lr at the end of its cosine decay (0: constant)", NULL, "whiten", MLP},
+};
+
+const nis_schema *nis_train_schema(void) {
+    static nis_schema s = {"train config", fields, (int)(sizeof fields / sizeof fields[0])};
+    for (int i = 0; i < s.count; i++)   /* the activations' names live with the activations (nis/nn.h) */
+        if (fields[i].offset == AT(act)) fields[i].choices = nis_act_names();
+    return &s;
+}
+
+nis_train_config nis_train_config_default(nis_method method) {
+    nis_train_config c;
+    memset(&c, 0, sizeof c);
+    nis_schema_defaults(nis_train_schema(), &c);
+    c.method = method;
+    c.noisy_output = method != NIS_METHOD_FISHER;
+    return c;
+}
+
+nis_train_config nis_train_config_image(nis_method method, int ch, int h, int w) {
+    nis_train_config c = nis_train_config_default(method);
+    c.net = NIS_NET_CONV;
+    c.img_c = ch, c.img_h = h, c.img_w = w;
+    c.iters = 2000, c.batch = 64, c.latent = 64, c.score_steps = 3;
+    c.init_scale = 0, c.init_at_mode = false;
+    return c;
+}
+
+nis_status nis_train_config_check(const nis_train_config *c, const nis_target *t, char *err, size_t errlen) {
+    if (nis_schema_check(nis_train_schema(), c, err, errlen) != NIS_OK) return NIS_EINVAL;
+    const char *bad = NULL;
+    int64_t dim = t ? t->dim : -1;
+    if (t && dim < 1) bad = "the target's dimension must be >= 1";
+    else if (c->antithetic && c->batch % 2) bad = "batch must be even with antithetic noise";
+    else if (c->kl_weight > 0 && c->method != NIS_METHOD_DFT) bad = "kl_weight needs method dft";
+    else if (c->net == NIS_NET_CONV && c->method == NIS_METHOD_FISHER) bad = "a conv sampler trains by dft or kl";
+    else if (c->net == NIS_NET_CONV && (c->img_c < 1 || c->img_h < 4 || c->img_w < 4 || c->img_h % 4 || c->img_w % 4))
+        bad = "image shape: img_c >= 1 and img_h, img_w multiples of 4";
+    else if (c->net == NIS_NET_CONV && dim >= 0 && c->img_c * c->img_h * c->img_w != dim)
+        bad = "image shape img_c*img_h*img_w differs from the target's dimension";
+    else if (c->net == NIS_NET_CONV && (c->whiten || c->init_scale > 0))
+        bad = "whiten and init_scale need an MLP sampler";
+    if (bad) snprintf(err, errlen, "train config: %s", bad);
+    return bad ? NIS_EINVAL : NIS_OK;
+}
+
+nis_train_config nis__config_resolve(const nis_train_config *cfg, const nis_target *t) {
+    nis_train_config c = *cfg;
+    if (c.latent == 0) c.latent = c.net == NIS_NET_CONV ? 64 : t->dim;
+    if (c.score_model == NIS_SCORE_AUTO)
+        c.score_model = c.method == NIS_METHOD_DFT && c.net == NIS_NET_MLP && t->dim <= 2 ? NIS_SCORE_RESIDUAL
+                                                                                         : NIS_SCORE_PLAIN;
+    if (c.method == NIS_METHOD_FISHER) c.noisy_output = false;   /* no noise in Fisher training */
+    return c;
+}
