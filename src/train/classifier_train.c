@@ -7,17 +7,10 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
 
 nis_classifier_train_opts nis_classifier_train_defaults(void) {
     return (nis_classifier_train_opts){.epochs = 15, .batch = 64, .lr = 2e-3, .max_shift = 2, .max_rotate = 10,
                                        .max_scale = 0.1, .seed = 0, .log = NULL};
-}
-
-static double seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* dst (c, h, w) = src under a random affine map about the image centre: rotation by a uniform angle in
@@ -79,7 +72,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
     nis_adam adam = nis_adam_default(opts->lr);
     int64_t step = 0;
     for (int ep = 0; st == NIS_OK && ep < opts->epochs; ep++) {
-        double t0 = seconds(), loss_sum = 0;
+        double t0 = nis_seconds(), loss_sum = 0;
         for (int64_t i = n - 1; i > 0; i--) {   /* Fisher-Yates */
             int64_t j = nis_rng_below(&rng, (uint32_t)(i + 1));
             int64_t t = perm[i];
@@ -125,7 +118,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
             double acc = NAN;
             if (test) st = nis_classifier_accuracy(C, test, &acc, err, errlen);
             fprintf(opts->log, "epoch %d/%d: train loss %.4f, test accuracy %.4f, %.1f s\n", ep + 1, opts->epochs,
-                    loss_sum / (double)n, acc, seconds() - t0);
+                    loss_sum / (double)n, acc, nis_seconds() - t0);
             fflush(opts->log);
         }
     }
