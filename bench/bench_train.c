@@ -31,15 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_BLOCKS 64
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -176,9 +169,9 @@ static case_result run_case(bench_case *c, int blocks) {
     uint64_t a0 = nis_alloc_count();
     double t[MAX_BLOCKS];
     for (int b = 0; b < blocks; b++) {
-        double t0 = now_s();
+        double t0 = nis_seconds();
         for (int s = 0; s < c->steps; s++) r.loss1 = train_step(c);
-        t[b] = r.block_ms[b] = (now_s() - t0) * 1e3 / c->steps;
+        t[b] = r.block_ms[b] = (nis_seconds() - t0) * 1e3 / c->steps;
     }
     r.allocs = nis_alloc_count() - a0;
     r.ms = median(t, blocks);
@@ -199,9 +192,9 @@ static double sgemm_peak(int reps) {
     }
     double best = 1e30;
     for (int r = 0; r <= reps; r++) {
-        double t0 = now_s();
+        double t0 = nis_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A, n, B, n, 0.0f, C, n);
-        double dt = now_s() - t0;
+        double dt = nis_seconds() - t0;
         if (r > 0 && dt < best) best = dt;
     }
     nis_free(A);

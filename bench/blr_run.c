@@ -46,12 +46,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double cpu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -350,7 +344,7 @@ static void run_gold(const opts *o) {
     char err[512], npy[1024], js[1024];
     gold_paths(o, npy, js, sizeof npy);
     nis_rng rng = nis_rng_init(12345, 0);
-    double t0 = now();
+    double t0 = nis_seconds();
     /* pilot: identity mass matrix, adapted step */
     nis_real *x = malloc(sizeof(nis_real) * (size_t)C * D);
     nis_mcmc_init_normal(&rng, x, C, D, 0, 0.1);
@@ -426,11 +420,12 @@ precondition:
         nis_convergence_summary(g, C, draws, D, true, &max_rhat, &min_ess);
         nis_convergence_summary(g, C, draws, D, false, &max_rhat_raw, &min_ess_raw);
         fprintf(stderr, "gold %s: %lld draws x %d chains, step %.3g, accept %.2f, max R-hat %.4f, min ESS %.0f (%.1f s)\n",
-                o->dataset, (long long)draws, C, ms.step_size, ms.accept_rate, max_rhat, min_ess, now() - t0);
+                o->dataset, (long long)draws, C, ms.step_size, ms.accept_rate, max_rhat, min_ess,
+                nis_seconds() - t0);
         if ((max_rhat < 1.01 && min_ess >= 400) || ++rounds >= 3) break;
         draws *= 2;
     }
-    double secs = now() - t0;
+    double secs = nis_seconds() - t0;
     if (nis_npy_write(npy, NIS_DT_F32, 3, (int64_t[]){C, draws, D}, g, err, sizeof err) != NIS_OK) die("%s%s", err, "");
     /* the gold standard's own predictive accuracy, on at most 4000 of its draws */
     int64_t total = (int64_t)C * draws, np = total < 4000 ? total : 4000;
@@ -498,7 +493,7 @@ static void run_method(const opts *o) {
     nis_rng rng = nis_rng_init(o->seed, 7);
     int64_t ns = 2000;
     nis_real *xs = NULL;
-    double train_s = 0, per1000 = 0, t0 = now(), c0 = cpu_now(), train_cpu = 0;
+    double train_s = 0, per1000 = 0, t0 = nis_seconds(), c0 = cpu_now(), train_cpu = 0;
     cJSON *extra = cJSON_CreateObject();
     const char *m = o->method;
     if (!strcmp(m, "dft") || !strcmp(m, "kl")) {
@@ -572,17 +567,19 @@ static void run_method(const opts *o) {
         for (int64_t i = 0; i < cfg.iters; i++) {
             nis_status s = nis_trainer_step(tr, &st);
             if (s != NIS_OK) die("%s: %s", m, nis_trainer_message(tr));
-            if (o->time_budget > 0 && now() - t0 >= o->time_budget) break;   /* --time-budget caps training */
+            /* --time-budget caps training */
+            if (o->time_budget > 0 && nis_seconds() - t0 >= o->time_budget) break;
             if ((i + 1) % 500 == 0)
                 fprintf(stderr, "%s %s s%llu: iter %lld loss %.4g score loss %.4g (%.0f s)\n", o->dataset, m,
-                        (unsigned long long)o->seed, (long long)(i + 1), st.sampler_loss, st.score_loss, now() - t0);
+                        (unsigned long long)o->seed, (long long)(i + 1), st.sampler_loss, st.score_loss,
+                        nis_seconds() - t0);
         }
-        train_s = now() - t0, train_cpu = cpu_now() - c0;
+        train_s = nis_seconds() - t0, train_cpu = cpu_now() - c0;
         xs = malloc(sizeof(nis_real) * (size_t)ns * D);
         nis_rng sr = nis_rng_init(o->seed, 8);
-        double t1 = now();
+        double t1 = nis_seconds();
         if (nis_trainer_sample(tr, &sr, 1000, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
-        per1000 = now() - t1;
+        per1000 = nis_seconds() - t1;
         if (nis_trainer_sample(tr, &sr, ns, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         if (nc) nis_blr_nc_to_theta(xs, ns, D);   /* [v, log α] -> θ = [w, log α] */
         if (marg && nis_blr_marg_to_theta(t, xs, ns, &sr, xs) != NIS_OK) die("log alpha draws failed%s%s", "", "");
@@ -616,7 +613,7 @@ static void run_method(const opts *o) {
         double h = o->step > 0 ? o->step : (svgd ? 0.05 : jnum(gj, "sgld_step"));
         if (!(h > 0)) die("no SGLD step size in the gold standard's json (give --step)%s%s", "", "");
         int64_t done = 0;
-        while (done < steps || (o->time_budget > 0 && now() - t0 < o->time_budget)) {
+        while (done < steps || (o->time_budget > 0 && nis_seconds() - t0 < o->time_budget)) {
             nis_mcmc_stats st;
             if (svgd) {
                 nis_svgd_config c = nis_svgd_defaults();
@@ -627,10 +624,10 @@ static void run_method(const opts *o) {
                 if (nis_ula_run(t, &c, &rng, xs, ns, &st, err, sizeof err) != NIS_OK) die("sgld: %s%s", err, "");
             }
             done += chunk;
-            if (o->time_budget > 0 && done >= steps && now() - t0 >= o->time_budget) break;
+            if (o->time_budget > 0 && done >= steps && nis_seconds() - t0 >= o->time_budget) break;
             if (o->time_budget > 0 && done >= 100000000) break;
         }
-        train_s = now() - t0, train_cpu = cpu_now() - c0;
+        train_s = nis_seconds() - t0, train_cpu = cpu_now() - c0;
         per1000 = train_s * 1000.0 / (double)ns;
         cJSON_AddNumberToObject(extra, "steps", (double)done);
         cJSON_AddNumberToObject(extra, "step_size", h);
@@ -647,7 +644,7 @@ static void run_method(const opts *o) {
         c.step_size = 0.01;
         nis_mcmc_stats st;
         if (nis_hmc_run(t, &c, &rng, x, C, xs, &st, err, sizeof err) != NIS_OK) die("hmc: %s%s", err, "");
-        train_s = now() - t0, train_cpu = cpu_now() - c0;
+        train_s = nis_seconds() - t0, train_cpu = cpu_now() - c0;
         per1000 = train_s * 1000.0 / (double)ns;
         cJSON_AddNumberToObject(extra, "step_size", st.step_size);
         cJSON_AddNumberToObject(extra, "accept", st.accept_rate);
@@ -706,44 +703,44 @@ static void run_method(const opts *o) {
 /* ---- Covertype-shaped speed ----------------------------------------------------------------------------- */
 static void run_speed(const opts *o) {
     char err[512], path[1024];
-    double t0 = now();
+    double t0 = nis_seconds();
     nis_dataset all, train, test;
     if (nis_dataset_synthetic_logistic(581012, 54, 3.0, 0, &all, NULL) != NIS_OK) die("synthetic data failed%s%s", "", "");
-    double t_gen = now() - t0;
-    t0 = now();
+    double t_gen = nis_seconds() - t0;
+    t0 = nis_seconds();
     if (nis_data_prepare(&all, 0.2, 0, &train, &test, err, sizeof err) != NIS_OK) die("%s%s", err, "");
-    double t_prep = now() - t0;
+    double t_prep = nis_seconds() - t0;
     nis_target *full = make_target(&train, 0, 0, "hier"), *mini = make_target(&train, 100, 0, "hier");
     const int D = full->dim;
     nis_ctx *c = nis_ctx_new(0);
     nis_rng rng = nis_rng_init(0, 0);
     nis_real *th = malloc(sizeof(nis_real) * 256 * D);
     nis_rng_fill_normal(&rng, th, 256 * D, 0, 0.1);
-    double tf = now(), cf = cpu_now();
+    double tf = nis_seconds(), cf = cpu_now();
     int reps = 3;
     for (int r = 0; r < reps; r++) {
         nis_tensor *x = nis_tensor_wrap(c, 2, (int64_t[]){256, D}, th);
         if (!nis_target_score(c, full, x, false)) die("score failed%s%s", "", "");
         nis_ctx_reset(c);
     }
-    double t_full = (now() - tf) / reps, c_full = (cpu_now() - cf) / reps;
-    tf = now(), cf = cpu_now();
+    double t_full = (nis_seconds() - tf) / reps, c_full = (cpu_now() - cf) / reps;
+    tf = nis_seconds(), cf = cpu_now();
     for (int r = 0; r < 100; r++) {
         nis_tensor *x = nis_tensor_wrap(c, 2, (int64_t[]){256, D}, th);
         if (!nis_target_score(c, mini, x, false)) die("score failed%s%s", "", "");
         nis_ctx_reset(c);
     }
-    double t_mini = (now() - tf) / 100, c_mini = (cpu_now() - cf) / 100;
+    double t_mini = (nis_seconds() - tf) / 100, c_mini = (cpu_now() - cf) / 100;
     nis_train_config cfg = nis_train_config_default(NIS_METHOD_DFT);
     cfg.latent = D, cfg.sampler_width = cfg.score_width = 256, cfg.init_steps = 0, cfg.init_scale = 0;
     nis_trainer *tr = nis_trainer_new(mini, &cfg, err, sizeof err);
     if (!tr) die("%s%s", err, "");
     nis_train_stats st;
     nis_trainer_step(tr, &st);
-    tf = now(), cf = cpu_now();
+    tf = nis_seconds(), cf = cpu_now();
     for (int r = 0; r < 20; r++)
         if (nis_trainer_step(tr, &st) != NIS_OK) die("%s%s", nis_trainer_message(tr), "");
-    double t_step = (now() - tf) / 20, c_step = (cpu_now() - cf) / 20;
+    double t_step = (nis_seconds() - tf) / 20, c_step = (cpu_now() - cf) / 20;
     nis_trainer_free(tr);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "n_train", (double)train.n);

@@ -78,6 +78,9 @@ uint64_t nis_alloc_count(void);
 void nis_set_threads(int n);
 int nis_threads(void);
 
+/* Seconds on a monotonic clock (CLOCK_MONOTONIC; an arbitrary origin): differences time things. */
+double nis_seconds(void);
+
 /* ---------------------------------------------------------------------------------------------------------
  * Tensors.  Contiguous, row-major, up to NIS_MAX_DIMS dimensions; a 0-d tensor is a scalar (n == 1).
  */

@@ -66,7 +66,7 @@ nis_status nis_classifier_features(const nis_classifier *C, const float *x, int6
 nis_status nis_classifier_accuracy(const nis_classifier *C, const nis_images *im, double *accuracy, char *err,
                                    size_t errlen);
 
-/* Options of nis_classifier_train. */
+/* Options of nis_classifier_train (the trainer: src/train/classifier_train.c). */
 typedef struct {
     int epochs;         /* passes over the training set */
     int batch;          /* images per Adam step */

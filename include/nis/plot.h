@@ -1,7 +1,9 @@
 /* nis/plot.h — pictures of 2-D samples over a target's density, written as PNG (stb_image_write).
  *
  * An nis_image is an RGB canvas; panels are drawn into rectangles of it, so one picture and a grid of
- * pictures are made the same way.  All pixel memory is owned by the image (nis_image_free).
+ * pictures are made the same way.  All pixel memory is owned by the image (nis_image_free).  The canvas
+ * primitives are in src/io/plot.c; the pictures of a target (its view box, its density) in
+ * src/metrics/plot_2d.c.
  */
 #ifndef NIS_PLOT_H
 #define NIS_PLOT_H
@@ -24,10 +26,9 @@ typedef struct { double xmin, xmax, ymin, ymax; } nis_extent;
 /* A w x h canvas filled with white; NIS_ENOMEM if it cannot be allocated. */
 nis_status nis_image_new(nis_image *img, int w, int h);
 void nis_image_free(nis_image *img);
-/* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
- * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here). */
-nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
-                            nis_extent e);
+/* Values v (ph x pw, row-major from the top row; read, not kept) as a heat map in the panel at (x0, y0) of
+ * size (pw, ph): dark blue at 0 through teal to yellow at 1 (clamped to [0, 1], NaN as 0; clipped). */
+void nis_plot_heatmap(nis_image *img, int x0, int y0, int pw, int ph, const double *v);
 /* n points (n x 2 values) as small dots of colour rgb into the panel (alpha-blended, clipped). */
 void nis_plot_points(nis_image *img, int x0, int y0, int pw, int ph, const nis_real *pts, int64_t n,
                      nis_extent e, const unsigned char rgb[3]);
@@ -36,8 +37,16 @@ void nis_plot_text(nis_image *img, int x, int y, const char *text, int s, const 
 /* Write the image as PNG, atomically. */
 nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen);
 
-/* The default view of a 2-D target (the box that holds nearly all of its mass). */
+/* Pictures of a target. */
+
+/* The default view of a 2-D target (the box that holds nearly all of its mass): nis_target_2d_extent for
+ * the six 2-D targets, [-4, 4]^2 for any other. */
 nis_extent nis_target_extent(const nis_target *t);
+/* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
+ * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here;
+ * on failure its status is returned and its message says why). */
+nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
+                            nis_extent e);
 
 /* One panel: the target's density and the samples over it, written to path (size x size pixels). */
 nis_status nis_plot_samples_2d(const char *path, nis_ctx *ctx, const nis_target *t, const nis_real *samples,

@@ -110,6 +110,9 @@ const nis_real *nis_gauss_image_target_mean(const nis_target *t);
 const nis_target *nis_target_2d(const char *name);
 /* NULL-terminated list of their names. */
 const char *const *nis_target_2d_names(void);
+/* The view of t in pictures, when t is one of these targets (the pointer nis_target_2d returned): a box that
+ * holds nearly all of its mass, xmin, xmax, ymin, ymax into box (4), and true; else false, box untouched. */
+bool nis_target_2d_extent(const nis_target *t, double box[4]);
 
 #ifdef __cplusplus
 }

@@ -9,13 +9,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int cmd_demo(int argc, char **argv) {
     int64_t steps = 2000, batch = 256, seed = 0, threads = 1;
@@ -47,7 +40,7 @@ int cmd_demo(int argc, char **argv) {
     nis_adam opt = nis_adam_default(lr);
     printf("demo: MLP 2-64-64-1 (SiLU, %lld parameters) learns sin(3 x0) cos(2 x1), batch %lld, Adam lr %g\n",
            (long long)nis_params_numel(P), (long long)batch, lr);
-    double t0 = now(), avg = 0;
+    double t0 = nis_seconds(), avg = 0;
     int status = 0;
     for (int64_t s = 1; s <= steps; s++) {
         nis_ctx_reset(ctx);
@@ -71,11 +64,11 @@ int cmd_demo(int argc, char **argv) {
         avg += loss->data[0];
         if (s % (steps / 10 > 0 ? steps / 10 : 1) == 0) {
             printf("step %6lld  loss %.6f  (%.0f steps/s)\n", (long long)s, avg / (steps / 10 > 0 ? steps / 10 : 1),
-                   s / (now() - t0));
+                   s / (nis_seconds() - t0));
             avg = 0;
         }
     }
-    printf("demo: %lld steps in %.2f s; arena peak %.1f KiB\n", (long long)steps, now() - t0,
+    printf("demo: %lld steps in %.2f s; arena peak %.1f KiB\n", (long long)steps, nis_seconds() - t0,
            nis_ctx_peak(ctx) / 1024.0);
     nis_params_free(P);
     nis_ctx_free(ctx);

@@ -1,5 +1,6 @@
 /* src/core/blas.c — the one place that calls BLAS, and the thread-count setting. */
 #include "op.h"
+#include "linalg.h"
 
 #include <cblas.h>
 #ifdef _OPENMP
@@ -16,6 +17,19 @@ void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 #endif
+}
+
+void nis__dsyrk_tn(int64_t n, int64_t k, double alpha, const double *a, double *c) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)k, alpha, a, (int)n, 0.0, c, (int)n);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < i; j++) c[i * n + j] = c[j * n + i];
+}
+
+void nis__dgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
+                const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
 void nis_set_threads(int n) {

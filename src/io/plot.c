@@ -1,6 +1,6 @@
-/* src/io/plot.c — RGB canvases, density heat maps, scatter points, labels; PNG through stb_image_write. */
+/* src/io/plot.c — RGB canvases, heat maps, scatter points, labels; PNG through stb_image_write.  Pictures of
+ * a target's density are drawn with these by src/metrics/plot_2d.c. */
 #include "nis/io.h"
-#include "nis/ops.h"
 #include "nis/plot.h"
 
 #include <math.h>
@@ -40,40 +40,20 @@ void nis_image_free(nis_image *img) {
 static void colormap(double v, unsigned char out[3]) {
     static const double stops[5][3] = {
         {0.05, 0.03, 0.20}, {0.23, 0.32, 0.55}, {0.13, 0.57, 0.55}, {0.37, 0.79, 0.38}, {0.99, 0.91, 0.14}};
-    v = v < 0 ? 0 : v > 1 ? 1 : v;
+    v = !(v > 0) ? 0 : v > 1 ? 1 : v;   /* NaN as 0 */
     double p = v * 4;
     int i = p >= 4 ? 3 : (int)p;
     double f = p - i;
     for (int c = 0; c < 3; c++) out[c] = (unsigned char)lround(255 * (stops[i][c] * (1 - f) + stops[i + 1][c] * f));
 }
 
-nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
-                            nis_extent e) {
-    nis_ctx_reset(ctx);
-    bool saved = nis_ctx_set_grad(ctx, false);
-    nis_tensor *grid = nis_new2(ctx, (int64_t)pw * ph, 2);
-    if (grid)
-        for (int j = 0; j < ph; j++)
-            for (int i = 0; i < pw; i++) {
-                nis_real *p = grid->data + 2 * ((int64_t)j * pw + i);
-                p[0] = (nis_real)(e.xmin + (i + 0.5) * (e.xmax - e.xmin) / pw);
-                p[1] = (nis_real)(e.ymax - (j + 0.5) * (e.ymax - e.ymin) / ph);
-            }
-    nis_tensor *lp = grid ? t->log_prob(ctx, t, grid) : NULL;
-    nis_ctx_set_grad(ctx, saved);
-    if (!lp) return nis_ctx_status(ctx);
-    double mx = -INFINITY;
-    for (int64_t k = 0; k < lp->n; k++)
-        if (isfinite(lp->data[k]) && lp->data[k] > mx) mx = lp->data[k];
+void nis_plot_heatmap(nis_image *img, int x0, int y0, int pw, int ph, const double *v) {
     for (int j = 0; j < ph; j++)
         for (int i = 0; i < pw; i++) {
             int px = x0 + i, py = y0 + j;
             if (px < 0 || py < 0 || px >= img->w || py >= img->h) continue;
-            double v = lp->data[(int64_t)j * pw + i];
-            double d = isfinite(v) ? sqrt(exp(v - mx)) : 0;
-            colormap(d, img->rgb + 3 * ((size_t)py * img->w + px));
+            colormap(v[(int64_t)j * pw + i], img->rgb + 3 * ((size_t)py * img->w + px));
         }
-    return NIS_OK;
 }
 
 static void blend(nis_image *img, int x, int y, const unsigned char rgb[3], double a) {
@@ -147,35 +127,4 @@ nis_status nis__write_png(const char *path, int w, int h, int comp, const unsign
 
 nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen) {
     return nis__write_png(path, img->w, img->h, 3, img->rgb, err, errlen);
-}
-
-nis_extent nis_target_extent(const nis_target *t) {
-    const char *n = t->name ? t->name : "";
-    if (!strcmp(n, "mog2")) return (nis_extent){-4, 4, -4, 4};
-    if (!strcmp(n, "rosenbrock")) return (nis_extent){-2, 4, -2, 10};
-    if (!strcmp(n, "donut")) return (nis_extent){-3.5, 3.5, -3.5, 3.5};
-    if (!strcmp(n, "funnel")) return (nis_extent){-8, 8, -10, 10};
-    if (!strcmp(n, "squiggle")) return (nis_extent){-5, 5, -4, 4};
-    return (nis_extent){-4, 4, -4, 4};
-}
-
-nis_status nis_plot_samples_2d(const char *path, nis_ctx *ctx, const nis_target *t, const nis_real *samples,
-                               int64_t n, int size, char *err, size_t errlen) {
-    nis_image img;
-    if (nis_image_new(&img, size, size) != NIS_OK) {
-        snprintf(err, errlen, "%s: out of memory for a %dx%d image", path, size, size);
-        return NIS_ENOMEM;
-    }
-    nis_extent e = nis_target_extent(t);
-    nis_status st = nis_plot_density(&img, 0, 0, size, size, ctx, t, e);
-    if (st != NIS_OK) {
-        snprintf(err, errlen, "%s: cannot evaluate target %s: %s", path, t->name, nis_ctx_message(ctx));
-    } else {
-        static const unsigned char red[3] = {230, 40, 40}, white[3] = {255, 255, 255};
-        nis_plot_points(&img, 0, 0, size, size, samples, n, e, red);
-        nis_plot_text(&img, 6, 6, t->name, 2, white);
-        st = nis_image_write_png(&img, path, err, errlen);
-    }
-    nis_image_free(&img);
-    return st;
 }

@@ -4,13 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-double nis__mcmc_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void vwrite(char *err, size_t errlen, const char *method, const char *fmt, va_list ap) {
     if (!err || errlen == 0) return;
@@ -52,7 +45,7 @@ nis_status nis__mcmc_begin(nis__mcmc_run *r, const char *method, const nis_targe
     if (bad >= 0) return nis__mcmc_fail(r, NIS_ENUMERIC, "initial point of chain %lld is not finite", (long long)bad);
     r->ctx = nis_ctx_new(0);
     if (!r->ctx) return nis__mcmc_fail(r, NIS_ENOMEM, "out of memory");
-    r->t_start = nis__mcmc_now();
+    r->t_start = nis_seconds();
     return NIS_OK;
 }
 
@@ -60,7 +53,7 @@ nis_status nis__mcmc_end(nis__mcmc_run *r, nis_mcmc_stats *stats, nis_status s) 
     if (stats) {
         stats->grad_evals = r->n_score;
         stats->logq_evals = r->n_logq;
-        stats->seconds = nis__mcmc_now() - r->t_start;
+        stats->seconds = nis_seconds() - r->t_start;
     }
     nis_ctx_free(r->ctx);
     r->ctx = NULL;

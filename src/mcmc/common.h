@@ -61,9 +61,6 @@ static inline bool nis__target_broken(nis_real lq, const nis_real *s, int d) {
  * nis_free the result.  NULL if out of memory. */
 nis_rng *nis__mcmc_chain_rngs(nis_rng *rng, int64_t n);
 
-/* Seconds on a monotonic clock. */
-double nis__mcmc_now(void);
-
 /* ---- Metropolis bookkeeping shared by MALA and HMC -------------------------------------------------------- */
 typedef struct {
     int64_t acc_warm, acc_samp, done_warm, done_samp, divergences;

@@ -4,7 +4,6 @@
 #include "core/linalg.h"
 #include "core/err.h"
 
-#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -29,11 +28,8 @@ nis_status nis_mean_cov(const double *x, int64_t n, int64_t d, double *mu, doubl
     for (int64_t j = 0; j < d; j++) mu[j] /= (double)n;
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < d; j++) xc[i * d + j] = x[i * d + j] - mu[j];
-    /* cov = xc^T xc / (n - 1): upper triangle by dsyrk, then mirrored so cov is exactly symmetric */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0 / (double)(n - 1), xc, (int)d, 0.0,
-                cov, (int)d);
-    for (int64_t i = 0; i < d; i++)
-        for (int64_t j = 0; j < i; j++) cov[i * d + j] = cov[j * d + i];
+    /* cov = xc^T xc / (n - 1), exactly symmetric */
+    nis__dsyrk_tn(d, n, 1.0 / (double)(n - 1), xc, cov);
     nis_free(xc);
     return NIS_OK;
 }
@@ -58,9 +54,8 @@ nis_status nis_sqrtm_psd(const double *A, int64_t d, double *out, char *err, siz
             double s = sqrt(sqrt(w[j] > 0 ? w[j] : 0));   /* scale each eigenvector by w^(1/4) ... */
             for (int64_t i = 0; i < d; i++) v[i + j * d] *= s;
         }
-        /* ... so out = (V W^1/4)(V W^1/4)^T.  In column-major terms v is V' (d x d): out = V' V'^T. */
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)d, (int)d, (int)d, 1.0, v, (int)d, v, (int)d,
-                    0.0, out, (int)d);
+        /* ... so out = (V W^1/4)(V W^1/4)^T = V' V'^T.  Read row-major, v is V'^T: out = v^T v. */
+        nis__dgemm(true, false, d, d, d, 1.0, v, d, v, d, 0.0, out, d);
         for (int64_t i = 0; i < d; i++)
             for (int64_t j = 0; j < i; j++) out[i * d + j] = out[j * d + i] = 0.5 * (out[i * d + j] + out[j * d + i]);
     }
@@ -87,10 +82,8 @@ nis_status nis_frechet_distance(const double *mu1, const double *C1, const doubl
     if (st == NIS_OK) st = nis_sqrtm_psd(C1, d, s, err, errlen);
     if (st == NIS_OK) {
         /* m = S C2 S, symmetrised; tr sqrt(m) = sum of sqrt of its eigenvalues */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, 1.0, s, (int)d, C2, (int)d,
-                    0.0, t, (int)d);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, 1.0, t, (int)d, s, (int)d,
-                    0.0, m, (int)d);
+        nis__dgemm(false, false, d, d, d, 1.0, s, d, C2, d, 0.0, t, d);
+        nis__dgemm(false, false, d, d, d, 1.0, t, d, s, d, 0.0, m, d);
         for (int64_t i = 0; i < d; i++)
             for (int64_t j = 0; j < i; j++) m[i * d + j] = m[j * d + i] = 0.5 * (m[i * d + j] + m[j * d + i]);
         st = nis__sym_eig(m, d, w, false, "Fréchet distance", err, errlen);

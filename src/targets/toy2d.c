@@ -127,6 +127,11 @@ static const nis_target targets[] = {
     {.name = "squiggle", .dim = 2, .log_prob = squiggle_lp, .sample = squiggle_sample},
 };
 static const char *const names[] = {"gauss", "mog2", "rosenbrock", "donut", "funnel", "squiggle", NULL};
+/* each target's view in pictures (xmin, xmax, ymin, ymax): a box that holds nearly all of its mass */
+static const double extents[][4] = {
+    {-4, 4, -4, 4}, {-4, 4, -4, 4}, {-2, 4, -2, 10}, {-3.5, 3.5, -3.5, 3.5}, {-8, 8, -10, 10}, {-5, 5, -4, 4},
+};
+_Static_assert(sizeof extents / sizeof extents[0] == sizeof targets / sizeof targets[0], "one extent per target");
 
 const nis_target *nis_target_2d(const char *name) {
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
@@ -135,3 +140,12 @@ const nis_target *nis_target_2d(const char *name) {
 }
 
 const char *const *nis_target_2d_names(void) { return names; }
+
+bool nis_target_2d_extent(const nis_target *t, double box[4]) {
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        if (t == &targets[i]) {
+            memcpy(box, extents[i], sizeof extents[i]);
+            return true;
+        }
+    return false;
+}

@@ -1,4 +1,4 @@
-/* src/io/checkpoint.c — nis_params (+ Adam state) <-> safetensors. */
+/* src/nn/checkpoint.c — nis_params (+ Adam state) <-> safetensors (through src/io/safetensors.c). */
 #include "nis/checkpoint.h"
 
 #include <inttypes.h>

@@ -1,0 +1,10 @@
+/* src/core/clock.c — nis_seconds: the one wall clock of the library, the CLI and the benchmarks. */
+#include "nis/core.h"
+
+#include <time.h>
+
+double nis_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
