@@ -68,8 +68,7 @@ typedef struct {
     int latent, width, score_width, depth, score_steps;
     double sigma, lr_sampler, lr_score, lr_final, ema, step, time_budget, init_scale;
     int noisy;           /* -1 default */
-    int64_t kl_warmup;
-    bool score_eps, stein_target, stein_score, score_energy, score_residual;
+    bool score_residual;
     const char *tag;     /* result file name suffix (tuning runs) */
     const char *save;    /* write the samples (θ, (n, D)) to this .npy */
     const char *precond; /* DFT/KL diagnostic: "gold" or FILE.npy ((n, D) θ draws): train on u, θ' = m + L u, with m
@@ -121,12 +120,7 @@ static void parse(int argc, char **argv, opts *o) {
         else if (!strcmp(k, "--prior")) o->prior = v;
         else if (!strcmp(k, "--precond")) o->precond = v;
         else if (!strcmp(k, "--init-mode")) o->init_mode = atoi(v);
-        else if (!strcmp(k, "--kl-warmup")) o->kl_warmup = atoll(v);
         else if (!strcmp(k, "--score-warmup")) o->score_warmup = atoll(v);
-        else if (!strcmp(k, "--score-eps")) o->score_eps = atoi(v);
-        else if (!strcmp(k, "--stein-target")) o->stein_target = atoi(v);
-        else if (!strcmp(k, "--stein-score")) o->stein_score = atoi(v);
-        else if (!strcmp(k, "--score-energy")) o->score_energy = atoi(v);
         else if (!strcmp(k, "--score-residual")) o->score_residual = atoi(v);
         else die("unknown option %s%s", k, "");
     }
@@ -502,24 +496,21 @@ static void run_method(const opts *o) {
         cfg.batch = o->batch;
         cfg.latent = o->latent > 0 ? o->latent : Dt;
         int w = o->width > 0 ? o->width : (D > 200 ? 1024 : 128);
-        cfg.sampler_width = cfg.score_width = w;
+        cfg.width = cfg.score_width = w;
         if (o->score_width > 0) cfg.score_width = o->score_width;
-        cfg.sampler_depth = cfg.score_depth = o->depth;
+        cfg.depth = cfg.score_depth = o->depth;
         cfg.score_steps = o->score_steps;
         cfg.sigma = o->sigma;
-        cfg.lr_sampler = o->lr_sampler;
+        cfg.lr = o->lr_sampler;
         cfg.lr_score = o->lr_score;
         cfg.lr_final = o->lr_final;
-        cfg.ema_decay = o->ema;
+        cfg.ema = o->ema;
         if (o->init_scale >= 0) cfg.init_scale = o->init_scale;
         if (o->noisy >= 0) cfg.noisy_output = o->noisy;
-        cfg.kl_warmup = o->kl_warmup;
-        cfg.score_eps = o->score_eps;
-        cfg.stein_target = o->stein_target;
-        cfg.stein_score = o->stein_score;
-        cfg.score_energy = o->score_energy;
-        cfg.score_residual = o->score_residual;
-        cfg.seed = o->seed;
+        cfg.score_model = o->score_residual ? NIS_SCORE_RESIDUAL : NIS_SCORE_PLAIN;
+        cfg.init_at_mode = false;   /* the start is --init-mode's */
+        cfg.seed = (int64_t)o->seed;
+        nis_train_start start = {0};
         cfg.score_warmup = o->score_warmup;
         nis_real *mode = NULL;
         if (o->init_mode == 2 && !marg) {   /* diagnostic: around the gold standard's mean, in the target's coordinates */
@@ -531,11 +522,11 @@ static void run_method(const opts *o) {
                 for (int j = 0; j < D; j++) mode[j] += (nis_real)(y[j] / (double)gm);
             }
             free(y);
-            cfg.init_mean = mode;
+            start.mean = mode;
         } else if (o->init_mode) {
             mode = malloc(sizeof(nis_real) * Dt);
             if (!mode || nis_blr_mode(t, mode, err, sizeof err) != NIS_OK) die("mode: %s%s", err, "");
-            cfg.init_mean = mode;
+            start.mean = mode;
         }
         /* --precond: the trainer works in u, θ' = m + L u (θ' = the target's coordinates, m and L L^T the draws'
          * mean and covariance there, nis_affine_fit), and maps its samples back */
@@ -557,10 +548,10 @@ static void run_method(const opts *o) {
             if (nis_affine_fit(y, pn, D, pm, pL, err, sizeof err) != NIS_OK) die("--precond: %s%s", err, "");
             free(y);
             nis_npy_free(&dr);
-            cfg.precond_mean = pm, cfg.precond_L = pL;
-            cfg.init_mean = NULL;   /* u = 0 is the draws' mean */
+            start.precond_mean = pm, start.precond_L = pL;
+            start.mean = NULL;   /* u = 0 is the draws' mean */
         }
-        nis_trainer *tr = nis_trainer_new(t, &cfg, err, sizeof err);   /* (it copies init_mean and precond_*) */
+        nis_trainer *tr = nis_trainer_new(t, &cfg, &start, err, sizeof err);   /* (it copies the preconditioner) */
         free(mode), free(pm), free(pL);
         if (!tr) die("%s%s", err, "");
         nis_train_stats st = {0};
@@ -576,7 +567,7 @@ static void run_method(const opts *o) {
         }
         train_s = nis_seconds() - t0, train_cpu = cpu_now() - c0;
         xs = malloc(sizeof(nis_real) * (size_t)ns * D);
-        nis_rng sr = nis_rng_init(o->seed, 8);
+        nis_rng sr = nis_rng_init(o->seed, 8);   /* the bench's own stream */
         double t1 = nis_seconds();
         if (nis_trainer_sample(tr, &sr, 1000, cfg.noisy_output, xs) != NIS_OK) die("sample failed%s%s", "", "");
         per1000 = nis_seconds() - t1;
@@ -593,15 +584,13 @@ static void run_method(const opts *o) {
         cJSON_AddNumberToObject(extra, "iters", (double)st.iter);
         cJSON_AddNumberToObject(extra, "sigma", cfg.sigma);
         cJSON_AddNumberToObject(extra, "noisy", cfg.noisy_output);
-        cJSON_AddNumberToObject(extra, "lr_sampler", cfg.lr_sampler);
+        cJSON_AddNumberToObject(extra, "lr_sampler", cfg.lr);
         cJSON_AddNumberToObject(extra, "lr_score", cfg.lr_score);
         cJSON_AddNumberToObject(extra, "lr_final", cfg.lr_final);
-        cJSON_AddNumberToObject(extra, "ema", cfg.ema_decay);
+        cJSON_AddNumberToObject(extra, "ema", cfg.ema);
         cJSON_AddNumberToObject(extra, "score_steps", cfg.score_steps);
         cJSON_AddNumberToObject(extra, "init_scale", cfg.init_scale);
-        cJSON_AddNumberToObject(extra, "kl_warmup", (double)cfg.kl_warmup);
-        cJSON_AddNumberToObject(extra, "score_eps", cfg.score_eps);
-        cJSON_AddNumberToObject(extra, "target_grad_evals", (double)st.target_grad_evals);
+        cJSON_AddNumberToObject(extra, "target_grad_evals", (double)st.target_evals);
         nis_trainer_free(tr);
     } else if (!strcmp(m, "svgd") || !strcmp(m, "sgld")) {
         bool svgd = !strcmp(m, "svgd");
@@ -732,8 +721,8 @@ static void run_speed(const opts *o) {
     }
     double t_mini = (nis_seconds() - tf) / 100, c_mini = (cpu_now() - cf) / 100;
     nis_train_config cfg = nis_train_config_default(NIS_METHOD_DFT);
-    cfg.latent = D, cfg.sampler_width = cfg.score_width = 256, cfg.init_steps = 0, cfg.init_scale = 0;
-    nis_trainer *tr = nis_trainer_new(mini, &cfg, err, sizeof err);
+    cfg.latent = D, cfg.width = cfg.score_width = 256, cfg.init_steps = 0, cfg.init_scale = 0;
+    nis_trainer *tr = nis_trainer_new(mini, &cfg, NULL, err, sizeof err);
     if (!tr) die("%s%s", err, "");
     nis_train_stats st;
     nis_trainer_step(tr, &st);

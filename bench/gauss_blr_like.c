@@ -116,11 +116,12 @@ int main(int argc, char **argv) {
     nis_target t = {.name = "gauss-blr-like", .dim = d, .log_prob = log_prob, .data = &g};
 
     nis_train_config c = nis_train_config_default(method);
-    c.latent = d, c.seed = strtoull(argv[3], NULL, 10);
-    c.sampler_width = c.score_width = 256, c.batch = 1024, c.sigma = 0.05, c.lr_sampler = 3e-4, c.lr_score = 1e-3;
-    c.init_scale = 0.1, c.init_mean = g.mu;
+    c.latent = d, c.seed = (int64_t)strtoull(argv[3], NULL, 10);
+    c.width = c.score_width = 256, c.batch = 1024, c.sigma = 0.05, c.lr = 3e-4, c.lr_score = 1e-3;
+    c.init_scale = 0.1;
+    nis_train_start start = {.mean = g.mu};
     char err[256];
-    nis_trainer *tr = nis_trainer_new(&t, &c, err, sizeof err);
+    nis_trainer *tr = nis_trainer_new(&t, &c, &start, err, sizeof err);
     if (!tr) {
         fprintf(stderr, "gauss_blr_like: %s\n", err);
         return 1;

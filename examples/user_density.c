@@ -97,15 +97,14 @@ int main(int argc, char **argv) {
     inverse3(g.cov, g.prec);
     nis_target t = {.name = "gaussian3", .dim = D, .log_prob = gaussian3_log_prob, .data = &g};
 
-    /* 2. a sampler (DFT unless --method kl) with the documented defaults (nis/train.h); latent size = dimension */
+    /* 2. a sampler (DFT unless --method kl) with the documented defaults (nis/train.h), the same as `nis train`'s */
     nis_train_config cfg = nis_train_config_default(o.method);
-    cfg.latent = D;
     cfg.iters = o.iters;
-    cfg.seed = o.seed;
-    if (o.ema >= 0) cfg.ema_decay = o.ema;
-    if (o.residual_score) cfg.score_residual = true;
+    cfg.seed = (int64_t)o.seed;
+    if (o.ema >= 0) cfg.ema = o.ema;
+    if (o.residual_score) cfg.score_model = NIS_SCORE_RESIDUAL;
     char err[256];
-    nis_trainer *tr = nis_trainer_new(&t, &cfg, err, sizeof err);
+    nis_trainer *tr = nis_trainer_new(&t, &cfg, NULL, err, sizeof err);
     if (!tr) {
         fprintf(stderr, "example: %s\n", err);
         return 1;

@@ -45,7 +45,7 @@ for f in sampler.safetensors config.json metrics.json; do [ -s "$dir/run/$f" ] &
 [ ! -e "$dir/run/samples.png" ] && ok || bad "samples.png written for a 5-D target"
 has '"positive":	"yes"' "$dir/run/config.json"
 has '"latent":	5' "$dir/run/config.json"
-has '"score_residual":	false' "$dir/run/config.json"   # DFT on blr: the plain score model
+has '"score_model":	"plain"' "$dir/run/config.json"   # DFT on blr: the plain score model
 has '"test_accuracy"' "$dir/run/metrics.json"
 has '"posterior_sd"' "$dir/run/metrics.json"
 # minibatch DFT and KL
@@ -60,17 +60,19 @@ expect 0 "" "$NIS" eval --run "$dir/nc" --samples "$dir/nc.npy"
 has '"test_accuracy"' "$dir/out"
 has '"dim":	4' "$dir/kl/metrics.json"
 # --whiten: a pilot run, then the main run on the whitened target; the saved sampler maps back (finite samples of
-# the right width; the sampler's accuracy on this easy problem); the pilot's time is reported
+# the right width; the sampler's accuracy on this easy problem); the pilot's time is reported; config.json holds the
+# configuration as given (the pilot's) and the main run's under "whitened_run"
 expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wh"
 has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
 has '"pilot_train_seconds"' "$dir/wh/metrics.json"
-has '"pilot_lr"' "$dir/wh/config.json"
-has '"lr":[[:space:]]*0.001,' "$dir/wh/config.json"   # the main run's: --white-lr's default
-has '"score_warmup":[[:space:]]*1000,' "$dir/wh/config.json"   # the main run's automatic score warm-up
-has '"pilot_score_warmup":[[:space:]]*0' "$dir/wh/config.json"
-has '"init_scale":[[:space:]]*1,' "$dir/wh/config.json"   # the main run starts at u ~ N(0, I)
+has '"lr":[[:space:]]*0.0001,' "$dir/wh/config.json"           # the pilot's: --lr's default
+has '"score_warmup":[[:space:]]*-1,' "$dir/wh/config.json"      # as given: the pilot resolves it to 0
+sed -n '/"whitened_run"/,/}/p' "$dir/wh/config.json" > "$dir/main.json"
+has '"lr":[[:space:]]*0.001,' "$dir/main.json"                   # the main run's: --white-lr's default
+has '"score_warmup":[[:space:]]*1000,' "$dir/main.json"          # the main run's automatic score warm-up
+has '"init_scale":[[:space:]]*1,' "$dir/main.json"               # the main run starts at u ~ N(0, I)
 expect 2 "score-warmup" "$NIS" train $D $small --score-warmup -2 --out "$dir/swbad"
-expect 2 "need --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01 --out "$dir/whbad"
+expect 2 "needs --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01 --out "$dir/whbad"
 [ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"

@@ -50,13 +50,17 @@ expect 2 "must be even with --sampler" "$NIS" ebm train --data "$dir/data" --out
 [ ! -e "$dir/r" ] && ok || bad "a rejected joint command created its output directory"
 joint=(--data "$dir/data" --batch 4 --width 2 --checkpoint-every 2 --quiet --sampler dft --seed 2)
 expect 0 "" "$NIS" ebm train "${joint[@]}" --out "$dir/j" --iters 3
-for f in checkpoint.safetensors energy.safetensors sampler.safetensors samples.png buffer.png; do exists "$dir/j/$f"; done
+for f in checkpoint.safetensors energy.safetensors sampler.safetensors sampler-checkpoint.safetensors samples.png buffer.png; do
+  exists "$dir/j/$f"
+done
 [ ! -e "$dir/j/shortrun.png" ] && ok || bad "joint training with K = 0 wrote shortrun.png"
 expect 0 "" "$NIS" ebm train "${joint[@]}" --out "$dir/k" --iters 2
 expect 2 "--sampler cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 3 --resume --sampler kl
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 3 --resume --quiet
 cmp -s "$dir/j/energy.safetensors" "$dir/k/energy.safetensors" && ok || bad "resumed joint energy differs"
 cmp -s "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors" && ok || bad "resumed joint sampler differs"
+cmp -s "$dir/j/sampler-checkpoint.safetensors" "$dir/k/sampler-checkpoint.safetensors" && ok \
+  || bad "resumed joint sampler's training state differs"
 expect 0 "" "$NIS" ebm sample --model "$dir/j" --n 3 --out "$dir/js.npy"
 head -c 128 "$dir/js.npy" | grep -q "'shape': (3, 1, 28, 28)" && ok || bad "joint sampler npy: $(head -c 128 "$dir/js.npy")"
 # fine-tuning a trained energy jointly: its weights are the start; architecture flags and bad files are refused
@@ -68,8 +72,24 @@ e1=$("$NIS" ebm energy --energy "$dir/ft/energy.safetensors" --data "$dir/data")
 [ -n "$e0" ] && [ "$e0" = "$e1" ] && ok || bad "--init-energy --iters 0 changed the energy: $e0 vs $e1"
 # a sampler file from another iteration than the checkpoint is refused
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/j" --iters 4 --resume --quiet
-cp "$dir/j/sampler.safetensors" "$dir/k/sampler.safetensors"
+cp "$dir/j/sampler-checkpoint.safetensors" "$dir/k/sampler-checkpoint.safetensors"
 expect 2 "is at update 4 but the checkpoint at iteration 3" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 5 --resume
+
+# one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
+es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)
+expect 2 "exactly one of" "$NIS" ebm sampler --target gauss784 --energy "$dir/a/energy.safetensors" --out "$dir/es"
+expect 2 "a conv sampler trains by dft or kl" "$NIS" ebm sampler "${es[@]}" --method fisher --out "$dir/es"
+expect 2 "batch must be even" "$NIS" ebm sampler "${es[@]}" --batch 7 --out "$dir/es"
+[ ! -e "$dir/es" ] && ok || bad "a refused ebm sampler created its output directory"
+expect 0 "" "$NIS" ebm sampler "${es[@]}" --iters 6 --out "$dir/es6"
+for f in sampler.safetensors checkpoint.safetensors config.json metrics.json samples.png; do exists "$dir/es6/$f"; done
+expect 0 "" "$NIS" ebm sampler "${es[@]}" --iters 3 --out "$dir/es3"
+expect 2 "--lr cannot be given with --resume" "$NIS" ebm sampler --target gauss784 --out "$dir/es3" --resume --iters 6 --lr 0.1
+expect 2 "trained against 'gauss784', not 'ebm'" "$NIS" ebm sampler --energy "$dir/a/energy.safetensors" --out "$dir/es3" --resume
+expect 0 "" "$NIS" ebm sampler --target gauss784 --out "$dir/es3" --resume --iters 6 --quiet --eval-n 8
+cmp -s "$dir/es6/sampler.safetensors" "$dir/es3/sampler.safetensors" && ok || bad "resumed image sampler differs"
+expect 0 "" "$NIS" ebm sample --model "$dir/es6" --n 3 --out "$dir/es.npy"
+head -c 128 "$dir/es.npy" | grep -q "'shape': (3, 1, 28, 28)" && ok || bad "image sampler npy: $(head -c 128 "$dir/es.npy")"
 
 # Langevin from noise, its energies, data energies
 expect 0 "" "$NIS" ebm langevin --energy "$dir/a/energy.safetensors" --steps 3 --n 5 --seed 1 --out "$dir/x.npy" --png "$dir/x.png"

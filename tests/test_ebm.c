@@ -3,7 +3,8 @@
  * run (also for joint training with a one-step sampler), Langevin sampling from noise, and damaged /
  * mismatched files.  Tiny nets on 8x8 images. */
 #include "check.h"
-#include "nis/ebm.h"
+#include "nis/ebm_train.h"
+#include "nis/mcmc.h"
 #include "nis/io.h"
 #include "nis/ops.h"
 
@@ -243,13 +244,12 @@ static void test_round_trip_and_resume(const nis_real *data) {
 }
 
 /* A tiny DFT sampler for the tiny energy (8x8 images). */
-static nis_imgsampler *tiny_sampler(const nis_ebm *E, int img_h, int img_w) {
-    nis_imgsampler_config c = nis_imgsampler_config_default(NIS_METHOD_DFT);
-    c.img_h = img_h, c.img_w = img_w;
+static nis_trainer *tiny_sampler(const nis_ebm *E, int img_h, int img_w) {
+    nis_train_config c = nis_train_config_image(NIS_METHOD_DFT, 1, img_h, img_w);
     c.batch = 8, c.latent = 4, c.gen_channels = 4, c.score_channels = 2, c.score_steps = 1, c.sigma = 0.05;
     c.seed = 5;
     char err[256];
-    nis_imgsampler *s = nis_imgsampler_new(nis_ebm_target(E), &c, err, sizeof err);
+    nis_trainer *s = nis_trainer_new(nis_ebm_target(E), &c, NULL, err, sizeof err);
     CHECK(s != NULL, "%s", err);
     return s;
 }
@@ -265,11 +265,11 @@ static void test_joint_training(const nis_real *data) {
     nis_ebm A;
     nis_ebm_trainer TA;
     fresh_run(&A, &TA, &tc);
-    nis_imgsampler *wrong = tiny_sampler(&A, 4, 16);   /* 64 values, but 4x16 images */
+    nis_trainer *wrong = tiny_sampler(&A, 4, 16);   /* 64 values, but 4x16 images */
     CHECK(nis_ebm_trainer_use_sampler(&TA, wrong, err, sizeof err) == NIS_EINVAL && strstr(err, "image shape"),
           "a 4x16 sampler for an 8x8 energy: %s", err);
-    nis_imgsampler_free(wrong);
-    nis_imgsampler *sa = tiny_sampler(&A, 8, 8);
+    nis_trainer_free(wrong);
+    nis_trainer *sa = tiny_sampler(&A, 8, 8);
     nis_real *buf0 = malloc((size_t)tc.buffer_size * D * sizeof *buf0);
     memcpy(buf0, TA.buffer, (size_t)tc.buffer_size * D * sizeof *buf0);
     CHECK(nis_ebm_trainer_use_sampler(&TA, sa, err, sizeof err) == NIS_OK, "%s", err);
@@ -279,7 +279,7 @@ static void test_joint_training(const nis_real *data) {
         CHECK(nis_ebm_train_step(&TA, data, NDATA, &st, err, sizeof err) == NIS_OK, "joint step %d: %s", i, err);
         CHECK(isfinite(st.sampler_loss) && isfinite(st.score_loss) && st.grad_evals == 0, "joint stats %d", i);
     }
-    CHECK(nis_imgsampler_iter(sa) == 4 && TA.iter == 4, "one sampler update per iteration");
+    CHECK(nis_trainer_iter(sa) == 4 && TA.iter == 4, "one sampler update per iteration");
     CHECK(A.P->data[0] != p0, "the energy moved");
     CHECK(!memcmp(buf0, TA.buffer, (size_t)tc.buffer_size * D * sizeof *buf0), "the buffer is not used");
     bool in_range = true;   /* sigmoid outputs plus 0.05 noise */
@@ -290,23 +290,23 @@ static void test_joint_training(const nis_real *data) {
     nis_ebm B;
     nis_ebm_trainer TB;
     fresh_run(&B, &TB, &tc);
-    nis_imgsampler *sb = tiny_sampler(&B, 8, 8);
+    nis_trainer *sb = tiny_sampler(&B, 8, 8);
     CHECK(nis_ebm_trainer_use_sampler(&TB, sb, err, sizeof err) == NIS_OK, "%s", err);
     for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_imgsampler_save(sb, sp, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_trainer_checkpoint(sb, sp, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_trainer_save(&TB, ck, err, sizeof err) == NIS_OK, "%s", err);
-    nis_imgsampler_free(sb);
+    nis_trainer_free(sb);
     nis_ebm_trainer_free(&TB);
     nis_ebm_free(&B);
     nis_ebm C;
     nis_ebm_trainer TC;
     resumed_run(&C, &TC, ck, &tc);
-    nis_imgsampler *sc = nis_imgsampler_resume(nis_ebm_target(&C), sp, err, sizeof err);
+    nis_trainer *sc = nis_trainer_resume(nis_ebm_target(&C), sp, err, sizeof err);
     CHECK(sc != NULL, "%s", err);
     CHECK(nis_ebm_trainer_use_sampler(&TC, sc, err, sizeof err) == NIS_OK, "%s", err);
     for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TC, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(params_equal(&A, &C), "resumed joint run: energy bit-identical");
-    nis_params *ga = nis_imgsampler_generator_params(sa), *gc = nis_imgsampler_generator_params(sc);
+    nis_params *ga = nis_trainer_generator(sa), *gc = nis_trainer_generator(sc);
     CHECK(ga->n == gc->n && !memcmp(ga->data, gc->data, (size_t)ga->n * sizeof(nis_real)),
           "resumed joint run: generator bit-identical");
     /* detaching the sampler goes back to the buffer */
@@ -315,8 +315,8 @@ static void test_joint_training(const nis_real *data) {
     TC.cfg.langevin_steps = 2;
     CHECK(nis_ebm_train_step(&TC, data, NDATA, &st, err, sizeof err) == NIS_OK && st.grad_evals == 2 &&
               isnan(st.sampler_loss), "buffer step after detaching: %s", err);
-    nis_imgsampler_free(sa);
-    nis_imgsampler_free(sc);
+    nis_trainer_free(sa);
+    nis_trainer_free(sc);
     nis_ebm_trainer_free(&TA);
     nis_ebm_trainer_free(&TC);
     nis_ebm_free(&A);

@@ -42,7 +42,7 @@ static nis_tensor *corr_lp(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     nis_tensor *xp = nis_matmul(c, x, P, false, false);
     return nis_mul_scalar(c, nis_sum_axis(c, nis_mul(c, xp, x), 1, false), -0.5);
 }
-static const nis_target corr_target = {"corr", 2, corr_lp, NULL, NULL, NULL, corr_prec, false};
+static const nis_target corr_target = {.name = "corr", .dim = 2, .log_prob = corr_lp, .data = corr_prec};
 
 /* ---- NaN beyond x0 = 1: log q = -|x - (3, 0)|^2 / 2 + 0 * sqrt(1 - x0) (a N((3, 0), I) that turns NaN,
  * value and score, as soon as x0 > 1; chains started at x0 = -2 must walk into it) ---- */
@@ -53,7 +53,7 @@ static nis_tensor *nan_lp(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     nis_tensor *x0 = nis_reshape(c, nis_slice(c, x, 1, 0, 1), 1, (int64_t[]){x->shape[0]});
     return nis_add(c, g, nis_mul_scalar(c, nis_sqrt(c, nis_rsub_scalar(c, x0, 1.0)), 0.0));
 }
-static const nis_target nan_target = {"nan_beyond_1", 2, nan_lp, NULL, NULL, NULL, NULL, false};
+static const nis_target nan_target = {.name = "nan_beyond_1", .dim = 2, .log_prob = nan_lp};
 
 #define NMAX 20000
 static nis_real X[NMAX * 2], Y[NMAX * 2], S[NMAX * 2];

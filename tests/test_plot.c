@@ -1,4 +1,4 @@
-/* Pictures: the 2-D targets' view boxes (and the default for any other target), the heat map's colour ends
+/* Pictures: the 2-D targets' view boxes (their plot_box; the default for a target without one), the heat map's colour ends
  * and its NaN, and a density panel of the donut (dark at its centre, bright on its ring). */
 #include "check.h"
 #include "nis/ops.h"
@@ -16,12 +16,14 @@ int main(void) {
     CHECK(e.xmin == -2 && e.xmax == 4 && e.ymin == -2 && e.ymax == 10, "rosenbrock: %g %g %g %g", e.xmin, e.xmax,
           e.ymin, e.ymax);
     for (const char *const *n = nis_target_2d_names(); *n; n++) {
-        double box[4];
-        CHECK(nis_target_2d_extent(nis_target_2d(*n), box) && box[0] < box[1] && box[2] < box[3], "%s", *n);
+        const double *box = nis_target_2d(*n)->plot_box;
+        CHECK(box[0] < box[1] && box[2] < box[3], "%s", *n);
     }
+    nis_tempered_target tt;   /* a target built on another shows the inner one's view */
+    nis_tempered_target_init(&tt, rb, 0.5);
+    e = nis_target_extent(&tt.target);
+    CHECK(e.xmin == -2 && e.ymax == 10, "tempered rosenbrock: %g %g %g %g", e.xmin, e.xmax, e.ymin, e.ymax);
     nis_target bowl = {.name = "donut", .dim = 2, .log_prob = bowl_lp};   /* a name is not a target */
-    double box[4] = {7, 7, 7, 7};
-    CHECK(!nis_target_2d_extent(&bowl, box) && box[0] == 7, "a user target has no 2-D box");
     e = nis_target_extent(&bowl);
     CHECK(e.xmin == -4 && e.xmax == 4 && e.ymin == -4 && e.ymax == 4, "default: %g %g %g %g", e.xmin, e.xmax,
           e.ymin, e.ymax);

@@ -1,9 +1,10 @@
-/* Trainers end to end (small and fast): a short DFT training on gauss reaches a stated energy distance;
+/* The trainer end to end (small and fast): a short DFT training on gauss reaches a stated energy distance;
  * runs are bit-identical for the same seed; a target that yields NaN stops training with NIS_ENUMERIC and
  * leaves the sampler as it was; a saved sampler generates exactly what the trainer generates; the sampler's EMA
- * follows its recurrence; tempering follows its β schedule and trains against the tempered target; a preconditioned
- * run (q(m + L u)) maps its samples back, also from a saved sampler; the DFT + KL hybrid trains and counts its
- * target scores. */
+ * follows its recurrence; a preconditioned run (q(m + L u)) maps its samples back, also from a saved sampler; the
+ * DFT + KL hybrid trains and counts its target scores; the automatic score model; a checkpointed run resumes
+ * bit-identically (also preconditioned); a run with files keeps the last good save when an update fails (a plug-in
+ * objective makes update 45 fail). */
 #include "check.h"
 #include "nis/io.h"
 #include "nis/metrics.h"
@@ -12,24 +13,31 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static nis_train_config small(nis_method m) {
     nis_train_config c = nis_train_config_default(m);
     c.batch = 128;
-    c.sampler_width = c.score_width = 32;
-    c.sampler_depth = c.score_depth = 2;
-    c.lr_sampler = 1e-3;
+    c.width = c.score_width = 32;
+    c.depth = c.score_depth = 2;
+    c.lr = 1e-3;
     c.lr_score = 3e-3;
     c.seed = 3;
+    c.score_model = NIS_SCORE_PLAIN;
     return c;
+}
+
+static nis_trainer *trainer(const nis_target *t, const nis_train_config *c, char *err) {
+    return nis_trainer_new(t, c, NULL, err, 256);
 }
 
 static double train_ed(nis_method m, int64_t iters, double *ed_floor) {
     const nis_target *t = nis_target_2d("gauss");
     nis_train_config c = small(m);
     char err[256];
-    nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);
+    nis_trainer *tr = trainer(t, &c, err);
     CHECK(tr != NULL, "%s", err);
     if (!tr) return NAN;
     for (int64_t i = 0; i < iters; i++)
@@ -52,6 +60,26 @@ static nis_tensor *nan_lp(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     return nis_sqrt(c, nis_add_scalar(c, nis_neg(c, nis_sum_axis(c, nis_square(c, x), 1, false)), -1));
 }
 
+
+/* A plug-in objective: DFT's losses, with the sampler's loss made NaN at update 45 (a fault at a known update). */
+static nis_tensor *nan_at_45(const nis_train_step *s, double *monitor) {
+    nis_tensor *l = nis_objective_builtin(NIS_METHOD_DFT)->sampler_loss(s, monitor);
+    if (l && s->iter + 1 == 45) *monitor = NAN;
+    return l;
+}
+
+/* A temporary directory's path into buf (created). */
+static const char *temp_dir(char *buf, size_t size) {
+    snprintf(buf, size, "/tmp/nis-test-train-XXXXXX");
+    return mkdtemp(buf);
+}
+
+/* The first n samples of the EMA sampler of tr, drawn with seed 4, into x (n, dim). */
+static void draw(nis_trainer *tr, int n, nis_real *x) {
+    nis_rng g = nis_rng_init(4, 0);
+    nis_trainer_sample(tr, &g, n, true, x);
+}
+
 int main(void) {
     /* 1. a short DFT run on N(0, I): from an initial energy distance of about 0.5 to near the floor */
     double fl, ed0 = train_ed(NIS_METHOD_DFT, 0, &fl), ed = train_ed(NIS_METHOD_DFT, 400, &fl);
@@ -71,7 +99,7 @@ int main(void) {
     char err[256];
     nis_real a[64], b[64];
     for (int rep = 0; rep < 2; rep++) {
-        nis_trainer *tr = nis_trainer_new(t, &c, err, sizeof err);
+        nis_trainer *tr = trainer(t, &c, err);
         for (int i = 0; i < 20; i++) nis_trainer_step(tr, NULL);
         nis_rng g = nis_rng_init(1, 0);
         nis_trainer_sample(tr, &g, 32, true, rep ? b : a);
@@ -95,8 +123,8 @@ int main(void) {
     CHECK(memcmp(a, b, sizeof a) == 0, "two runs with the same seed differ");
 
     /* 3. a NaN target: the step fails with ENUMERIC and the sampler is unchanged */
-    nis_target bad = {"nan", 2, nan_lp, NULL, NULL, NULL, NULL, false};
-    nis_trainer *tr = nis_trainer_new(&bad, &c, err, sizeof err);
+    nis_target bad = {.name = "nan", .dim = 2, .log_prob = nan_lp};
+    nis_trainer *tr = trainer(&bad, &c, err);
     nis_rng g = nis_rng_init(1, 0);
     nis_trainer_sample(tr, &g, 32, false, a);
     nis_status st = nis_trainer_step(tr, NULL);
@@ -113,12 +141,12 @@ int main(void) {
      * sampler generates what the trainer generates. */
     {
         nis_train_config ce = small(NIS_METHOD_DFT);
-        ce.sampler_depth = 0, ce.ema_decay = 0;   /* tp: the plain run */
+        ce.depth = 0, ce.ema = 0;   /* tp: the plain run */
         double want[64], dec = 0.9;
         nis_real cur[64], got[64];
-        nis_trainer *tp = nis_trainer_new(t, &ce, err, sizeof err);
-        ce.ema_decay = dec;
-        nis_trainer *te = nis_trainer_new(t, &ce, err, sizeof err);
+        nis_trainer *tp = trainer(t, &ce, err);
+        ce.ema = dec;
+        nis_trainer *te = trainer(t, &ce, err);
         CHECK(tp && te, "%s", err);
         nis_rng ge = nis_rng_init(5, 0);
         if (tp) nis_trainer_sample(tp, &ge, 32, false, cur);
@@ -156,44 +184,8 @@ int main(void) {
         unlink(path);
         nis_trainer_free(tp);
         nis_trainer_free(te);
-        ce.ema_decay = 1;
-        CHECK(nis_trainer_new(t, &ce, err, sizeof err) == NULL && strstr(err, "ema"), "ema_decay 1 accepted: %s", err);
-    }
-
-    /* 6. tempering: β follows its schedule in the stats; while β is ~0 the losses see N(0, I) and not q (mog2, so
-     * that a sampler fitted to q would fail), and the run reaches gauss's floor like test 1 */
-    {
-        nis_train_config ct = small(NIS_METHOD_DFT);
-        ct.temper_iters = 4, ct.temper_start = 0.2;
-        nis_trainer *tt = nis_trainer_new(nis_target_2d("mog2"), &ct, err, sizeof err);
-        CHECK(tt != NULL, "%s", err);
-        const double want[6] = {0.2, 0.4, 0.6, 0.8, 1, 1};
-        for (int i = 0; tt && i < 6; i++) {
-            nis_train_stats ts;
-            CHECK(nis_trainer_step(tt, &ts) == NIS_OK, "tempered step %d: %s", i, nis_trainer_message(tt));
-            CHECK(fabs(ts.beta - want[i]) < 1e-12, "update %d: beta %.17g, want %g", i, ts.beta, want[i]);
-        }
-        nis_trainer_free(tt);
-        ct.temper_iters = 1000000000, ct.temper_start = 0;
-        tt = nis_trainer_new(nis_target_2d("mog2"), &ct, err, sizeof err);
-        CHECK(tt != NULL, "%s", err);
-        for (int i = 0; tt && i < 400; i++)
-            if (nis_trainer_step(tt, NULL) != NIS_OK) {
-                CHECK(0, "tempered step %d: %s", i, nis_trainer_message(tt));
-                break;
-            }
-        static nis_real xt[2000 * 2];
-        nis_rng g6 = nis_rng_init(9, 0);
-        nis_eval_result r6;
-        if (tt) nis_trainer_sample(tt, &g6, 2000, true, xt);
-        CHECK(tt && nis_evaluate(nis_target_2d("gauss"), xt, 2000, 1, &r6, err, sizeof err) == NIS_OK, "%s", err);
-        printf("tempered at beta ~ 0 on mog2: energy distance to N(0, I) %.4f\n", tt ? r6.ed : NAN);
-        CHECK(tt && r6.ed < 0.01, "tempered run: energy distance to N(0, I) %.4f (want < 0.01)", r6.ed);
-        nis_trainer_free(tt);
-        ct.temper_iters = 10, ct.temper_start = 1;
-        CHECK(nis_trainer_new(t, &ct, err, sizeof err) == NULL && strstr(err, "temper_start"), "temper_start 1 accepted: %s", err);
-        ct.temper_iters = -1, ct.temper_start = 0;
-        CHECK(nis_trainer_new(t, &ct, err, sizeof err) == NULL && strstr(err, "temper_iters"), "temper_iters -1 accepted: %s", err);
+        ce.ema = 1;
+        CHECK(trainer(t, &ce, err) == NULL && strstr(err, "ema"), "ema 1 accepted: %s", err);
     }
 
     /* 7. a preconditioned trainer works in u and maps back: after the broad start g(z) ≈ z (init_scale 1, fitted
@@ -202,8 +194,9 @@ int main(void) {
     {
         static const nis_real m[2] = {0.3, -0.2}, L[4] = {1.3, 0.2, 0, 0.8};
         nis_train_config cp = small(NIS_METHOD_DFT);
-        cp.precond_mean = m, cp.precond_L = L, cp.init_scale = 1;
-        nis_trainer *tp = nis_trainer_new(t, &cp, err, sizeof err);
+        cp.init_scale = 1;
+        nis_train_start sp = {.precond_mean = m, .precond_L = L};
+        nis_trainer *tp = nis_trainer_new(t, &cp, &sp, err, sizeof err);
         CHECK(tp != NULL, "%s", err);
         enum { NP = 20000 };
         static nis_real xp[NP * 2];
@@ -258,20 +251,19 @@ int main(void) {
         nis_st_close(f);
         unlink(path);
         nis_trainer_free(tp);
-        cp.precond_L = NULL;
-        CHECK(nis_trainer_new(t, &cp, err, sizeof err) == NULL && strstr(err, "together"), "precond_mean alone: %s", err);
-        cp.precond_L = L, cp.init_mean = m;
-        CHECK(nis_trainer_new(t, &cp, err, sizeof err) == NULL && strstr(err, "init_mean"), "precond + init_mean: %s", err);
+        sp.precond_L = NULL;
+        CHECK(nis_trainer_new(t, &cp, &sp, err, sizeof err) == NULL && strstr(err, "together"), "precond_mean alone: %s", err);
+        sp.precond_L = L, sp.mean = m;
+        CHECK(nis_trainer_new(t, &cp, &sp, err, sizeof err) == NULL && strstr(err, "start mean"), "precond + mean: %s", err);
     }
 
     /* 8. score_warmup W is exactly W more score-network updates before the first sampler update: after one step a
      * trainer with (score_steps 5, score_warmup 7) equals one with score_steps 12, bit for bit, and differs from one
-     * without the warm-up; a negative warm-up is refused */
+     * without the warm-up (-1, the default, is 0 outside a whitened run); a warm-up below -1 is refused */
     {
         nis_train_config cw = small(NIS_METHOD_DFT), c12 = cw, c0 = cw;
         cw.score_warmup = 7, c12.score_steps = 12;
-        nis_trainer *ta = nis_trainer_new(t, &cw, err, sizeof err), *tb = nis_trainer_new(t, &c12, err, sizeof err),
-                    *tz = nis_trainer_new(t, &c0, err, sizeof err);
+        nis_trainer *ta = trainer(t, &cw, err), *tb = trainer(t, &c12, err), *tz = trainer(t, &c0, err);
         CHECK(ta && tb && tz, "%s", err);
         nis_real xa[64], xb[64], xz[64];
         nis_train_stats sa = {0}, sb = {0};
@@ -289,17 +281,17 @@ int main(void) {
             CHECK(sa.score_loss == sb.score_loss, "score loss %g vs %g", sa.score_loss, sb.score_loss);
         }
         nis_trainer_free(ta), nis_trainer_free(tb), nis_trainer_free(tz);
-        cw.score_warmup = -1;
-        CHECK(nis_trainer_new(t, &cw, err, sizeof err) == NULL && strstr(err, "score_warmup"), "score_warmup -1 accepted: %s", err);
+        cw.score_warmup = -2;
+        CHECK(trainer(t, &cw, err) == NULL && strstr(err, "score_warmup"), "score_warmup -2 accepted: %s", err);
     }
 
     /* 9. the DFT + λ KL hybrid (kl_weight): trains N(0, I) to the floor like test 1; changes the run (not vacuous);
      * counts the KL term's target scores (one per sample with the plain model, none with the residual one, whose KL
-     * step needs no s_q); refused for KL, with a smoothed target, and for a negative or NaN weight */
+     * step needs no s_q); refused for KL and for a negative or NaN weight */
     {
         nis_train_config ch = small(NIS_METHOD_DFT);
         ch.kl_weight = 1000;
-        nis_trainer *th = nis_trainer_new(t, &ch, err, sizeof err);
+        nis_trainer *th = trainer(t, &ch, err);
         CHECK(th != NULL, "%s", err);
         for (int i = 0; th && i < 400; i++)
             if (nis_trainer_step(th, NULL) != NIS_OK) {
@@ -316,7 +308,7 @@ int main(void) {
         nis_trainer_free(th);
 
         nis_train_config c0 = small(NIS_METHOD_DFT);
-        nis_trainer *ta = nis_trainer_new(t, &c0, err, sizeof err), *tb = nis_trainer_new(t, &ch, err, sizeof err);
+        nis_trainer *ta = trainer(t, &c0, err), *tb = trainer(t, &ch, err);
         nis_train_stats sa = {0}, sb = {0};
         CHECK(ta && tb && nis_trainer_step(ta, &sa) == NIS_OK && nis_trainer_step(tb, &sb) == NIS_OK, "one step");
         if (ta && tb) {
@@ -325,31 +317,136 @@ int main(void) {
             g9 = nis_rng_init(4, 0);
             nis_trainer_sample(tb, &g9, 1000, false, xh);
             CHECK(memcmp(xd, xh, 1000 * 2 * sizeof xd[0]) != 0, "kl_weight changed nothing");
-            CHECK(sb.target_grad_evals == sa.target_grad_evals + ch.batch, "plain model: %lld target scores, want %lld",
-                  (long long)sb.target_grad_evals, (long long)(sa.target_grad_evals + ch.batch));
+            CHECK(sb.target_evals == sa.target_evals + ch.batch, "plain model: %lld target scores, want %lld",
+                  (long long)sb.target_evals, (long long)(sa.target_evals + ch.batch));
         }
         nis_trainer_free(ta), nis_trainer_free(tb);
-        c0.score_residual = ch.score_residual = true;
-        ta = nis_trainer_new(t, &c0, err, sizeof err), tb = nis_trainer_new(t, &ch, err, sizeof err);
+        c0.score_model = ch.score_model = NIS_SCORE_RESIDUAL;
+        ta = trainer(t, &c0, err), tb = trainer(t, &ch, err);
         CHECK(ta && tb && nis_trainer_step(ta, &sa) == NIS_OK && nis_trainer_step(tb, &sb) == NIS_OK, "one step");
-        CHECK(sb.target_grad_evals == sa.target_grad_evals, "residual model: %lld target scores, want %lld",
-              (long long)sb.target_grad_evals, (long long)sa.target_grad_evals);
+        CHECK(sb.target_evals == sa.target_evals, "residual model: %lld target scores, want %lld",
+              (long long)sb.target_evals, (long long)sa.target_evals);
         nis_trainer_free(ta), nis_trainer_free(tb);
 
         nis_train_config cb = small(NIS_METHOD_KL);
         cb.kl_weight = 1;
-        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "KL + kl_weight: %s", err);
+        CHECK(trainer(t, &cb, err) == NULL && strstr(err, "kl_weight"), "KL + kl_weight: %s", err);
         cb = small(NIS_METHOD_DFT);
-        cb.kl_weight = 1, cb.target_smooth = 4, cb.noisy_output = false;
-        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "smoothed + kl_weight: %s", err);
-        cb.target_smooth = 0, cb.kl_weight = -1;
-        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "kl_weight -1: %s", err);
+        cb.kl_weight = -1;
+        CHECK(trainer(t, &cb, err) == NULL && strstr(err, "kl_weight"), "kl_weight -1: %s", err);
         cb.kl_weight = NAN;
-        CHECK(nis_trainer_new(t, &cb, err, sizeof err) == NULL && strstr(err, "kl_weight"), "kl_weight NaN: %s", err);
+        CHECK(trainer(t, &cb, err) == NULL && strstr(err, "kl_weight"), "kl_weight NaN: %s", err);
+    }
+
+    /* 10. the automatic score model: residual for DFT on a 2-D target, plain for KL and in 3-D; latent 0 = dim */
+    {
+        nis_train_config ca = small(NIS_METHOD_DFT);
+        ca.score_model = NIS_SCORE_AUTO, ca.init_steps = 2;
+        nis_trainer *ta = trainer(t, &ca, err);
+        CHECK(ta && nis_trainer_config(ta)->score_model == NIS_SCORE_RESIDUAL, "auto on gauss (2-D): not residual");
+        CHECK(ta && nis_trainer_config(ta)->latent == 2, "latent 0 did not resolve to the dimension");
+        nis_trainer_free(ta);
+        ca.method = NIS_METHOD_KL;
+        ta = trainer(t, &ca, err);
+        CHECK(ta && nis_trainer_config(ta)->score_model == NIS_SCORE_PLAIN, "auto for KL: not plain");
+        nis_trainer_free(ta);
+    }
+
+    /* 11. evaluation counts, by the counting wrapper: per sample and update, DFT (plain) 1 (the score with its HVP),
+     * Fisher 2 (the score and the Laplacian's), the residual DFT 1 + score_steps (s_q in every score step) */
+    {
+        const nis_method ms[3] = {NIS_METHOD_DFT, NIS_METHOD_FISHER, NIS_METHOD_DFT};
+        for (int k = 0; k < 3; k++) {
+            nis_train_config cc = small(ms[k]);
+            cc.init_steps = 2;
+            if (k == 2) cc.score_model = NIS_SCORE_RESIDUAL;
+            int64_t want = cc.batch * (k == 0 ? 1 : k == 1 ? 2 : 1 + cc.score_steps);
+            nis_trainer *tc = trainer(t, &cc, err);
+            nis_train_stats sc = {0};
+            CHECK(tc && nis_trainer_step(tc, &sc) == NIS_OK, "count step %d", k);
+            CHECK(sc.target_evals == want && nis_trainer_target_evals(tc) == want, "%s%s: %lld evaluations, want %lld",
+                  nis_method_name(ms[k]), k == 2 ? " (residual)" : "", (long long)sc.target_evals, (long long)want);
+            nis_trainer_free(tc);
+        }
+    }
+
+    /* 12. resume: 12 updates straight equal 6, ra checkpoint, ra resumed trainer and 6 more, bit for bit (generator,
+     * score network, EMA, samples, evaluation count); also with ra preconditioner, which the checkpoint keeps */
+    for (int pre = 0; pre < 2; pre++) {
+        static const nis_real m[2] = {0.3, -0.2}, L[4] = {1.3, 0.2, 0, 0.8};
+        nis_train_config cr = small(NIS_METHOD_KL);
+        cr.init_steps = 20, cr.lr_final = 1e-4, cr.iters = 12;
+        nis_train_start sr = {.precond_mean = pre ? m : NULL, .precond_L = pre ? L : NULL};
+        nis_trainer *ra = nis_trainer_new(t, &cr, &sr, err, sizeof err), *rb = nis_trainer_new(t, &cr, &sr, err, sizeof err);
+        char dir[64], path[128];
+        CHECK(ra && rb && temp_dir(dir, sizeof dir), "resume: %s", err);
+        snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+        CHECK(ra && nis_trainer_train(ra, 12, NULL, NULL) == NIS_OK && rb && nis_trainer_train(rb, 6, NULL, NULL) == NIS_OK,
+              "resume: training");
+        CHECK(rb && nis_trainer_checkpoint(rb, path, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+        nis_trainer_free(rb);
+        rb = nis_trainer_resume(t, path, err, sizeof err);
+        CHECK(rb && nis_trainer_iter(rb) == 6, "resumed: %s", rb ? "wrong update count" : err);
+        CHECK(rb && nis_trainer_train(rb, 12, NULL, NULL) == NIS_OK, "resumed training");
+        if (ra && rb) {
+            nis_params *Ga = nis_trainer_generator(ra), *Gb = nis_trainer_generator(rb);
+            nis_params *Sa = nis_trainer_score_net(ra), *Sb = nis_trainer_score_net(rb);
+            CHECK(!memcmp(Ga->data, Gb->data, (size_t)Ga->n * sizeof(nis_real)), "generator differs after resume");
+            CHECK(!memcmp(Sa->data, Sb->data, (size_t)Sa->n * sizeof(nis_real)), "score net differs after resume");
+            CHECK(!memcmp(nis_trainer_ema(ra)->shadow, nis_trainer_ema(rb)->shadow, (size_t)Ga->n * sizeof(nis_real)),
+                  "EMA differs after resume");
+            CHECK(nis_trainer_target_evals(ra) == nis_trainer_target_evals(rb), "evaluation counts differ");
+            nis_real xa[64], xb[64];
+            draw(ra, 32, xa), draw(rb, 32, xb);
+            CHECK(!memcmp(xa, xb, sizeof xa), "samples differ after resume%s", pre ? " (preconditioned)" : "");
+        }
+        nis_trainer_free(ra), nis_trainer_free(rb);
+        /* damaged checkpoints are refused, naming the file: a truncated copy */
+        FILE *f = fopen(path, "r+rb");
+        if (f) {
+            fseek(f, 0, SEEK_END);
+            long len = ftell(f);
+            CHECK(ftruncate(fileno(f), len / 2) == 0, "truncate");
+            fclose(f);
+        }
+        CHECK(nis_trainer_resume(t, path, err, sizeof err) == NULL && strstr(err, path), "truncated checkpoint: %s", err);
+        unlink(path);
+        rmdir(dir);
+    }
+
+    /* 13. a run with files: a plug-in objective makes update 45 fail; with saves every 20 the run stops with
+     * NIS_ENUMERIC, says it kept update 40's files, and those load (the sampler) and resume (the checkpoint) */
+    {
+        nis_train_config cn = small(NIS_METHOD_DFT);
+        cn.init_steps = 2;
+        const nis_objective plug = {"dft-nan-at-45", nis_objective_builtin(NIS_METHOD_DFT)->score_loss, nan_at_45};
+        nis_trainer *tn = trainer(t, &cn, err);
+        char dir[64], path[128];
+        CHECK(tn && temp_dir(dir, sizeof dir), "run: %s", err);
+        if (tn) nis_trainer_set_objective(tn, &plug);
+        nis_train_run_opts ro = {.dir = dir, .every = 20};
+        nis_train_run_result res;
+        nis_status st2 = tn ? nis_trainer_run(tn, 100, &ro, &res, err, sizeof err) : NIS_ESTATE;
+        CHECK(st2 == NIS_ENUMERIC, "faulty run: %s", nis_status_name(st2));
+        CHECK(strstr(err, "update 45") && strstr(err, "kept the last good sampler") && strstr(err, "(update 40)"),
+              "faulty run's message: %s", err);
+        CHECK(res.last_saved == 40, "last saved %lld", (long long)res.last_saved);
+        snprintf(path, sizeof path, "%s/sampler.safetensors", dir);
+        nis_sampler *sl = nis_sampler_load(path, err, sizeof err);
+        CHECK(sl != NULL, "kept sampler: %s", err);
+        nis_sampler_free(sl);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+        nis_trainer *tk = nis_trainer_resume(t, path, err, sizeof err);
+        CHECK(!tk && strstr(err, "dft-nan-at-45"), "a plug-in's checkpoint resumed as the built-in: %s", err);
+        nis_trainer_free(tk);
+        unlink(path);
+        rmdir(dir);
+        nis_trainer_free(tn);
     }
 
     /* bad configuration is refused with a message */
     c.batch = 7;
-    CHECK(nis_trainer_new(t, &c, err, sizeof err) == NULL && strstr(err, "batch"), "odd batch accepted: %s", err);
+    CHECK(trainer(t, &c, err) == NULL && strstr(err, "batch"), "odd batch accepted: %s", err);
     return check_done("test_train");
 }

@@ -62,6 +62,10 @@ nis_tensor *nis_classifier_forward(nis_ctx *ctx, const nis_classifier *C, nis_te
  * (a non-finite feature). */
 nis_status nis_classifier_features(const nis_classifier *C, const float *x, int64_t n, int64_t batch,
                                    double *feat, char *err, size_t errlen);
+/* NIS_OK if im is a non-empty labelled image set of C's input shape with labels < C's classes; else NIS_EINVAL
+ * (empty, a bad label) or NIS_ESHAPE, the message in err naming the set as `what` ("training", "test", ...). */
+nis_status nis_classifier_check_images(const nis_classifier *C, const nis_images *im, const char *what, char *err,
+                                       size_t errlen);
 /* Fraction of images of im whose arg-max logit equals the label, in *accuracy. */
 nis_status nis_classifier_accuracy(const nis_classifier *C, const nis_images *im, double *accuracy, char *err,
                                    size_t errlen);

@@ -243,15 +243,17 @@ nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix
 nis_tensor *nis_deconvnet_forward(nis_ctx *ctx, const nis_deconvnet *G, nis_tensor *z);
 
 /* The image generator of the one-step samplers: z (B, L) -> Linear -> (C, H/4, W/4) -> act -> convT C/2 4x4 s2
- * p1 -> act -> convT c 4x4 s2 p1, then a sigmoid (pixels in (0, 1), the support image energies are trained on;
- * with a linear output a KL sampler escaped to values in [-8, 5] where an MNIST energy is lower than on any
- * digit).  H and W divisible by 4; C = ch >= 2.  Parameters "<prefix>.stem", "<prefix>.convt1", "<prefix>.convt2". */
+ * p1 -> act -> convT c 4x4 s2 p1, then with `sigmoid` a sigmoid (pixels in (0, 1), the support image energies are
+ * trained on; with a linear output a KL sampler escaped to values in [-8, 5] where an MNIST energy is lower than on
+ * any digit).  H and W divisible by 4; C = ch >= 2.  Parameters "<prefix>.stem", "<prefix>.convt1",
+ * "<prefix>.convt2". */
 typedef struct {
     nis_deconvnet net;
+    bool sigmoid;
 } nis_imggen;
 nis_status nis_imggen_add(nis_imggen *G, nis_params *P, const char *prefix, int latent, int ch, int c, int h, int w,
-                          nis_act act);
-/* z (B, L) -> x (B, c*h*w), flattened, in (0, 1). */
+                          nis_act act, bool sigmoid);
+/* z (B, L) -> x (B, c*h*w), flattened. */
 nis_tensor *nis_imggen_forward(nis_ctx *ctx, const nis_imggen *G, nis_tensor *z);
 
 /* A U-Net-lite for images (c, h, w), h and w divisible by 4, S channels at full resolution:

@@ -39,8 +39,8 @@ nis_status nis_image_write_png(const nis_image *img, const char *path, char *err
 
 /* Pictures of a target. */
 
-/* The default view of a 2-D target (the box that holds nearly all of its mass): nis_target_2d_extent for
- * the six 2-D targets, [-4, 4]^2 for any other. */
+/* The default view of a 2-D target (the box that holds nearly all of its mass): its plot_box (nis/target.h),
+ * [-4, 4]^2 when it has none. */
 nis_extent nis_target_extent(const nis_target *t);
 /* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
  * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here;

@@ -48,6 +48,8 @@ enum {
     NIS_STREAM_BLR = 0x626c72,       /* "blr": minibatch draws of the logistic-regression target */
     NIS_STREAM_EVAL = 0x6576616c,    /* "eval": exact reference draws of nis_evaluate */
     NIS_STREAM_SPLIT = 0x5B117,      /* the train/test split of a data set */
+    NIS_STREAM_DATA_WEIGHTS = 0,     /* a synthetic data set's true weights (its own seed) */
+    NIS_STREAM_DATA_ROWS = 1,        /* its rows: row i uses child i */
 };
 
 /* A generator at the start of stream `stream` of seed `seed`. */

@@ -37,6 +37,9 @@ struct nis_target {
     /* Optional.  Map n samples (n, dim) in place from q's coordinates to the ones reported to users (e.g. the
      * non-centred posterior's [v, log α] to θ = [w, log α]); see nis_target_report. */
     void (*report)(const nis_target *t, nis_real *x, int64_t n);
+    /* Optional.  The view of a 2-D target in pictures: xmin, xmax, ymin, ymax of a box that holds nearly all of its
+     * mass (all zero: [-4, 4]²; nis_target_extent in nis/plot.h). */
+    double plot_box[4];
 };
 
 /* Score of t at x (B, dim) -> (B, dim): t->score when given, else ∇ of sum(log_prob) by autodiff.
@@ -110,9 +113,6 @@ const nis_real *nis_gauss_image_target_mean(const nis_target *t);
 const nis_target *nis_target_2d(const char *name);
 /* NULL-terminated list of their names. */
 const char *const *nis_target_2d_names(void);
-/* The view of t in pictures, when t is one of these targets (the pointer nis_target_2d returned): a box that
- * holds nearly all of its mass, xmin, xmax, ymin, ymax into box (4), and true; else false, box untouched. */
-bool nis_target_2d_extent(const nis_target *t, double box[4]);
 
 #ifdef __cplusplus
 }

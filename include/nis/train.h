@@ -96,6 +96,7 @@ typedef struct {
     int64_t img_c, img_h, img_w;         /* conv: image shape, c*h*w = the target's dimension, h, w % 4 == 0 */
     int64_t gen_channels;    /* conv: channels of the generator's stem */
     int64_t score_channels;  /* conv: channels of the U-Net score network at full resolution */
+    bool sigmoid_output;     /* conv: g(z) = sigmoid(...) in (0, 1), the support of image energies (else linear) */
     nis_act act;             /* hidden activation of both networks */
     nis_score_model score_model;
     double lr, lr_final;     /* sampler Adam lr; > 0: decayed to lr_final by a half cosine over iters */

@@ -57,10 +57,10 @@ static int classifier_train(int argc, char **argv) {
         return cli_error("classifier train", "--data: %s", err);
     nis_classifier_config cfg = nis_classifier_default();
     cfg.features = (int)features;
-    nis_rng init = nis_rng_init((uint64_t)seed, 0);
+    nis_rng init = nis_rng_init((uint64_t)seed, NIS_STREAM_INIT);
     nis_classifier C;
     int status = 0;
-    double t0 = cli_now(), acc = NAN;
+    double t0 = nis_seconds(), acc = NAN;
     if (nis_classifier_new(&C, &cfg, &init, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis classifier train: %s\n", err);
         status = 1;
@@ -95,7 +95,7 @@ static int classifier_train(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "test_images", (double)test.n);
         cJSON_AddNumberToObject(j, "epochs", (double)epochs);
         cJSON_AddNumberToObject(j, "seed", (double)seed);
-        cJSON_AddNumberToObject(j, "seconds", cli_now() - t0);
+        cJSON_AddNumberToObject(j, "seconds", nis_seconds() - t0);
         cJSON_AddStringToObject(j, "out", out);
         if (!cli_print_json(j)) status = 1;
     }
@@ -221,11 +221,11 @@ int cmd_fid(int argc, char **argv) {
     rc = load_set("a", a_spec, &C, data, dataset, &a, &na);
     if (!rc) rc = load_set("b", b_spec, &C, data, dataset, &b, &nb);
     if (!rc && b_noise > 0) {
-        nis_rng g = nis_rng_init((uint64_t)seed, 0xF1D);
+        nis_rng g = nis_rng_init((uint64_t)seed, NIS_STREAM_FID);
         for (int64_t i = 0; i < nb * C.cfg.in_c * C.cfg.in_h * C.cfg.in_w; i++)
             b[i] += (float)(b_noise * nis_rng_normal(&g));
     }
-    double fid = NAN, t0 = cli_now();
+    double fid = NAN, t0 = nis_seconds();
     if (!rc && nis_fid(&C, a, na, b, nb, &fid, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis fid: %s\n", err);
         rc = 1;
@@ -242,7 +242,7 @@ int cmd_fid(int argc, char **argv) {
             if (b_noise > 0) cJSON_AddNumberToObject(o, "b_noise", b_noise);
             cJSON_AddStringToObject(o, "classifier", classifier);
             cJSON_AddNumberToObject(o, "features", C.cfg.features);
-            cli_json_number(o, "seconds", cli_now() - t0);
+            cli_json_number(o, "seconds", nis_seconds() - t0);
             s = cJSON_PrintUnformatted(o);
         }
         if (s) printf("%s\n", s);

@@ -29,7 +29,7 @@ int cmd_demo(int argc, char **argv) {
     nis_ctx *ctx = nis_ctx_new(0);
     if (!P || !ctx) return cli_error("demo", "out of memory");
     nis_mlp mlp;
-    nis_rng init = nis_rng_init((uint64_t)seed, 0), data = nis_rng_init((uint64_t)seed, 1);
+    nis_rng init = nis_rng_init((uint64_t)seed, NIS_STREAM_INIT), data = nis_rng_init((uint64_t)seed, NIS_STREAM_TRAIN);
     nis_mlp_add(&mlp, P, "mlp", 4, (int64_t[]){2, 64, 64, 1}, NIS_ACT_SILU);
     if (nis_params_finalize(P) != NIS_OK || nis_params_init(P, &init) != NIS_OK) {
         int e = cli_error("demo", "%s", nis_params_message(P));

@@ -50,7 +50,7 @@ static bool write_grid(const char *path, const nis_ebm *E, const nis_real *x, in
 }
 
 static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, double t0, bool tty, bool final) {
-    double el = cli_now() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
+    double el = nis_seconds() - t0, rate = (double)(s->iter - start) / (el > 0 ? el : 1e-9);
     double eta = (double)(iters - s->iter) / (rate > 0 ? rate : 1e-9);
     char joint[64] = "";
     if (!isnan(s->sampler_loss)) snprintf(joint, sizeof joint, " sampler %-9.4g", s->sampler_loss);
@@ -246,7 +246,7 @@ static int ebm_train(int argc, char **argv) {
     }
     bool tty = !quiet && isatty(STDERR_FILENO);
     int64_t start = T.iter;
-    double t0 = cli_now(), last = 0;
+    double t0 = nis_seconds(), last = 0;
     nis_ebm_step_stats st = {.iter = T.iter};
     int status = 0;
     while (T.iter < iters) {
@@ -263,7 +263,7 @@ static int ebm_train(int argc, char **argv) {
             status = 1;
             break;
         }
-        double now = cli_now();
+        double now = nis_seconds();
         if ((tty && (now - last > 0.5 || T.iter == iters)) || (!quiet && !tty && save)) {
             progress(&st, iters, start, t0, tty, tty && T.iter == iters);
             last = now;
@@ -326,11 +326,11 @@ static int ebm_langevin(int argc, char **argv) {
     }
     nis_rng rng = nis_rng_init((uint64_t)seed, NIS_STREAM_LANGEVIN);
     int64_t ge = 0;
-    double t0 = cli_now();
+    double t0 = nis_seconds();
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
         s = nis_ebm_langevin(&E, steps, h, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
-    double secs = cli_now() - t0, mE = NAN, mf = NAN;
+    double secs = nis_seconds() - t0, mE = NAN, mf = NAN;
     if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
     if (s == NIS_OK)
         s = nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, E.cfg.c, E.cfg.h, E.cfg.w}, x, err, sizeof err);

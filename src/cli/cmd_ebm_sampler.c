@@ -58,13 +58,13 @@ static int evaluate(nis_trainer *tr, const nis_target *t, const char *name, cons
     nis_real *x = nis_malloc((size_t)n_eval * (size_t)t->dim * sizeof *x);
     if (!x) return cli_error(CMD, "out of memory for %lld samples", (long long)n_eval);
     nis_rng g = nis_rng_init((uint64_t)c->seed, NIS_STREAM_SAMPLE);
-    double ts = cli_now();
+    double ts = nis_seconds();
     if (nis_trainer_sample(tr, &g, n_eval, c->noisy_output, x) != NIS_OK) {
         fprintf(stderr, "nis " CMD ": %s\n", nis_trainer_message(tr));
         nis_free(x);
         return 1;
     }
-    double sample_time = cli_now() - ts;
+    double sample_time = nis_seconds() - ts;
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "target", name);
     cJSON_AddStringToObject(m, "method", nis_method_name(c->method));
@@ -208,9 +208,9 @@ int cmd_ebm_sample(int argc, char **argv) {
     }
     nis_rng r = nis_rng_init((uint64_t)seed, NIS_STREAM_SAMPLE);
     int status = 0;
-    double t0 = cli_now(), secs = NAN;
+    double t0 = nis_seconds(), secs = NAN;
     nis_status gs = nis_sampler_generate(s, &r, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
-    if (gs == NIS_OK) secs = cli_now() - t0;
+    if (gs == NIS_OK) secs = nis_seconds() - t0;
     if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, c, h, w}, x, err, sizeof err) != NIS_OK ||
         (png && nis_images_write_grid(png, x, n < 64 ? n : 64, c, h, w, 8, 3, err, sizeof err) != NIS_OK)) {
         fprintf(stderr, "nis ebm sample: %s\n", err);

@@ -36,9 +36,9 @@ int cmd_sample(int argc, char **argv) {
     }
     nis_rng g = nis_rng_init((uint64_t)seed, NIS_STREAM_SAMPLE);
     int status = 0;
-    double t0 = cli_now();
+    double t0 = nis_seconds();
     nis_status gs = nis_sampler_generate(s, &g, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
-    double secs = cli_now() - t0;
+    double secs = nis_seconds() - t0;
     if (gs == NIS_OK) nis_sampler_report(s, x, n);   /* e.g. a non-centred BLR sampler's [v, log α] -> θ */
     if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis sample: %s\n", err);

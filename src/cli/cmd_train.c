@@ -58,9 +58,9 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     nis_real *x = nis_malloc((size_t)n_eval * (size_t)t->dim * sizeof *x);
     if (!x) return cli_error(CMD, "out of memory for %lld samples", (long long)n_eval), 1;
     nis_rng g = nis_rng_init((uint64_t)c->seed, NIS_STREAM_SAMPLE);
-    double ts = cli_now();
+    double ts = nis_seconds();
     nis_status st = nis_trainer_sample(tr, &g, n_eval, c->noisy_output, x);
-    double sample_time = cli_now() - ts;
+    double sample_time = nis_seconds() - ts;
     if (st == NIS_OK) nis_target_report(t, x, n_eval);   /* blr-nc: report w, not v */
     else snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
     nis_eval_result r;
@@ -169,10 +169,10 @@ int cmd_train(int argc, char **argv) {
             cli_progress p;
             snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c.method), ct.t->name);
             cli_progress_init(&p, tag, quiet, c.iters, 0);
-            double t0 = cli_now();
+            double t0 = nis_seconds();
             if (nis_whiten_pilot(ct.t, &c, cli_progress_fn, &p, pre, pre + d, err, sizeof err) != NIS_OK)
                 status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);
-            pilot_seconds = cli_now() - t0;
+            pilot_seconds = nis_seconds() - t0;
             run = nis_whitened_config(&c);
             start = (nis_train_start){.precond_mean = pre, .precond_L = pre + d};
         }

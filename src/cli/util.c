@@ -10,12 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double cli_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 bool cli_ensure_dir(const char *path, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) == 0) {
@@ -137,12 +131,12 @@ const char *cli_model_path(char *buf, size_t size, const char *model, const char
 
 void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t iters, int64_t start) {
     *p = (cli_progress){.tag = tag, .tty = !quiet && isatty(STDERR_FILENO), .iters = iters, .start = start,
-                        .t0 = cli_now()};
+                        .t0 = nis_seconds()};
 }
 
 bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s) {
     cli_progress *p = ud;
-    double now = cli_now();
+    double now = nis_seconds();
     (void)tr;
     if (!p->tty || (now - p->last < 0.25 && s->iter != p->iters)) return true;
     double el = now - p->t0, rate = (double)(s->iter - p->start) / (el > 0 ? el : 1e-9);

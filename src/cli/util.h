@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Seconds on a monotonic clock. */
-double cli_now(void);
 /* Create directory `path` and its missing parents (mkdir -p).  false with a message in err otherwise. */
 bool cli_ensure_dir(const char *path, char *err, size_t errlen);
 /* "dir/name" into buf. */

@@ -210,7 +210,7 @@ nis_status nis_dataset_split(const nis_dataset *all, double test_frac, uint64_t 
     uint32_t *perm = nis_malloc((size_t)n * sizeof *perm);
     if (!perm) goto oom;
     for (int64_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-    nis_rng r = nis_rng_init(seed, 0x5B117ull);   /* the data-split stream */
+    nis_rng r = nis_rng_init(seed, NIS_STREAM_SPLIT);
     for (int64_t i = n - 1; i > 0; i--) {        /* Fisher-Yates */
         uint32_t j = nis_rng_below(&r, (uint32_t)(i + 1));
         uint32_t t = perm[i];

@@ -30,10 +30,10 @@ nis_status nis_dataset_synthetic_logistic(int64_t n, int64_t d, double scale, ui
         nis_dataset_free(&ds);
         return st;
     }
-    nis_rng wr = nis_rng_init(seed, 0);
+    nis_rng wr = nis_rng_init(seed, NIS_STREAM_DATA_WEIGHTS);
     for (int64_t j = 0; j <= d; j++) w[j] = scale * nis_rng_normal(&wr) / sqrt((double)d);   /* w[d]: bias */
     /* row i uses its own stream, so the data do not depend on how rows are generated */
-    nis_rng base = nis_rng_init(seed, 1);
+    nis_rng base = nis_rng_init(seed, NIS_STREAM_DATA_ROWS);
     for (int64_t i = 0; i < n; i++) {
         nis_rng r = nis_rng_split(&base, (uint64_t)i);
         double z = w[d];

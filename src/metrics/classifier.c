@@ -4,7 +4,6 @@
 #include "core/err.h"
 #include "nis/fid.h"
 #include "nis/io.h"
-#include "classifier_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -89,7 +88,7 @@ static nis_status run_batches(const nis_classifier *C, const float *x, int64_t n
         return NIS_ENOMEM;
     }
     nis_ctx_set_grad(ctx, false);
-    int64_t D = nis__classifier_image_size(&C->cfg);
+    int64_t D = (int64_t)C->cfg.in_c * C->cfg.in_h * C->cfg.in_w;
     nis_status st = NIS_OK;
     for (int64_t i = 0; i < n && st == NIS_OK; i += batch) {
         int64_t b = n - i < batch ? n - i : batch;
@@ -142,7 +141,7 @@ static nis_status count_correct(void *ud, int64_t first, int64_t b, const nis_te
     return NIS_OK;
 }
 
-nis_status nis__classifier_check_images(const nis_classifier *C, const nis_images *im, const char *what,
+nis_status nis_classifier_check_images(const nis_classifier *C, const nis_images *im, const char *what,
                                         char *err, size_t errlen) {
     if (!im || im->n < 1 || !im->x || !im->label) {
         nis__set_err(err, errlen, "classifier: %s set is empty", what);
@@ -165,7 +164,7 @@ nis_status nis__classifier_check_images(const nis_classifier *C, const nis_image
 nis_status nis_classifier_accuracy(const nis_classifier *C, const nis_images *im, double *accuracy, char *err,
                                    size_t errlen) {
     *accuracy = NAN;
-    nis_status st = nis__classifier_check_images(C, im, "evaluation", err, errlen);
+    nis_status st = nis_classifier_check_images(C, im, "evaluation", err, errlen);
     if (st != NIS_OK) return st;
     acc_out o = {im->label, 0, C->cfg.classes};
     st = run_batches(C, im->x, im->n, 0, count_correct, &o, err, errlen);
@@ -245,7 +244,7 @@ nis_status nis_classifier_load(const char *path, nis_classifier *C, char *err, s
         nis__set_err(err, errlen, "%s: bad classifier configuration: %s", path, why);
         return NIS_EFORMAT;
     }
-    nis_rng rng = nis_rng_init(0, 0);
+    nis_rng rng = nis_rng_init(0, NIS_STREAM_INIT);
     nis_classifier c;
     st = nis_classifier_new(&c, &cfg, &rng, err, errlen);
     if (st != NIS_OK) return st;

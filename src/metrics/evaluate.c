@@ -79,7 +79,7 @@ nis_status nis_evaluate(const nis_target *t, const nis_real *x_in, int64_t n_in,
     r->frac_pos = nis_fraction_positive(x, n, d, 0);
     if (st != NIS_OK || !t->sample) goto done;
     r->has_exact = true;
-    nis_rng g = nis_rng_init(seed, 0x6576616cu);   /* "eval" */
+    nis_rng g = nis_rng_init(seed, NIS_STREAM_EVAL);
     t->sample(t, &g, e1, n);
     t->sample(t, &g, e2, n);
     r->ed = nis_energy_distance(x, n, e1, n, d);

@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 nis_extent nis_target_extent(const nis_target *t) {
-    double b[4];
-    if (!nis_target_2d_extent(t, b)) return (nis_extent){-4, 4, -4, 4};
+    const double *b = t->plot_box;
+    if (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0) return (nis_extent){-4, 4, -4, 4};
     return (nis_extent){b[0], b[1], b[2], b[3]};
 }
 

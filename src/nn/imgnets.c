@@ -5,7 +5,8 @@
 #include <stdio.h>
 
 nis_status nis_imggen_add(nis_imggen *G, nis_params *P, const char *prefix, int latent, int ch, int c, int h, int w,
-                          nis_act act) {
+                          nis_act act, bool sigmoid) {
+    G->sigmoid = sigmoid;
     const nis_conv_spec convts[2] = {
         {.channels = ch / 2, .kernel = 4, .stride = 2, .pad = 1, .out_pad = 0},
         {.channels = c, .kernel = 4, .stride = 2, .pad = 1, .out_pad = 0},
@@ -14,7 +15,8 @@ nis_status nis_imggen_add(nis_imggen *G, nis_params *P, const char *prefix, int 
 }
 
 nis_tensor *nis_imggen_forward(nis_ctx *ctx, const nis_imggen *G, nis_tensor *z) {
-    nis_tensor *x = nis_sigmoid(ctx, nis_deconvnet_forward(ctx, &G->net, z));
+    nis_tensor *x = nis_deconvnet_forward(ctx, &G->net, z);
+    if (G->sigmoid) x = nis_sigmoid(ctx, x);
     return x ? nis_reshape(ctx, x, 2, (int64_t[]){x->shape[0], -1}) : NULL;
 }
 

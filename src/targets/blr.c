@@ -179,7 +179,7 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
     if (mb)
         for (int64_t i = 0; i < N; i++) b->perm[i] = (uint32_t)i;
     b->N = N, b->d = d, b->o = opts, b->M = mb ? opts.minibatch : N;
-    b->rng = nis_rng_init(opts.seed, 0x626c72);   /* stream "blr" */
+    b->rng = nis_rng_init(opts.seed, NIS_STREAM_BLR);
     bool nc = opts.prior == NIS_BLR_PRIOR_HIER_NC, marg = opts.prior == NIS_BLR_PRIOR_HIER_MARG;
     b->t.name = nc ? "blr-nc" : marg ? "blr-marg" : "blr";
     b->t.dim = (int)(has_alpha(b) ? d + 1 : d);

@@ -40,7 +40,7 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
                                   .pad = cfg->kernel / 2};
     nis_status s = nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
     if (s == NIS_OK) s = nis_params_finalize(E->P);
-    nis_rng rng = nis_rng_init(seed, 0xEB);
+    nis_rng rng = nis_rng_init(seed, NIS_STREAM_EBM_INIT);
     if (s == NIS_OK) s = nis_params_init(E->P, &rng);
     if (s != NIS_OK) {
         if (err && errlen) snprintf(err, errlen, "ebm: %s", nis_params_message(E->P));

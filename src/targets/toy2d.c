@@ -119,20 +119,14 @@ static void squiggle_sample(const nis_target *t, nis_rng *r, nis_real *out, int6
 }
 
 static const nis_target targets[] = {
-    {.name = "gauss", .dim = 2, .log_prob = gauss_lp, .sample = gauss_sample},
-    {.name = "mog2", .dim = 2, .log_prob = mog2_lp, .sample = mog2_sample},
-    {.name = "rosenbrock", .dim = 2, .log_prob = rosen_lp, .sample = rosen_sample},
-    {.name = "donut", .dim = 2, .log_prob = donut_lp, .sample = donut_sample},
-    {.name = "funnel", .dim = 2, .log_prob = funnel_lp, .sample = funnel_sample},
-    {.name = "squiggle", .dim = 2, .log_prob = squiggle_lp, .sample = squiggle_sample},
+    {.name = "gauss", .dim = 2, .log_prob = gauss_lp, .sample = gauss_sample, .plot_box = {-4, 4, -4, 4}},
+    {.name = "mog2", .dim = 2, .log_prob = mog2_lp, .sample = mog2_sample, .plot_box = {-4, 4, -4, 4}},
+    {.name = "rosenbrock", .dim = 2, .log_prob = rosen_lp, .sample = rosen_sample, .plot_box = {-2, 4, -2, 10}},
+    {.name = "donut", .dim = 2, .log_prob = donut_lp, .sample = donut_sample, .plot_box = {-3.5, 3.5, -3.5, 3.5}},
+    {.name = "funnel", .dim = 2, .log_prob = funnel_lp, .sample = funnel_sample, .plot_box = {-8, 8, -10, 10}},
+    {.name = "squiggle", .dim = 2, .log_prob = squiggle_lp, .sample = squiggle_sample, .plot_box = {-5, 5, -4, 4}},
 };
 static const char *const names[] = {"gauss", "mog2", "rosenbrock", "donut", "funnel", "squiggle", NULL};
-/* each target's view in pictures (xmin, xmax, ymin, ymax): a box that holds nearly all of its mass */
-static const double extents[][4] = {
-    {-4, 4, -4, 4}, {-4, 4, -4, 4}, {-2, 4, -2, 10}, {-3.5, 3.5, -3.5, 3.5}, {-8, 8, -10, 10}, {-5, 5, -4, 4},
-};
-_Static_assert(sizeof extents / sizeof extents[0] == sizeof targets / sizeof targets[0], "one extent per target");
-
 const nis_target *nis_target_2d(const char *name) {
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         if (name && strcmp(targets[i].name, name) == 0) return &targets[i];
@@ -140,12 +134,3 @@ const nis_target *nis_target_2d(const char *name) {
 }
 
 const char *const *nis_target_2d_names(void) { return names; }
-
-bool nis_target_2d_extent(const nis_target *t, double box[4]) {
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-        if (t == &targets[i]) {
-            memcpy(box, extents[i], sizeof extents[i]);
-            return true;
-        }
-    return false;
-}

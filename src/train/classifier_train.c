@@ -1,7 +1,7 @@
 /* src/train/classifier_train.c — training the FID classifier (nis/fid.h) by Adam on softmax cross-entropy:
  * random affine augmentation (shift, rotation, scale), cosine learning rate, an optional line per epoch. */
 #include "core/err.h"
-#include "metrics/classifier_internal.h"
+#include "schedule.h"
 #include "nis/fid.h"
 
 #include <inttypes.h>
@@ -48,8 +48,8 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
                                 const nis_classifier_train_opts *opts, double *test_accuracy, char *err,
                                 size_t errlen) {
     if (test_accuracy) *test_accuracy = NAN;
-    nis_status st = nis__classifier_check_images(C, train, "training", err, errlen);
-    if (st == NIS_OK && test) st = nis__classifier_check_images(C, test, "test", err, errlen);
+    nis_status st = nis_classifier_check_images(C, train, "training", err, errlen);
+    if (st == NIS_OK && test) st = nis_classifier_check_images(C, test, "test", err, errlen);
     if (st != NIS_OK) return st;
     if (opts->epochs < 0 || opts->batch < 1 || !(opts->lr > 0) || !(opts->max_shift >= 0) ||
         !(opts->max_shift < C->cfg.in_h) || !(opts->max_rotate >= 0 && opts->max_rotate <= 180) ||
@@ -58,7 +58,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
                 "scale %g)", opts->epochs, opts->batch, opts->lr, opts->max_shift, opts->max_rotate, opts->max_scale);
         return NIS_EINVAL;
     }
-    int64_t n = train->n, D = nis__classifier_image_size(&C->cfg), B = opts->batch < n ? opts->batch : n;
+    int64_t n = train->n, D = (int64_t)C->cfg.in_c * C->cfg.in_h * C->cfg.in_w, B = opts->batch < n ? opts->batch : n;
     int64_t steps_per_epoch = (n + B - 1) / B, total = steps_per_epoch * opts->epochs;
     int64_t *perm = nis_malloc((size_t)n * sizeof *perm);
     int32_t *lab = nis_malloc((size_t)B * sizeof *lab);
@@ -68,7 +68,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
         st = NIS_ENOMEM;
     }
     for (int64_t i = 0; st == NIS_OK && i < n; i++) perm[i] = i;
-    nis_rng rng = nis_rng_init(opts->seed, 0xC1A5);
+    nis_rng rng = nis_rng_init(opts->seed, NIS_STREAM_CLASSIFIER);
     nis_adam adam = nis_adam_default(opts->lr);
     int64_t step = 0;
     for (int ep = 0; st == NIS_OK && ep < opts->epochs; ep++) {
@@ -105,8 +105,7 @@ nis_status nis_classifier_train(nis_classifier *C, const nis_images *train, cons
                 break;
             }
             /* cosine decay from lr to lr / 20 */
-            double lo = opts->lr / 20, frac = total > 1 ? (double)step / (double)(total - 1) : 0;
-            adam.lr = lo + 0.5 * (opts->lr - lo) * (1 + cos(3.141592653589793 * frac));
+            adam.lr = nis__sched_cosine(opts->lr, opts->lr / 20, total, step);
             st = nis_adam_step(&adam, C->P);
             if (st != NIS_OK) nis__set_err(err, errlen, "classifier: %s", nis_params_message(C->P));
         }

@@ -47,6 +47,8 @@ static nis_field fields[] = {
     INT(img_w, 0, 0, 4096, 0, "image width"),
     INT(gen_channels, 64, 2, 4096, CONV, "generator stem channels"),
     INT(score_channels, 16, 1, 4096, CONV, "score-network channels"),
+    {"sigmoid_output", NIS_FIELD_BOOL, AT(sigmoid_output), 1, 0, 0, NULL,
+     "no sigmoid on the generator's output (pixels unbounded)", "linear-output", NULL, CONV},
     {"act", NIS_FIELD_ENUM, AT(act), NIS_ACT_SILU, 0, 0, NULL, "hidden activation of both networks", NULL, NULL,
      ALL},
     {"score_model", NIS_FIELD_ENUM, AT(score_model), NIS_SCORE_AUTO, 0, 0, score_models,

@@ -20,7 +20,7 @@ nis_status nis__gen_add(nis__gen *g, nis_params *P, const nis_train_config *c, i
     g->kind = c->net, g->latent = c->latent, g->dim = dim;
     if (c->net == NIS_NET_CONV)
         return nis_imggen_add(&g->conv, P, "gen", (int)c->latent, (int)c->gen_channels, (int)c->img_c,
-                              (int)c->img_h, (int)c->img_w, c->act);
+                              (int)c->img_h, (int)c->img_w, c->act, c->sigmoid_output);
     int64_t w[NIS_MLP_MAX_LAYERS + 2];
     return nis_mlp_add(&g->mlp, P, "sampler", mlp_widths(w, c->latent, c->width, c->depth, dim), w, c->act);
 }

@@ -3,7 +3,6 @@
 #include "internal.h"
 
 #include <stdio.h>
-#include <time.h>
 
 typedef struct {
     const nis_train_run_opts *o;
@@ -14,12 +13,6 @@ typedef struct {
     size_t errlen;
     bool save_failed;
 } run_state;
-
-static double seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static bool after_update(void *ud, nis_trainer *tr, const nis_train_stats *s) {
     run_state *r = ud;
@@ -45,9 +38,9 @@ nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_o
         snprintf(r.path[0], sizeof r.path[0], "%s/sampler.safetensors", o->dir);
         snprintf(r.path[1], sizeof r.path[1], "%s/checkpoint.safetensors", o->dir);
     }
-    double t0 = seconds();
+    double t0 = nis_seconds();
     nis_status st = nis_trainer_train(tr, iters, after_update, &r);
-    res->seconds = seconds() - t0;
+    res->seconds = nis_seconds() - t0;
     if (st == NIS_OK && r.save_failed) return NIS_EIO;
     if (st != NIS_OK) {
         int64_t u = nis_trainer_iter(tr) + 1;

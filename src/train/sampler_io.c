@@ -3,7 +3,7 @@
  * Format "nis-sampler-1" (safetensors): the generator's EMA weights under their own names ("sampler.fc*" for an
  * MLP, "gen.*" for the image generator), "precond.mean" and "precond.L" when trained on a whitened target, and
  * metadata target, method, latent, dim, act, sigma, noisy_output; an MLP adds width and depth; an image generator
- * adds net "conv", img_c, img_h, img_w and gen_channels (a file without "net" is an MLP's). */
+ * adds net "conv", img_c, img_h, img_w, gen_channels and sigmoid_output (a file without "net" is an MLP's). */
 #include "internal.h"
 #include "nis/checkpoint.h"
 
@@ -28,8 +28,8 @@ nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t
     const char *kv[] = {"format", FORMAT, "target", tr->t->name ? tr->t->name : "", "method", tr->obj->name,
                         "latent", v[0], "dim", v[1], conv ? "img_c" : "width", v[2], conv ? "img_h" : "depth", v[3],
                         "act", nis_act_name(c->act), "sigma", v[4], "noisy_output", c->noisy_output ? "1" : "0",
-                        "net", "conv", "img_w", v[5], "gen_channels", v[6]};
-    int n_kv = (int)(sizeof kv / sizeof kv[0] / 2) - (conv ? 0 : 3);
+                        "net", "conv", "img_w", v[5], "gen_channels", v[6], "sigmoid_output", c->sigmoid_output ? "1" : "0"};
+    int n_kv = (int)(sizeof kv / sizeof kv[0] / 2) - (conv ? 0 : 4);
     const int64_t d = tr->t->dim;
     nis_st_entry pre[2] = {{.name = "precond.mean", .dtype = NIS_DT_REAL, .ndim = 1, .shape = {d}, .data = tr->pre_m},
                            {.name = "precond.L", .dtype = NIS_DT_REAL, .ndim = 2, .shape = {d, d}, .data = tr->pre_L}};
@@ -119,6 +119,8 @@ static bool read_meta(const nis_st_file *f, const char *path, nis_train_config *
                                    !meta_int(f, "img_w", 4, 4096, &c->img_w, path, err, errlen) ||
                                    !meta_int(f, "gen_channels", 2, 4096, &c->gen_channels, path, err, errlen)))
         return false;
+    const char *sg = nis_st_meta(f, "sigmoid_output");
+    c->sigmoid_output = !sg || strcmp(sg, "0");
     if (c->net == NIS_NET_CONV && (c->img_h % 4 || c->img_w % 4 || c->img_c * c->img_h * c->img_w != *dim)) {
         snprintf(err, errlen, "%s: image shape %lldx%lldx%lld does not fit dim %lld (h, w multiples of 4)", path,
                  (long long)c->img_c, (long long)c->img_h, (long long)c->img_w, (long long)*dim);
