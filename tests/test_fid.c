@@ -3,7 +3,7 @@
  * FID(A, A) ~ 0, FID grows with added noise, a few epochs of training learn the classes, deterministic
  * training, save/load round trip. */
 #include "check.h"
-#include "nis/fid.h"
+#include "nis/classifier_train.h"
 #include "nis/io.h"
 
 #include <string.h>

@@ -2,7 +2,7 @@
  * and its NaN, and a density panel of the donut (dark at its centre, bright on its ring). */
 #include "check.h"
 #include "nis/ops.h"
-#include "nis/plot.h"
+#include "nis/metrics.h"
 
 #include <string.h>
 

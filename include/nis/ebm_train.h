@@ -5,6 +5,7 @@
 #define NIS_EBM_TRAIN_H
 
 #include "nis/ebm.h"
+#include "nis/schema.h"
 #include "nis/train.h"
 
 #ifdef __cplusplus
@@ -35,6 +36,8 @@ typedef struct {
 } nis_ebm_train_config;
 
 nis_ebm_train_config nis_ebm_train_defaults(void);
+/* Its schema (static): the defaults above, ranges, help, the CLI's flags and the checkpoints' "train.*" metadata. */
+const nis_schema *nis_ebm_train_schema(void);
 
 /* What one iteration did. */
 typedef struct {

@@ -7,6 +7,7 @@
 #define NIS_METRICS_H
 
 #include "nis/core.h"
+#include "nis/plot.h"
 #include "nis/target.h"
 
 #ifdef __cplusplus
@@ -85,6 +86,22 @@ typedef struct {
  * or g, or a gold coordinate with sd 0), NIS_ENOMEM. */
 nis_status nis_posterior_compare(const nis_real *x, int64_t n, const nis_real *g, int64_t m, int D, int ed_dims,
                                  int64_t ed_max, nis_posterior_cmp *out);
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Pictures of samples against a target (src/metrics/plot_2d.c, drawn on the canvases of nis/plot.h).
+ */
+/* The default view of a 2-D target (the box that holds nearly all of its mass): its plot_box (nis/target.h),
+ * [-4, 4]^2 when it has none. */
+nis_extent nis_target_extent(const nis_target *t);
+/* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
+ * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here;
+ * on failure its status is returned and its message says why). */
+nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
+                            nis_extent e);
+
+/* One panel: the target's density and the samples over it, written to path (size x size pixels). */
+nis_status nis_plot_samples_2d(const char *path, nis_ctx *ctx, const nis_target *t, const nis_real *samples,
+                               int64_t n, int size, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

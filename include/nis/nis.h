@@ -18,6 +18,7 @@
 #include "nis/plot.h"
 #include "nis/images.h"
 #include "nis/fid.h"
+#include "nis/classifier_train.h"
 #include "nis/ebm.h"
 #include "nis/ebm_train.h"
 #include "nis/schema.h"

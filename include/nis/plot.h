@@ -1,15 +1,13 @@
-/* nis/plot.h — pictures of 2-D samples over a target's density, written as PNG (stb_image_write).
+/* nis/plot.h — RGB canvases written as PNG (stb_image_write): heat maps, points, labels (src/io/plot.c).
  *
  * An nis_image is an RGB canvas; panels are drawn into rectangles of it, so one picture and a grid of
- * pictures are made the same way.  All pixel memory is owned by the image (nis_image_free).  The canvas
- * primitives are in src/io/plot.c; the pictures of a target (its view box, its density) in
- * src/metrics/plot_2d.c.
+ * pictures are made the same way.  All pixel memory is owned by the image (nis_image_free).  Pictures of
+ * samples over a target's density are drawn with these by nis_plot_samples_2d (nis/metrics.h).
  */
 #ifndef NIS_PLOT_H
 #define NIS_PLOT_H
 
 #include "nis/core.h"
-#include "nis/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,21 +34,6 @@ void nis_plot_points(nis_image *img, int x0, int y0, int pw, int ph, const nis_r
 void nis_plot_text(nis_image *img, int x, int y, const char *text, int s, const unsigned char rgb[3]);
 /* Write the image as PNG, atomically. */
 nis_status nis_image_write_png(const nis_image *img, const char *path, char *err, size_t errlen);
-
-/* Pictures of a target. */
-
-/* The default view of a 2-D target (the box that holds nearly all of its mass): its plot_box (nis/target.h),
- * [-4, 4]^2 when it has none. */
-nis_extent nis_target_extent(const nis_target *t);
-/* The density of target t (exp(log q), scaled to its maximum on the grid, square-rooted so thin rings
- * stay visible) as a heat map in the panel at (x0, y0) of size (pw, ph).  Evaluated in ctx (reset here;
- * on failure its status is returned and its message says why). */
-nis_status nis_plot_density(nis_image *img, int x0, int y0, int pw, int ph, nis_ctx *ctx, const nis_target *t,
-                            nis_extent e);
-
-/* One panel: the target's density and the samples over it, written to path (size x size pixels). */
-nis_status nis_plot_samples_2d(const char *path, nis_ctx *ctx, const nis_target *t, const nis_real *samples,
-                               int64_t n, int size, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

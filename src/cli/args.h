@@ -31,6 +31,11 @@ typedef struct {
 
 #define CLI_MAX_OPTS 128
 
+/* The options most commands share, spelled once: --seed and --threads (int64_t *), --quiet (bool *). */
+#define CLI_SEED(var) {"seed", OPT_INT, var, "random seed", 0, 9e18, false}
+#define CLI_THREADS(var) {"threads", OPT_INT, var, "threads for OpenMP and OpenBLAS", 1, 256, false}
+#define CLI_QUIET(var) {"quiet", OPT_FLAG, var, "no progress output", 0, 0, false}
+
 /* Parse argv[0..argc) (argv[0] is the first option, not the command name) into opts.  Returns 0 on success, 1 if
  * --help was printed, 2 after printing an error.  A schema field that requires a BOOL field (nis_field.requires)
  * must not be given unless that field ends up true. */

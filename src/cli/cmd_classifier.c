@@ -3,7 +3,7 @@
 #include "args.h"
 #include "commands.h"
 #include "util.h"
-#include "nis/fid.h"
+#include "nis/classifier_train.h"
 #include "nis/io.h"
 
 #include <libgen.h>
@@ -40,7 +40,7 @@ static int classifier_train(int argc, char **argv) {
         {"scale", OPT_DOUBLE, &scale, "augmentation: random scaling by a factor in [1 - s, 1 + s]", 0, 0.5, false},
         {"features", OPT_INT, &features, "width of the feature (penultimate) layer", 1, 4096, false},
         {"seed", OPT_INT, &seed, "random seed (initial weights, data order, augmentation)", 0, 9e18, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     int rc = cli_parse("classifier train", "Train the FID classifier; prints its test accuracy as JSON.", argc,
                             argv, opts, sizeof opts / sizeof opts[0]);
@@ -194,7 +194,7 @@ int cmd_fid(int argc, char **argv) {
         {"seed", OPT_INT, &seed, "random seed of --b-noise", 0, 9e18, false},
         {"data", OPT_STRING, &data, "data directory for test / train", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist or fashion (default: the classifier's)", 0, 0, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     int rc = cli_parse("fid", "Frechet distance of two image sets under the classifier's features (JSON).", argc,
                             argv, opts, sizeof opts / sizeof opts[0]);

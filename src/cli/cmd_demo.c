@@ -17,8 +17,8 @@ int cmd_demo(int argc, char **argv) {
         {"steps", OPT_INT, &steps, "training steps", 1, 1e9, false},
         {"batch", OPT_INT, &batch, "batch size", 1, 1e7, false},
         {"lr", OPT_DOUBLE, &lr, "Adam learning rate", 1e-12, 10, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
-        {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
+        CLI_SEED(&seed),
+        CLI_THREADS(&threads),
     };
     int rc = cli_parse("demo", "Train a small MLP regression and print its loss falling.", argc, argv, opts,
                             sizeof opts / sizeof opts[0]);

@@ -6,7 +6,7 @@
  *             DIR/samples.png)
  *   langevin  K Langevin steps from uniform noise on a trained energy -> float32 (N, c, h, w) .npy
  *   energy    mean energy of a data split or of a .npy sample file (JSON on stdout)
- *   sampler   one-step samplers against the energy, sample: draw from one (both in src/cli/cmd_ebm_sampler.c) */
+ *   sampler   one-step samplers against the energy (src/cli/cmd_ebm_sampler.c); sample: draw from one (= nis sample) */
 #include "args.h"
 #include "commands.h"
 #include "util.h"
@@ -92,11 +92,10 @@ static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_
     return write_grid(cli_path(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
 }
 
-/* The first of the n flags `names` that appears in argv, or NULL. */
-static const char *first_given(int argc, char **argv, const char *const *names, size_t n) {
-    for (int i = 0; i < argc; i++)
-        for (size_t k = 0; k < n; k++)
-            if (!strcmp(argv[i], names[k])) return names[k];
+/* The first of the n options `names` (without "--") given on the command line, or NULL. */
+static const char *first_given(const char *const *names, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (cli_given(names[k])) return names[k];
     return NULL;
 }
 
@@ -131,28 +130,19 @@ static int ebm_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
-    int64_t batch = tc.batch, buffer = -1, steps = -1;
-    double lr = tc.lr, alpha = tc.alpha, reinit = tc.reinit, clip = tc.clip;
     nis_ebm_config ec = nis_ebm_config_default();
     double lambda = ec.lambda, sigma = ec.sigma;
     bool resume = false, quiet = false;
     const char *smethod = NULL, *init = NULL;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
     double ssigma = 0, slr = sc.lr;
-    const cli_opt opts[] = {
+    cli_opt opts[CLI_MAX_OPTS] = {
         {"data", OPT_STRING, &data, "data directory (holds mnist/ or fashion-mnist/)", 0, 0, true},
         {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
         {"out", OPT_STRING, &out, "output directory", 0, 0, true},
         {"iters", OPT_INT, &iters, "total training iterations (a resumed run continues up to this)", 0, 1e9, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        CLI_SEED(&seed),
         {"resume", OPT_FLAG, &resume, "continue from OUT/checkpoint.safetensors with its settings", 0, 0, false},
-        {"batch", OPT_INT, &batch, "data and negative images per iteration", 1, 4096, false},
-        {"buffer", OPT_INT, &buffer, "replay buffer size (persistent chains; default 10000, with --sampler the batch)", 1, 1e6, false},
-        {"steps", OPT_INT, &steps, "Langevin steps K per iteration (default 40, with --sampler 0)", 0, 10000, false},
-        {"lr", OPT_DOUBLE, &lr, "Adam learning rate", 1e-12, 1, false},
-        {"alpha", OPT_DOUBLE, &alpha, "energy-magnitude regulariser", 0, 1e6, false},
-        {"reinit", OPT_DOUBLE, &reinit, "fraction of negatives restarted from noise", 0, 1, false},
-        {"clip", OPT_DOUBLE, &clip, "gradient-norm clip (0: off)", 0, 1e9, false},
         {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
         {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
         {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x)", 1, 1024, false},
@@ -162,36 +152,36 @@ static int ebm_train(int argc, char **argv) {
         {"sampler-lr", OPT_DOUBLE, &slr, "the joint sampler's generator learning rate", 1e-12, 1, false},
         {"limit", OPT_INT, &limit, "use only the first N training images (0: all)", 0, 1e9, false},
         {"checkpoint-every", OPT_INT, &every, "iterations between checkpoints", 1, 1e9, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
-        {"quiet", OPT_FLAG, &quiet, "no progress output", 0, 0, false},
+        CLI_THREADS(&threads),
+        CLI_QUIET(&quiet),
     };
-    int rc = cli_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).",
-                            argc, argv, opts, sizeof opts / sizeof opts[0]);
+    int nopts = cli_schema_opts(nis_ebm_train_schema(), 1, &tc, opts, 17);
+    int rc = cli_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).", argc,
+                       argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
-    static const char *sampler_flags[] = {"--sampler-sigma", "--sampler-lr"}, *arch[] = {"--width", "--lambda", "--sigma"};
+    static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"}, *arch[] = {"width", "lambda", "sigma"};
     const char *f;
-    if (!smethod && (f = first_given(argc, argv, sampler_flags, 2)))
-        return cli_error("ebm train", "%s needs --sampler", f);
-    if (init && (f = first_given(argc, argv, arch, 3)))
-        return cli_error("ebm train", "%s cannot be given with --init-energy (the file holds it)", f);
-    if (smethod && batch % 2)
+    if (!smethod && (f = first_given(sampler_flags, 2))) return cli_error("ebm train", "--%s needs --sampler", f);
+    if (init && (f = first_given(arch, 3)))
+        return cli_error("ebm train", "--%s cannot be given with --init-energy (the file holds it)", f);
+    if (smethod && tc.batch % 2)
         return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
-    if (buffer < 0) buffer = smethod ? batch : tc.buffer_size;
-    if (steps < 0) steps = smethod ? 0 : tc.langevin_steps;
-    if (buffer < batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
-                                             (long long)buffer, (long long)batch);
+    if (smethod && !cli_given("buffer")) tc.buffer_size = tc.batch;       /* joint training: no replay buffer */
+    if (smethod && !cli_given("steps")) tc.langevin_steps = 0;            /* and the sampler's outputs as they are */
+    if (tc.buffer_size < tc.batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
+                                                    (long long)tc.buffer_size, (long long)tc.batch);
     char err[512], path[4096];
     cli_path(path, sizeof path, out, "checkpoint.safetensors");
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"--seed", "--batch", "--buffer", "--steps", "--lr", "--alpha", "--reinit",
-                                      "--clip", "--lambda", "--sigma", "--width", "--sampler", "--sampler-sigma",
-                                      "--sampler-lr", "--init-energy"};
-        if ((f = first_given(argc, argv, fixed, sizeof fixed / sizeof fixed[0])))
-            return cli_error("ebm train", "%s cannot be given with --resume (the checkpoint holds it)", f);
+        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "sampler", "sampler-sigma", "sampler-lr",
+                                      "init-energy"};
+        if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
+        if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
+            return cli_error("ebm train", "--%s cannot be given with --resume (the checkpoint holds it)", f);
         if (stat(path, &sb) != 0) return cli_error("ebm train", "--resume: %s does not exist", path);
         uint64_t seed0 = 0;
         if (nis_ebm_checkpoint_config(path, &tc, &seed0, err, sizeof err) != NIS_OK)
@@ -209,10 +199,6 @@ static int ebm_train(int argc, char **argv) {
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
     ec.lambda = lambda, ec.sigma = sigma;
     for (int l = 0; l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
-    if (!resume) {
-        tc.batch = batch, tc.buffer_size = buffer, tc.langevin_steps = steps, tc.lr = lr, tc.alpha = alpha;
-        tc.reinit = reinit, tc.clip = clip;
-    }
 
     nis_ebm E;
     nis_ebm_trainer T = {0};
@@ -233,7 +219,7 @@ static int ebm_train(int argc, char **argv) {
     }
     if (s == NIS_OK) s = nis_ebm_trainer_init(&T, &E, &tc, (uint64_t)seed, err, sizeof err);
     if (s == NIS_OK && resume) s = nis_ebm_trainer_resume(&T, path, err, sizeof err);
-    sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr = slr, sc.seed = seed, sc.batch = batch;
+    sc.sigma = ssigma > 0 ? ssigma : sigma, sc.lr = slr, sc.seed = seed, sc.batch = tc.batch;
     nis_trainer *smp = s == NIS_OK ? joint_sampler(resume, out, &E, &T, &sc, smethod != NULL, &s, err, sizeof err)
                                    : NULL;
     if (s == NIS_OK && smp) s = nis_ebm_trainer_use_sampler(&T, smp, err, sizeof err);
@@ -303,12 +289,12 @@ static int ebm_langevin(int argc, char **argv) {
         {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
         {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
         {"n", OPT_INT, &n, "number of chains (samples)", 1, 1e8, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        CLI_SEED(&seed),
         {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
         {"png", OPT_STRING, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
         {"step-size", OPT_DOUBLE, &h, "ULA step h (0: sigma^2 / 2, the training chains' step)", 0, 1e6, false},
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     int rc = cli_parse("ebm langevin", "Langevin dynamics from noise on a trained energy.", argc, argv, opts,
                             sizeof opts / sizeof opts[0]);
@@ -366,7 +352,7 @@ static int ebm_energy(int argc, char **argv) {
         {"data", OPT_STRING, &data, "data directory (instead of --samples)", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist|fashion", 0, 0, false},
         {"split", OPT_STRING, &split, "train|test", 0, 0, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     int rc = cli_parse("ebm energy", "Mean energy of a .npy sample file or of a data split (JSON).", argc, argv,
                             opts, sizeof opts / sizeof opts[0]);

@@ -3,8 +3,8 @@
  *   `nis ebm sampler`  train a conv generator by DFT or KL against --energy E.safetensors (or the test target
  *                      --target gauss784) and write DIR/sampler.safetensors (the generator), DIR/checkpoint.safetensors
  *                      (the whole training state, saved every few percent; --resume continues it bit-identically),
- *                      DIR/config.json, DIR/metrics.json and DIR/samples.png (a grid of 64 samples);
- *   `nis ebm sample`   (cmd_ebm_sample) N images from a trained sampler into a float32 .npy (N, C, H, W). */
+ *                      DIR/config.json, DIR/metrics.json and DIR/samples.png (a grid of 64 samples).
+ * `nis ebm sample` is `nis sample` (src/cli/cmd_sample.c). */
 #include "args.h"
 #include "commands.h"
 #include "util.h"
@@ -100,8 +100,8 @@ int cmd_ebm_sampler(int argc, char **argv) {
         {"resume", OPT_FLAG, &resume, "continue OUT/checkpoint.safetensors up to --iters (its stored settings)", 0, 0, false},
         {"checkpoint-every", OPT_INT, &every, "save every N updates (0: every 10%)", 0, 1e9, false},
         {"eval-n", OPT_INT, &n_eval, "samples for metrics.json (mean energy)", 1, 1e6, false},
-        {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
-        {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
+        CLI_THREADS(&threads),
+        CLI_QUIET(&quiet),
     };
     int nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_CONV, &c, opts, 8);
     int rc = cli_parse(CMD, "Train a one-step conv image sampler (DFT or KL) against an energy.", argc, argv, opts, nopts);
@@ -151,75 +151,11 @@ int cmd_ebm_sampler(int argc, char **argv) {
         }
         cJSON_Delete(cj);
     }
-    if (!status) {
-        char tag[48];
-        cli_progress p;
-        snprintf(tag, sizeof tag, "[%s %s]", nis_method_name(nis_trainer_config(tr)->method), name);
-        cli_progress_init(&p, tag, quiet, c.iters, nis_trainer_iter(tr));
-        nis_train_run_opts ro = {.dir = out, .every = every, .n_meta = 2, .meta = meta, .progress = cli_progress_fn,
-                                 .ud = &p};
-        nis_train_run_result res;
-        if (nis_trainer_run(tr, c.iters, &ro, &res, err, sizeof err) != NIS_OK) {
-            if (p.tty) fputc('\n', stderr);
-            fprintf(stderr, "nis " CMD ": %s\n", err);
-            status = 1;
-        } else {
-            status = evaluate(tr, t, energy ? energy : target, out, n_eval, res.seconds);
-        }
-    }
+    nis_train_run_result res;
+    if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, name, 2, meta, &res)))
+        status = evaluate(tr, t, energy ? energy : target, out, n_eval, res.seconds);
     nis_trainer_free(tr);
     nis_gauss_image_target_free(gauss);
     nis_ebm_free(&E);
-    return status;
-}
-
-/* `nis ebm sample --model DIR|FILE --n N --seed S --out X.npy`: float32 (N, C, H, W). */
-int cmd_ebm_sample(int argc, char **argv) {
-    const char *model = NULL, *out = NULL, *png = NULL;
-    int64_t n = 1000, seed = 0, threads = 1;
-    bool clean = false, noisy = false;
-    cli_opt opts[] = {
-        {"model", OPT_STRING, &model, "a `nis ebm sampler` output directory or its sampler.safetensors", 0, 0, true},
-        {"n", OPT_INT, &n, "number of images", 1, 1e8, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
-        {"out", OPT_STRING, &out, "output .npy (float32, shape (n, c, h, w))", 0, 0, true},
-        {"png", OPT_STRING, &png, "also write a grid of the first 64 images as PNG", 0, 0, false},
-        {"clean-output", OPT_FLAG, &clean, "g(z) without the sigma noise", 0, 0, false},
-        {"noisy-output", OPT_FLAG, &noisy, "g(z) + sigma eps (the default)", 0, 0, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
-    };
-    int rc = cli_parse("ebm sample", "Draw images from a trained one-step image sampler.", argc, argv, opts,
-                       sizeof opts / sizeof opts[0]);
-    if (rc) return rc == 1 ? 0 : rc;
-    if (clean && noisy) return cli_error("ebm sample", "--clean-output and --noisy-output exclude each other");
-    nis_set_threads((int)threads);
-    char path[4096], err[512];
-    nis_sampler *s = nis_sampler_load(cli_model_path(path, sizeof path, model, "sampler.safetensors"), err, sizeof err);
-    if (!s) return cli_error("ebm sample", "--model: %s", err);
-    int c, h, w;
-    if (!nis_sampler_image_shape(s, &c, &h, &w)) {
-        nis_sampler_free(s);
-        return cli_error("ebm sample", "--model: %s is not an image sampler (see nis sample)", path);
-    }
-    nis_real *x = nis_malloc((size_t)n * (size_t)c * h * w * sizeof *x);
-    if (!x) {
-        nis_sampler_free(s);
-        return cli_error("ebm sample", "out of memory for %lld images", (long long)n);
-    }
-    nis_rng r = nis_rng_init((uint64_t)seed, NIS_STREAM_SAMPLE);
-    int status = 0;
-    double t0 = nis_seconds(), secs = NAN;
-    nis_status gs = nis_sampler_generate(s, &r, n, clean ? 0 : noisy ? 1 : -1, x, err, sizeof err);
-    if (gs == NIS_OK) secs = nis_seconds() - t0;
-    if (gs != NIS_OK || nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, c, h, w}, x, err, sizeof err) != NIS_OK ||
-        (png && nis_images_write_grid(png, x, n < 64 ? n : 64, c, h, w, 8, 3, err, sizeof err) != NIS_OK)) {
-        fprintf(stderr, "nis ebm sample: %s\n", err);
-        status = 1;
-    } else {
-        fprintf(stderr, "nis ebm sample: %lld images in %.3f s (%.4f s per 1000, %lld thread%s) -> %s\n", (long long)n,
-                secs, 1000 * secs / (double)n, (long long)threads, threads > 1 ? "s" : "", out);
-    }
-    nis_free(x);
-    nis_sampler_free(s);
     return status;
 }

@@ -21,7 +21,7 @@ int cmd_eval(int argc, char **argv) {
         {"run", OPT_STRING, &run, "a nis train output directory: the target and data options of its config.json", 0, 0, false},
         {"samples", OPT_STRING, &samples, ".npy file of shape (n, d), float32 or float64", 0, 0, true},
         {"seed", OPT_INT, &seed, "seed of the exact reference samples", 0, 9e18, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
     memcpy(opts, base, sizeof base);

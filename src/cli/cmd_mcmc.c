@@ -23,13 +23,13 @@ int cmd_mcmc(int argc, char **argv) {
         {"method", OPT_STRING, &method, "ula|mala|hmc|svgd", 0, 0, true},
         {"steps", OPT_INT, &steps, "steps K (sampling iterations after warm-up for MALA/HMC)", 1, 1e9, false},
         {"n", OPT_INT, &n, "chains (particles for SVGD)", 2, 1e8, false},
-        {"seed", OPT_INT, &seed, "random seed", 0, 9e18, false},
+        CLI_SEED(&seed),
         {"out", OPT_STRING, &out, "output .npy of the final states, (n, d) float32", 0, 0, true},
         {"step-size", OPT_DOUBLE, &step, "step size (0: the method's default)", 0, 1e6, false},
         {"warmup", OPT_INT, &warmup, "MALA/HMC warm-up steps adapting the step size (-1: method default)", -1, 1e9, false},
         {"leapfrog", OPT_INT, &leapfrog, "HMC leapfrog steps per iteration", 1, 100000, false},
         {"init-std", OPT_DOUBLE, &init_std, "chains start from N(0, init_std^2 I)", 1e-9, 1e6, false},
-        {"threads", OPT_INT, &threads, "threads", 1, 256, false},
+        CLI_THREADS(&threads),
     };
     cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
     memcpy(opts, base, sizeof base);

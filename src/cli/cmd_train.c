@@ -124,8 +124,8 @@ int cmd_train(int argc, char **argv) {
         {"resume", OPT_FLAG, &resume, "continue OUT/checkpoint.safetensors up to --iters (target, data and settings from OUT)", 0, 0, false},
         {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
         {"checkpoint-every", OPT_INT, &every, "save the sampler and the training state every N updates (0: every 10%)", 0, 1e9, false},
-        {"threads", OPT_INT, &threads, "threads for OpenMP and OpenBLAS", 1, 256, false},
-        {"quiet", OPT_FLAG, &quiet, "no progress line", 0, 0, false},
+        CLI_THREADS(&threads),
+        CLI_QUIET(&quiet),
     };
     int nopts = 7;
     nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_MLP, &c, opts, nopts);
@@ -185,20 +185,9 @@ int cmd_train(int argc, char **argv) {
             status = cli_error(CMD, "%s", err);
     }
     cJSON_Delete(keep);
-    if (!status) {
-        cli_progress p;
-        snprintf(tag, sizeof tag, "[%s %s]", nis_method_name(nis_trainer_config(tr)->method), ct.t->name);
-        cli_progress_init(&p, tag, quiet, c.iters, nis_trainer_iter(tr));
-        nis_train_run_opts ro = {.dir = out, .every = every, .progress = cli_progress_fn, .ud = &p};
-        nis_train_run_result res;
-        if (nis_trainer_run(tr, c.iters, &ro, &res, err, sizeof err) != NIS_OK) {
-            if (p.tty) fputc('\n', stderr);
-            fprintf(stderr, "nis " CMD ": %s\n", err);
-            status = 1;
-        } else {
-            status = evaluate(tr, &ct, out, n_eval, res.seconds, pilot_seconds, res.stats.sampler_loss);
-        }
-    }
+    nis_train_run_result res;
+    if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, ct.t->name, 0, NULL, &res)))
+        status = evaluate(tr, &ct, out, n_eval, res.seconds, pilot_seconds, res.stats.sampler_loss);
     nis_free(pre);
     nis_trainer_free(tr);
     cli_target_close(&ct);

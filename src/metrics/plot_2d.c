@@ -1,7 +1,7 @@
 /* src/metrics/plot_2d.c — pictures of 2-D samples against a target: the target's view box, its density as a
  * heat map, and samples over it (drawn with the canvas primitives of src/io/plot.c). */
 #include "nis/ops.h"
-#include "nis/plot.h"
+#include "nis/metrics.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* src/targets/affine.c — a target in affine coordinates, q_u(u) = q(m + L u): whitening with a mean m and a
  * factor L of a covariance (L Lᵀ = Σ), with the optional score and HVP present exactly when q's are. */
-#include "../core/linalg.h"
+#include "core/linalg.h"
 #include "nis/ops.h"
 #include "nis/target.h"
 #include "wrap.h"

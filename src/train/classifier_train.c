@@ -1,8 +1,8 @@
 /* src/train/classifier_train.c — training the FID classifier (nis/fid.h) by Adam on softmax cross-entropy:
  * random affine augmentation (shift, rotation, scale), cosine learning rate, an optional line per epoch. */
 #include "core/err.h"
-#include "schedule.h"
-#include "nis/fid.h"
+#include "internal.h"
+#include "nis/classifier_train.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -7,14 +7,35 @@
 #include "nis/ops.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define AT(m) offsetof(nis_ebm_train_config, m)
+static const nis_field fields[] = {
+    {"batch", NIS_FIELD_INT, AT(batch), 64, 1, 1 << 20, NULL, "data and negative images per iteration", NULL, NULL, 1},
+    {"buffer_size", NIS_FIELD_INT, AT(buffer_size), 10000, 1, 1e6, NULL,
+     "replay buffer size (persistent chains; with --sampler the batch unless given)", "buffer", NULL, 1},
+    {"langevin_steps", NIS_FIELD_INT, AT(langevin_steps), 40, 0, 10000, NULL,
+     "Langevin steps K per iteration (with --sampler 0 unless given)", "steps", NULL, 1},
+    {"reinit", NIS_FIELD_REAL, AT(reinit), 0.05, 0, 1, NULL, "fraction of negatives restarted from noise", NULL, NULL, 1},
+    {"alpha", NIS_FIELD_REAL, AT(alpha), 1.0, 0, 1e6, NULL, "energy-magnitude regulariser", NULL, NULL, 1},
+    {"lr", NIS_FIELD_REAL, AT(lr), 1e-4, 1e-12, 1, NULL, "Adam learning rate", NULL, NULL, 1},
+    {"beta1", NIS_FIELD_REAL, AT(beta1), 0.0, 0, 0.999999, NULL, "Adam's beta1", NULL, NULL, 0},
+    {"clip", NIS_FIELD_REAL, AT(clip), 1.0, 0, 1e9, NULL, "gradient-norm clip (0: off)", NULL, NULL, 1},
+};
+
+const nis_schema *nis_ebm_train_schema(void) {
+    static const nis_schema s = {"ebm train config", fields, (int)(sizeof fields / sizeof fields[0])};
+    return &s;
+}
+
 nis_ebm_train_config nis_ebm_train_defaults(void) {
-    return (nis_ebm_train_config){.batch = 64, .buffer_size = 10000, .langevin_steps = 40, .reinit = 0.05,
-                                  .alpha = 1.0, .lr = 1e-4, .beta1 = 0.0, .clip = 1.0};
+    nis_ebm_train_config c;
+    nis_schema_defaults(nis_ebm_train_schema(), &c);
+    return c;
 }
 
 static nis_status fail(char *err, size_t errlen, nis_status s, const char *fmt, const char *what) {
@@ -26,11 +47,11 @@ nis_status nis_ebm_trainer_init(nis_ebm_trainer *T, nis_ebm *E, const nis_ebm_tr
                                 char *err, size_t errlen) {
     memset(T, 0, sizeof *T);
     if (err && errlen) err[0] = '\0';
-    if (!E || !E->P || !cfg || cfg->batch < 1 || cfg->batch > (1 << 20) || cfg->buffer_size < cfg->batch ||
-        cfg->buffer_size > ((int64_t)1 << 28) / E->target.dim || cfg->langevin_steps < 0 || !(cfg->reinit >= 0) ||
-        cfg->reinit > 1 || !(cfg->alpha >= 0) || !(cfg->lr > 0) || !(cfg->beta1 >= 0) || cfg->beta1 >= 1 ||
-        !(cfg->clip >= 0))
-        return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "bad configuration (batch <= buffer, steps, rates)");
+    if (!E || !E->P || !cfg) return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "needs an energy and a configuration");
+    if (nis_schema_check(nis_ebm_train_schema(), cfg, err, errlen) != NIS_OK) return NIS_EINVAL;
+    if (cfg->buffer_size < cfg->batch || cfg->buffer_size > ((int64_t)1 << 28) / E->target.dim)
+        return fail(err, errlen, NIS_EINVAL, "ebm train config: %s",
+                    "buffer_size must be at least batch and hold at most 2^28 values");
     const int64_t d = E->target.dim;
     T->E = E;
     T->cfg = *cfg;
@@ -175,28 +196,22 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
 
 /* ---- checkpoints ---------------------------------------------------------------------------------------- */
 
-#define N_TRAIN_META 10
+#define PREFIX "train."
 
 nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char *err, size_t errlen) {
-    char v[N_TRAIN_META][40];
-    const nis_ebm_train_config *c = &T->cfg;
+    const nis_schema *sc = nis_ebm_train_schema();
+    char v[2 + 16][40], k[16][48];
+    const char *kv[2 * (2 + 16)] = {"train.iter", v[0], "train.seed", v[1]};
     snprintf(v[0], 40, "%" PRId64, T->iter);
     snprintf(v[1], 40, "%" PRIu64, T->seed);
-    snprintf(v[2], 40, "%" PRId64, c->batch);
-    snprintf(v[3], 40, "%" PRId64, c->buffer_size);
-    snprintf(v[4], 40, "%" PRId64, c->langevin_steps);
-    snprintf(v[5], 40, "%.17g", c->reinit);
-    snprintf(v[6], 40, "%.17g", c->alpha);
-    snprintf(v[7], 40, "%.17g", c->lr);
-    snprintf(v[8], 40, "%.17g", c->beta1);
-    snprintf(v[9], 40, "%.17g", c->clip);
-    const char *kv[2 * N_TRAIN_META] = {
-        "train.iter",  v[0], "train.seed",  v[1], "train.batch", v[2], "train.buffer_size", v[3],
-        "train.langevin_steps", v[4], "train.reinit", v[5], "train.alpha", v[6], "train.lr", v[7],
-        "train.beta1", v[8], "train.clip", v[9]};
+    for (int i = 0; i < sc->count; i++) {   /* "train.<field>": the configuration, by its schema */
+        snprintf(k[i], sizeof k[i], PREFIX "%s", sc->fields[i].name);
+        nis_field_format(&sc->fields[i], &T->cfg, v[2 + i], sizeof v[2 + i]);
+        kv[2 * (2 + i)] = k[i], kv[2 * (2 + i) + 1] = v[2 + i];
+    }
     nis_st_entry buf = {.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
-                        .shape = {c->buffer_size, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w}, .data = T->buffer};
-    return nis_ebm_save_extra(path, T->E, &T->opt, 1, &buf, N_TRAIN_META, kv, err, errlen);
+                        .shape = {T->cfg.buffer_size, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w}, .data = T->buffer};
+    return nis_ebm_save_extra(path, T->E, &T->opt, 1, &buf, 2 + sc->count, kv, err, errlen);
 }
 
 /* A metadata integer >= 0 of f; NIS_EFORMAT naming the key if missing or bad. */
@@ -207,35 +222,24 @@ static nis_status meta_i64(const nis_st_file *f, const char *path, const char *k
     return NIS_EFORMAT;
 }
 
-static nis_status meta_f64(const nis_st_file *f, const char *path, const char *key, double *out, char *err,
-                           size_t errlen) {
-    const char *s = nis_st_meta(f, key);
-    char *end = NULL;
-    double v = s ? strtod(s, &end) : NAN;
-    if (!s || end == s || *end || !isfinite(v)) {
-        snprintf(err, errlen, "%s: metadata '%s' is missing or invalid", path, key);
-        return NIS_EFORMAT;
-    }
-    *out = v;
-    return NIS_OK;
-}
-
 nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg, uint64_t *seed, char *err,
                                      size_t errlen) {
     nis_st_file *f = NULL;
     nis_status s = nis_st_read(path, &f, err, errlen);
     if (s != NIS_OK) return s;
+    const nis_schema *sc = nis_ebm_train_schema();
     nis_ebm_train_config c = nis_ebm_train_defaults();
     int64_t sd = 0;
-    if (s == NIS_OK) s = meta_i64(f, path, "train.seed", &sd, err, errlen);
-    if (s == NIS_OK) s = meta_i64(f, path, "train.batch", &c.batch, err, errlen);
-    if (s == NIS_OK) s = meta_i64(f, path, "train.buffer_size", &c.buffer_size, err, errlen);
-    if (s == NIS_OK) s = meta_i64(f, path, "train.langevin_steps", &c.langevin_steps, err, errlen);
-    if (s == NIS_OK) s = meta_f64(f, path, "train.reinit", &c.reinit, err, errlen);
-    if (s == NIS_OK) s = meta_f64(f, path, "train.alpha", &c.alpha, err, errlen);
-    if (s == NIS_OK) s = meta_f64(f, path, "train.lr", &c.lr, err, errlen);
-    if (s == NIS_OK) s = meta_f64(f, path, "train.beta1", &c.beta1, err, errlen);
-    if (s == NIS_OK) s = meta_f64(f, path, "train.clip", &c.clip, err, errlen);
+    s = meta_i64(f, path, "train.seed", &sd, err, errlen);
+    for (int i = 0; s == NIS_OK && i < sc->count; i++) {
+        char key[48], e2[200];
+        snprintf(key, sizeof key, PREFIX "%s", sc->fields[i].name);
+        const char *v = nis_st_meta(f, key);
+        if (!v || nis_field_parse(&sc->fields[i], &c, v, e2, sizeof e2) != NIS_OK) {
+            snprintf(err, errlen, "%s: metadata '%s' is missing or invalid", path, key);
+            s = NIS_EFORMAT;
+        }
+    }
     nis_st_close(f);
     if (s == NIS_OK) {
         *cfg = c;

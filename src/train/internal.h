@@ -68,7 +68,11 @@ nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x);
 nis_status nis__generate(nis_ctx *ctx, const nis__gen *g, bool noisy, double sigma, const nis_affine_target *aff,
                          nis_rng *rng, int64_t n, nis_real *out, char *err, size_t errlen);
 
-/* ---- update.c ---- */
+/* ---- trainer.c ---- */
+/* σ of update `it`: geometric from start to end over n updates, then end (start <= 0 or n <= 0: end throughout). */
+double nis__sched_geometric(double start, double end, int64_t n, int64_t it);
+/* Learning rate of update `it` of n: a half cosine from lr to lr_final (lr_final <= 0 or n <= 1: lr throughout). */
+double nis__sched_cosine(double lr, double lr_final, int64_t n, int64_t it);
 /* Back-propagate loss (a scalar in ctx) into P (zeroed first), clip the gradient at norm clip (<= 0: none),
  * check that loss, monitor and the gradient norm are finite, and take an Adam step.  `iter` (updates done before
  * this one) and `what` (the network) name the failure in msg.  *norm (may be NULL) gets the norm before clipping.
@@ -76,7 +80,6 @@ nis_status nis__generate(nis_ctx *ctx, const nis__gen *g, bool noisy, double sig
 nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
                        int64_t iter, const char *what, double *norm, char *msg, size_t msglen);
 
-/* ---- trainer.c ---- */
 /* Allocate a trainer for target t and config cfg (checked here) with its networks built and initialised, and
  * the preconditioner of start (copied); no broad start, no EMA.  NULL with a message in err. */
 nis_trainer *nis__trainer_alloc(const nis_target *t, const nis_train_config *cfg, const nis_train_start *start,

@@ -1,7 +1,7 @@
-/* src/train/trainer.c — the trainer: its life cycle, one update top to bottom (nis_trainer_step), the training
- * loop and sampling.  The losses are the objective's (objectives.c); the networks are nets.c's. */
+/* src/train/trainer.c — the trainer: its life cycle, one update top to bottom (nis_trainer_step) with the
+ * schedules and the optimiser step it uses, the training loop and sampling.  The losses are the objective's
+ * (objectives.c); the networks, the score model and the draws are nets.c's. */
 #include "internal.h"
-#include "schedule.h"
 #include "nis/ops.h"
 
 #include <math.h>
@@ -139,6 +139,52 @@ int64_t nis_trainer_target_evals(const nis_trainer *tr) { return tr->q.rows; }
 nis_params *nis_trainer_generator(nis_trainer *tr) { return tr->nets.G; }
 nis_params *nis_trainer_score_net(nis_trainer *tr) { return tr->nets.S; }
 const nis_ema *nis_trainer_ema(const nis_trainer *tr) { return tr->ema.shadow ? &tr->ema : NULL; }
+
+/* ---- the schedules: functions of the update number only ---- */
+
+double nis__sched_geometric(double start, double end, int64_t n, int64_t it) {
+    if (start <= 0 || n <= 0 || it >= n) return end;
+    double f = (double)it / (double)n;
+    return exp(log(start) + f * (log(end) - log(start)));
+}
+
+double nis__sched_cosine(double lr, double lr_final, int64_t n, int64_t it) {
+    if (lr_final <= 0 || n <= 1) return lr;
+    double f = (double)(it < n ? it : n - 1) / (double)(n - 1);
+    return lr_final + 0.5 * (lr - lr_final) * (1 + cos(3.14159265358979323846 * f));
+}
+
+/* ---- one optimiser update of a network from its loss ---- */
+
+nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
+                       int64_t iter, const char *what, double *norm_out, char *msg, size_t msglen) {
+    if (!loss) {
+        snprintf(msg, msglen, "%s loss: %s", what, nis_ctx_message(ctx));
+        return nis_ctx_status(ctx) ? nis_ctx_status(ctx) : NIS_ESTATE;
+    }
+    if (!isfinite(monitor) || !isfinite(loss->data[0])) {
+        snprintf(msg, msglen, "%s loss is not finite (%g) at update %lld", what, monitor, (long long)iter + 1);
+        return NIS_ENUMERIC;
+    }
+    nis_params_zero_grad(P);
+    if (nis_backward(ctx, loss, NULL) != NIS_OK) {
+        snprintf(msg, msglen, "%s backward: %s", what, nis_ctx_message(ctx));
+        return nis_ctx_status(ctx);
+    }
+    double norm = clip > 0 ? nis_clip_grad_norm(P, clip) : nis_grad_norm(P);
+    if (norm_out) *norm_out = norm;
+    if (!isfinite(norm)) {
+        snprintf(msg, msglen, "%s gradient is not finite at update %lld", what, (long long)iter + 1);
+        return NIS_ENUMERIC;
+    }
+    if (nis_adam_step(opt, P) != NIS_OK) {
+        snprintf(msg, msglen, "%s optimiser: %s", what, nis_params_message(P));
+        return nis_params_status(P);
+    }
+    return NIS_OK;
+}
+
+/* ---- one update: schedule, score model, sampler, EMA ---- */
 
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     const nis_train_config *c = &tr->cfg;
