@@ -93,7 +93,7 @@ def main():
             continue
         met, cfg = samplers[m]
         keys = ("iters", "batch", "sigma", "sigma_start", "anneal_iters", "lr", "lr_score", "score_steps",
-                "score_channels", "gen_channels", "latent", "ema_decay", "beta")
+                "score_channels", "gen_channels", "latent", "ema", "ema_decay", "beta")
         L.append(f"**{m.upper()}** training against the fixed energy: {int(met['updates'])} updates, "
                  f"{met['target_grad_evals_training']:,.0f} energy-gradient (DFT: Hessian-vector) evaluations; "
                  f"settings: " + ", ".join(f"{k} {cfg[k]}" for k in keys if k in cfg) + ".\n")
