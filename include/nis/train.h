@@ -228,7 +228,6 @@ nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_o
 
 const char *nis_trainer_message(const nis_trainer *tr);
 const nis_train_config *nis_trainer_config(const nis_trainer *tr);   /* latent and score_model resolved */
-const nis_target *nis_trainer_target(const nis_trainer *tr);
 double nis_trainer_sigma(const nis_trainer *tr);     /* σ of the last (or next) update */
 int64_t nis_trainer_iter(const nis_trainer *tr);
 int64_t nis_trainer_target_evals(const nis_trainer *tr);
@@ -276,7 +275,6 @@ int nis_sampler_dim(const nis_sampler *s);
 const char *nis_sampler_target(const nis_sampler *s);   /* target name stored with it */
 /* Image shape (c, h, w) of a conv sampler; false for an MLP one. */
 bool nis_sampler_image_shape(const nis_sampler *s, int *c, int *h, int *w);
-double nis_sampler_sigma(const nis_sampler *s);
 /* n samples into out (n, dim); noisy < 0 uses the stored default, 0 g(z), 1 g(z) + σ ε.  A trainer and the
  * sampler it saved give the same samples bit for bit. */
 nis_status nis_sampler_generate(nis_sampler *s, nis_rng *rng, int64_t n, int noisy, nis_real *out, char *err,

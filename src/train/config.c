@@ -49,7 +49,7 @@ static nis_field fields[] = {
     INT(score_channels, 16, 1, 4096, CONV, "score-network channels"),
     {"sigmoid_output", NIS_FIELD_BOOL, AT(sigmoid_output), 1, 0, 0, NULL,
      "no sigmoid on the generator's output (pixels unbounded)", "linear-output", NULL, CONV},
-    {"act", NIS_FIELD_ENUM, AT(act), NIS_ACT_SILU, 0, 0, NULL, "hidden activation of both networks", NULL, NULL,
+    {"act", NIS_FIELD_ENUM, AT(act), NIS_ACT_SILU, 0, 0, NULL, "hidden activation of both networks: none|relu|silu|tanh|softplus|elu|leaky_relu", NULL, NULL,
      ALL},
     {"score_model", NIS_FIELD_ENUM, AT(score_model), NIS_SCORE_AUTO, 0, 0, score_models,
      "auto|plain|residual: s = net, or s = s_q + net (auto: residual for DFT on targets of dimension <= 2)", NULL,

@@ -175,7 +175,6 @@ void nis_sampler_free(nis_sampler *s) {
 
 int nis_sampler_dim(const nis_sampler *s) { return (int)s->gen.dim; }
 const char *nis_sampler_target(const nis_sampler *s) { return s->target; }
-double nis_sampler_sigma(const nis_sampler *s) { return s->sigma; }
 
 bool nis_sampler_image_shape(const nis_sampler *s, int *c, int *h, int *w) {
     if (s->gen.kind != NIS_NET_CONV) return false;

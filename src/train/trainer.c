@@ -132,7 +132,6 @@ void nis_trainer_free(nis_trainer *tr) {
 void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj) { tr->obj = obj; }
 const char *nis_trainer_message(const nis_trainer *tr) { return tr->msg; }
 const nis_train_config *nis_trainer_config(const nis_trainer *tr) { return &tr->cfg; }
-const nis_target *nis_trainer_target(const nis_trainer *tr) { return tr->t; }
 double nis_trainer_sigma(const nis_trainer *tr) { return tr->sigma; }
 int64_t nis_trainer_iter(const nis_trainer *tr) { return tr->iter; }
 int64_t nis_trainer_target_evals(const nis_trainer *tr) { return tr->q.rows; }
