@@ -26,6 +26,25 @@ int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width) 
     return -1;
 }
 
+nis_status nis__mcmc_finite_score(nis__mcmc_run *r, const nis_real *x, nis_real *score, int64_t step,
+                                  const char *unit) {
+    nis_status s = nis__mcmc_eval(r, x, NULL, score, step);
+    if (s != NIS_OK) return s;
+    int64_t bad = nis__mcmc_nonfinite_row(score, r->n, r->dim);
+    if (bad >= 0)
+        return nis__mcmc_fail(r, NIS_ENUMERIC, "non-finite score at step %lld (%s %lld)", (long long)step, unit,
+                              (long long)bad);
+    return NIS_OK;
+}
+
+nis_status nis__mcmc_check_moved(nis__mcmc_run *r, const nis_real *x, int64_t step, const char *unit) {
+    int64_t bad = nis__mcmc_nonfinite_row(x, r->n, r->dim);
+    if (bad >= 0)
+        return nis__mcmc_fail(r, NIS_ENUMERIC, "%s %lld left the finite numbers at step %lld", unit,
+                              (long long)bad, (long long)step);
+    return NIS_OK;
+}
+
 nis_status nis__mcmc_begin(nis__mcmc_run *r, const char *method, const nis_target *t, const nis_real *x,
                            int64_t n, int64_t n_min, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);

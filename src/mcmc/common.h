@@ -44,6 +44,15 @@ nis_status nis__mcmc_eval(nis__mcmc_run *r, const nis_real *x, nis_real *logq, n
 /* Index of the first row of a (rows, width) with a NaN or Inf, or -1 if all are finite. */
 int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width);
 
+/* For the samplers that follow the score alone (ULA, SVGD), whose `unit` is "chain" or "particle":
+ * nis__mcmc_eval of the score (n, dim) at x (n, dim) for `step`, failing with NIS_ENUMERIC ("non-finite score
+ * at step S (<unit> I)") if a row of it is not finite; */
+nis_status nis__mcmc_finite_score(nis__mcmc_run *r, const nis_real *x, nis_real *score, int64_t step,
+                                  const char *unit);
+/* and, after the move, NIS_ENUMERIC ("<unit> I left the finite numbers at step S") if a row of x (n, dim) is
+ * not finite, else NIS_OK. */
+nis_status nis__mcmc_check_moved(nis__mcmc_run *r, const nis_real *x, int64_t step, const char *unit);
+
 /* All d values of a row are finite. */
 static inline bool nis__row_finite(const nis_real *a, int d) {
     for (int k = 0; k < d; k++)
