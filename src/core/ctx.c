@@ -5,6 +5,7 @@
  * keeps all chunks, so a step that repeats the previous step's allocations touches no heap.
  */
 #include "ctx.h"
+#include "err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,12 +92,7 @@ nis_status nis_ctx_status(const nis_ctx *ctx) { return ctx->status; }
 const char *nis_ctx_message(const nis_ctx *ctx) { return ctx->msg; }
 
 nis_status nis_ctx_fail(nis_ctx *ctx, nis_status s, const char *fmt, ...) {
-    if (ctx->status != NIS_OK) return s;
-    ctx->status = s;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
-    va_end(ap);
+    NIS__STICKY_FAIL(ctx, s, fmt);
     return s;
 }
 

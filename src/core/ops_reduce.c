@@ -39,6 +39,24 @@ static int reduced_shape(const nis_tensor *x, int axis, bool keepdim, int64_t *s
     return nd;
 }
 
+/* A reduction of x over one axis: the axis (normalised), the output shape (nd dims) and x seen as
+ * (outer, len, inner) around the axis. */
+typedef struct {
+    int axis, nd;
+    int64_t shape[NIS_MAX_DIMS], outer, len, inner;
+} reduce_plan;
+
+/* Fill r for op's reduction of x over axis (negative from the end; kept as 1 with keepdim).  False when the
+ * op should return NULL: x NULL or the context in error (see nis__bail), or the axis out of range (EINVAL). */
+static bool plan_reduce(nis_ctx *ctx, const char *op, nis_tensor *x, int axis, bool keepdim, reduce_plan *r) {
+    if (nis__bail(ctx, x)) return false;
+    r->axis = nis__axis(ctx, op, x, axis);
+    if (r->axis < 0) return false;
+    r->nd = reduced_shape(x, r->axis, keepdim, r->shape);
+    split_axis(x, r->axis, &r->outer, &r->len, &r->inner);
+    return true;
+}
+
 /* Sum of p[0..n) in a fixed order: eight interleaved accumulators (vectorisable without reassociating),
  * or a plain loop for short rows. */
 static nis_real row_sum(const nis_real *restrict p, int64_t n) {
@@ -189,12 +207,9 @@ static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, ni
 
 /* x: any shape (ndim >= 1), axis in [-ndim, ndim) -> x's shape without the axis (or with it as 1). */
 nis_tensor *nis_sum_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x)) return NULL;
-    int a = nis__axis(ctx, "sum_axis", x, axis);
-    if (a < 0) return NULL;
-    int64_t shape[NIS_MAX_DIMS], outer, len, inner;
-    int nd = reduced_shape(x, a, keepdim, shape);
-    split_axis(x, a, &outer, &len, &inner);
+    reduce_plan r;
+    if (!plan_reduce(ctx, "sum_axis", x, axis, keepdim, &r)) return NULL;
+    const int64_t outer = r.outer, len = r.len, inner = r.inner;
 
     /* scratch first, so a failure leaves no half-made node */
     nis_real *part = NULL;
@@ -207,9 +222,9 @@ nis_tensor *nis_sum_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
         if (G > 1) part = nis_ctx_alloc(ctx, (size_t)(outer * G * inner) * sizeof(nis_real));
     }
     if (nis_ctx_status(ctx) != NIS_OK) return NULL;
-    nis_tensor *y = nis__result(ctx, &op_sum_axis, nd, shape, x, NULL, NULL);
+    nis_tensor *y = nis__result(ctx, &op_sum_axis, r.nd, r.shape, x, NULL, NULL);
     if (!y) return NULL;
-    y->p.i[0] = a;
+    y->p.i[0] = r.axis;
 
     if (inner == 1 && outer == 1) {
         y->data[0] = blocked_sum(x->data, len, part);
@@ -224,10 +239,9 @@ nis_tensor *nis_sum_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
 
 /* Mean over one axis (NaN where the axis is empty).  Composed: sum_axis(x) * (1 / len). */
 nis_tensor *nis_mean_axis(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x)) return NULL;
-    int a = nis__axis(ctx, "mean_axis", x, axis);
-    if (a < 0) return NULL;
-    return nis_mul_scalar(ctx, nis_sum_axis(ctx, x, a, keepdim), 1.0 / (double)x->shape[a]);
+    reduce_plan r;
+    if (!plan_reduce(ctx, "mean_axis", x, axis, keepdim, &r)) return NULL;
+    return nis_mul_scalar(ctx, nis_sum_axis(ctx, x, r.axis, keepdim), 1.0 / (double)r.len);
 }
 
 /* ---- logsumexp over one axis: m + log(sum exp(x - m)), m the max;
@@ -281,17 +295,13 @@ static void logsumexp_kernel(nis_real *restrict y, const nis_real *restrict x, n
 
 /* x: any shape (ndim >= 1) -> x's shape without `axis` (or with it as 1); stable for large |x|. */
 nis_tensor *nis_logsumexp(nis_ctx *ctx, nis_tensor *x, int axis, bool keepdim) {
-    if (nis__bail(ctx, x)) return NULL;
-    int a = nis__axis(ctx, "logsumexp", x, axis);
-    if (a < 0) return NULL;
-    int64_t shape[NIS_MAX_DIMS], outer, len, inner;
-    int nd = reduced_shape(x, a, keepdim, shape);
-    split_axis(x, a, &outer, &len, &inner);
+    reduce_plan r;
+    if (!plan_reduce(ctx, "logsumexp", x, axis, keepdim, &r)) return NULL;
     nis_real *tmp = NULL;
-    if (inner > 1 && !(tmp = nis_ctx_alloc(ctx, (size_t)(outer * inner) * sizeof(nis_real)))) return NULL;
-    nis_tensor *y = nis__result(ctx, &op_logsumexp, nd, shape, x, NULL, NULL);
+    if (r.inner > 1 && !(tmp = nis_ctx_alloc(ctx, (size_t)(r.outer * r.inner) * sizeof(nis_real)))) return NULL;
+    nis_tensor *y = nis__result(ctx, &op_logsumexp, r.nd, r.shape, x, NULL, NULL);
     if (!y) return NULL;
-    y->p.i[0] = a;
-    logsumexp_kernel(y->data, x->data, tmp, outer, len, inner);
+    y->p.i[0] = r.axis;
+    logsumexp_kernel(y->data, x->data, tmp, r.outer, r.len, r.inner);
     return y;
 }

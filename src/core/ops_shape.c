@@ -114,55 +114,49 @@ static void pad_axis_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis
 }
 static const nis_op_info op_pad_axis = {"pad_axis", pad_axis_backward};
 
-/* x: any shape (ndim >= 1); 0 <= start, 0 <= len, start + len <= x.shape[axis] -> x's shape with the axis
- * of size len holding x's elements [start, start + len) along it (a copy). */
-nis_tensor *nis_slice(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t len) {
+/* The body of nis_slice (pad false, size = len) and nis_pad_axis (pad true, size = total), below: check
+ * the range, make x's shape with the axis resized to size, copy the band (zeros around it for pad). */
+static nis_tensor *band_op(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t size, bool pad) {
     if (nis__bail(ctx, x)) return NULL;
-    int a = nis__axis(ctx, "slice", x, axis);
+    int a = nis__axis(ctx, pad ? "pad_axis" : "slice", x, axis);
     if (a < 0) return NULL;
     int64_t L = x->shape[a];
-    if (start < 0 || len < 0 || start > L - len) {
+    int64_t band = pad ? L : size;       /* the length of the band copied */
+    int64_t outside = pad ? size : L;    /* the length of the axis the band lies in */
+    if (start < 0 || size < 0 || start > outside - band) {
         char s[80];
-        nis_ctx_fail(ctx, NIS_EINVAL,
-                     "slice: start %lld, len %lld out of range for axis %d (size %lld) of shape %s",
-                     (long long)start, (long long)len, axis, (long long)L, nis_shape_str(x, s, sizeof s));
+        if (pad)
+            nis_ctx_fail(ctx, NIS_EINVAL,
+                         "pad_axis: start %lld + size %lld exceeds total %lld on axis %d of shape %s",
+                         (long long)start, (long long)L, (long long)size, axis, nis_shape_str(x, s, sizeof s));
+        else
+            nis_ctx_fail(ctx, NIS_EINVAL,
+                         "slice: start %lld, len %lld out of range for axis %d (size %lld) of shape %s",
+                         (long long)start, (long long)size, axis, (long long)L, nis_shape_str(x, s, sizeof s));
         return NULL;
     }
     int64_t shape[NIS_MAX_DIMS], outer, inner;
-    for (int i = 0; i < x->ndim; i++) shape[i] = i == a ? len : x->shape[i];
-    nis_tensor *y = nis__result(ctx, &op_slice, x->ndim, shape, x, NULL, NULL);
+    for (int i = 0; i < x->ndim; i++) shape[i] = i == a ? size : x->shape[i];
+    nis_tensor *y = nis__result(ctx, pad ? &op_pad_axis : &op_slice, x->ndim, shape, x, NULL, NULL);
     if (!y) return NULL;
     y->p.i[0] = a;
     y->p.i[1] = start;
+    if (pad) memset(y->data, 0, (size_t)y->n * sizeof(nis_real));
     split_axis(x, a, &outer, &inner);
-    copy_band(y->data, len, 0, x->data, L, start, len, outer, inner);
+    copy_band(y->data, size, pad ? start : 0, x->data, L, pad ? 0 : start, band, outer, inner);
     return y;
+}
+
+/* x: any shape (ndim >= 1); 0 <= start, 0 <= len, start + len <= x.shape[axis] -> x's shape with the axis
+ * of size len holding x's elements [start, start + len) along it (a copy). */
+nis_tensor *nis_slice(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t len) {
+    return band_op(ctx, x, axis, start, len, false);
 }
 
 /* x: any shape (ndim >= 1); 0 <= start, start + x.shape[axis] <= total -> x's shape with the axis of size
  * total: zeros, with x at [start, start + x.shape[axis]) along the axis. */
 nis_tensor *nis_pad_axis(nis_ctx *ctx, nis_tensor *x, int axis, int64_t start, int64_t total) {
-    if (nis__bail(ctx, x)) return NULL;
-    int a = nis__axis(ctx, "pad_axis", x, axis);
-    if (a < 0) return NULL;
-    int64_t L = x->shape[a];
-    if (start < 0 || total < 0 || start > total - L) {
-        char s[80];
-        nis_ctx_fail(ctx, NIS_EINVAL,
-                     "pad_axis: start %lld + size %lld exceeds total %lld on axis %d of shape %s",
-                     (long long)start, (long long)L, (long long)total, axis, nis_shape_str(x, s, sizeof s));
-        return NULL;
-    }
-    int64_t shape[NIS_MAX_DIMS], outer, inner;
-    for (int i = 0; i < x->ndim; i++) shape[i] = i == a ? total : x->shape[i];
-    nis_tensor *y = nis__result(ctx, &op_pad_axis, x->ndim, shape, x, NULL, NULL);
-    if (!y) return NULL;
-    y->p.i[0] = a;
-    y->p.i[1] = start;
-    memset(y->data, 0, (size_t)y->n * sizeof(nis_real));
-    split_axis(x, a, &outer, &inner);
-    copy_band(y->data, total, start, x->data, L, 0, L, outer, inner);
-    return y;
+    return band_op(ctx, x, axis, start, total, true);
 }
 
 /* ---- concat: one node of up to NIS_MAX_SRC inputs (the engine follows src[0..2]); more inputs make a

@@ -16,6 +16,19 @@
         return y;                                                                                           \
     }
 
+/* The constructor of a unary op with one parameter `param` (a double argument after x): as UNARY_OP, and the
+ * parameter is kept in the node's p.f[0] (for the backward) and bound in expr to `a`, as nis_real. */
+#define UNARY_OP_PARAM(fname, op, param, expr)                                                             \
+    nis_tensor *fname(nis_ctx *ctx, nis_tensor *x, double param) {                                          \
+        if (nis__bail(ctx, x)) return NULL;                                                                 \
+        nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
+        if (!y) return NULL;                                                                                \
+        y->p.f[0] = param;                                                                                  \
+        const nis_real a = (nis_real)param;                                                                 \
+        NIS_MAP_KERNEL(y, x, expr);                                                                         \
+        return y;                                                                                           \
+    }
+
 /* Logistic function.  1 / (1 + e^-v) is accurate to a few ulp everywhere: for v < -88 e^-v overflows to
  * inf and the result is 0 (the true value is below float's normal range), never NaN.  Written without
  * branches so `omp simd` loops vectorise it with libmvec's expf. */
@@ -144,15 +157,7 @@ static void leaky_relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, n
 static const nis_op_info op_leaky_relu = {"leaky_relu", leaky_relu_backward};
 
 /* x if x > 0 else slope x, shaped like x. */
-nis_tensor *nis_leaky_relu(nis_ctx *ctx, nis_tensor *x, double slope) {
-    if (nis__bail(ctx, x)) return NULL;
-    nis_tensor *y = nis__result_like(ctx, &op_leaky_relu, x, x, NULL, NULL);
-    if (!y) return NULL;
-    y->p.f[0] = slope;
-    const nis_real a = (nis_real)slope;
-    NIS_MAP_KERNEL(y, x, v > 0 ? v : a * v);
-    return y;
-}
+UNARY_OP_PARAM(nis_leaky_relu, op_leaky_relu, slope, v > 0 ? v : a * v)
 
 /* ---- elu: x if x > 0 else alpha (e^x - 1) (alpha in p.f[0]);
  *      d = g (step(x) + (1 - step(x)) (y + alpha)), since for x <= 0 the slope alpha e^x is y + alpha ---- */
@@ -162,15 +167,7 @@ static void elu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tens
 static const nis_op_info op_elu = {"elu", elu_backward};
 
 /* x if x > 0 else alpha (e^x - 1), shaped like x. */
-nis_tensor *nis_elu(nis_ctx *ctx, nis_tensor *x, double alpha) {
-    if (nis__bail(ctx, x)) return NULL;
-    nis_tensor *y = nis__result_like(ctx, &op_elu, x, x, NULL, NULL);
-    if (!y) return NULL;
-    y->p.f[0] = alpha;
-    const nis_real a = (nis_real)alpha;
-    NIS_MAP_KERNEL(y, x, v > 0 ? v : a * expm1(v));
-    return y;
-}
+UNARY_OP_PARAM(nis_elu, op_elu, alpha, v > 0 ? v : a * expm1(v))
 
 /* ---- step: 1 if x > 0 else 0.  A constant: no node is recorded and the result never requires grad. ---- */
 

@@ -144,12 +144,10 @@ static nis_status parse_attr(const char *path, int line, const char *ls, const c
 /* Name of attribute i, for nis__column_index (which finds the class attribute). */
 static const char *attr_name(const void *attrs, int i) { return ((const attr *)attrs)[i].name; }
 
-nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
-                              size_t errlen) {
-    void *buf;
-    nis__lines L;
-    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
-    if (s) return s;
+/* The ARFF parser (a nis__data_parser): L's lines -> *out. */
+static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts *opts, nis_dataset *out,
+                             char *err, size_t errlen) {
+    nis_status s = NIS_OK;
     attr *a = NULL;
     int na = 0, cap = 0, cls = -1, pos = -1;
     int64_t d = 0, n = 0;
@@ -307,7 +305,6 @@ nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_d
     if ((s = nis__check_positive(opts->positive, Y.v, n, err, errlen, path, a[cls].line, 1))) goto fail;
     nis__dataset_take(out, n, d, X.v, Y.v, feat);
     free_attrs(a, na);
-    nis_free(buf);
     return NIS_OK;
 
 oom:
@@ -318,6 +315,10 @@ fail:
     free_attrs(a, na);
     nis_free(X.v);
     nis_free(Y.v);
-    nis_free(buf);
     return s;
+}
+
+nis_status nis_data_load_arff(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
+                              size_t errlen) {
+    return nis__data_load(path, opts, out, err, errlen, parse_arff);
 }

@@ -73,12 +73,10 @@ static char *field_dup(const field *f) {
 /* Column i of the header, for nis__column_index. */
 static const char *csv_name(const void *names, int i) { return ((char *const *)names)[i]; }
 
-nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
-                             size_t errlen) {
-    void *buf;
-    nis__lines L;
-    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
-    if (s) return s;
+/* The CSV parser (a nis__data_parser): L's lines -> *out. */
+static nis_status parse_csv(nis__lines L, const char *path, const nis_data_opts *opts, nis_dataset *out,
+                            char *err, size_t errlen) {
+    nis_status s = NIS_OK;
     field *f = NULL;
     char **names = NULL;        /* ncol column names (header) */
     char **feat = NULL;         /* d feature names, moved into the dataset */
@@ -179,7 +177,6 @@ nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_da
     nis__dataset_take(out, n, ncol - 1, X.v, Y.v, feat);
     nis__free_names(names, ncol);
     nis_free(f);
-    nis_free(buf);
     return NIS_OK;
 
 oom:
@@ -191,6 +188,10 @@ fail:
     nis_free(f);
     nis_free(X.v);
     nis_free(Y.v);
-    nis_free(buf);
     return s;
+}
+
+nis_status nis_data_load_csv(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
+                             size_t errlen) {
+    return nis__data_load(path, opts, out, err, errlen, parse_csv);
 }

@@ -14,10 +14,14 @@ typedef struct {
 } nis__lines;
 
 void nis__lines_init(nis__lines *L, const char *buf, size_t len);
-/* A loader's start: *opts defaults to all-zero options when NULL, *out is zeroed, path is read whole into
- * *buf (the caller frees it with nis_free) and L walks its lines.  Returns nis_read_file's status. */
-nis_status nis__data_open(const char *path, const nis_data_opts **opts, nis_dataset *out, void **buf, nis__lines *L,
-                          char *err, size_t errlen);
+/* A format's parser: the lines L of path's bytes (its own walker) -> *out (zeroed on entry); opts is never
+ * NULL.  On failure it frees what it allocated, writes err (errlen bytes) and returns the status. */
+typedef nis_status (*nis__data_parser)(nis__lines L, const char *path, const nis_data_opts *opts,
+                                       nis_dataset *out, char *err, size_t errlen);
+/* The body of every loader: opts NULL means all-zero options, *out is zeroed, path is read whole and its
+ * lines given to parse, then the bytes are freed.  Returns nis_read_file's status, else parse's. */
+nis_status nis__data_load(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err, size_t errlen,
+                          nis__data_parser parse);
 /* Advance to the next line; false at the end of the buffer. */
 bool nis__lines_next(nis__lines *L);
 /* True if [s, e) holds only spaces and tabs. */

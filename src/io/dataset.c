@@ -313,13 +313,18 @@ int nis__column_index(const char *label, int n, const char *(*name_of)(const voi
     return v >= 0 && v < n ? (int)v : -1;
 }
 
-nis_status nis__data_open(const char *path, const nis_data_opts **opts, nis_dataset *out, void **buf, nis__lines *L,
-                          char *err, size_t errlen) {
+nis_status nis__data_load(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err, size_t errlen,
+                          nis__data_parser parse) {
     static const nis_data_opts defaults;
-    if (!*opts) *opts = &defaults;
+    if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
+    void *buf;
     size_t len;
-    nis_status s = nis_read_file(path, buf, &len, err, errlen);
-    if (s == NIS_OK) nis__lines_init(L, *buf, len);
+    nis_status s = nis_read_file(path, &buf, &len, err, errlen);
+    if (s != NIS_OK) return s;
+    nis__lines L;
+    nis__lines_init(&L, buf, len);
+    s = parse(L, path, opts, out, err, errlen);
+    nis_free(buf);
     return s;
 }

@@ -18,12 +18,10 @@ typedef struct {
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-nis_status nis_data_load_libsvm(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
-                                size_t errlen) {
-    void *buf;
-    nis__lines L;
-    nis_status s = nis__data_open(path, &opts, out, &buf, &L, err, errlen);
-    if (s) return s;
+/* The LIBSVM parser (a nis__data_parser): L's lines -> *out. */
+static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_opts *opts, nis_dataset *out,
+                               char *err, size_t errlen) {
+    nis_status s = NIS_OK;
     entry *ent = NULL;
     size_t ne = 0, cap = 0;
     nis__fvec Y = {0};
@@ -126,7 +124,6 @@ nis_status nis_data_load_libsvm(const char *path, const nis_data_opts *opts, nis
     *out = ds;
     nis_free(ent);
     nis_free(Y.v);
-    nis_free(buf);
     return NIS_OK;
 
 oom:
@@ -136,6 +133,10 @@ fail:
     nis_dataset_free(&ds);
     nis_free(ent);
     nis_free(Y.v);
-    nis_free(buf);
     return s;
+}
+
+nis_status nis_data_load_libsvm(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err,
+                                size_t errlen) {
+    return nis__data_load(path, opts, out, err, errlen, parse_libsvm);
 }

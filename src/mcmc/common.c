@@ -26,6 +26,25 @@ int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width) 
     return -1;
 }
 
+nis_status nis__mcmc_finite_score(nis__mcmc_run *r, const nis_real *x, nis_real *score, int64_t step,
+                                  const char *unit) {
+    nis_status s = nis__mcmc_eval(r, x, NULL, score, step);
+    if (s != NIS_OK) return s;
+    int64_t bad = nis__mcmc_nonfinite_row(score, r->n, r->dim);
+    if (bad >= 0)
+        return nis__mcmc_fail(r, NIS_ENUMERIC, "non-finite score at step %lld (%s %lld)", (long long)step, unit,
+                              (long long)bad);
+    return NIS_OK;
+}
+
+nis_status nis__mcmc_check_moved(nis__mcmc_run *r, const nis_real *x, int64_t step, const char *unit) {
+    int64_t bad = nis__mcmc_nonfinite_row(x, r->n, r->dim);
+    if (bad >= 0)
+        return nis__mcmc_fail(r, NIS_ENUMERIC, "%s %lld left the finite numbers at step %lld", unit,
+                              (long long)bad, (long long)step);
+    return NIS_OK;
+}
+
 nis_status nis__mcmc_begin(nis__mcmc_run *r, const char *method, const nis_target *t, const nis_real *x,
                            int64_t n, int64_t n_min, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
@@ -142,4 +161,26 @@ void nis__tally_report(const nis__tally *t, const struct nis__adapter *ad, int64
     stats->divergences = t->divergences;
     stats->steps = t->done_warm + t->done_samp;
     nis__adapter_report(ad, stats);
+}
+
+nis_status nis__metropolis_start(nis__metropolis *m, nis__mcmc_run *r, bool bufs_ok, int64_t warmup,
+                                 nis_adapt_mode mode, double eps0, double target_accept, const nis_real *x,
+                                 nis_real *lq, nis_real *s) {
+    memset(m, 0, sizeof *m);
+    if (!bufs_ok || nis__adapter_init(&m->ad, warmup > 0 ? mode : NIS_ADAPT_NONE, r->n, eps0, target_accept) !=
+                        NIS_OK)
+        return nis__mcmc_fail(r, NIS_ENOMEM, "out of memory");
+    nis_status st = nis__mcmc_eval(r, x, lq, s, 0);
+    const int d = r->dim;
+    for (int64_t i = 0; st == NIS_OK && i < r->n; i++)
+        if (!isfinite(lq[i]) || !nis__row_finite(s + i * d, d))
+            st = nis__mcmc_fail(r, NIS_ENUMERIC, "non-finite log q or score at the initial point of chain %lld "
+                                                 "(step 0)", (long long)i);
+    return st;
+}
+
+nis_status nis__metropolis_end(nis__metropolis *m, nis__mcmc_run *r, nis_mcmc_stats *stats, nis_status s) {
+    nis__tally_report(&m->tally, &m->ad, r->n, stats);
+    nis__adapter_free(&m->ad);
+    return nis__mcmc_end(r, stats, s);
 }

@@ -44,6 +44,15 @@ nis_status nis__mcmc_eval(nis__mcmc_run *r, const nis_real *x, nis_real *logq, n
 /* Index of the first row of a (rows, width) with a NaN or Inf, or -1 if all are finite. */
 int64_t nis__mcmc_nonfinite_row(const nis_real *a, int64_t rows, int64_t width);
 
+/* For the samplers that follow the score alone (ULA, SVGD), whose `unit` is "chain" or "particle":
+ * nis__mcmc_eval of the score (n, dim) at x (n, dim) for `step`, failing with NIS_ENUMERIC ("non-finite score
+ * at step S (<unit> I)") if a row of it is not finite; */
+nis_status nis__mcmc_finite_score(nis__mcmc_run *r, const nis_real *x, nis_real *score, int64_t step,
+                                  const char *unit);
+/* and, after the move, NIS_ENUMERIC ("<unit> I left the finite numbers at step S") if a row of x (n, dim) is
+ * not finite, else NIS_OK. */
+nis_status nis__mcmc_check_moved(nis__mcmc_run *r, const nis_real *x, int64_t step, const char *unit);
+
 /* All d values of a row are finite. */
 static inline bool nis__row_finite(const nis_real *a, int d) {
     for (int k = 0; k < d; k++)
@@ -92,5 +101,23 @@ void nis__adapter_update(nis__adapter *a, const double *prob);
 /* Mean, min and max step size into stats (may be NULL). */
 void nis__adapter_report(const nis__adapter *a, nis_mcmc_stats *stats);
 void nis__adapter_free(nis__adapter *a);
+
+/* ---- a Metropolis run (MALA, HMC): its step-size adapter and its bookkeeping ----------------------------- */
+typedef struct {
+    nis__adapter ad;   /* ad.eps (n,): each chain's step size for the next iteration */
+    nis__tally tally;
+} nis__metropolis;
+
+/* Start m, once the sampler has tried to allocate its buffers (bufs_ok: it did): the adapter (every chain at
+ * step size eps0; adapting by `mode` towards target_accept only when warmup > 0), then log q lq (n,) and the
+ * score s (n, dim) at the initial points x (n, dim), which must all be finite.  Fails with NIS_ENOMEM, the
+ * target's error, or NIS_ENUMERIC naming the first chain whose log q or score is not finite (message
+ * written).  Either way the run finishes with nis__metropolis_end. */
+nis_status nis__metropolis_start(nis__metropolis *m, nis__mcmc_run *r, bool bufs_ok, int64_t warmup,
+                                 nis_adapt_mode mode, double eps0, double target_accept, const nis_real *x,
+                                 nis_real *lq, nis_real *s);
+/* Finish the run with status s: m's acceptance rates, divergences, steps and step sizes into stats (may be
+ * NULL), free m's adapter, then nis__mcmc_end(r, stats, s).  Returns s. */
+nis_status nis__metropolis_end(nis__metropolis *m, nis__mcmc_run *r, nis_mcmc_stats *stats, nis_status s);
 
 #endif

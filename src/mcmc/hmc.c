@@ -82,24 +82,16 @@ nis_status nis_hmc_run(const nis_target *t, const nis_hmc_config *cfg, nis_rng *
     const int d = r.dim, L = cfg->n_leapfrog;
     const int64_t total = cfg->warmup + cfg->steps;
     hmc_buf b = {0};
-    nis__adapter ad = {0};
-    nis__tally tally = {0};
-    if (!buf_alloc(&b, n, d, rng) ||
-        nis__adapter_init(&ad, cfg->warmup > 0 ? cfg->adapt : NIS_ADAPT_NONE, n, cfg->step_size,
-                          cfg->target_accept) != NIS_OK)
-        s = nis__mcmc_fail(&r, NIS_ENOMEM, "out of memory");
-
-    if (s == NIS_OK) s = nis__mcmc_eval(&r, x, b.lq, b.s, 0);
-    for (int64_t i = 0; s == NIS_OK && i < n; i++)
-        if (!isfinite(b.lq[i]) || !nis__row_finite(b.s + i * d, d))
-            s = nis__mcmc_fail(&r, NIS_ENUMERIC, "non-finite log q or score at the initial point of chain %lld "
-                                                 "(step 0)", (long long)i);
+    nis__metropolis m;
+    bool bufs_ok = buf_alloc(&b, n, d, rng);
+    s = nis__metropolis_start(&m, &r, bufs_ok, cfg->warmup, cfg->adapt, cfg->step_size, cfg->target_accept, x,
+                              b.lq, b.s);
 
     for (int64_t step = 1; s == NIS_OK && step <= total; step++) {
         /* momentum, step size, starting energy, then the first half kick and drift */
 #pragma omp parallel for if (n > NIS_MCMC_PAR_MIN) schedule(static)
         for (int64_t i = 0; i < n; i++) {
-            double eps = ad.eps[i];
+            double eps = m.ad.eps[i];
             if (cfg->jitter > 0) eps *= 1 + cfg->jitter * (2 * nis_rng_uniform(&b.rs[i]) - 1);
             nis_real *pi = b.p + i * d, *yi = b.y + i * d;
             for (int k = 0; k < d; k++) pi[k] = (nis_real)nis_rng_normal(&b.rs[i]);
@@ -162,10 +154,8 @@ nis_status nis_hmc_run(const nis_target *t, const nis_hmc_config *cfg, nis_rng *
             acc += b.acc[i];
             diverged += !b.live[i];
         }
-        nis__tally_step(&tally, step, cfg->warmup, acc, diverged, &ad, b.prob, draws, x, cfg->thin, n, d);
+        nis__tally_step(&m.tally, step, cfg->warmup, acc, diverged, &m.ad, b.prob, draws, x, cfg->thin, n, d);
     }
-    nis__tally_report(&tally, &ad, n, stats);
     buf_free(&b);
-    nis__adapter_free(&ad);
-    return nis__mcmc_end(&r, stats, s);
+    return nis__metropolis_end(&m, &r, stats, s);
 }

@@ -56,26 +56,15 @@ nis_status nis_mala_run(const nis_target *t, const nis_mala_config *cfg, nis_rng
     const int d = r.dim;
     const int64_t total = cfg->warmup + cfg->steps;
     mala_buf b = {0};
-    nis__adapter ad = {0};
-    nis__tally tally = {0};
-    if (!buf_alloc(&b, n, d, rng) ||
-        nis__adapter_init(&ad, cfg->warmup > 0 ? cfg->adapt : NIS_ADAPT_NONE, n, cfg->step_size,
-                          cfg->target_accept) != NIS_OK)
-        s = nis__mcmc_fail(&r, NIS_ENOMEM, "out of memory");
-
-    if (s == NIS_OK) s = nis__mcmc_eval(&r, x, b.lq, b.s, 0);
-    if (s == NIS_OK) {
-        int64_t bad = nis__mcmc_nonfinite_row(b.s, n, d);
-        for (int64_t i = 0; bad < 0 && i < n; i++)
-            if (!isfinite(b.lq[i])) bad = i;
-        if (bad >= 0) s = nis__mcmc_fail(&r, NIS_ENUMERIC, "non-finite log q or score at the initial point of "
-                                                           "chain %lld (step 0)", (long long)bad);
-    }
+    nis__metropolis m;
+    bool bufs_ok = buf_alloc(&b, n, d, rng);
+    s = nis__metropolis_start(&m, &r, bufs_ok, cfg->warmup, cfg->adapt, cfg->step_size, cfg->target_accept, x,
+                              b.lq, b.s);
     for (int64_t step = 1; s == NIS_OK && step <= total; step++) {
         /* propose: y = x + h s + sqrt(2h) z, for every chain; an overflowed proposal is parked at x */
 #pragma omp parallel for if (n > NIS_MCMC_PAR_MIN) schedule(static)
         for (int64_t i = 0; i < n; i++) {
-            double h = ad.eps[i], c = sqrt(2 * h), zz = 0;
+            double h = m.ad.eps[i], c = sqrt(2 * h), zz = 0;
             nis_real *yi = b.y + i * d;
             for (int k = 0; k < d; k++) {
                 double z = nis_rng_normal(&b.rs[i]);
@@ -98,7 +87,7 @@ nis_status nis_mala_run(const nis_target *t, const nis_mala_config *cfg, nis_rng
         /* accept or reject, per chain */
 #pragma omp parallel for if (n > NIS_MCMC_PAR_MIN) schedule(static)
         for (int64_t i = 0; i < n; i++) {
-            double h = ad.eps[i], u = nis_rng_uniform(&b.rs[i]);
+            double h = m.ad.eps[i], u = nis_rng_uniform(&b.rs[i]);
             const nis_real *xi = x + i * d, *yi = b.y + i * d, *syi = b.sy + i * d;
             if (b.acc[i] == 2 || nis__target_broken(b.lqy[i], syi, d)) {
                 b.prob[i] = 0;
@@ -128,10 +117,8 @@ nis_status nis_mala_run(const nis_target *t, const nis_mala_config *cfg, nis_rng
             acc += b.acc[i] == 1;
             diverged += b.acc[i] == 2;
         }
-        nis__tally_step(&tally, step, cfg->warmup, acc, diverged, &ad, b.prob, draws, x, cfg->thin, n, d);
+        nis__tally_step(&m.tally, step, cfg->warmup, acc, diverged, &m.ad, b.prob, draws, x, cfg->thin, n, d);
     }
-    nis__tally_report(&tally, &ad, n, stats);
     buf_free(&b);
-    nis__adapter_free(&ad);
-    return nis__mcmc_end(&r, stats, s);
+    return nis__metropolis_end(&m, &r, stats, s);
 }

@@ -107,14 +107,8 @@ nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_rea
     int64_t done = 0;
 
     for (int64_t it = 1; s == NIS_OK && it <= cfg->steps; it++) {
-        s = nis__mcmc_eval(&r, x, NULL, score, it);
+        s = nis__mcmc_finite_score(&r, x, score, it, "particle");
         if (s != NIS_OK) break;
-        int64_t bad = nis__mcmc_nonfinite_row(score, n, d);
-        if (bad >= 0) {
-            s = nis__mcmc_fail(&r, NIS_ENUMERIC, "non-finite score at step %lld (particle %lld)", (long long)it,
-                               (long long)bad);
-            break;
-        }
         if (median) {
             double med2 = median_sq_dist(x, m, d, pairs);
             h = med2 > 0 ? med2 / log((double)n + 1) : 1;   /* coincident particles: any h will do */
@@ -130,10 +124,7 @@ nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_rea
             }
             x[j] = (nis_real)(x[j] + step * g);
         }
-        bad = nis__mcmc_nonfinite_row(x, n, d);
-        if (bad >= 0)
-            s = nis__mcmc_fail(&r, NIS_ENUMERIC, "particle %lld left the finite numbers at step %lld",
-                               (long long)bad, (long long)it);
+        s = nis__mcmc_check_moved(&r, x, it, "particle");
         done = it;
     }
     if (stats) {

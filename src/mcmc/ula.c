@@ -24,14 +24,8 @@ nis_status nis_ula_run(const nis_target *t, const nis_ula_config *cfg, nis_rng *
     int64_t done = 0;
 
     for (int64_t step = 1; s == NIS_OK && step <= cfg->steps; step++) {
-        s = nis__mcmc_eval(&r, x, NULL, score, step);
+        s = nis__mcmc_finite_score(&r, x, score, step, "chain");
         if (s != NIS_OK) break;
-        int64_t bad = nis__mcmc_nonfinite_row(score, n, d);
-        if (bad >= 0) {
-            s = nis__mcmc_fail(&r, NIS_ENUMERIC, "non-finite score at step %lld (chain %lld)", (long long)step,
-                               (long long)bad);
-            break;
-        }
         /* x, score: (n, d); chain i draws its d normals from its own stream */
 #pragma omp parallel for if (n > NIS_MCMC_PAR_MIN) schedule(static)
         for (int64_t i = 0; i < n; i++)
@@ -39,10 +33,7 @@ nis_status nis_ula_run(const nis_target *t, const nis_ula_config *cfg, nis_rng *
                 int64_t j = i * d + k;
                 x[j] = (nis_real)(x[j] + h * score[j] + noise * nis_rng_normal(&rs[i]));
             }
-        bad = nis__mcmc_nonfinite_row(x, n, d);
-        if (bad >= 0)
-            s = nis__mcmc_fail(&r, NIS_ENUMERIC, "chain %lld left the finite numbers at step %lld", (long long)bad,
-                               (long long)step);
+        s = nis__mcmc_check_moved(&r, x, step, "chain");
         done = step;
     }
     if (stats) {

@@ -15,15 +15,25 @@ static double dist(const nis_real *a, const nis_real *b, int d) {
     return sqrt(s);
 }
 
-/* Sum over i < n, j < m of |x_i - y_j| (skipping j == i when same). */
-static double sum_dist(const nis_real *x, int64_t n, const nis_real *y, int64_t m, int d, bool same) {
+/* The pair kernels: the energy distance's k(r) = r, the RBF's k(r) = exp(-r^2 c), c = 1 / (2 h^2). */
+typedef enum { KERNEL_DIST, KERNEL_RBF } kernel;
+
+/* Sum over i < n, j < m of k(|x_i - y_j|) (skipping j == i when same); x (n, d), y (m, d); c: the RBF's
+ * constant (unused by KERNEL_DIST).  Row i sums over j in order and the rows are added in order, so the
+ * result does not depend on the thread count.  NaN if out of memory.  (k is a switch, not a function
+ * pointer: an indirect call per pair made the energy distance 3x slower.) */
+static double sum_kernel(const nis_real *x, int64_t n, const nis_real *y, int64_t m, int d, bool same, kernel k,
+                         double c) {
     double *rows = nis_rowsum_begin(n);
     if (!rows) return NAN;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) {
         double row = 0;
         for (int64_t j = 0; j < m; j++)
-            if (!same || j != i) row += dist(x + i * d, y + j * d, d);
+            if (!same || j != i) {
+                double r = dist(x + i * d, y + j * d, d);
+                row += k == KERNEL_RBF ? exp(-r * r * c) : r;
+            }
         rows[i] = row;
     }
     return nis_rowsum_end(rows, n);
@@ -31,9 +41,9 @@ static double sum_dist(const nis_real *x, int64_t n, const nis_real *y, int64_t 
 
 double nis_energy_distance(const nis_real *x, int64_t n, const nis_real *y, int64_t m, int d) {
     if (n < 2 || m < 2) return NAN;
-    double xy = sum_dist(x, n, y, m, d, false) / ((double)n * m);
-    double xx = sum_dist(x, n, x, n, d, true) / ((double)n * (n - 1));
-    double yy = sum_dist(y, m, y, m, d, true) / ((double)m * (m - 1));
+    double xy = sum_kernel(x, n, y, m, d, false, KERNEL_DIST, 0) / ((double)n * m);
+    double xx = sum_kernel(x, n, x, n, d, true, KERNEL_DIST, 0) / ((double)n * (n - 1));
+    double yy = sum_kernel(y, m, y, m, d, true, KERNEL_DIST, 0) / ((double)m * (m - 1));
     return 2 * xy - xx - yy;
 }
 
@@ -60,30 +70,15 @@ static double median_distance(const nis_real *x, int64_t n, const nis_real *y, i
     return med > 0 ? med : 1.0;
 }
 
-static double sum_rbf(const nis_real *x, int64_t n, const nis_real *y, int64_t m, int d, double inv2h2) {
-    double *rows = nis_rowsum_begin(n);
-    if (!rows) return NAN;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double row = 0;
-        for (int64_t j = 0; j < m; j++) {
-            double r = dist(x + i * d, y + j * d, d);
-            row += exp(-r * r * inv2h2);
-        }
-        rows[i] = row;
-    }
-    return nis_rowsum_end(rows, n);
-}
-
 double nis_mmd_rbf(const nis_real *x, int64_t n, const nis_real *y, int64_t m, int d, double bandwidth,
                    double *h_used) {
     if (n < 1 || m < 1) return NAN;
     double h = bandwidth > 0 ? bandwidth : median_distance(x, n, y, m, d);
     if (h_used) *h_used = h;
     double c = 1.0 / (2 * h * h);
-    double kxx = sum_rbf(x, n, x, n, d, c) / ((double)n * n);
-    double kyy = sum_rbf(y, m, y, m, d, c) / ((double)m * m);
-    double kxy = sum_rbf(x, n, y, m, d, c) / ((double)n * m);
+    double kxx = sum_kernel(x, n, x, n, d, false, KERNEL_RBF, c) / ((double)n * n);
+    double kyy = sum_kernel(y, m, y, m, d, false, KERNEL_RBF, c) / ((double)m * m);
+    double kxy = sum_kernel(x, n, y, m, d, false, KERNEL_RBF, c) / ((double)n * m);
     double mmd2 = kxx + kyy - 2 * kxy;
     return sqrt(mmd2 > 0 ? mmd2 : 0);
 }

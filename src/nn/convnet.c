@@ -19,16 +19,27 @@ static bool layer_name(nis_params *P, char *name, const char *prefix, const char
     return false;
 }
 
+/* The checks both builders start with: P not in error, 0 <= n <= NIS_CONVNET_MAX_LAYERS layers, a
+ * (c, h, w) shape of positive sizes (a conv net's input, a deconv net's stem), a known activation.  NIS_OK,
+ * or P's status (the failure is set in P). */
+static nis_status check_net(nis_params *P, const char *prefix, bool deconv, int n, int64_t c, int64_t h, int64_t w,
+                            nis_act act) {
+    const char *kind = deconv ? "deconvnet" : "convnet";
+    if (P->status != NIS_OK) return P->status;
+    if (n < 0 || n > NIS_CONVNET_MAX_LAYERS)
+        return nis_params_fail(P, NIS_EINVAL, "%s \"%s\": %d %s (at most %d)", kind, prefix, n,
+                               deconv ? "layers" : "conv layers", NIS_CONVNET_MAX_LAYERS);
+    if (c < 1 || h < 1 || w < 1)
+        return nis_params_fail(P, NIS_EINVAL, "%s \"%s\": bad %s shape", kind, prefix, deconv ? "stem" : "input");
+    if (!act_ok(P, prefix, act)) return P->status;
+    return NIS_OK;
+}
+
 nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, int64_t in_c, int64_t in_h,
                            int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act,
                            int64_t out_features) {
-    if (P->status != NIS_OK) return P->status;
-    if (n_conv < 0 || n_conv > NIS_CONVNET_MAX_LAYERS)
-        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": %d conv layers (at most %d)", prefix, n_conv,
-                               NIS_CONVNET_MAX_LAYERS);
-    if (in_c < 1 || in_h < 1 || in_w < 1)
-        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": bad input shape", prefix);
-    if (!act_ok(P, prefix, act)) return P->status;
+    nis_status st = check_net(P, prefix, false, n_conv, in_c, in_h, in_w, act);
+    if (st != NIS_OK) return st;
     memset(N, 0, sizeof *N);
     N->n_conv = n_conv;
     N->act = act;
@@ -44,8 +55,7 @@ nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, in
                                    "convnet \"%s\": conv%d's kernel %d exceeds its input %lldx%lld", prefix,
                                    l + 1, s->kernel, (long long)h, (long long)w);
         if (!layer_name(P, name, prefix, "conv", l + 1)) return P->status;
-        nis_status st =
-            nis_conv2d_layer_add(&N->conv[l], P, name, c, s->channels, s->kernel, s->stride, s->pad, true);
+        st = nis_conv2d_layer_add(&N->conv[l], P, name, c, s->channels, s->kernel, s->stride, s->pad, true);
         if (st != NIS_OK) return st;
         c = s->channels;
         h = (h + 2 * s->pad - s->kernel) / s->stride + 1;
@@ -72,13 +82,8 @@ nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *
 nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix, int64_t in_features,
                              int64_t c0, int64_t h0, int64_t w0, int n_convt, const nis_conv_spec *convts,
                              nis_act act) {
-    if (P->status != NIS_OK) return P->status;
-    if (n_convt < 0 || n_convt > NIS_CONVNET_MAX_LAYERS)
-        return nis_params_fail(P, NIS_EINVAL, "deconvnet \"%s\": %d layers (at most %d)", prefix, n_convt,
-                               NIS_CONVNET_MAX_LAYERS);
-    if (c0 < 1 || h0 < 1 || w0 < 1)
-        return nis_params_fail(P, NIS_EINVAL, "deconvnet \"%s\": bad stem shape", prefix);
-    if (!act_ok(P, prefix, act)) return P->status;
+    nis_status st = check_net(P, prefix, true, n_convt, c0, h0, w0, act);
+    if (st != NIS_OK) return st;
     memset(G, 0, sizeof *G);
     G->n_convt = n_convt;
     G->act = act;
@@ -87,7 +92,7 @@ nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix
     G->w0 = w0;
     char name[256];
     if (!layer_name(P, name, prefix, "stem", 0)) return P->status;
-    nis_status st = nis_linear_layer_add(&G->stem, P, name, in_features, c0 * h0 * w0, true);
+    st = nis_linear_layer_add(&G->stem, P, name, in_features, c0 * h0 * w0, true);
     if (st != NIS_OK) return st;
     int64_t c = c0, h = h0, w = w0;
     for (int l = 0; l < n_convt; l++) {

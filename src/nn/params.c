@@ -1,6 +1,7 @@
 /* src/nn/params.c — a model's parameters: one flat buffer each for values, gradients and the optimiser's
  * moments, cut into named persistent leaf tensors. */
 #include "internal.h"
+#include "core/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,12 +39,7 @@ void nis_params_free(nis_params *P) {
 }
 
 nis_status nis_params_fail(nis_params *P, nis_status s, const char *fmt, ...) {
-    if (P->status != NIS_OK) return s;
-    P->status = s;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(P->msg, sizeof P->msg, fmt, ap);
-    va_end(ap);
+    NIS__STICKY_FAIL(P, s, fmt);
     return s;
 }
 
