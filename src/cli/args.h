@@ -35,6 +35,12 @@ typedef struct {
 #define CLI_SEED(var) {"seed", OPT_INT, var, "random seed", 0, 9e18, false}
 #define CLI_THREADS(var) {"threads", OPT_INT, var, "threads for OpenMP and OpenBLAS", 1, 256, false}
 #define CLI_QUIET(var) {"quiet", OPT_FLAG, var, "no progress output", 0, 0, false}
+/* The run directory of a training command: --out DIR (const char **), --resume (bool *), --checkpoint-every N. */
+#define CLI_OUT_DIR(var) {"out", OPT_STRING, var, "output directory (created if missing)", 0, 0, true}
+#define CLI_RESUME(var) \
+    {"resume", OPT_FLAG, var, "continue OUT/checkpoint.safetensors up to --iters, with the settings it holds", 0, 0, false}
+#define CLI_EVERY(var) \
+    {"checkpoint-every", OPT_INT, var, "save the sampler and the training state every N updates (0: every 10%)", 0, 1e9, false}
 
 /* Parse argv[0..argc) (argv[0] is the first option, not the command name) into opts.  Returns 0 on success, 1 if
  * --help was printed, 2 after printing an error.  A schema field that requires a BOOL field (nis_field.requires)

@@ -96,9 +96,9 @@ int cmd_ebm_sampler(int argc, char **argv) {
     cli_opt opts[CLI_MAX_OPTS] = {
         {"energy", OPT_STRING, &energy, "energy .safetensors (nis ebm train)", 0, 0, false},
         {"target", OPT_STRING, &target, "instead of --energy: gauss784 (N(blob, 0.2^2 I), for testing; mean energy at the optimum 392)", 0, 0, false},
-        {"out", OPT_STRING, &out, "output directory (created if missing)", 0, 0, true},
-        {"resume", OPT_FLAG, &resume, "continue OUT/checkpoint.safetensors up to --iters (its stored settings)", 0, 0, false},
-        {"checkpoint-every", OPT_INT, &every, "save every N updates (0: every 10%)", 0, 1e9, false},
+        CLI_OUT_DIR(&out),
+        CLI_RESUME(&resume),
+        CLI_EVERY(&every),
         {"eval-n", OPT_INT, &n_eval, "samples for metrics.json (mean energy)", 1, 1e6, false},
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),

@@ -24,8 +24,7 @@ int cmd_eval(int argc, char **argv) {
         CLI_THREADS(&threads),
     };
     cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
-    memcpy(opts, base, sizeof base);
-    int nopts = (int)(sizeof base / sizeof base[0]) + cli_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int nopts = cli_target_opts(opts, base, (int)(sizeof base / sizeof base[0]), &bf);
     int rc = cli_parse("eval", "Evaluate samples against a target: energy distance, MMD, KSD, moments (2-D "
                             "targets); test accuracy and log-likelihood of the posterior predictive (blr).", argc,
                             argv, opts, nopts);

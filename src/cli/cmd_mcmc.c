@@ -32,8 +32,7 @@ int cmd_mcmc(int argc, char **argv) {
         CLI_THREADS(&threads),
     };
     cli_opt opts[sizeof base / sizeof base[0] + CLI_BLR_NOPTS];
-    memcpy(opts, base, sizeof base);
-    int nopts = (int)(sizeof base / sizeof base[0]) + cli_blr_flags_opts(&bf, opts + sizeof base / sizeof base[0]);
+    int nopts = cli_target_opts(opts, base, (int)(sizeof base / sizeof base[0]), &bf);
     int rc = cli_parse("mcmc", "Run Langevin (ula; SGLD with blr --minibatch), MALA, HMC or SVGD chains on a "
                             "target.", argc, argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;

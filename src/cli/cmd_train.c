@@ -120,10 +120,10 @@ int cmd_train(int argc, char **argv) {
     cli_blr_flags_default(&bf);
     cli_opt opts[CLI_MAX_OPTS] = {
         {"target", OPT_STRING, &target, cli_target_help, 0, 0, false},
-        {"out", OPT_STRING, &out, "output directory (created if missing)", 0, 0, true},
-        {"resume", OPT_FLAG, &resume, "continue OUT/checkpoint.safetensors up to --iters (target, data and settings from OUT)", 0, 0, false},
+        CLI_OUT_DIR(&out),
+        CLI_RESUME(&resume),   /* (the target and data options too: from OUT/config.json) */
+        CLI_EVERY(&every),
         {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
-        {"checkpoint-every", OPT_INT, &every, "save the sampler and the training state every N updates (0: every 10%)", 0, 1e9, false},
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
     };

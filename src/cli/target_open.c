@@ -33,6 +33,11 @@ int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *o) {
     return CLI_BLR_NOPTS;
 }
 
+int cli_target_opts(cli_opt *opts, const cli_opt *base, int n_base, cli_blr_flags *f) {
+    memcpy(opts, base, (size_t)n_base * sizeof *opts);
+    return n_base + cli_blr_flags_opts(f, opts + n_base);
+}
+
 cJSON *cli_blr_flags_json(const cli_blr_flags *f) {
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;

@@ -26,6 +26,9 @@ typedef struct {
 void cli_blr_flags_default(cli_blr_flags *f);
 /* Write the CLI_BLR_NOPTS option descriptions for f into opts; returns CLI_BLR_NOPTS. */
 int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *opts);
+/* opts = base (n_base options, copied) followed by the data options of f; returns the count.  opts has room for
+ * n_base + CLI_BLR_NOPTS. */
+int cli_target_opts(cli_opt *opts, const cli_opt *base, int n_base, cli_blr_flags *f);
 /* The flags as a JSON object (for config.json), NULL if out of memory. */
 cJSON *cli_blr_flags_json(const cli_blr_flags *f);
 
