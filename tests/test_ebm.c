@@ -293,7 +293,7 @@ static void test_joint_training(const nis_real *data) {
     nis_trainer *sb = tiny_sampler(&B, 8, 8);
     CHECK(nis_ebm_trainer_use_sampler(&TB, sb, err, sizeof err) == NIS_OK, "%s", err);
     for (int i = 0; i < 2; i++) CHECK(nis_ebm_train_step(&TB, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_trainer_checkpoint(sb, sp, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_trainer_checkpoint(sb, sp, 0, NULL) == NIS_OK, "%s", nis_trainer_message(sb));
     CHECK(nis_ebm_trainer_save(&TB, ck, err, sizeof err) == NIS_OK, "%s", err);
     nis_trainer_free(sb);
     nis_ebm_trainer_free(&TB);

@@ -128,7 +128,7 @@ static void test_resume(const nis_target *t, nis_method m, bool resid) {
     CHECK(nis_trainer_train(a, 12, NULL, NULL) == NIS_OK, "%s", nis_trainer_message(a));
     CHECK(nis_trainer_train(b, 6, NULL, NULL) == NIS_OK, "%s", nis_trainer_message(b));
     const char *kv[] = {"energy", "none"};
-    CHECK(nis_trainer_checkpoint(b, path, 1, kv, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_trainer_checkpoint(b, path, 1, kv) == NIS_OK, "%s", nis_trainer_message(b));
     nis_trainer_free(b);
     b = nis_trainer_resume(t, path, err, sizeof err);
     CHECK(b != NULL, "%s", err);
@@ -149,7 +149,7 @@ static void test_resume(const nis_target *t, nis_method m, bool resid) {
     nis_st_close(mf);
 
     /* generate-only loader == trainer's EMA samples */
-    CHECK(nis_trainer_save(a, path, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_trainer_save(a, path) == NIS_OK, "%s", nis_trainer_message(a));
     nis_sampler *g = nis_sampler_load(path, err, sizeof err);
     CHECK(g != NULL, "%s", err);
     if (g) {
@@ -182,7 +182,7 @@ static void test_errors(const nis_target *t) {
     snprintf(path, sizeof path, "/tmp/nis_test_imgsampler_bad_%d.safetensors", (int)getpid());
     c = tiny(NIS_METHOD_KL);
     nis_trainer *s = nis_trainer_new(t, &c, NULL, err, sizeof err);
-    CHECK(s && nis_trainer_checkpoint(s, path, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(s && nis_trainer_checkpoint(s, path, 0, NULL) == NIS_OK, "%s", nis_trainer_message(s));
     nis_trainer_free(s);
     nis_target *t16 = nis_gauss_image_target_new("g16", 1, 16, 16, NULL, 0.2);
     CHECK(nis_trainer_resume(t16, path, err, sizeof err) == NULL && strstr(err, "dimension"), "%s", err);

@@ -108,7 +108,7 @@ int main(void) {
             char path[] = "/tmp/nis-test-train-XXXXXX";
             int fd = mkstemp(path);
             if (fd >= 0) close(fd);
-            CHECK(nis_trainer_save(tr, path, err, sizeof err) == NIS_OK, "%s", err);
+            CHECK(nis_trainer_save(tr, path) == NIS_OK, "%s", nis_trainer_message(tr));
             nis_sampler *s = nis_sampler_load(path, err, sizeof err);
             CHECK(s != NULL, "%s", err);
             nis_real l[64];
@@ -171,7 +171,7 @@ int main(void) {
         char path[] = "/tmp/nis-test-train-XXXXXX";
         int fd = mkstemp(path);
         if (fd >= 0) close(fd);
-        CHECK(te && nis_trainer_save(te, path, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(te && nis_trainer_save(te, path) == NIS_OK, "%s", nis_trainer_message(te));
         nis_sampler *s = nis_sampler_load(path, err, sizeof err);
         nis_real l[64];
         ge = nis_rng_init(5, 0);
@@ -214,7 +214,7 @@ int main(void) {
         char path[] = "/tmp/nis-test-train-XXXXXX";
         int fd = mkstemp(path);
         if (fd >= 0) close(fd);
-        CHECK(tp && nis_trainer_save(tp, path, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(tp && nis_trainer_save(tp, path) == NIS_OK, "%s", nis_trainer_message(tp));
         nis_sampler *s = nis_sampler_load(path, err, sizeof err);
         CHECK(s != NULL, "%s", err);
         nis_real l[64], want[64];
@@ -383,7 +383,7 @@ int main(void) {
         snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
         CHECK(ra && nis_trainer_train(ra, 12, NULL, NULL) == NIS_OK && rb && nis_trainer_train(rb, 6, NULL, NULL) == NIS_OK,
               "resume: training");
-        CHECK(rb && nis_trainer_checkpoint(rb, path, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(rb && nis_trainer_checkpoint(rb, path, 0, NULL) == NIS_OK, "%s", nis_trainer_message(rb));
         nis_trainer_free(rb);
         rb = nis_trainer_resume(t, path, err, sizeof err);
         CHECK(rb && nis_trainer_iter(rb) == 6, "resumed: %s", rb ? "wrong update count" : err);
@@ -426,7 +426,8 @@ int main(void) {
         if (tn) nis_trainer_set_objective(tn, &plug);
         nis_train_run_opts ro = {.dir = dir, .every = 20};
         nis_train_run_result res;
-        nis_status st2 = tn ? nis_trainer_run(tn, 100, &ro, &res, err, sizeof err) : NIS_ESTATE;
+        nis_status st2 = tn ? nis_trainer_run(tn, 100, &ro, &res) : NIS_ESTATE;
+        if (tn) snprintf(err, sizeof err, "%s", nis_trainer_message(tn));
         CHECK(st2 == NIS_ENUMERIC, "faulty run: %s", nis_status_name(st2));
         CHECK(strstr(err, "update 45") && strstr(err, "kept the last good sampler") && strstr(err, "(update 40)"),
               "faulty run's message: %s", err);

@@ -222,10 +222,12 @@ typedef struct {
     int64_t last_saved;               /* the update the files hold (-1: none written in this run) */
     double seconds;                   /* training time of this run */
 } nis_train_run_result;
-/* One line in err on failure: "update N: <why>; kept ... (update M)" or "...; no sampler was saved". */
-nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_opts *o, nis_train_run_result *res,
-                           char *err, size_t errlen);
+/* On failure nis_trainer_message says "update N: <why>; kept the last good sampler PATH (update M)" (or "...; no
+ * sampler was saved"). */
+nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_opts *o, nis_train_run_result *res);
 
+/* The message of the trainer's last error (every function of a trainer reports there; nis_trainer_new and
+ * nis_trainer_resume, before there is a trainer, through their err argument). */
 const char *nis_trainer_message(const nis_trainer *tr);
 const nis_train_config *nis_trainer_config(const nis_trainer *tr);   /* latent and score_model resolved */
 double nis_trainer_sigma(const nis_trainer *tr);     /* σ of the last (or next) update */
@@ -243,12 +245,11 @@ nis_status nis_trainer_sample_live(nis_trainer *tr, nis_rng *rng, int64_t n, boo
 
 /* Save the sampler for generation, atomically (safetensors: the generator's EMA weights and the metadata to use
  * them; the preconditioner when there is one).  nis_sampler_load reads it.  tr is not changed. */
-nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen);
+nis_status nis_trainer_save(nis_trainer *tr, const char *path);
 /* Save the whole training state atomically (networks, Adam states, EMA, preconditioner, the configuration, update
  * and evaluation counts, the noise generator), plus n_meta extra metadata pairs (kv[2i] key, kv[2i+1] value).
  * nis_trainer_resume continues it bit-identically (same thread count). */
-nis_status nis_trainer_checkpoint(const nis_trainer *tr, const char *path, int n_meta, const char *const *kv,
-                                  char *err, size_t errlen);
+nis_status nis_trainer_checkpoint(nis_trainer *tr, const char *path, int n_meta, const char *const *kv);
 /* Rebuild a trainer from a checkpoint for target t (its dimension must match).  NULL with one line in err naming
  * the file and the problem (missing or malformed tensors or metadata). */
 nis_trainer *nis_trainer_resume(const nis_target *t, const char *path, char *err, size_t errlen);

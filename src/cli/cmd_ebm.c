@@ -68,9 +68,11 @@ static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_
     if (T->sampler) {
         static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm"};
         if (nis_trainer_checkpoint(T->sampler, cli_path(path, sizeof path, out, "sampler-checkpoint.safetensors"), 2,
-                                   meta, err, errlen) ||
-            nis_trainer_save(T->sampler, cli_path(path, sizeof path, out, "sampler.safetensors"), err, errlen))
+                                   meta) ||
+            nis_trainer_save(T->sampler, cli_path(path, sizeof path, out, "sampler.safetensors"))) {
+            snprintf(err, errlen, "%s", nis_trainer_message(T->sampler));
             return false;
+        }
         const nis_train_config *c = nis_trainer_config(T->sampler);
         nis_real *x = nis_malloc((size_t)(64 * T->E->target.dim) * sizeof *x);
         nis_rng g = nis_rng_init(0, NIS_STREAM_SAMPLE);

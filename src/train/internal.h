@@ -37,7 +37,7 @@ struct nis_trainer {
     nis_rng rng;                     /* training noise */
     int64_t iter;
     double sigma;                    /* σ of the last (or next) update */
-    char msg[256];
+    char msg[1024];                  /* the last error (nis_trainer_message) */
 };
 
 /* ---- config.c ---- */

@@ -9,8 +9,6 @@ typedef struct {
     nis_train_run_result *res;
     int64_t iters, every;
     char path[2][4096];
-    char *err;
-    size_t errlen;
     bool save_failed;
 } run_state;
 
@@ -18,8 +16,8 @@ static bool after_update(void *ud, nis_trainer *tr, const nis_train_stats *s) {
     run_state *r = ud;
     r->res->stats = *s;
     if (r->o->dir && (s->iter % r->every == 0 || s->iter == r->iters)) {
-        if (nis_trainer_save(tr, r->path[0], r->err, r->errlen) != NIS_OK ||
-            nis_trainer_checkpoint(tr, r->path[1], r->o->n_meta, r->o->meta, r->err, r->errlen) != NIS_OK) {
+        if (nis_trainer_save(tr, r->path[0]) != NIS_OK ||
+            nis_trainer_checkpoint(tr, r->path[1], r->o->n_meta, r->o->meta) != NIS_OK) {
             r->save_failed = true;
             return false;
         }
@@ -28,9 +26,8 @@ static bool after_update(void *ud, nis_trainer *tr, const nis_train_stats *s) {
     return !r->o->progress || r->o->progress(r->o->ud, tr, s);
 }
 
-nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_opts *o, nis_train_run_result *res,
-                           char *err, size_t errlen) {
-    run_state r = {.o = o, .res = res, .iters = iters, .err = err, .errlen = errlen};
+nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_opts *o, nis_train_run_result *res) {
+    run_state r = {.o = o, .res = res, .iters = iters};
     int64_t todo = iters - tr->iter;
     r.every = o->every > 0 ? o->every : (iters / 10 > 0 ? iters / 10 : 1);
     *res = (nis_train_run_result){.last_saved = -1};
@@ -42,18 +39,19 @@ nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_o
     nis_status st = nis_trainer_train(tr, iters, after_update, &r);
     res->seconds = nis_seconds() - t0;
     if (st == NIS_OK && r.save_failed) return NIS_EIO;
-    if (st != NIS_OK) {
-        int64_t u = nis_trainer_iter(tr) + 1;
-        if (!o->dir) snprintf(err, errlen, "update %lld: %s", (long long)u, nis_trainer_message(tr));
+    if (st != NIS_OK) {   /* the update's message, and which files are kept */
+        char why[600];
+        long long u = (long long)tr->iter + 1;
+        snprintf(why, sizeof why, "%.599s", tr->msg);
+        if (!o->dir) snprintf(tr->msg, sizeof tr->msg, "update %lld: %.600s", u, why);
         else if (res->last_saved >= 0)
-            snprintf(err, errlen, "update %lld: %s; kept the last good sampler %s (update %lld)", (long long)u,
-                     nis_trainer_message(tr), r.path[0], (long long)res->last_saved);
-        else snprintf(err, errlen, "update %lld: %s; no sampler was saved", (long long)u, nis_trainer_message(tr));
+            snprintf(tr->msg, sizeof tr->msg, "update %lld: %.600s; kept the last good sampler %.300s (update %lld)", u, why,
+                     r.path[0], (long long)res->last_saved);
+        else snprintf(tr->msg, sizeof tr->msg, "update %lld: %.600s; no sampler was saved", u, why);
         return st;
     }
     if (o->dir && todo <= 0) {   /* nothing to train (iters reached): the files still describe this trainer */
-        if (nis_trainer_save(tr, r.path[0], err, errlen) != NIS_OK ||
-            nis_trainer_checkpoint(tr, r.path[1], o->n_meta, o->meta, err, errlen) != NIS_OK)
+        if (nis_trainer_save(tr, r.path[0]) != NIS_OK || nis_trainer_checkpoint(tr, r.path[1], o->n_meta, o->meta) != NIS_OK)
             return NIS_EIO;
         res->last_saved = tr->iter;
     }

@@ -14,7 +14,7 @@
 
 #define FORMAT "nis-sampler-1"
 
-nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t errlen) {
+nis_status nis_trainer_save(nis_trainer *tr, const char *path) {
     const nis_train_config *c = &tr->cfg;
     const bool conv = c->net == NIS_NET_CONV;
     char v[8][48];
@@ -34,7 +34,8 @@ nis_status nis_trainer_save(nis_trainer *tr, const char *path, char *err, size_t
     nis_st_entry pre[2] = {{.name = "precond.mean", .dtype = NIS_DT_REAL, .ndim = 1, .shape = {d}, .data = tr->pre_m},
                            {.name = "precond.L", .dtype = NIS_DT_REAL, .ndim = 2, .shape = {d, d}, .data = tr->pre_L}};
     if (tr->ema.shadow) nis_ema_swap(&tr->ema, tr->nets.G);   /* the averaged weights, swapped back below */
-    nis_status st = nis_checkpoint_save_extra(path, tr->nets.G, NULL, tr->pre_m ? 2 : 0, pre, n_kv, kv, err, errlen);
+    nis_status st = nis_checkpoint_save_extra(path, tr->nets.G, NULL, tr->pre_m ? 2 : 0, pre, n_kv, kv, tr->msg,
+                                              sizeof tr->msg);
     if (tr->ema.shadow) nis_ema_swap(&tr->ema, tr->nets.G);
     return st;
 }

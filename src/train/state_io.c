@@ -68,8 +68,9 @@ static int add_entries(nis_st_entry *e, char (*names)[NAME_LEN], int n, const ni
     return n;
 }
 
-nis_status nis_trainer_checkpoint(const nis_trainer *tr, const char *path, int n_meta, const char *const *meta_kv,
-                                  char *err, size_t errlen) {
+nis_status nis_trainer_checkpoint(nis_trainer *tr, const char *path, int n_meta, const char *const *meta_kv) {
+    char *err = tr->msg;
+    size_t errlen = sizeof tr->msg;
     const nis_schema *sc = nis_train_schema();
     const nis_params *G = tr->nets.G, *S = tr->nets.S;
     int64_t d = tr->t->dim, evals = tr->q.rows, ema_updates = tr->ema.shadow ? tr->ema.updates : 0;
