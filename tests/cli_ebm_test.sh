@@ -19,7 +19,7 @@ small=(--data "$dir/data" --batch 4 --buffer 8 --steps 2 --width 2 --checkpoint-
 expect 0 "" "$NIS" ebm --help
 for c in train langevin energy; do expect 0 "" "$NIS" ebm $c --help; done
 expect 2 "" "$NIS" ebm
-expect 2 "expected train, langevin, energy, sampler or sample" "$NIS" ebm bogus
+expect 2 "expected train, langevin, denoise, energy, sampler or sample" "$NIS" ebm bogus
 expect 2 "--data is required" "$NIS" ebm train --out "$dir/r"
 expect 2 "--out is required" "$NIS" ebm train --data "$dir/data"
 expect 2 "unknown data set 'nope'" "$NIS" ebm train --data "$dir/data" --dataset nope --out "$dir/r"
@@ -74,6 +74,27 @@ e1=$("$NIS" ebm energy --energy "$dir/ft/energy.safetensors" --data "$dir/data")
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/j" --iters 4 --resume --quiet
 cp "$dir/j/sampler-checkpoint.safetensors" "$dir/k/sampler-checkpoint.safetensors"
 expect 2 "is at update 4 but the checkpoint at iteration 3" "$NIS" ebm train --data "$dir/data" --out "$dir/k" --iters 5 --resume
+
+# a denoising-score-matching energy: --noise, per-layer channels and strides; its files; resume bit-identical; the
+# jump (nis ebm denoise, nis ebm langevin --jump); bad flags
+dsm=(--data "$dir/data" --noise 0.3 --channels 2,3 --strides 1,2 --batch 4 --checkpoint-every 2 --quiet --seed 1)
+expect 2 "--strides needs --channels" "$NIS" ebm train --data "$dir/data" --out "$dir/d" --strides 1,2
+expect 2 "--channels: '2,x'" "$NIS" ebm train --data "$dir/data" --out "$dir/d" --channels 2,x
+expect 2 "not 2 comma-separated strides" "$NIS" ebm train --data "$dir/data" --out "$dir/d" --channels 2,3 --strides 1
+expect 2 "--sampler needs a maximum-likelihood energy" "$NIS" ebm train --data "$dir/data" --out "$dir/d" --noise 0.3 --sampler dft
+[ ! -e "$dir/d" ] && ok || bad "a refused DSM run created its output directory"
+expect 0 "" "$NIS" ebm train "${dsm[@]}" --out "$dir/d4" --iters 4
+for f in checkpoint.safetensors energy.safetensors denoised.png; do exists "$dir/d4/$f"; done
+expect 0 "" "$NIS" ebm train "${dsm[@]}" --out "$dir/d2" --iters 2
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/d2" --iters 4 --resume --quiet
+cmp -s "$dir/d4/energy.safetensors" "$dir/d2/energy.safetensors" && ok || bad "resumed DSM energy differs"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 3 --n 5 --jump --out "$dir/dl.npy"
+grep -q '"energy_grad_evals_per_sample":4' "$dir/out" && ok || bad "langevin --jump: $(cat "$dir/out")"
+expect 0 "" "$NIS" ebm denoise --energy "$dir/d4/energy.safetensors" --samples "$dir/dl.npy" --out "$dir/dd.npy"
+head -c 128 "$dir/dd.npy" | grep -q "'shape': (5, 1, 28, 28)" && ok || bad "denoise npy: $(head -c 128 "$dir/dd.npy")"
+expect 2 "not a DSM energy" "$NIS" ebm denoise --energy "$dir/a/energy.safetensors" --samples "$dir/dl.npy" --out "$dir/x.npy"
+printf 'not an npy file' > "$dir/junk.npy"
+expect 2 "junk.npy" "$NIS" ebm denoise --energy "$dir/d4/energy.safetensors" --samples "$dir/junk.npy" --out "$dir/x.npy"
 
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)

@@ -1,10 +1,14 @@
 /* The EBM target in double precision: its score is -grad f / T and its Hessian-vector products (double
  * backward through the conv net: what the DFT image sampler needs) match central differences of the score;
- * gc_check verifies f to second order as well.  A tiny energy on 8x8 images keeps it fast. */
+ * gc_check verifies f to second order as well.  A DSM energy (strides 1, 2; noise 0.3): temperature 1, the
+ * DSM objective's parameter gradient (a double backward) and the jump x - s² ∇E(x) against central differences.
+ * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
-#include "nis/ebm.h"
+#include "nis/ebm_train.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static nis_ebm_config tiny(void) {
     nis_ebm_config c = nis_ebm_config_default();
@@ -23,6 +27,80 @@ static void score_at(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, const d
     nis_tensor *s = nis_target_score(c, nis_ebm_target(E), nis_tensor_from(c, 2, (int64_t[]){B, d}, x), false);
     CHECK(s != NULL, "score: %s", nis_ctx_message(c));
     for (int64_t i = 0; s && i < B * d; i++) out[i] = s->data[i];
+}
+
+/* The DSM objective at fixed y, eps (values in yv, ev): its value in ctx. */
+static double dsm_value(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev) {
+    nis_ctx_reset(c);
+    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+                                          nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
+    CHECK(l != NULL, "dsm objective: %s", nis_ctx_message(c));
+    return l ? l->data[0] : NAN;
+}
+
+static void test_dsm(void) {
+    nis_ebm_config cfg = tiny();
+    cfg.strides[0] = 1, cfg.strides[1] = 2, cfg.noise = 0.3;
+    nis_ebm E;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(E.temperature == 1 && fabs(nis_ebm_ula_step(&E) - 0.3 * 0.09) < 1e-15, "DSM energy: T %g, h %g",
+          E.temperature, nis_ebm_ula_step(&E));
+    CHECK(E.net.conv[0].stride == 1 && E.net.conv[1].stride == 2, "strides %d %d", (int)E.net.conv[0].stride,
+          (int)E.net.conv[1].stride);
+    const int64_t B = 2, d = 64;
+    double yv[2 * 64], ev[2 * 64];
+    for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + 0.3 * ev[i];
+    nis_ctx *c = nis_ctx_new(0), *c2 = nis_ctx_new(0);
+
+    /* the parameters' gradient of the DSM objective (a double backward) against central differences */
+    nis_params *P = E.P;
+    double l0 = dsm_value(c, &E, B, d, yv, ev);
+    nis_tensor *l = nis_ebm_dsm_objective(c, &E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+                                          nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
+    nis_params_zero_grad(P);
+    CHECK(l && nis_backward(c, l, NULL) == NIS_OK, "backward: %s", nis_ctx_message(c));
+    double worst = 0, scale = 0;
+    const double h = 1e-5;
+    for (int64_t k = 0; k < P->n; k += P->n / 37 + 1) {
+        double p0 = P->data[k];
+        P->data[k] = p0 + h;
+        double lp = dsm_value(c2, &E, B, d, yv, ev);
+        P->data[k] = p0 - h;
+        double lm = dsm_value(c2, &E, B, d, yv, ev);
+        P->data[k] = p0;
+        double fd = (lp - lm) / (2 * h);
+        worst = fmax(worst, fabs(P->grad[k] - fd));
+        scale = fmax(scale, fabs(fd));
+    }
+    printf("dsm objective %.6f: parameter gradient vs differences, max error %.3g (scale %.3g)\n", l0, worst, scale);
+    CHECK(scale > 1e-4 && worst <= 1e-6 * fmax(1, scale), "dsm gradient: max error %g (scale %g)", worst, scale);
+
+    /* the jump: x - s² ∇E(x), ∇E by central differences of f (T = 1) */
+    double xj[64], x0[64], fp, fm;
+    for (int64_t i = 0; i < d; i++) xj[i] = x0[i] = test_uniform();
+    CHECK(nis_ebm_denoise(&E, xj, 1, err, sizeof err) == NIS_OK, "%s", err);
+    worst = 0;
+    for (int64_t i = 0; i < d; i += 7) {
+        double xe[64];
+        memcpy(xe, x0, sizeof xe);
+        xe[i] = x0[i] + h;
+        nis_ctx_reset(c2);
+        fp = nis_ebm_f(c2, &E, nis_tensor_from(c2, 2, (int64_t[]){1, d}, xe))->data[0];
+        xe[i] = x0[i] - h;
+        nis_ctx_reset(c2);
+        fm = nis_ebm_f(c2, &E, nis_tensor_from(c2, 2, (int64_t[]){1, d}, xe))->data[0];
+        worst = fmax(worst, fabs(xj[i] - (x0[i] - 0.09 * (fp - fm) / (2 * h))));
+    }
+    CHECK(worst < 1e-8, "jump vs x - s^2 grad E: %g", worst);
+    nis_ebm ml;
+    nis_ebm_config mc = tiny();
+    CHECK(nis_ebm_init(&ml, &mc, 4, err, sizeof err) == NIS_OK && nis_ebm_denoise(&ml, xj, 1, err, sizeof err) ==
+          NIS_EINVAL && strstr(err, "DSM"), "the jump of an ML energy: %s", err);
+    nis_ebm_free(&ml);
+    nis_ctx_free(c);
+    nis_ctx_free(c2);
+    nis_ebm_free(&E);
 }
 
 int main(void) {
@@ -81,5 +159,6 @@ int main(void) {
     nis_ctx_free(c2);
     free(x), free(v), free(xs), free(sp_), free(sm);
     nis_ebm_free(&E);
+    test_dsm();
     return check_done("test_ebm_f64");
 }

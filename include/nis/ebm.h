@@ -27,15 +27,22 @@
 extern "C" {
 #endif
 
-/* Architecture and Langevin scale of an energy. */
+/* Architecture and kind of an energy.  Two kinds:
+ *   maximum likelihood (noise 0): E = f / T with the Langevin temperature T = sigma² / (2 lambda) of its
+ *     training chains (nis/ebm_train.h);
+ *   denoising score matching (noise s > 0; Saremi et al. 2018): E = f models the data smoothed by N(0, s² I),
+ *     q_s = p * N(0, s² I), trained so that -∇E(x + s ε) matches -ε / s; its natural sampler is Langevin on q_s
+ *     ("walk") then one Tweedie step to the clean image ("jump", nis_ebm_denoise; Saremi & Hyvärinen 2019). */
 typedef struct {
     int c, h, w;                                /* image shape (1, 28, 28 for MNIST) */
     int n_conv;                                 /* conv layers, 1..NIS_CONVNET_MAX_LAYERS */
-    int channels[NIS_CONVNET_MAX_LAYERS];       /* output channels of each conv (stride 2, pad k/2) */
+    int channels[NIS_CONVNET_MAX_LAYERS];       /* output channels of each conv (pad k/2) */
+    int strides[NIS_CONVNET_MAX_LAYERS];        /* stride of each conv (0: 2) */
     int kernel;                                 /* square kernel size (3) */
     nis_act act;                                /* NIS_ACT_SILU (smooth, so HVPs are meaningful) */
-    double lambda;                              /* Langevin gradient step on f (10, as Du & Mordatch) */
-    double sigma;                               /* Langevin noise scale (0.01) */
+    double lambda;                              /* ML: Langevin gradient step on f (10, as Du & Mordatch) */
+    double sigma;                               /* ML: Langevin noise scale (0.01) */
+    double noise;                               /* > 0: a DSM energy of the data smoothed by N(0, noise² I); 0: ML */
 } nis_ebm_config;
 
 /* MNIST defaults: 1x28x28, conv 16, 32, 64 (3x3, stride 2, SiLU) -> linear 1024 -> 1, lambda 10, sigma 0.01. */
@@ -47,7 +54,7 @@ typedef struct {
     nis_ebm_config cfg;
     nis_params *P;
     nis_convnet net;
-    double temperature;                         /* T = sigma^2 / (2 lambda) */
+    double temperature;                         /* ML: T = sigma^2 / (2 lambda); DSM: 1 */
     nis_target target;                          /* name "ebm", dim c*h*w, log q = -E */
 } nis_ebm;
 
@@ -63,8 +70,12 @@ nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* The target view (log q = -E, dim c*h*w); owned by E. */
 const nis_target *nis_ebm_target(const nis_ebm *E);
-/* The ULA step h = sigma^2 / 2 that reproduces the training chains on nis_ebm_target(E). */
+/* The default ULA step on nis_ebm_target(E): ML, h = sigma^2 / 2, which reproduces the training chains; DSM,
+ * h = 0.3 noise² (a step well inside q_noise's smallest scale, noise). */
 double nis_ebm_ula_step(const nis_ebm *E);
+/* The jump of a DSM energy: x <- x - noise² ∇E(x) (Tweedie's formula: E[clean image | x] under q_noise), for n
+ * images x (n, c*h*w) in place, in batches of 256.  NIS_EINVAL for an ML energy. */
+nis_status nis_ebm_denoise(const nis_ebm *E, nis_real *x, int64_t n, char *err, size_t errlen);
 
 /* Mean of E(x) and of f(x) over n images x (n, c*h*w), in batches of at most 256 (no gradients).
  * Either output may be NULL.  NIS_ENOMEM or a network error (message in err). */

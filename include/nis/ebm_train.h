@@ -13,7 +13,10 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------------------------------------------------
- * Maximum-likelihood training.  Each iteration t (from 0) uses the generator nis_rng_split(seed, t) only,
+ * Training.  A DSM energy (nis_ebm_config.noise > 0) is trained by denoising score matching: each iteration
+ * draws `batch` data images x and ε, y = x + noise ε, and takes an Adam step on mean_b ||noise ∇E(y) - ε||² (no
+ * negatives, no buffer, no Langevin; `buffer_size`, `langevin_steps`, `reinit` and `alpha` are unused).  An ML
+ * energy (noise 0) by maximum likelihood.  Each iteration t (from 0) uses the generator nis_rng_split(seed, t) only,
  * so a resumed run is bit-identical to an uninterrupted one (same thread count):
  *   1. draw `batch` buffer slots; each is re-initialised to U[0, 1) noise with probability reinit;
  *   2. run `langevin_steps` training Langevin steps on those negatives and write them back to the buffer;
@@ -36,6 +39,10 @@ typedef struct {
 } nis_ebm_train_config;
 
 nis_ebm_train_config nis_ebm_train_defaults(void);
+/* The DSM objective of a DSM energy E at noisy images y = x + noise ε (B, c*h*w), ε (B, c*h*w):
+ * mean_b ||noise ∇E(y) - ε||² (= noise² ||-∇E(y) + ε/noise||², minimised by -∇E = the score of q_noise), a scalar
+ * with its graph to E's parameters (one double backward through the net).  *f_mean (may be NULL) gets mean f(y). */
+nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *eps, double *f_mean);
 /* Its schema (static): the defaults above, ranges, help, the CLI's flags and the checkpoints' "train.*" metadata. */
 const nis_schema *nis_ebm_train_schema(void);
 
@@ -43,7 +50,8 @@ const nis_schema *nis_ebm_train_schema(void);
 typedef struct {
     int64_t iter;               /* iterations done */
     double loss;                /* the loss above */
-    double f_pos, f_neg;        /* mean f on data and on the negatives (their gap is the contrastive loss) */
+    double f_pos, f_neg;        /* mean f on data and on the negatives (their gap is the contrastive loss); DSM: mean
+                                 * f on the noisy data, NaN */
     double grad_norm;           /* before clipping */
     int64_t grad_evals;         /* energy-gradient evaluations per chain in the Langevin phase */
     double sampler_loss, score_loss;   /* joint training: the sampler update's monitors (NaN otherwise) */

@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,7 +64,21 @@ static void progress(const nis_ebm_step_stats *s, int64_t iters, int64_t start, 
 /* The sampler of a joint run (first, so that a crash between the files leaves a checkpoint that is older, which
  * --resume detects): its training state, the generator, a grid of its EMA samples; then checkpoint, energy and a
  * grid of the latest negatives. */
-static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_t errlen) {
+/* The DSM energy's denoising at a glance: the first 32 images of data (n >= 32) with noise, then the same after the
+ * jump, as one grid (4 rows of noisy images, 4 of denoised ones) into path. */
+static bool denoised_grid(const char *path, const nis_ebm *E, const nis_real *data, char *err, size_t errlen) {
+    const int64_t d = E->target.dim, n = 32;
+    nis_real *x = nis_malloc((size_t)(2 * n * d) * sizeof *x);
+    if (!x) return snprintf(err, errlen, "out of memory"), false;
+    nis_rng g = nis_rng_init(0, NIS_STREAM_SAMPLE);
+    for (int64_t i = 0; i < n * d; i++) x[i] = data[i] + (nis_real)(E->cfg.noise * nis_rng_normal(&g));
+    memcpy(x + n * d, x, (size_t)(n * d) * sizeof *x);
+    bool ok = nis_ebm_denoise(E, x + n * d, n, err, errlen) == NIS_OK && write_grid(path, E, x, 2 * n, err, errlen);
+    nis_free(x);
+    return ok;
+}
+
+static bool save_all(const nis_ebm_trainer *T, const nis_real *data, const char *out, char *err, size_t errlen) {
     char path[4096];
     if (T->sampler) {
         static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm"};
@@ -90,8 +105,22 @@ static bool save_all(const nis_ebm_trainer *T, const char *out, char *err, size_
     const char *kv[] = {"train.iter", it};
     if (nis_ebm_save(cli_path(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen))
         return false;
+    if (T->E->cfg.noise > 0) return denoised_grid(cli_path(path, sizeof path, out, "denoised.png"), T->E, data, err, errlen);
     /* the buffer entries updated last (the latest negatives): the first slots may not have been visited yet */
     return write_grid(cli_path(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
+}
+
+/* Comma-separated integers in [1, 4096] into v (at most NIS_CONVNET_MAX_LAYERS); their count, or -1. */
+static int parse_list(const char *s, int *v) {
+    int n = 0;
+    while (*s) {
+        char *end;
+        long x = strtol(s, &end, 10);
+        if (end == s || x < 1 || x > 4096 || n == NIS_CONVNET_MAX_LAYERS || (*end && *end != ',')) return -1;
+        v[n++] = (int)x;
+        s = *end ? end + 1 : end;
+    }
+    return n;
 }
 
 /* The first of the n options `names` (without "--") given on the command line, or NULL. */
@@ -132,10 +161,11 @@ static int ebm_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
-    nis_ebm_config ec = nis_ebm_config_default();
-    double lambda = ec.lambda, sigma = ec.sigma;
+    const nis_ebm_config ec0 = nis_ebm_config_default();
+    double lambda = ec0.lambda, sigma = ec0.sigma;
     bool resume = false, quiet = false;
-    const char *smethod = NULL, *init = NULL;
+    const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL;
+    double noise = 0;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
     double ssigma = 0, slr = sc.lr;
     cli_opt opts[CLI_MAX_OPTS] = {
@@ -147,7 +177,10 @@ static int ebm_train(int argc, char **argv) {
         {"resume", OPT_FLAG, &resume, "continue from OUT/checkpoint.safetensors with its settings", 0, 0, false},
         {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
         {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
-        {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x)", 1, 1024, false},
+        {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x; all of stride 2)", 1, 1024, false},
+        {"channels", OPT_STRING, &channels, "instead of --width: the convs' channels, e.g. 64,128,128,256,256", 0, 0, false},
+        {"strides", OPT_STRING, &strides, "with --channels: their strides, e.g. 1,2,1,2,2 (default all 2)", 0, 0, false},
+        {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
         {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
         {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
@@ -157,19 +190,34 @@ static int ebm_train(int argc, char **argv) {
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
     };
-    int nopts = cli_schema_opts(nis_ebm_train_schema(), 1, &tc, opts, 17);
+    int nopts = cli_schema_opts(nis_ebm_train_schema(), 1, &tc, opts, 20);
     int rc = cli_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).", argc,
                        argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
-    static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"}, *arch[] = {"width", "lambda", "sigma"};
+    static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
+                      *arch[] = {"width", "lambda", "sigma", "channels", "strides", "noise"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, 2))) return cli_error("ebm train", "--%s needs --sampler", f);
-    if (init && (f = first_given(arch, 3)))
+    if (init && (f = first_given(arch, 6)))
         return cli_error("ebm train", "--%s cannot be given with --init-energy (the file holds it)", f);
     if (smethod && tc.batch % 2)
         return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
+    if (smethod && noise > 0) return cli_error("ebm train", "--sampler needs a maximum-likelihood energy (no --noise)");
+    if (strides && !channels) return cli_error("ebm train", "--strides needs --channels");
+    if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
+    nis_ebm_config ec = nis_ebm_config_default();
+    if (channels && (ec.n_conv = parse_list(channels, ec.channels)) < 1)
+        return cli_error("ebm train", "--channels: '%s' is not 1 to 8 comma-separated counts in [1, 4096]", channels);
+    if (strides && parse_list(strides, ec.strides) != ec.n_conv)
+        return cli_error("ebm train", "--strides: '%s' is not %d comma-separated strides, one per conv", strides,
+                         ec.n_conv);
+    for (int l = 0; strides && l < ec.n_conv; l++)
+        if (ec.strides[l] > 8) return cli_error("ebm train", "--strides: %d is not in [1, 8]", ec.strides[l]);
+    if (noise > 0 && !cli_given("buffer")) tc.buffer_size = tc.batch;   /* DSM: no replay buffer, */
+    if (noise > 0 && !cli_given("steps")) tc.langevin_steps = 0;        /* no Langevin chains, */
+    if (noise > 0 && !cli_given("beta1")) tc.beta1 = 0.9;               /* Adam's usual momentum (ML: 0) */
     if (smethod && !cli_given("buffer")) tc.buffer_size = tc.batch;       /* joint training: no replay buffer */
     if (smethod && !cli_given("steps")) tc.langevin_steps = 0;            /* and the sampler's outputs as they are */
     if (tc.buffer_size < tc.batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
@@ -179,8 +227,8 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "sampler", "sampler-sigma", "sampler-lr",
-                                      "init-energy"};
+        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "channels", "strides", "noise", "sampler",
+                                      "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
             return cli_error("ebm train", "--%s cannot be given with --resume (the checkpoint holds it)", f);
@@ -199,8 +247,8 @@ static int ebm_train(int argc, char **argv) {
         return cli_error("ebm train", "--out: %s", err);
     }
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
-    ec.lambda = lambda, ec.sigma = sigma;
-    for (int l = 0; l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
+    ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise;
+    for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
 
     nis_ebm E;
     nis_ebm_trainer T = {0};
@@ -246,7 +294,7 @@ static int ebm_train(int argc, char **argv) {
             break;
         }
         bool save = T.iter % every == 0 || T.iter == iters;
-        if (save && !save_all(&T, out, err, sizeof err)) {
+        if (save && !save_all(&T, im.x, out, err, sizeof err)) {
             fprintf(stderr, "%snis ebm train: %s\n", tty ? "\n" : "", err);
             status = 1;
             break;
@@ -257,7 +305,7 @@ static int ebm_train(int argc, char **argv) {
             last = now;
         }
     }
-    if (status == 0 && T.iter == start && !save_all(&T, out, err, sizeof err)) {
+    if (status == 0 && T.iter == start && !save_all(&T, im.x, out, err, sizeof err)) {
         fprintf(stderr, "nis ebm train: %s\n", err);
         status = 1;
     }
@@ -287,6 +335,7 @@ static int ebm_langevin(int argc, char **argv) {
     const char *energy = NULL, *out = NULL, *png = NULL;
     int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500;
     double h = 0;
+    bool jump = false;
     const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
         {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
@@ -294,7 +343,8 @@ static int ebm_langevin(int argc, char **argv) {
         CLI_SEED(&seed),
         {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
         {"png", OPT_STRING, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
-        {"step-size", OPT_DOUBLE, &h, "ULA step h (0: sigma^2 / 2, the training chains' step)", 0, 1e6, false},
+        {"step-size", OPT_DOUBLE, &h, "ULA step h (0: the energy's default: sigma^2 / 2, the training chains' step; DSM energies 0.3 noise^2)", 0, 1e6, false},
+        {"jump", OPT_FLAG, &jump, "DSM energies: end with the jump x - noise^2 grad E(x) to the clean image", 0, 0, false},
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
         CLI_THREADS(&threads),
     };
@@ -318,6 +368,7 @@ static int ebm_langevin(int argc, char **argv) {
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
         s = nis_ebm_langevin(&E, steps, h, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
+    if (s == NIS_OK && jump) s = nis_ebm_denoise(&E, x, n, err, sizeof err), ge += jump;
     double secs = nis_seconds() - t0, mE = NAN, mf = NAN;
     if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
     if (s == NIS_OK)
@@ -414,8 +465,57 @@ static int ebm_energy(int argc, char **argv) {
     return status;
 }
 
+/* `nis ebm denoise`: the jump of a DSM energy applied to a .npy of images (any method's samples alike). */
+static int ebm_denoise(int argc, char **argv) {
+    const char *energy = NULL, *samples = NULL, *out = NULL, *png = NULL;
+    int64_t threads = 1;
+    const cli_opt opts[] = {
+        {"energy", OPT_STRING, &energy, "a DSM energy (nis ebm train --noise)", 0, 0, true},
+        {"samples", OPT_STRING, &samples, "a .npy of images (n, c, h, w) or (n, c*h*w)", 0, 0, true},
+        {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
+        {"png", OPT_STRING, &png, "also write a grid of the first 64 as PNG", 0, 0, false},
+        CLI_THREADS(&threads),
+    };
+    int rc = cli_parse("ebm denoise", "The jump x - noise^2 grad E(x) of a DSM energy on images.", argc, argv, opts,
+                       sizeof opts / sizeof opts[0]);
+    if (rc) return rc == 1 ? 0 : rc;
+    char err[512];
+    nis_ebm E;
+    if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm denoise", "--energy: %s", err);
+    if (!(E.cfg.noise > 0)) {
+        nis_ebm_free(&E);
+        return cli_error("ebm denoise", "--energy: %s is not a DSM energy (no ebm.noise)", energy);
+    }
+    nis_set_threads((int)threads);
+    nis_npy_array a;
+    const int64_t d = E.target.dim;
+    if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
+        nis_ebm_free(&E);
+        return cli_error("ebm denoise", "--samples: %s", err);
+    }
+    int64_t n = a.ndim >= 1 ? a.shape[0] : 0;
+    if (n < 1 || a.n != n * d) {
+        nis_npy_free(&a);
+        nis_ebm_free(&E);
+        return cli_error("ebm denoise", "--samples: %s: expected (n, %d, %d, %d) or (n, %lld)", samples, E.cfg.c,
+                         E.cfg.h, E.cfg.w, (long long)d);
+    }
+    nis_real *x = a.data;
+    int status = 0;
+    if (nis_ebm_denoise(&E, x, n, err, sizeof err) != NIS_OK ||
+        nis_npy_write(out, NIS_DT_REAL, 4, (int64_t[]){n, E.cfg.c, E.cfg.h, E.cfg.w}, x, err, sizeof err) != NIS_OK ||
+        (png && !write_grid(png, &E, x, n, err, sizeof err))) {
+        fprintf(stderr, "nis ebm denoise: %s\n", err);
+        status = 1;
+    }
+    nis_npy_free(&a);
+    nis_ebm_free(&E);
+    return status;
+}
+
 int cmd_ebm(int argc, char **argv) {
-    static const char *usage = "usage: nis ebm train|langevin|energy|sampler|sample [options]   (--help for each)\n";
+    static const char *usage =
+        "usage: nis ebm train|langevin|denoise|energy|sampler|sample [options]   (--help for each)\n";
     if (argc < 1) {
         fputs(usage, stderr);
         return 2;
@@ -427,7 +527,8 @@ int cmd_ebm(int argc, char **argv) {
     if (!strcmp(argv[0], "train")) return ebm_train(argc - 1, argv + 1);
     if (!strcmp(argv[0], "langevin")) return ebm_langevin(argc - 1, argv + 1);
     if (!strcmp(argv[0], "energy")) return ebm_energy(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "denoise")) return ebm_denoise(argc - 1, argv + 1);
     if (!strcmp(argv[0], "sampler")) return cmd_ebm_sampler(argc - 1, argv + 1);
     if (!strcmp(argv[0], "sample")) return cmd_ebm_sample(argc - 1, argv + 1);
-    return cli_error("ebm", "expected train, langevin, energy, sampler or sample, got '%s'", argv[0]);
+    return cli_error("ebm", "expected train, langevin, denoise, energy, sampler or sample, got '%s'", argv[0]);
 }

@@ -1,4 +1,5 @@
-/* src/targets/ebm_target.c — a conv-net energy E(x) = f(x) / T and its target view log q = -E. */
+/* src/targets/ebm.c — a conv-net energy E(x) = f(x) / T (DSM energies: T = 1), its target view log q = -E, and
+ * the jump of a DSM energy. */
 #include "nis/ebm.h"
 #include "nis/ops.h"
 
@@ -25,19 +26,20 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     if (err && errlen) err[0] = '\0';
     if (!cfg || cfg->c < 1 || cfg->h < 1 || cfg->w < 1 || cfg->n_conv < 1 || cfg->n_conv > NIS_CONVNET_MAX_LAYERS ||
         cfg->kernel < 1 || cfg->kernel > 15 || !(cfg->lambda > 0) || !(cfg->sigma > 0) || !isfinite(cfg->lambda) ||
-        !isfinite(cfg->sigma) || (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24))
-        return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma)");
+        !isfinite(cfg->sigma) || !(cfg->noise >= 0) || !isfinite(cfg->noise) ||
+        (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma, noise)");
     for (int l = 0; l < cfg->n_conv; l++)
-        if (cfg->channels[l] < 1 || cfg->channels[l] > 4096)
-            return fail(err, errlen, NIS_EINVAL, "bad configuration (channels)");
+        if (cfg->channels[l] < 1 || cfg->channels[l] > 4096 || cfg->strides[l] < 0 || cfg->strides[l] > 8)
+            return fail(err, errlen, NIS_EINVAL, "bad configuration (channels, strides)");
     E->cfg = *cfg;
-    E->temperature = cfg->sigma * cfg->sigma / (2 * cfg->lambda);
+    E->temperature = cfg->noise > 0 ? 1 : cfg->sigma * cfg->sigma / (2 * cfg->lambda);
     E->P = nis_params_new();
     if (!E->P) return fail(err, errlen, NIS_ENOMEM, "out of memory");
     nis_conv_spec spec[NIS_CONVNET_MAX_LAYERS];
     for (int l = 0; l < cfg->n_conv; l++)
-        spec[l] = (nis_conv_spec){.channels = cfg->channels[l], .kernel = cfg->kernel, .stride = 2,
-                                  .pad = cfg->kernel / 2};
+        spec[l] = (nis_conv_spec){.channels = cfg->channels[l], .kernel = cfg->kernel,
+                                  .stride = cfg->strides[l] ? cfg->strides[l] : 2, .pad = cfg->kernel / 2};
     nis_status s = nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
     if (s == NIS_OK) s = nis_params_finalize(E->P);
     nis_rng rng = nis_rng_init(seed, NIS_STREAM_EBM_INIT);
@@ -69,7 +71,33 @@ nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
 
 const nis_target *nis_ebm_target(const nis_ebm *E) { return &E->target; }
 
-double nis_ebm_ula_step(const nis_ebm *E) { return E->cfg.sigma * E->cfg.sigma / 2; }
+double nis_ebm_ula_step(const nis_ebm *E) {
+    return E->cfg.noise > 0 ? 0.3 * E->cfg.noise * E->cfg.noise : E->cfg.sigma * E->cfg.sigma / 2;
+}
+
+nis_status nis_ebm_denoise(const nis_ebm *E, nis_real *x, int64_t n, char *err, size_t errlen) {
+    if (!(E->cfg.noise > 0)) return fail(err, errlen, NIS_EINVAL, "the jump needs a DSM energy (noise > 0)");
+    nis_ctx *ctx = nis_ctx_new(0);
+    if (!ctx) return fail(err, errlen, NIS_ENOMEM, "out of memory");
+    const int64_t d = E->target.dim, chunk = 256;
+    const double s2 = E->cfg.noise * E->cfg.noise;
+    nis_status st = NIS_OK;
+    nis_params_set_requires_grad(E->P, false);   /* only ∇_x: the weights need no gradient */
+    for (int64_t i = 0; i < n && st == NIS_OK; i += chunk) {
+        int64_t b = n - i < chunk ? n - i : chunk;
+        nis_ctx_reset(ctx);
+        nis_tensor *g = nis_target_score(ctx, &E->target, nis_tensor_wrap(ctx, 2, (int64_t[]){b, d}, x + i * d), false);
+        if (!g) {   /* x <- x + noise² s(x), s = -∇E */
+            st = nis_ctx_status(ctx);
+            if (err && errlen) snprintf(err, errlen, "ebm: %s", nis_ctx_message(ctx));
+            break;
+        }
+        for (int64_t j = 0; j < b * d; j++) x[i * d + j] += (nis_real)(s2 * g->data[j]);
+    }
+    nis_params_set_requires_grad(E->P, true);
+    nis_ctx_free(ctx);
+    return st;
+}
 
 nis_status nis_ebm_mean_energy(const nis_ebm *E, const nis_real *x, int64_t n, double *mean_E, double *mean_f,
                                char *err, size_t errlen) {

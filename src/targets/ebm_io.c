@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 6
+#define N_EBM_META 8
 
-/* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries), values formatted into vals. */
-static void ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
+/* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
+ * the strides only when one is not 2, the noise only for a DSM energy (files before them have neither). */
+static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
     int o = 0;
@@ -23,11 +24,25 @@ static void ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **
     snprintf(vals[4], 160, "%.17g", c->lambda);
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
-                                           "ebm.sigma"};
-    for (int i = 0; i < N_EBM_META; i++) {
+                                           "ebm.sigma", "ebm.strides", "ebm.noise"};
+    int n = 6;
+    bool all2 = true;
+    for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
+    if (!all2) {
+        o = 0;
+        for (int l = 0; l < c->n_conv; l++)
+            o += snprintf(vals[6] + o, (size_t)(160 - o), l ? ",%d" : "%d", c->strides[l] ? c->strides[l] : 2);
+        kv[2 * n] = keys[6], kv[2 * n + 1] = vals[6], n++;
+    }
+    if (c->noise > 0) {
+        snprintf(vals[7], 160, "%.17g", c->noise);
+        kv[2 * n] = keys[7], kv[2 * n + 1] = vals[7], n++;
+    }
+    for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
         kv[2 * i + 1] = vals[i];
     }
+    return n;
 }
 
 nis_status nis_ebm_save_extra(const char *path, const nis_ebm *E, const nis_adam *opt, int n_extra,
@@ -40,8 +55,8 @@ nis_status nis_ebm_save_extra(const char *path, const nis_ebm *E, const nis_adam
         snprintf(err, errlen, "%s: out of memory", path);
         return NIS_ENOMEM;
     }
-    ebm_meta(E, vals, kv);
-    int k = 2 * N_EBM_META;
+    int n_ebm = ebm_meta(E, vals, kv), k = 2 * n_ebm;
+    n_kv = n_ebm + n_meta;
     nis_status st = NIS_OK;
     for (int i = 0; i < 2 * n_meta && st == NIS_OK; i += 2) {
         if (!strncmp(meta_kv[i], "ebm.", 4)) {   /* "adam." is checked by nis_checkpoint_save_extra */
@@ -110,6 +125,9 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     if (!act || !nis_act_parse(act, &c.act)) return bad_key(path, "ebm.act", err, errlen);
     if (!parse_pos_double(nis_st_meta(f, "ebm.lambda"), &c.lambda)) return bad_key(path, "ebm.lambda", err, errlen);
     if (!parse_pos_double(nis_st_meta(f, "ebm.sigma"), &c.sigma)) return bad_key(path, "ebm.sigma", err, errlen);
+    const char *st = nis_st_meta(f, "ebm.strides"), *ns = nis_st_meta(f, "ebm.noise");   /* absent: 2s, ML */
+    if (st && parse_ints(st, c.strides, NIS_CONVNET_MAX_LAYERS) != c.n_conv) return bad_key(path, "ebm.strides", err, errlen);
+    if (ns && !parse_pos_double(ns, &c.noise)) return bad_key(path, "ebm.noise", err, errlen);
     *cfg = c;
     return NIS_OK;
 }

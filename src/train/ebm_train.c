@@ -23,7 +23,8 @@ static const nis_field fields[] = {
     {"reinit", NIS_FIELD_REAL, AT(reinit), 0.05, 0, 1, NULL, "fraction of negatives restarted from noise", NULL, NULL, 1},
     {"alpha", NIS_FIELD_REAL, AT(alpha), 1.0, 0, 1e6, NULL, "energy-magnitude regulariser", NULL, NULL, 1},
     {"lr", NIS_FIELD_REAL, AT(lr), 1e-4, 1e-12, 1, NULL, "Adam learning rate", NULL, NULL, 1},
-    {"beta1", NIS_FIELD_REAL, AT(beta1), 0.0, 0, 0.999999, NULL, "Adam's beta1", NULL, NULL, 0},
+    {"beta1", NIS_FIELD_REAL, AT(beta1), 0.0, 0, 0.999999, NULL, "Adam's beta1 (with --noise 0.9 unless given)", NULL,
+     NULL, 1},
     {"clip", NIS_FIELD_REAL, AT(clip), 1.0, 0, 1e9, NULL, "gradient-norm clip (0: off)", NULL, NULL, 1},
 };
 
@@ -149,6 +150,37 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats
     return NIS_OK;
 }
 
+nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *eps, double *f_mean) {
+    if (!y || !eps) return NULL;
+    const double s = E->cfg.noise;
+    nis_tensor *yd = y->requires_grad ? y : nis_requires_grad(nis_detach(ctx, y)), *g = NULL;
+    nis_tensor *f = nis_ebm_f(ctx, E, yd);
+    if (!f || nis_grad(ctx, 1, &f, NULL, 1, &yd, true, &g) != NIS_OK) return NULL;
+    if (f_mean) {
+        double sum = 0;
+        for (int64_t b = 0; b < f->n; b++) sum += f->data[b];
+        *f_mean = sum / (double)f->n;
+    }
+    nis_tensor *r = nis_sub(ctx, nis_mul_scalar(ctx, g, s), eps);
+    return nis_mean(ctx, nis_sum_axis(ctx, nis_square(ctx, r), 1, false));
+}
+
+/* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + noise ε. */
+static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
+    nis_ctx *ctx = T->ctx;
+    const int64_t B = T->cfg.batch, d = T->E->target.dim;
+    const double s = T->E->cfg.noise;
+    nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d);
+    if (!y || !eps) return NULL;
+    for (int64_t b = 0; b < B; b++) {
+        int64_t i = nis_rng_below(rng, (uint32_t)n_data);
+        memcpy(y->data + b * d, data + i * d, (size_t)d * sizeof *y->data);
+    }
+    nis_rng_fill_normal(rng, eps->data, B * d, 0, 1);
+    for (int64_t j = 0; j < B * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
+    return nis_ebm_dsm_objective(ctx, T->E, y, eps, f_mean);
+}
+
 nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
                               char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
@@ -156,7 +188,23 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "needs a trainer and data");
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
     nis_rng base = nis_rng_init(T->seed, NIS_STREAM_EBM_STEP), rng = nis_rng_split(&base, (uint64_t)T->iter);
-    nis_ebm_step_stats ss = {.sampler_loss = NAN, .score_loss = NAN};
+    nis_ebm_step_stats ss = {.sampler_loss = NAN, .score_loss = NAN, .f_neg = NAN};
+    if (T->E->cfg.noise > 0) {   /* a DSM energy: no negatives */
+        nis_ctx_reset(T->ctx);
+        double lv, gn = NAN;
+        char msg[256];
+        nis_tensor *loss = dsm_loss(T, data, n_data, &rng, &ss.f_pos);
+        lv = loss ? loss->data[0] : NAN;
+        nis_status st = nis__update(T->ctx, loss, lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg,
+                                    sizeof msg);
+        if (st != NIS_OK) {
+            if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
+            return st;
+        }
+        T->iter++;
+        if (stats) ss.iter = T->iter, ss.loss = lv, ss.grad_norm = gn, *stats = ss;
+        return NIS_OK;
+    }
     char e2[384];
     nis_status st = negatives(T, &rng, &ss, e2, sizeof e2);
     if (st != NIS_OK) {
@@ -250,10 +298,11 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
 
 static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
     if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
-        a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma)
+        a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise)
         return false;
     for (int l = 0; l < a->n_conv; l++)
-        if (a->channels[l] != b->channels[l]) return false;
+        if (a->channels[l] != b->channels[l] || (a->strides[l] ? a->strides[l] : 2) != (b->strides[l] ? b->strides[l] : 2))
+            return false;
     return true;
 }
 
