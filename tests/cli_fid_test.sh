@@ -80,5 +80,18 @@ expect 2 "test:bogus" "$NIS" fid --classifier "$C" --a "$dir/a.npy" --b test:bog
 expect 2 "out of range" "$NIS" fid --classifier "$C" --a "$dir/a.npy" --b "$dir/b.npy" --b-noise -1
 expect 2 "not mnist or fashion" "$NIS" fid --classifier "$C" --a "$dir/a.npy" --b test --dataset x
 
+# nis classify: class shares sum to 1 over n images; a training image's nearest training image is itself
+# (distance 0); the picture of the pairs; bad input
+expect 0 "" "$NIS" classify --classifier "$C" --samples "$dir/a.npy"
+grep -q '"n":40,' "$dir/out" && grep -q '"confident_fraction":' "$dir/out" && ok || bad "classify: $(cat "$dir/out")"
+sum=$(sed -n 's/.*"class_fraction":\[\([^]]*\)\].*/\1/p' "$dir/out" | tr ',' '\n' | awk '{ s += $1 } END { print s }')
+awk -v s="$sum" 'BEGIN { exit !(s > 0.999999 && s < 1.000001) }' && ok || bad "class fractions sum to $sum"
+expect 0 "" "$NIS" classify --classifier "$C" --samples train --data "$dir/data" --nearest 3 --png "$dir/nn.png"
+grep -q '"nearest_train_distance":\[0,0,0\]' "$dir/out" && ok || bad "training images' nearest: $(cat "$dir/out")"
+[ -s "$dir/nn.png" ] && ok || bad "classify --png wrote nothing"
+expect 2 "--png needs --nearest" "$NIS" classify --classifier "$C" --samples "$dir/a.npy" --png "$dir/x.png"
+expect 2 "element 7 is not finite" "$NIS" classify --classifier "$C" --samples "$dir/nan.npy"
+expect 2 "out of range" "$NIS" classify --classifier "$C" --samples "$dir/a.npy" --confidence 2
+
 echo "FID(a, b) = $fab, FID(a, a) = $faa; $(cat "$dir/train.json")"
 finish cli_fid_test

@@ -61,6 +61,10 @@ nis_tensor *nis_classifier_forward(nis_ctx *ctx, const nis_classifier *C, nis_te
  * (a non-finite feature). */
 nis_status nis_classifier_features(const nis_classifier *C, const float *x, int64_t n, int64_t batch,
                                    double *feat, char *err, size_t errlen);
+/* Class probabilities (softmax of the logits) of n images x into probs (n * classes doubles, caller-owned), `batch`
+ * at a time (<= 0: 256).  NIS_ENOMEM, NIS_EINVAL, NIS_ENUMERIC (non-finite logits). */
+nis_status nis_classifier_probs(const nis_classifier *C, const float *x, int64_t n, int64_t batch, double *probs,
+                                char *err, size_t errlen);
 /* NIS_OK if im is a non-empty labelled image set of C's input shape with labels < C's classes; else NIS_EINVAL
  * (empty, a bad label) or NIS_ESHAPE, the message in err naming the set as `what` ("training", "test", ...). */
 nis_status nis_classifier_check_images(const nis_classifier *C, const nis_images *im, const char *what, char *err,

@@ -118,7 +118,7 @@ int cmd_classifier(int argc, char **argv) {
  * float64; or the word "test" / "train" for the held-out / training split of --dataset in --data, optionally
  * with ":even" / ":odd" for the images at even / odd positions of the split.  Fills *x (owned, nis_free) and
  * *n; returns 0 or the exit status after printing the error. */
-static int load_set(const char *which, const char *spec, const nis_classifier *C, const char *data,
+static int load_set(const char *cmd, const char *which, const char *spec, const nis_classifier *C, const char *data,
                     const char *dataset, float **x, int64_t *n) {
     const nis_classifier_config *c = &C->cfg;
     int64_t D = (int64_t)c->in_c * c->in_h * c->in_w;
@@ -129,12 +129,12 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
     if (split && (!*rest || !strcmp(rest, ":even") || !strcmp(rest, ":odd"))) {
         nis_images train, test;
         if (!load_dataset(dataset, data, &train, &test, err, sizeof err))
-            return cli_error("fid", "--%s %s: %s", which, spec, err);
+            return cli_error(cmd, "--%s %s: %s", which, spec, err);
         nis_images *keep = !strcmp(split, "test") ? &test : &train, *drop = keep == &test ? &train : &test;
         nis_images_free(drop);
         if (keep->c != c->in_c || keep->h != c->in_h || keep->w != c->in_w) {
             nis_images_free(keep);
-            return cli_error("fid", "--%s %s: the %s images do not fit the classifier's input", which, spec,
+            return cli_error(cmd, "--%s %s: the %s images do not fit the classifier's input", which, spec,
                                  dataset);
         }
         int64_t m = keep->n;
@@ -146,7 +146,7 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
         }
         if (m < 2) {
             nis_images_free(keep);
-            return cli_error("fid", "--%s %s: needs at least 2 images (has %lld)", which, spec, (long long)m);
+            return cli_error(cmd, "--%s %s: needs at least 2 images (has %lld)", which, spec, (long long)m);
         }
         *x = keep->x;
         *n = m;
@@ -156,28 +156,43 @@ static int load_set(const char *which, const char *spec, const nis_classifier *C
     }
     nis_npy_array a;
     if (nis_npy_read_as(spec, NIS_DT_F32, &a, err, sizeof err) != NIS_OK)
-        return cli_error("fid", "--%s: %s", which, err);
+        return cli_error(cmd, "--%s: %s", which, err);
     bool ok = a.ndim >= 2 && a.shape[0] >= 1;
     if (ok && a.ndim == 2) ok = a.shape[1] == D;
     else if (ok && a.ndim == 3) ok = c->in_c == 1 && a.shape[1] == c->in_h && a.shape[2] == c->in_w;
     else if (ok) ok = a.shape[1] == c->in_c && a.shape[2] == c->in_h && a.shape[3] == c->in_w;
     if (!ok) {
         nis_npy_free(&a);
-        return cli_error("fid", "--%s: %s: shape must be (N, %d, %d, %d) or (N, %lld)", which, spec, c->in_c,
+        return cli_error(cmd, "--%s: %s: shape must be (N, %d, %d, %d) or (N, %lld)", which, spec, c->in_c,
                              c->in_h, c->in_w, (long long)D);
     }
     if (a.shape[0] < 2) {
         nis_npy_free(&a);
-        return cli_error("fid", "--%s: %s: needs at least 2 images", which, spec);
+        return cli_error(cmd, "--%s: %s: needs at least 2 images", which, spec);
     }
     const float *v = a.data;
     for (int64_t i = 0; i < a.n; i++)
         if (!isfinite(v[i])) {
             nis_npy_free(&a);
-            return cli_error("fid", "--%s: %s: element %lld is not finite", which, spec, (long long)i);
+            return cli_error(cmd, "--%s: %s: element %lld is not finite", which, spec, (long long)i);
         }
     *x = a.data;
     *n = a.shape[0];
+    return 0;
+}
+
+/* --dataset, defaulting to the classifier's own (its "classifier.dataset" metadata); 2 after an error. */
+static int classifier_dataset(const char *cmd, const char *classifier, const char **dataset) {
+    char err[512];
+    if (!*dataset) {
+        nis_st_file *f = NULL;
+        const char *d = NULL;
+        if (nis_st_read(classifier, &f, err, sizeof err) == NIS_OK) d = nis_st_meta(f, "classifier.dataset");
+        *dataset = d && !strcmp(d, "fashion") ? "fashion" : "mnist";
+        nis_st_close(f);
+    }
+    if (strcmp(*dataset, "mnist") && strcmp(*dataset, "fashion"))
+        return cli_error(cmd, "--dataset: '%s' is not mnist or fashion", *dataset);
     return 0;
 }
 
@@ -205,21 +220,14 @@ int cmd_fid(int argc, char **argv) {
     nis_classifier C;
     if (nis_classifier_load(classifier, &C, err, sizeof err) != NIS_OK)
         return cli_error("fid", "--classifier: %s", err);
-    if (!dataset) {
-        nis_st_file *f = NULL;
-        const char *d = NULL;
-        if (nis_st_read(classifier, &f, err, sizeof err) == NIS_OK) d = nis_st_meta(f, "classifier.dataset");
-        dataset = d && !strcmp(d, "fashion") ? "fashion" : "mnist";
-        nis_st_close(f);
-    }
-    if (strcmp(dataset, "mnist") && strcmp(dataset, "fashion")) {
+    if ((rc = classifier_dataset("fid", classifier, &dataset))) {
         nis_classifier_free(&C);
-        return cli_error("fid", "--dataset: '%s' is not mnist or fashion", dataset);
+        return rc;
     }
     float *a = NULL, *b = NULL;
     int64_t na = 0, nb = 0;
-    rc = load_set("a", a_spec, &C, data, dataset, &a, &na);
-    if (!rc) rc = load_set("b", b_spec, &C, data, dataset, &b, &nb);
+    rc = load_set("fid", "a", a_spec, &C, data, dataset, &a, &na);
+    if (!rc) rc = load_set("fid", "b", b_spec, &C, data, dataset, &b, &nb);
     if (!rc && b_noise > 0) {
         nis_rng g = nis_rng_init((uint64_t)seed, NIS_STREAM_FID);
         for (int64_t i = 0; i < nb * C.cfg.in_c * C.cfg.in_h * C.cfg.in_w; i++)
@@ -255,6 +263,113 @@ int cmd_fid(int argc, char **argv) {
     }
     nis_free(a);
     nis_free(b);
+    nis_classifier_free(&C);
+    return rc;
+}
+
+/* `nis classify`: what the classifier says of a set of images: the fraction it labels with probability >= 0.9
+ * ("confident"), each class's share of the arg-max labels, and for the first --nearest images the distance to the
+ * nearest training image (a sampler that copies training digits is not a sampler), with a picture of the pairs. */
+int cmd_classify(int argc, char **argv) {
+    const char *classifier = NULL, *spec = NULL, *data = "data", *dataset = NULL, *png = NULL;
+    int64_t threads = 1, nearest = 0;
+    double level = 0.9;
+    const cli_opt opts[] = {
+        {"classifier", OPT_STRING, &classifier, "classifier .safetensors (nis classifier train)", 0, 0, true},
+        {"samples", OPT_STRING, &spec, "images: .npy (N,1,28,28) or (N,784), or test / train[:even|:odd]", 0, 0, true},
+        {"confidence", OPT_DOUBLE, &level, "a label is confident at this probability or above", 0.1, 1, false},
+        {"nearest", OPT_INT, &nearest, "for the first N images, the L2 distance to the nearest training image", 0, 1e5, false},
+        {"png", OPT_STRING, &png, "with --nearest: the images (odd rows) over their nearest training images", 0, 0, false},
+        {"data", OPT_STRING, &data, "data directory (test / train, --nearest)", 0, 0, false},
+        {"dataset", OPT_STRING, &dataset, "mnist or fashion (default: the classifier's)", 0, 0, false},
+        CLI_THREADS(&threads),
+    };
+    int rc = cli_parse("classify", "Confident fraction and class shares of images under the classifier (JSON).", argc,
+                       argv, opts, sizeof opts / sizeof opts[0]);
+    if (rc) return rc == 1 ? 0 : rc;
+    if (png && !nearest) return cli_error("classify", "--png needs --nearest");
+    cli_init_json();
+    nis_set_threads((int)threads);
+    char err[512];
+    nis_classifier C;
+    if (nis_classifier_load(classifier, &C, err, sizeof err) != NIS_OK)
+        return cli_error("classify", "--classifier: %s", err);
+    float *x = NULL;
+    int64_t n = 0, D = (int64_t)C.cfg.in_c * C.cfg.in_h * C.cfg.in_w, K = C.cfg.classes;
+    nis_images train = {0}, test = {0};
+    if (!(rc = classifier_dataset("classify", classifier, &dataset))) rc = load_set("classify", "samples", spec, &C,
+                                                                                      data, dataset, &x, &n);
+    if (!rc && nearest && !load_dataset(dataset, data, &train, &test, err, sizeof err))
+        rc = cli_error("classify", "--nearest: %s", err);
+    double *p = rc ? NULL : nis_malloc((size_t)(n * K) * sizeof *p);
+    if (!rc && !p) rc = cli_error("classify", "out of memory");
+    if (!rc && nis_classifier_probs(&C, x, n, 0, p, err, sizeof err) != NIS_OK) {
+        fprintf(stderr, "nis classify: %s\n", err);
+        rc = 1;
+    }
+    if (nearest > n) nearest = n;
+    cJSON *o = rc ? NULL : cJSON_CreateObject();
+    if (o) {
+        int64_t confident = 0, *count = nis_calloc((size_t)K, sizeof *count);
+        for (int64_t i = 0; count && i < n; i++) {
+            int best = 0;
+            for (int c = 1; c < K; c++) best = p[i * K + c] > p[i * K + best] ? c : best;
+            count[best]++;
+            confident += p[i * K + best] >= level;
+        }
+        cJSON_AddStringToObject(o, "samples", spec);
+        cJSON_AddNumberToObject(o, "n", (double)n);
+        cJSON_AddNumberToObject(o, "confidence", level);
+        cJSON_AddNumberToObject(o, "confident_fraction", (double)confident / (double)n);
+        cJSON *h = cJSON_AddArrayToObject(o, "class_fraction");
+        double lo = 1, hi = 0;
+        for (int c = 0; count && c < K; c++) {
+            double f = (double)count[c] / (double)n;
+            cJSON_AddItemToArray(h, cJSON_CreateNumber(f));
+            lo = f < lo ? f : lo, hi = f > hi ? f : hi;
+        }
+        cJSON_AddNumberToObject(o, "min_class_fraction", lo);
+        cJSON_AddNumberToObject(o, "max_class_fraction", hi);
+        nis_free(count);
+        if (nearest) {   /* brute force: nearest x nearest-train squared distances */
+            cJSON *dist = cJSON_AddArrayToObject(o, "nearest_train_distance");
+            float *pair = png ? nis_malloc((size_t)(2 * nearest * D) * sizeof *pair) : NULL;
+            double mean = 0;
+            for (int64_t i = 0; i < nearest; i++) {
+                double best = INFINITY;
+                int64_t arg = 0;
+                for (int64_t j = 0; j < train.n; j++) {
+                    double s2 = 0;
+                    for (int64_t k = 0; k < D && s2 < best; k++) {
+                        double e = (double)x[i * D + k] - (double)train.x[j * D + k];
+                        s2 += e * e;
+                    }
+                    if (s2 < best) best = s2, arg = j;
+                }
+                mean += sqrt(best) / (double)nearest;
+                cJSON_AddItemToArray(dist, cJSON_CreateNumber(sqrt(best)));
+                if (pair) {   /* rows of 8: samples, then their nearest training images */
+                    int64_t row = i / 8, col = i % 8;
+                    memcpy(pair + ((2 * row) * 8 + col) * D, x + i * D, (size_t)D * sizeof *pair);
+                    memcpy(pair + ((2 * row + 1) * 8 + col) * D, train.x + arg * D, (size_t)D * sizeof *pair);
+                }
+            }
+            cJSON_AddNumberToObject(o, "mean_nearest_train_distance", mean);
+            int64_t rows = (nearest + 7) / 8;
+            if (png && (!pair || nis_images_write_grid(png, pair, 16 * rows, C.cfg.in_c, C.cfg.in_h, C.cfg.in_w, 8, 3,
+                                                         err, sizeof err) != NIS_OK)) {
+                fprintf(stderr, "nis classify: %s\n", pair ? err : "out of memory");
+                rc = 1;
+            }
+            nis_free(pair);
+        }
+        if (!rc && !cli_print_json(o)) rc = 1;
+        else if (rc) cJSON_Delete(o);
+    }
+    nis_free(p);
+    nis_free(x);
+    nis_images_free(&train);
+    nis_images_free(&test);
     nis_classifier_free(&C);
     return rc;
 }

@@ -11,6 +11,7 @@ int cmd_mcmc(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);   /* `nis classifier train`, in cmd_classifier.c */
 int cmd_fid(int argc, char **argv);          /* in cmd_classifier.c */
+int cmd_classify(int argc, char **argv);     /* in cmd_classifier.c */
 int cmd_ebm(int argc, char **argv);
 int cmd_ebm_sampler(int argc, char **argv);   /* `nis ebm sampler`, in cmd_ebm_sampler.c */
 int cmd_ebm_sample(int argc, char **argv);    /* `nis ebm sample` = `nis sample`, in cmd_sample.c */

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"ebm", cmd_ebm, "train an image energy-based model, run Langevin from it, its samplers"},
     {"classifier", cmd_classifier, "train the image classifier whose features FID uses"},
     {"fid", cmd_fid, "Frechet distance of two image sets under the classifier's features (JSON)"},
+    {"classify", cmd_classify, "confident fraction, class shares and nearest training images of image samples (JSON)"},
     {"demo", cmd_demo, "train a small MLP regression and print its loss falling"},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];

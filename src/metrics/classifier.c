@@ -127,6 +127,28 @@ nis_status nis_classifier_features(const nis_classifier *C, const float *x, int6
     return run_batches(C, x, n, batch, copy_features, &o, err, errlen);
 }
 
+typedef struct { double *probs; int classes; } prob_out;
+
+/* softmax of each row of logits into probs (in double, stable) */
+static nis_status copy_probs(void *ud, int64_t first, int64_t b, const nis_tensor *feat, const nis_tensor *logits) {
+    prob_out *o = ud;
+    for (int64_t i = 0; i < b; i++) {
+        const nis_real *l = logits->data + i * o->classes;
+        double *p = o->probs + (first + i) * o->classes, m = l[0], z = 0;
+        for (int c = 1; c < o->classes; c++) m = l[c] > m ? l[c] : m;
+        if (!isfinite(m)) return NIS_ENUMERIC;
+        for (int c = 0; c < o->classes; c++) z += p[c] = exp((double)l[c] - m);
+        for (int c = 0; c < o->classes; c++) p[c] /= z;
+    }
+    return NIS_OK;
+}
+
+nis_status nis_classifier_probs(const nis_classifier *C, const float *x, int64_t n, int64_t batch, double *probs,
+                                char *err, size_t errlen) {
+    prob_out o = {probs, C->cfg.classes};
+    return run_batches(C, x, n, batch, copy_probs, &o, err, errlen);
+}
+
 typedef struct { const uint8_t *label; int64_t correct; int classes; } acc_out;
 
 static nis_status count_correct(void *ud, int64_t first, int64_t b, const nis_tensor *feat, const nis_tensor *logits) {
