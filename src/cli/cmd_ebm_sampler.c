@@ -121,6 +121,9 @@ int cmd_ebm_sampler(int argc, char **argv) {
         if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error(CMD, "--energy: %s", err);
         t = nis_ebm_target(&E);
         c.img_c = E.cfg.c, c.img_h = E.cfg.h, c.img_w = E.cfg.w;
+        /* a DSM energy models the data smoothed by N(0, noise² I): with the same σ the sampler's g(z) learns clean
+         * images and g(z) + σ ε matches q */
+        if (E.cfg.noise > 0 && !cli_given("sigma")) c.sigma = E.cfg.noise;
     } else {
         if (!(gauss = nis_gauss_image_target_new("gauss784", 1, 28, 28, NULL, 0.2))) return cli_error(CMD, "out of memory");
         t = gauss;
