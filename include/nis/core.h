@@ -77,6 +77,13 @@ uint64_t nis_alloc_count(void);
  * bit-identical results.  nis_threads() is the OpenMP thread count in force. */
 void nis_set_threads(int n);
 int nis_threads(void);
+/* The BLAS's kernels against the CPU.  OpenBLAS picks its kernels by CPU model when it loads; a model it does not
+ * know (0.3.21 on AMD Zen 4 and 5, say) gets older kernels: Haswell's AVX2 ones where SkylakeX's AVX-512 ones
+ * would run about 1.8x faster (docs/benchmarks.md), or generic ones.  nis_blas_core is the kernel set in use
+ * ("Haswell", "SkylakeX", ...); nis_blas_better_core returns the OpenBLAS core type to ask for instead
+ * (OPENBLAS_CORETYPE, read only when OpenBLAS loads), or NULL when the kernels fit the CPU. */
+const char *nis_blas_core(void);
+const char *nis_blas_better_core(void);
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC; an arbitrary origin): differences time things. */
 double nis_seconds(void);

@@ -2,8 +2,12 @@
 #include "args.h"
 #include "commands.h"
 
+#include "nis/core.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name;
@@ -30,7 +34,21 @@ static void usage(FILE *f) {
     for (int i = 0; i < n_commands; i++) fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* OpenBLAS chose older kernels than the CPU runs (nis_blas_better_core): start again with OPENBLAS_CORETYPE set,
+ * which OpenBLAS reads only when it loads.  An OPENBLAS_CORETYPE in the environment (the user's or the machine's
+ * choice, whatever it is) is left alone; when the restart fails, one line says what is slow and how to fix it. */
+static void blas_kernels(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE")) return;
+    const char *better = nis_blas_better_core();
+    if (!better) return;
+    setenv("OPENBLAS_CORETYPE", better, 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "nis: warning: OpenBLAS runs its %s kernels on a CPU that runs %s's, about 2x slower; set "
+            "OPENBLAS_CORETYPE=%s\n", nis_blas_core(), better, better);
+}
+
 int main(int argc, char **argv) {
+    blas_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -3,6 +3,7 @@
 #include "linalg.h"
 
 #include <cblas.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -46,4 +47,27 @@ int nis_threads(void) {
 #else
     return 1;
 #endif
+}
+
+const char *nis_blas_core(void) {
+    const char *c = openblas_get_corename();
+    return c ? c : "unknown";
+}
+
+const char *nis_blas_better_core(void) {
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *c = nis_blas_core();
+    for (size_t i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcmp(c, avx512[i])) return NULL;   /* already AVX-512 kernels */
+    __builtin_cpu_init();
+    bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    if (has512) return "SkylakeX";
+    bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (has2 && (!strcmp(c, "Prescott") || !strcmp(c, "Core2") || !strcmp(c, "Nehalem") || !strcmp(c, "Sandybridge") ||
+                 !strcmp(c, "Penryn") || !strcmp(c, "Dunnington") || !strcmp(c, "Atom") || !strcmp(c, "Barcelona") ||
+                 !strcmp(c, "Bulldozer") || !strcmp(c, "Piledriver") || !strcmp(c, "Steamroller") ||
+                 !strcmp(c, "Excavator") || !strcmp(c, "Katmai") || !strcmp(c, "unknown")))
+        return "Haswell";
+    return NULL;
 }
