@@ -2,7 +2,8 @@
 # Pinned outputs of the paths users rely on: SHA-256 of the saved samplers and of samples drawn from them, at fixed
 # seeds and one thread, against tests/data/pins.txt.  A change that alters any of them fails here; a deliberate one
 # re-records the file (NIS_PIN_RECORD=1 bash tests/cli_pin_test.sh build/nis) and says why in its commit.
-# The hashes hold for one machine kind and build (CPU model, build type, compiler, OpenBLAS: -march=native, -O2
+# The hashes hold for one machine kind and build (CPU model, build type, compiler, OpenBLAS and the kernel set
+# OPENBLAS_CORETYPE picks: -march=native, -O2
 # and the BLAS kernels change the rounding); on another the script says so and exits 77, which ctest reports as skipped.
 # Usage: tests/cli_pin_test.sh path/to/nis
 set -u
@@ -14,7 +15,7 @@ export OMP_NUM_THREADS=1
 
 cpu=$(awk -F': *' '/^vendor_id|^cpu family|^model\t|^model name/ { printf "%s;", $2 } /^flags/ { exit }' /proc/cpuinfo)
 blas=$(dpkg-query -W -f='${Version}' libopenblas0-openmp 2>/dev/null || echo unknown)
-machine="$cpu build ${NIS_BUILD_TYPE:-Release}; gcc $(gcc -dumpfullversion 2>/dev/null || echo unknown); openblas $blas"
+machine="$cpu build ${NIS_BUILD_TYPE:-Release}; gcc $(gcc -dumpfullversion 2>/dev/null || echo unknown); openblas $blas ${OPENBLAS_CORETYPE:-(auto kernels)}"
 
 got="$dir/pins.txt"
 echo "# machine: $machine" > "$got"
