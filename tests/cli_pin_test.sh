@@ -3,8 +3,8 @@
 # seeds and one thread, against tests/data/pins.txt.  A change that alters any of them fails here; a deliberate one
 # re-records the file (NIS_PIN_RECORD=1 bash tests/cli_pin_test.sh build/nis) and says why in its commit.
 # The hashes hold for one machine kind and build (CPU model, build type, compiler, OpenBLAS and the kernel set
-# OPENBLAS_CORETYPE picks: -march=native, -O2
-# and the BLAS kernels change the rounding); on another the script says so and exits 77, which ctest reports as skipped.
+# OPENBLAS_CORETYPE picks: -march=native, -O2 and the BLAS kernels change the rounding); on another the script says
+# so and exits 77, which ctest reports as skipped.
 # Usage: tests/cli_pin_test.sh path/to/nis
 set -u
 NIS="$1"
