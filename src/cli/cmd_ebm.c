@@ -396,6 +396,17 @@ static int ebm_langevin(int argc, char **argv) {
     return status;
 }
 
+/* A .npy of images for E ((n, c, h, w) or (n, c*h*w), n >= 1) into *a as nis_real; 2 after a one-line error. */
+static int read_images(const char *cmd, const char *path, const nis_ebm *E, nis_npy_array *a) {
+    char err[512];
+    if (nis_npy_read_as(path, NIS_DT_REAL, a, err, sizeof err) != NIS_OK) return cli_error(cmd, "--samples: %s", err);
+    if (a->ndim < 2 || a->shape[0] < 1 || a->n != a->shape[0] * E->target.dim) {
+        nis_npy_free(a);
+        return cli_error(cmd, "--samples: %s does not hold images of %d values", path, E->target.dim);
+    }
+    return 0;
+}
+
 static int ebm_energy(int argc, char **argv) {
     const char *energy = NULL, *samples = NULL, *data = NULL, *dataset = "mnist", *split = "test";
     int64_t threads = 1;
@@ -423,15 +434,9 @@ static int ebm_energy(int argc, char **argv) {
     const nis_real *x = NULL;
     int64_t n = 0;
     if (samples) {
-        if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
+        if ((rc = read_images("ebm energy", samples, &E, &a))) {
             nis_ebm_free(&E);
-            return cli_error("ebm energy", "--samples: %s", err);
-        }
-        if (a.ndim < 2 || a.n != a.shape[0] * E.target.dim) {
-            nis_npy_free(&a);
-            nis_ebm_free(&E);
-            return cli_error("ebm energy", "--samples: %s does not hold images of %d values", samples,
-                                 E.target.dim);
+            return rc;
         }
         x = a.data, n = a.shape[0];
     } else {
@@ -488,18 +493,11 @@ static int ebm_denoise(int argc, char **argv) {
     }
     nis_set_threads((int)threads);
     nis_npy_array a;
-    const int64_t d = E.target.dim;
-    if (nis_npy_read_as(samples, NIS_DT_REAL, &a, err, sizeof err) != NIS_OK) {
+    if ((rc = read_images("ebm denoise", samples, &E, &a))) {
         nis_ebm_free(&E);
-        return cli_error("ebm denoise", "--samples: %s", err);
+        return rc;
     }
-    int64_t n = a.ndim >= 1 ? a.shape[0] : 0;
-    if (n < 1 || a.n != n * d) {
-        nis_npy_free(&a);
-        nis_ebm_free(&E);
-        return cli_error("ebm denoise", "--samples: %s: expected (n, %d, %d, %d) or (n, %lld)", samples, E.cfg.c,
-                         E.cfg.h, E.cfg.w, (long long)d);
-    }
+    int64_t n = a.shape[0];
     nis_real *x = a.data;
     int status = 0;
     if (nis_ebm_denoise(&E, x, n, err, sizeof err) != NIS_OK ||
