@@ -17,6 +17,11 @@ cpu=$(awk -F': *' '/^vendor_id|^cpu family|^model\t|^model name/ { printf "%s;",
 blas=$(dpkg-query -W -f='${Version}' libopenblas0-openmp 2>/dev/null || echo unknown)
 machine="$cpu build ${NIS_BUILD_TYPE:-Release}; gcc $(gcc -dumpfullversion 2>/dev/null || echo unknown); openblas $blas ${OPENBLAS_CORETYPE:-(auto kernels)}"
 
+if [ "${NIS_PIN_RECORD:-0}" != 1 ] && [ "$(head -n 1 "$pins")" != "# machine: $machine" ]; then
+  echo "SKIP: the pins were recorded on $(head -n 1 "$pins" | cut -c12-), this machine is $machine" >&2
+  exit 77
+fi
+
 got="$dir/pins.txt"
 echo "# machine: $machine" > "$got"
 pin() { echo "$1 $(sha256sum < "$2" | cut -c1-64)" >> "$got"; }
@@ -72,9 +77,6 @@ if [ "${NIS_PIN_RECORD:-0}" = 1 ]; then
   [ -f "$pins" ] && diff "$pins" "$got" >&2
   cp "$got" "$pins" && ok
   echo "recorded $pins" >&2
-elif [ "$(head -n 1 "$pins")" != "# machine: $machine" ]; then
-  echo "SKIP: the pins were recorded on $(head -n 1 "$pins" | cut -c12-), this machine is $machine" >&2
-  exit 77
 else
   while read -r name hash; do
     case "$name" in "#"*) continue ;; esac

@@ -333,7 +333,8 @@ int cmd_classify(int argc, char **argv) {
         nis_free(count);
         if (nearest) {   /* brute force: nearest x nearest-train squared distances */
             cJSON *dist = cJSON_AddArrayToObject(o, "nearest_train_distance");
-            float *pair = png ? nis_malloc((size_t)(2 * nearest * D) * sizeof *pair) : NULL;
+            int64_t rows = (nearest + 7) / 8;   /* grid: rows of 8 samples over rows of 8 neighbours */
+            float *pair = png ? nis_calloc((size_t)(16 * rows * D), sizeof *pair) : NULL;
             double mean = 0;
             for (int64_t i = 0; i < nearest; i++) {
                 double best = INFINITY;
@@ -355,7 +356,6 @@ int cmd_classify(int argc, char **argv) {
                 }
             }
             cJSON_AddNumberToObject(o, "mean_nearest_train_distance", mean);
-            int64_t rows = (nearest + 7) / 8;
             if (png && (!pair || nis_images_write_grid(png, pair, 16 * rows, C.cfg.in_c, C.cfg.in_h, C.cfg.in_w, 8, 3,
                                                          err, sizeof err) != NIS_OK)) {
                 fprintf(stderr, "nis classify: %s\n", pair ? err : "out of memory");
