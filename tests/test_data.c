@@ -226,6 +226,22 @@ static void test_libsvm(void) {
     bad(nis_data_load_libsvm, W("order.svm", "1 2:1 1:2\n"), NULL, NIS_EFORMAT, "1:7:");
     bad(nis_data_load_libsvm, W("token.svm", "1 2:1 7\n"), NULL, NIS_EFORMAT, "1:7:");
     bad(nis_data_load_libsvm, W("index.svm", "1 0:1\n"), NULL, NIS_EFORMAT, "1:3:");
+    /* a 20-byte file naming 3e8 features once took 5.7 GB and 13 s (issue 19); 2e19 overflowed int64 (UB) */
+    bad(nis_data_load_libsvm, W("wide.svm", "1 300000000:1\n0 1:1\n"), NULL, NIS_EFORMAT, "1:3: feature index");
+    bad(nis_data_load_libsvm, W("huge.svm", "1 20000000000000000000:1\n"), NULL, NIS_EFORMAT, "1:3:");
+    bad(nis_data_load_libsvm, W("frac.svm", "1 2.5:1\n"), NULL, NIS_EFORMAT, "1:3:");
+    CHECK(nis_data_load_libsvm(W("max.svm", "1 1000000:1\n"), NULL, &ds, err, sizeof err) == NIS_OK &&
+              ds.d == NIS_DATA_MAX_FEATURES, "the largest allowed index: %s", err);
+    nis_dataset_free(&ds);
+    {   /* 1100 rows at the largest index: 1.1e9 cells, above NIS_DATA_MAX_CELLS, refused before allocating */
+        char *text = malloc(1100 * 12 + 1);
+        for (int i = 0; i < 1100; i++) memcpy(text + 12 * i, "1 1000000:1\n", 12);
+        text[1100 * 12] = '\0';
+        bad(nis_data_load_libsvm, W("cells.svm", text), NULL, NIS_EFORMAT, "1100:1: 1100 rows x 1000000 features is a dense matrix of 4.1 GiB");
+        free(text);
+    }
+    nis_data_opts wide = {.n_features = NIS_DATA_MAX_FEATURES + 1};
+    bad(nis_data_load_libsvm, W("ok.svm", "1 1:1\n"), &wide, NIS_EINVAL, " 1000001 features asked for");
     bad(nis_data_load_libsvm, W("empty.svm", "# nothing\n"), NULL, NIS_EFORMAT, "2:1:");
     o.positive = "3";
     bad(nis_data_load_libsvm, W("cov.svm", "1 1:1\n2 5:3\n"), &o, NIS_EINVAL, "1:1:");

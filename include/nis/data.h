@@ -43,8 +43,14 @@ typedef struct {
     const char *positive;
     int skip_lines;     /* CSV: lines to skip before the header (e.g. a line of counts) */
     bool no_header;     /* CSV: no header row; features are named "x0", "x1", ... in file order */
-    int64_t n_features; /* LIBSVM: number of features d (0 = the largest index found) */
+    int64_t n_features; /* LIBSVM: number of features d (0 = the largest index found), <= NIS_DATA_MAX_FEATURES */
 } nis_data_opts;
+
+/* Limits of the dense n x d matrix a loader builds.  LIBSVM files name their width by their largest feature index,
+ * so a 20-byte file could ask for terabytes: an index above NIS_DATA_MAX_FEATURES, or n x d above NIS_DATA_MAX_CELLS
+ * floats (4 GiB), is refused with FILE:LINE:COL before anything that size is allocated. */
+#define NIS_DATA_MAX_FEATURES 1000000
+#define NIS_DATA_MAX_CELLS ((int64_t)1 << 30)
 
 typedef enum { NIS_DATA_CSV = 1, NIS_DATA_ARFF, NIS_DATA_LIBSVM } nis_data_format;
 

@@ -8,6 +8,7 @@
 #include "io_internal.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
     nis__fvec Y = {0};
     int64_t n = 0, d = 0;
     nis_dataset ds = {0};
+    if (opts->n_features > NIS_DATA_MAX_FEATURES)
+        return nis__set_err(err, errlen, "%s: %" PRId64 " features asked for, above the limit of %d", path,
+                            opts->n_features, NIS_DATA_MAX_FEATURES),
+               NIS_EINVAL;
 
     while (nis__lines_next(&L)) {
         const char *le = L.le, *hash = memchr(L.ls, '#', (size_t)(L.le - L.ls));
@@ -64,9 +69,11 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
             }
             if (colon - ts == 3 && !memcmp(ts, "qid", 3)) continue;
             double iv, v;
-            if (!nis__parse_num(ts, colon, &iv) || iv != (double)(int64_t)iv || iv < 1 || iv > 1e12) {
-                s = nis__data_fail(err, errlen, path, L.line, col, "bad feature index '%.*s'",
-                                   (int)(colon - ts), ts);
+            /* range first: converting a double outside int64's range is undefined */
+            if (!nis__parse_num(ts, colon, &iv) || !(iv >= 1 && iv <= NIS_DATA_MAX_FEATURES) || iv != floor(iv)) {
+                int w = (int)(colon - ts);
+                s = nis__data_fail(err, errlen, path, L.line, col, "feature index '%.*s%s' is not an integer in "
+                                   "[1, %d]", w > 24 ? 24 : w, ts, w > 24 ? "..." : "", NIS_DATA_MAX_FEATURES);
                 goto fail;
             }
             int64_t idx = (int64_t)iv;
@@ -111,6 +118,13 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
     if (opts->n_features > 0) d = opts->n_features;
     if (d == 0) {
         s = nis__data_fail(err, errlen, path, L.line, 1, "no features in any row");
+        goto fail;
+    }
+    if (n > NIS_DATA_MAX_CELLS / d) {
+        const double gib = 4.0 / 1073741824.0;
+        s = nis__data_fail(err, errlen, path, L.line, 1, "%" PRId64 " rows x %" PRId64 " features is a dense "
+                           "matrix of %.1f GiB, above the limit of %.0f GiB", n, d, (double)n * (double)d * gib,
+                           (double)NIS_DATA_MAX_CELLS * gib);
         goto fail;
     }
     if ((s = nis_dataset_alloc(&ds, n, d))) goto oom;
