@@ -59,6 +59,15 @@ expect 0 "" "$NIS" sample --model "$dir/nc" --n 50 --seed 1 --out "$dir/nc.npy"
 expect 0 "" "$NIS" eval --run "$dir/nc" --samples "$dir/nc.npy"
 has '"test_accuracy"' "$dir/out"
 has '"dim":	4' "$dir/kl/metrics.json"
+# config.json's numbers are checked as their flags are, before any conversion (issue 19: 1e300 and 1e19 were
+# converted unchecked, a negative split seed accepted)
+for kv in 'minibatch/1e300/out of range' 'skip_lines/1e19/out of range' 'split_seed/-1/out of range' \
+          'skip_lines/2.5/expected an integer' 'test_frac/"x"/not a number'; do
+  IFS=/ read -r key val why <<< "$kv"
+  mkdir -p "$dir/bad" && cp "$dir/nc/sampler.safetensors" "$dir/bad/"
+  sed "s|\"$key\":[^,}]*|\"$key\": $val|" "$dir/nc/config.json" > "$dir/bad/config.json"
+  expect 2 "data.$key: .*$why" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
+done
 # --whiten: a pilot run, then the main run on the whitened target; the saved sampler maps back (finite samples of
 # the right width; the sampler's accuracy on this easy problem); the pilot's time is reported; config.json holds the
 # configuration as given (the pilot's) and the main run's under "whitened_run"

@@ -130,6 +130,20 @@ static int set_value(const char *cmd, const cli_opt *o, const char *val) {
     return 2;
 }
 
+int cli_opt_set_number(const char *cmd, const char *where, const cli_opt *o, double v) {
+    bool is_int = o->type == OPT_INT;
+    if (o->type != OPT_INT && o->type != OPT_DOUBLE) return cli_error(cmd, "%s: not a number option", where);
+    if (!isfinite(v) || (is_int && v != floor(v)))
+        return cli_error(cmd, "%s: expected %s, got %g", where, is_int ? "an integer" : "a finite number", v);
+    /* the range before the conversion: a double outside int64's range does not convert */
+    bool ranged = o->min != 0 || o->max != 0;
+    if ((ranged && (v < o->min || v > o->max)) || (is_int && !ranged && fabs(v) > 9e18))
+        return cli_error(cmd, "%s: %g is out of range [%g, %g]", where, v, ranged ? o->min : -9e18, ranged ? o->max : 9e18);
+    if (is_int) *(int64_t *)o->var = (int64_t)v;
+    else *(double *)o->var = v;
+    return 0;
+}
+
 int cli_parse(const char *cmd, const char *summary, int argc, char **argv, const cli_opt *opts, int nopts) {
     last_opts = opts, last_n = nopts < CLI_MAX_OPTS ? nopts : CLI_MAX_OPTS;
     memset(given, 0, sizeof given);

@@ -25,7 +25,7 @@ int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *o) {
         {"prior", OPT_STRING, &f->prior, "blr: hier (w ~ N(0, 1/alpha), alpha ~ Gamma(1, 0.01)) | hier-nc (the same, sampled as v = w sqrt(alpha); outputs are w) | normal (w ~ N(0, I))", 0, 0, false},
         {"minibatch", OPT_INT, &f->minibatch, "blr: likelihood minibatch rows (0: full batch)", 0, 1e12, false},
         {"test-frac", OPT_DOUBLE, &f->test_frac, "blr: fraction of rows held out for testing", 1e-9, 0.999999, false},
-        {"split-seed", OPT_INT, &f->split_seed, "blr: seed of the train/test split", 0, 9e18, false},
+        {"split-seed", OPT_INT, &f->split_seed, "blr: seed of the train/test split (< 2^53: config.json keeps it exactly)", 0, 9007199254740991.0, false},
         {"skip-lines", OPT_INT, &f->skip_lines, "blr: CSV lines to skip before the header", 0, 1e6, false},
         {"no-header", OPT_FLAG, &f->no_header, "blr: the CSV file has no header row", 0, 0, false},
     };
@@ -127,12 +127,24 @@ static bool get_str(const cJSON *o, const char *key, const char **out) {
     return true;
 }
 
-static bool get_num(const cJSON *o, const char *key, double *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) return true;
-    if (!cJSON_IsNumber(v)) return false;
-    *out = v->valuedouble;
-    return true;
+/* The numeric options of f (minibatch, test-frac, ...) from the object data, checked as their flags are (the range
+ * before any conversion); absent members keep their values.  Returns 0 or 2 after one line. */
+static int get_numbers(const char *cmd, const char *path, const cJSON *data, cli_blr_flags *f) {
+    cli_opt o[CLI_BLR_NOPTS];
+    int n = cli_blr_flags_opts(f, o);
+    for (int i = 0; i < n; i++) {
+        if (o[i].type != OPT_INT && o[i].type != OPT_DOUBLE) continue;
+        char key[32], where[4200];
+        snprintf(key, sizeof key, "%s", o[i].name);
+        for (char *c = key; *c; c++) *c = *c == '-' ? '_' : *c;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
+        if (!v) continue;
+        snprintf(where, sizeof where, "--run: %s: data.%s", path, key);
+        if (!cJSON_IsNumber(v)) return cli_error(cmd, "%s: not a number", where);
+        int rc = cli_opt_set_number(cmd, where, &o[i], v->valuedouble);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_blr_flags *f, cJSON **keep) {
@@ -146,17 +158,18 @@ int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_
     nis_free(buf);
     if (!j) return cli_error(cmd, "--run: %s: not valid JSON", path);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    double mb = (double)f->minibatch, ss = (double)f->split_seed, sk = (double)f->skip_lines;
     bool ok = get_str(j, "target", target) && *target;
     if (ok && data) {
         const cJSON *nh = cJSON_GetObjectItemCaseSensitive(data, "no_header");
         ok = cJSON_IsObject(data) && get_str(data, "data", &f->data) && get_str(data, "format", &f->format) &&
              get_str(data, "label", &f->label) && get_str(data, "positive", &f->positive) &&
-             get_str(data, "prior", &f->prior) && get_num(data, "minibatch", &mb) &&
-             get_num(data, "test_frac", &f->test_frac) && get_num(data, "split_seed", &ss) &&
-             get_num(data, "skip_lines", &sk) && (!nh || cJSON_IsBool(nh));
+             get_str(data, "prior", &f->prior) && (!nh || cJSON_IsBool(nh));
         f->no_header = nh && cJSON_IsTrue(nh);
-        f->minibatch = (int64_t)mb, f->split_seed = (int64_t)ss, f->skip_lines = (int64_t)sk;
+        int rc = ok ? get_numbers(cmd, path, data, f) : 0;
+        if (rc) {
+            cJSON_Delete(j);
+            return rc;
+        }
     }
     if (!ok) {
         cJSON_Delete(j);
