@@ -80,4 +80,10 @@ expect 0 "" "$NIS" train --target gauss --iters 2 --init-steps 2 --eval-n 100 --
 touch "$dir/afile"
 expect 2 "not a directory" "$NIS" train --target gauss --iters 2 --quiet --out "$dir/afile/run"
 
+# a diverging run (finite runaway values) stops with one line, a non-zero status and the last good sampler (issue 19)
+expect 1 "update 10: the run diverged: the samples' root mean square is .*kept the last good sampler .*(update 5)" \
+  "$NIS" train --target donut --method dft --lr 1 --lr-score 1 --grad-clip 0 --ema 0 --iters 300 \
+  --checkpoint-every 5 --quiet --out "$dir/div"
+[ -s "$dir/div/sampler.safetensors" ] && [ -s "$dir/div/checkpoint.safetensors" ] && ok || bad "diverged run: files"
+
 finish cli_test

@@ -197,7 +197,9 @@ void nis_trainer_free(nis_trainer *tr);
 /* Replace the objective (a plug-in, e.g. from bench/; borrowed, must outlive tr).  Its name goes into files. */
 void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj);
 /* One update (see the top of this file).  NIS_ENUMERIC if a loss or gradient is not finite (the network whose
- * update failed is left as it was).  stats may be NULL. */
+ * update failed is left as it was), or when the run has diverged: every 10 updates 64 fresh samples (their own
+ * random stream) are drawn, and a root mean square above 1e6 times theirs before this trainer's first update
+ * (at least 1) stops it (the update stands; a run's last saved sampler predates it).  stats may be NULL. */
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats);
 /* Called after every update; return false to stop. */
 typedef bool (*nis_train_progress_fn)(void *ud, nis_trainer *tr, const nis_train_stats *stats);

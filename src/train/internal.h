@@ -23,6 +23,13 @@ typedef struct {
     bool antithetic;
 } nis__nets;
 
+/* The divergence guard (nis_trainer_step): every NIS__GUARD_EVERY updates, NIS__GUARD_N fresh samples of the live
+ * sampler; the run has diverged when their RMS exceeds NIS__GUARD_FACTOR times the RMS before the trainer's first
+ * update (at least 1).  Not saved in checkpoints: a resumed trainer measures its reference again. */
+#define NIS__GUARD_EVERY 10
+#define NIS__GUARD_N 64
+#define NIS__GUARD_FACTOR 1e6
+
 struct nis_trainer {
     const nis_target *t;             /* the user's target (name, dim, mode, report) */
     nis_affine_target affine;        /* preconditioned: t in u coordinates, x = m + L u (else unused) */
@@ -37,6 +44,9 @@ struct nis_trainer {
     nis_rng rng;                     /* training noise */
     int64_t iter;
     double sigma;                    /* σ of the last (or next) update */
+    int64_t failed;                  /* the update the last failed nis_trainer_step was at (1-based) */
+    double guard_ref;                /* the divergence guard's reference scale (0: not measured yet) */
+    nis_real *guard_x;               /* its NIS__GUARD_N samples (owned) */
     char msg[1024];                  /* the last error (nis_trainer_message) */
 };
 

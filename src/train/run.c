@@ -41,7 +41,7 @@ nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_o
     if (st == NIS_OK && r.save_failed) return NIS_EIO;
     if (st != NIS_OK) {   /* the update's message, and which files are kept */
         char why[600];
-        long long u = (long long)tr->iter + 1;
+        long long u = (long long)tr->failed;
         snprintf(why, sizeof why, "%.599s", tr->msg);
         if (!o->dir) snprintf(tr->msg, sizeof tr->msg, "update %lld: %.600s", u, why);
         else if (res->last_saved >= 0)

@@ -124,7 +124,7 @@ void nis_trainer_free(nis_trainer *tr) {
     if (!tr) return;
     nis_ema_free(&tr->ema);
     nis__nets_free(&tr->nets);
-    nis_free(tr->pre_m), nis_free(tr->pre_L);
+    nis_free(tr->pre_m), nis_free(tr->pre_L), nis_free(tr->guard_x);
     nis_ctx_free(tr->ctx);
     nis_free(tr);
 }
@@ -183,11 +183,53 @@ nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_param
     return NIS_OK;
 }
 
+/* ---- the divergence guard ---- */
+
+/* Root mean square of NIS__GUARD_N samples of the live sampler (in the target's coordinates), drawn from stream
+ * NIS_STREAM_GUARD's child iter so that the training noise is untouched. */
+static nis_status guard_rms(nis_trainer *tr, double *rms) {
+    const int64_t n = NIS__GUARD_N, d = tr->t->dim;
+    if (!tr->guard_x && !(tr->guard_x = nis_malloc((size_t)(n * d) * sizeof *tr->guard_x))) {
+        snprintf(tr->msg, sizeof tr->msg, "divergence guard: out of memory");
+        return NIS_ENOMEM;
+    }
+    nis_rng base = nis_rng_init((uint64_t)tr->cfg.seed, NIS_STREAM_GUARD), g = nis_rng_split(&base, (uint64_t)tr->iter);
+    nis_status st = nis_trainer_sample_live(tr, &g, n, false, tr->guard_x);
+    if (st != NIS_OK) return st;
+    double s2 = 0;
+    for (int64_t i = 0; i < n * d; i++) s2 += (double)tr->guard_x[i] * tr->guard_x[i];
+    *rms = sqrt(s2 / (double)(n * d));
+    return NIS_OK;
+}
+
+/* The rule of nis_trainer_step: every NIS__GUARD_EVERY updates, the samples' RMS against NIS__GUARD_FACTOR times
+ * the reference (the RMS before this trainer's first update, at least 1). */
+static nis_status guard_check(nis_trainer *tr) {
+    double rms;
+    nis_status st = guard_rms(tr, &rms);
+    if (st != NIS_OK) return st;
+    if (!(rms <= NIS__GUARD_FACTOR * tr->guard_ref)) {
+        snprintf(tr->msg, sizeof tr->msg, "the run diverged: the samples' root mean square is %.3g, more than %g times "
+                 "its %.3g before the first update (lower the learning rates, or clip gradients)", rms,
+                 NIS__GUARD_FACTOR, tr->guard_ref);
+        return NIS_ENUMERIC;
+    }
+    return NIS_OK;
+}
+
 /* ---- one update: schedule, score model, sampler, EMA ---- */
 
 nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     const nis_train_config *c = &tr->cfg;
     nis__nets *N = &tr->nets;
+    tr->failed = tr->iter + 1;
+    /* 0. the divergence guard's reference: the samples' scale before this trainer's first update */
+    if (tr->guard_ref == 0) {
+        double rms;
+        nis_status gs = guard_rms(tr, &rms);
+        if (gs != NIS_OK) return gs;
+        tr->guard_ref = isfinite(rms) && rms > 1 ? rms : 1;
+    }
     /* 1. this update's σ and sampler learning rate */
     tr->sigma = nis__sched_geometric(c->sigma_start, c->sigma, c->anneal_iters, tr->iter);
     tr->opt_g.lr = nis__sched_cosine(c->lr, c->lr_final, c->iters, tr->iter);
@@ -224,6 +266,9 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     if (stats)
         *stats = (nis_train_stats){.iter = tr->iter, .sampler_loss = mon, .score_loss = score_mon, .sigma = tr->sigma,
                                    .lr = tr->opt_g.lr, .target_evals = tr->q.rows};
+    /* 5. the divergence guard (finite runaway values; NaN and Inf are caught above) */
+    tr->failed = tr->iter;
+    if (tr->iter % NIS__GUARD_EVERY == 0) return guard_check(tr);
     return NIS_OK;
 }
 
