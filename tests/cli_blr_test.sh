@@ -68,6 +68,9 @@ for kv in 'minibatch/1e300/out of range' 'skip_lines/1e19/out of range' 'split_s
   sed "s|\"$key\":[^,}]*|\"$key\": $val|" "$dir/nc/config.json" > "$dir/bad/config.json"
   expect 2 "data.$key: .*$why" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
 done
+# data that a run's config.json names but that is gone: the error names config.json, not a --data never given
+sed 's|"data":[[:space:]]*"[^"]*"|"data": "gone.csv"|' "$dir/nc/config.json" > "$dir/bad/config.json"
+expect 2 "$dir/bad/config.json: data.data: cannot open 'gone.csv'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
 # --whiten: a pilot run, then the main run on the whitened target; the saved sampler maps back (finite samples of
 # the right width; the sampler's accuracy on this easy problem); the pilot's time is reported; config.json holds the
 # configuration as given (the pilot's) and the main run's under "whitened_run"

@@ -80,6 +80,16 @@ expect 0 "" "$NIS" train --target gauss --iters 2 --init-steps 2 --eval-n 100 --
 touch "$dir/afile"
 expect 2 "not a directory" "$NIS" train --target gauss --iters 2 --quiet --out "$dir/afile/run"
 
+# exit status 2 and one accurate line for the bad inputs of issue 19, item 6: output paths refused before any
+# work, a step size that blows up the chains, a number that underflows
+expect 2 "--out: directory '$dir/nowhere' does not exist" "$NIS" sample --model "$dir/run" --out "$dir/nowhere/s.npy"
+expect 2 "--out: '$dir' is a directory" "$NIS" sample --model "$dir/run" --out "$dir"
+expect 2 "--out: '$dir/afile' is not a directory" "$NIS" mcmc --target donut --out "$dir/afile/m.npy"
+expect 2 "the chains diverged; use a smaller --step-size (it was 1e+06)" \
+  "$NIS" mcmc --target donut --method ula --step-size 1e6 --n 10 --steps 10 --out "$dir/m.npy"
+expect 2 "--step-size: '1e-400' is outside a double's normal range" \
+  "$NIS" mcmc --target donut --method ula --step-size 1e-400 --out "$dir/m.npy"
+
 # a diverging run (finite runaway values) stops with one line, a non-zero status and the last good sampler (issue 19)
 expect 1 "update 10: the run diverged: the samples' root mean square is .*kept the last good sampler .*(update 5)" \
   "$NIS" train --target donut --method dft --lr 1 --lr-score 1 --grad-clip 0 --ema 0 --iters 300 \

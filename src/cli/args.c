@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, "nis %s: ", cmd);
@@ -65,6 +66,7 @@ static void print_help(const char *cmd, const char *summary, const cli_opt *opts
         case OPT_INT: snprintf(def, sizeof def, " (default %lld)", (long long)*(int64_t *)o->var); break;
         case OPT_DOUBLE: snprintf(def, sizeof def, " (default %g)", *(double *)o->var); break;
         case OPT_STRING:
+        case OPT_OUTFILE:
             if (*(const char **)o->var) snprintf(def, sizeof def, " (default %s)", *(const char **)o->var);
             break;
         case OPT_FLAG: break;
@@ -89,6 +91,22 @@ static void print_help(const char *cmd, const char *summary, const cli_opt *opts
     printf("  %-22s %s\n", "--help", "show this help");
 }
 
+/* Whether path can be written as a file: not an existing directory, and its directory exists (else one line). */
+static bool out_file_ok(const char *cmd, const char *flag, const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_error(cmd, "--%s: '%s' is a directory", flag, path), false;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) return true;
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir) return cli_error(cmd, "--%s: path too long", flag), false;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (stat(dir, &sb) != 0) return cli_error(cmd, "--%s: directory '%s' does not exist", flag, dir), false;
+    if (!S_ISDIR(sb.st_mode)) return cli_error(cmd, "--%s: '%s' is not a directory", flag, dir), false;
+    return true;
+}
+
 static int set_value(const char *cmd, const cli_opt *o, const char *val) {
     char *end;
     errno = 0;
@@ -104,13 +122,19 @@ static int set_value(const char *cmd, const cli_opt *o, const char *val) {
     }
     case OPT_DOUBLE: {
         double v = strtod(val, &end);
-        if (errno || end == val || *end || !isfinite(v))
+        if (end == val || *end || (!errno && !isfinite(v)))
             return cli_error(cmd, "--%s: expected a finite number, got '%s'", o->name, val);
+        if (errno == ERANGE)   /* 1e-400 underflows, 1e400 overflows */
+            return cli_error(cmd, "--%s: '%s' is outside a double's normal range (magnitudes 2.2e-308 to 1.8e308, or 0)",
+                             o->name, val);
         if ((o->min != 0 || o->max != 0) && (v < o->min || v > o->max))
             return cli_error(cmd, "--%s: %g is out of range [%g, %g]", o->name, v, o->min, o->max);
         *(double *)o->var = v;
         return 0;
     }
+    case OPT_OUTFILE:
+        if (*val && !out_file_ok(cmd, o->name, val)) return 2;
+        /* fall through */
     case OPT_STRING:
         if (!*val) return cli_error(cmd, "--%s: empty value", o->name);
         *(const char **)o->var = val;

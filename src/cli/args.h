@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG, OPT_FIELD } cli_opt_type;
+/* OPT_OUTFILE: a string naming a file to write, checked when parsed (its directory exists, it is not a directory),
+ * so that a bad path is refused with status 2 before any work. */
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG, OPT_FIELD, OPT_OUTFILE } cli_opt_type;
 
 typedef struct {
     const char *name;    /* without the leading "--" */

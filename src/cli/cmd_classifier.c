@@ -31,7 +31,7 @@ static int classifier_train(int argc, char **argv) {
     const cli_opt opts[] = {
         {"data", OPT_STRING, &data, "data directory (with mnist/ or fashion-mnist/, see nis data fetch)", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist or fashion", 0, 0, false},
-        {"out", OPT_STRING, &out, "output classifier (.safetensors)", 0, 0, true},
+        {"out", OPT_OUTFILE, &out, "output classifier (.safetensors)", 0, 0, true},
         {"epochs", OPT_INT, &epochs, "passes over the training set", 1, 1000, false},
         {"batch", OPT_INT, &batch, "images per Adam step", 1, 65536, false},
         {"lr", OPT_DOUBLE, &lr, "Adam learning rate (cosine-decayed to lr/20)", 1e-7, 1, false},
@@ -279,7 +279,7 @@ int cmd_classify(int argc, char **argv) {
         {"samples", OPT_STRING, &spec, "images: .npy (N,1,28,28) or (N,784), or test / train[:even|:odd]", 0, 0, true},
         {"confidence", OPT_DOUBLE, &level, "a label is confident at this probability or above", 0.1, 1, false},
         {"nearest", OPT_INT, &nearest, "for the first N images, the L2 distance to the nearest training image", 0, 1e5, false},
-        {"png", OPT_STRING, &png, "with --nearest: the images (odd rows) over their nearest training images", 0, 0, false},
+        {"png", OPT_OUTFILE, &png, "with --nearest: the images (odd rows) over their nearest training images", 0, 0, false},
         {"data", OPT_STRING, &data, "data directory (test / train, --nearest)", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist or fashion (default: the classifier's)", 0, 0, false},
         CLI_THREADS(&threads),

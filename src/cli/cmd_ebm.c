@@ -341,8 +341,8 @@ static int ebm_langevin(int argc, char **argv) {
         {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
         {"n", OPT_INT, &n, "number of chains (samples)", 1, 1e8, false},
         CLI_SEED(&seed),
-        {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
-        {"png", OPT_STRING, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
+        {"out", OPT_OUTFILE, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
+        {"png", OPT_OUTFILE, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
         {"step-size", OPT_DOUBLE, &h, "ULA step h (0: the energy's default: sigma^2 / 2, the training chains' step; DSM energies 0.3 noise^2)", 0, 1e6, false},
         {"jump", OPT_FLAG, &jump, "DSM energies: end with the jump x - noise^2 grad E(x) to the clean image", 0, 0, false},
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
@@ -477,8 +477,8 @@ static int ebm_denoise(int argc, char **argv) {
     const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "a DSM energy (nis ebm train --noise)", 0, 0, true},
         {"samples", OPT_STRING, &samples, "a .npy of images (n, c, h, w) or (n, c*h*w)", 0, 0, true},
-        {"out", OPT_STRING, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
-        {"png", OPT_STRING, &png, "also write a grid of the first 64 as PNG", 0, 0, false},
+        {"out", OPT_OUTFILE, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
+        {"png", OPT_OUTFILE, &png, "also write a grid of the first 64 as PNG", 0, 0, false},
         CLI_THREADS(&threads),
     };
     int rc = cli_parse("ebm denoise", "The jump x - noise^2 grad E(x) of a DSM energy on images.", argc, argv, opts,

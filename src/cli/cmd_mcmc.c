@@ -24,7 +24,7 @@ int cmd_mcmc(int argc, char **argv) {
         {"steps", OPT_INT, &steps, "steps K (sampling iterations after warm-up for MALA/HMC)", 1, 1e9, false},
         {"n", OPT_INT, &n, "chains (particles for SVGD)", 2, 1e8, false},
         CLI_SEED(&seed),
-        {"out", OPT_STRING, &out, "output .npy of the final states, (n, d) float32", 0, 0, true},
+        {"out", OPT_OUTFILE, &out, "output .npy of the final states, (n, d) float32", 0, 0, true},
         {"step-size", OPT_DOUBLE, &step, "step size (0: the method's default)", 0, 1e6, false},
         {"warmup", OPT_INT, &warmup, "MALA/HMC warm-up steps adapting the step size (-1: method default)", -1, 1e9, false},
         {"leapfrog", OPT_INT, &leapfrog, "HMC leapfrog steps per iteration", 1, 100000, false},
@@ -85,7 +85,10 @@ int cmd_mcmc(int argc, char **argv) {
     }
     int status = 0;
     if (st == NIS_OK) nis_target_report(t, x, n);   /* e.g. chains that ran in the non-centred [v, log α] -> θ */
-    if (st != NIS_OK) {
+    if (st == NIS_ENUMERIC && !strstr(err, "initial")) {   /* chains that ran to NaN/Inf: the step size the user chose (or ours) is too large */
+        status = cli_error("mcmc", "%s: the chains diverged; use a smaller --step-size (it was %g)", err,
+                           step > 0 ? step : s.step_size);
+    } else if (st != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;
     } else if (nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {

@@ -58,6 +58,12 @@ cJSON *cli_blr_flags_json(const cli_blr_flags *f) {
 }
 
 /* The format from the path's extension, 0 if it cannot be told. */
+/* "--FLAG", or "DIR/config.json: data.FLAG" when f was read from a run's config.json. */
+static void where(const cli_blr_flags *f, const char *flag, char *buf, size_t cap) {
+    if (f->origin[0]) snprintf(buf, cap, "%s: data.%s", f->origin, flag);
+    else snprintf(buf, cap, "--%s", flag);
+}
+
 static nis_data_format from_extension(const char *path) {
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash)) return 0;
@@ -80,31 +86,35 @@ int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, u
         return 0;
     }
     if (!f->data) return cli_error(cmd, "--target blr needs --data PATH");
+    /* errors name where a value came from: the flag, or the run's config.json */
+    char w_data[4300], w_prior[4300], w_format[4300];
+    where(f, "data", w_data, sizeof w_data), where(f, "prior", w_prior, sizeof w_prior);
+    where(f, "format", w_format, sizeof w_format);
     nis_blr_opts bo = nis_blr_defaults();
     if (!strcmp(f->prior, "hier")) bo.prior = NIS_BLR_PRIOR_HIER;
     else if (!strcmp(f->prior, "normal")) bo.prior = NIS_BLR_PRIOR_NORMAL;
     else if (!strcmp(f->prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
-    else return cli_error(cmd, "--prior: unknown prior '%s' (hier, hier-nc, normal)", f->prior);
+    else return cli_error(cmd, "%s: unknown prior '%s' (hier, hier-nc, normal)", w_prior, f->prior);
     nis_data_format fmt = f->format ? nis_data_format_parse(f->format) : from_extension(f->data);
-    if (!fmt && f->format) return cli_error(cmd, "--format: unknown format '%s' (csv, arff, libsvm)", f->format);
+    if (!fmt && f->format) return cli_error(cmd, "%s: unknown format '%s' (csv, arff, libsvm)", w_format, f->format);
     if (!fmt)
-        return cli_error(cmd, "--data: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
-                             f->data);
+        return cli_error(cmd, "%s: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
+                         w_data, f->data);
     nis_data_opts lo = {.label = f->label, .positive = f->positive, .skip_lines = (int)f->skip_lines,
                         .no_header = f->no_header};
     nis_dataset all;
     char err[512];
     if (nis_data_load(f->data, fmt, &lo, &all, err, sizeof err) != NIS_OK)
-        return cli_error(cmd, "--data: %s", err);
+        return cli_error(cmd, "%s: %s", w_data, err);
     nis_status st = nis_data_prepare(&all, f->test_frac, (uint64_t)f->split_seed, &out->train, &out->test, err, sizeof err);
     nis_dataset_free(&all);
-    if (st != NIS_OK) return cli_error(cmd, "--data: %s: %s", f->data, err);
+    if (st != NIS_OK) return cli_error(cmd, "%s: %s: %s", w_data, f->data, err);
     bo.minibatch = f->minibatch;
     bo.seed = mb_seed;
     out->blr = nis_blr_target_new(&out->train, &bo, err, sizeof err);
     if (!out->blr) {
         cli_target_close(out);
-        return cli_error(cmd, "--data: %s: %s", f->data, err);
+        return cli_error(cmd, "%s: %s: %s", w_data, f->data, err);
     }
     out->t = out->blr;
     out->format = fmt;
@@ -139,7 +149,7 @@ static int get_numbers(const char *cmd, const char *path, const cJSON *data, cli
         for (char *c = key; *c; c++) *c = *c == '-' ? '_' : *c;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
         if (!v) continue;
-        snprintf(where, sizeof where, "--run: %s: data.%s", path, key);
+        snprintf(where, sizeof where, "%s: data.%s", path, key);
         if (!cJSON_IsNumber(v)) return cli_error(cmd, "%s: not a number", where);
         int rc = cli_opt_set_number(cmd, where, &o[i], v->valuedouble);
         if (rc) return rc;
@@ -165,6 +175,7 @@ int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_
              get_str(data, "label", &f->label) && get_str(data, "positive", &f->positive) &&
              get_str(data, "prior", &f->prior) && (!nh || cJSON_IsBool(nh));
         f->no_header = nh && cJSON_IsTrue(nh);
+        snprintf(f->origin, sizeof f->origin, "%s", path);
         int rc = ok ? get_numbers(cmd, path, data, f) : 0;
         if (rc) {
             cJSON_Delete(j);

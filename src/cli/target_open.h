@@ -18,6 +18,7 @@ typedef struct {
     int64_t minibatch, split_seed, skip_lines;
     double test_frac;
     bool no_header;
+    char origin[4200];   /* "" when the values came from flags; else the config.json they were read from (errors name it) */
 } cli_blr_flags;
 
 #define CLI_BLR_NOPTS 10
