@@ -5,14 +5,23 @@
  *   mlp_small  MLP 2 -> 64 -> 64 -> 2 (SiLU), batch 256
  *   conv       1x28x28 -> conv 32 3x3 s1 p1 -> SiLU -> conv 64 3x3 s2 p1 -> SiLU -> conv 64 3x3 s2 p1 -> SiLU
  *              -> flatten -> linear 3136 -> 1, batch 64
+ * and three uses of the MNIST DSM energy (models/ebm-mnist-dsm: 1x28x28 -> conv 64 s1, 128 s2, 128 s1, 256 s2,
+ * 256 s2, 3x3 p1, SiLU -> flatten -> linear 4096 -> 1; 1.1M parameters), batch 128:
+ *   energy_grad  f(y) and its input gradient ∇_y f (one Langevin step's work)
+ *   energy_hvp   the Hessian-vector product ∇_y (∇_y f · v) (double backward; what DFT asks of a target)
+ *   dsm_step     one DSM training step: loss = mean ||noise ∇_y f(y) - ε||², its parameter gradient (double
+ *                backward), Adam
  *
- * A step is: nis_ctx_reset; y = forward(x); loss = mean(y^2); zero_grad; backward; Adam (lr 1e-3), the same
- * work as bench/torch_ref.py.  Each case: warm-up steps, then `blocks` timed blocks of `steps` steps each;
- * the reported time is the median block's ms per step.
+ * A training step (mlp_*, conv) is: nis_ctx_reset; y = forward(x); loss = mean(y^2); zero_grad; backward;
+ * Adam (lr 1e-3), the same work as bench/torch_ref.py.  Each case: warm-up steps, then `blocks` timed blocks
+ * of `steps` steps each; the reported time is the median block's ms per step.
  *
  * FLOPs: every Linear / Conv2d is a GEMM of M N K multiply-adds (Linear: batch x in x out; Conv2d: Cout x
- * Cin kh kw x batch Ho Wo); a step counts 2 M N K for the forward and twice that for the backward (input
- * and weight gradients), i.e. 6 M N K per layer, summed.  Element-wise ops and Adam are not counted.
+ * Cin kh kw x batch Ho Wo); a training step counts 2 M N K for the forward and twice that for the backward
+ * (input and weight gradients), i.e. 6 M N K per layer, summed.  The energy cases count GEMMs the same way:
+ * energy_grad 4 M N K (forward, input gradient), energy_hvp 8 (that, and its own forward and input gradient),
+ * dsm_step 12 (energy_hvp's, and the weight gradients of the forward and of the backward).  Element-wise ops
+ * and Adam are not counted.
  * The sgemm peak is cblas_sgemm on 1024 x 1024 x 1024 floats (2 * 1024^3 FLOP), best of several calls.
  *
  * Output: one JSON object per line on stdout (one per case and thread count, one per sgemm measurement);
@@ -20,8 +29,12 @@
  *
  * Usage: bench_train [--threads N] [--case NAME] [--blocks B] [--no-sgemm]
  *   (default: threads 1 then 2, every case, 5 blocks)
+ *        bench_train --kernels   prints the OpenBLAS core type `nis` runs when OPENBLAS_CORETYPE is unset (the
+ *                                CLI restarts itself with nis_blas_better_core's choice) and exits
  */
 #include "nis/core.h"
+#include "nis/ebm.h"
+#include "nis/ebm_train.h"
 #include "nis/nn.h"
 #include "nis/ops.h"
 #include "nis/rng.h"
@@ -52,7 +65,7 @@ static void die(const char *what, const char *msg) {
 
 /* ---- the networks ------------------------------------------------------------------------------------ */
 
-typedef enum { NET_MLP, NET_CONV } net_kind;
+typedef enum { NET_MLP, NET_CONV, NET_ENERGY_GRAD, NET_ENERGY_HVP, NET_DSM } net_kind;
 
 typedef struct {
     const char *name;
@@ -62,6 +75,8 @@ typedef struct {
     nis_params *P;
     nis_mlp mlp;
     nis_convnet conv;
+    nis_ebm ebm;  /* the energy cases (their parameters: ebm.P, not P) */
+    nis_real *v;  /* energy_hvp: the direction; dsm_step: ε (owned) */
     nis_ctx *ctx;
     nis_adam opt;
     nis_real *x; /* the input batch (owned, nis_malloc) */
@@ -74,11 +89,52 @@ static bench_case g_cases[] = {
     {.name = "mlp_large", .kind = NET_MLP, .steps = 20, .warmup = 5},
     {.name = "mlp_small", .kind = NET_MLP, .steps = 200, .warmup = 5},
     {.name = "conv", .kind = NET_CONV, .steps = 5, .warmup = 5},
+    {.name = "energy_grad", .kind = NET_ENERGY_GRAD, .steps = 2, .warmup = 2},
+    {.name = "energy_hvp", .kind = NET_ENERGY_HVP, .steps = 1, .warmup = 2},
+    {.name = "dsm_step", .kind = NET_DSM, .steps = 1, .warmup = 2},
 };
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
 /* Build the model, optimiser, context and a N(0, 1) input batch of case c. */
+/* The energy cases: the DSM energy, a batch y ~ U[0, 1) + N(0, 0.2²) and v (or ε) ~ N(0, 1). */
+static void energy_build(bench_case *c) {
+    nis_ebm_config cfg = nis_ebm_config_default();
+    static const int ch[5] = {64, 128, 128, 256, 256}, st[5] = {1, 2, 1, 2, 2};
+    cfg.n_conv = 5;
+    for (int l = 0; l < 5; l++) cfg.channels[l] = ch[l], cfg.strides[l] = st[l];
+    cfg.noise = 0.2;
+    char err[256];
+    if (nis_ebm_init(&c->ebm, &cfg, 1234, err, sizeof err) != NIS_OK) die(c->name, err);
+    const int64_t batch = 128, d = 784;
+    c->ndim = 2;
+    c->shape[0] = batch;
+    c->shape[1] = d;
+    c->x = nis_malloc((size_t)(batch * d) * sizeof(nis_real));
+    c->v = nis_malloc((size_t)(batch * d) * sizeof(nis_real));
+    c->ctx = nis_ctx_new(0);
+    if (!c->x || !c->v || !c->ctx) die(c->name, "out of memory");
+    nis_rng r = nis_rng_init(1234, 1);
+    nis_rng_fill_normal(&r, c->v, batch * d, 0, 1);
+    for (int64_t i = 0; i < batch * d; i++) c->x[i] = (nis_real)(nis_rng_uniform(&r) + 0.2 * c->v[i]);
+    nis_rng_fill_normal(&r, c->v, batch * d, 0, 1);
+    double mnk = 0;
+    int64_t cin = 1, h = 28;
+    for (int l = 0; l < 5; l++) {
+        int64_t ho = (h + 2 - 3) / st[l] + 1;
+        mnk += (double)ch[l] * (double)(cin * 9) * (double)(batch * ho * ho);
+        cin = ch[l], h = ho;
+    }
+    mnk += (double)batch * (double)(cin * h * h);
+    /* per case: 4, 8 or 12 M N K (see the header); gflop_per_step multiplies gemm_mnk by 6 */
+    c->gemm_mnk = mnk * (c->kind == NET_ENERGY_GRAD ? 4 : c->kind == NET_ENERGY_HVP ? 8 : 12) / 6.0;
+    c->opt = nis_adam_default(1e-3);
+}
+
 static void case_build(bench_case *c) {
+    if (c->kind != NET_MLP && c->kind != NET_CONV) {
+        energy_build(c);
+        return;
+    }
     c->P = nis_params_new();
     if (!c->P) die(c->name, "out of memory");
     nis_status st;
@@ -133,6 +189,9 @@ static void case_build(bench_case *c) {
 }
 
 static void case_free(bench_case *c) {
+    nis_ebm_free(&c->ebm);
+    nis_free(c->v);
+    c->v = NULL;
     nis_ctx_free(c->ctx);
     nis_params_free(c->P);
     nis_free(c->x);
@@ -141,8 +200,37 @@ static void case_free(bench_case *c) {
     c->x = NULL;
 }
 
+/* One energy case's step; returns a finite summary of its result (exits on error). */
+static double energy_step(bench_case *c) {
+    nis_ctx *ctx = c->ctx;
+    nis_ctx_reset(ctx);
+    nis_tensor *y = nis_requires_grad(nis_tensor_wrap(ctx, c->ndim, c->shape, c->x)), *g = NULL, *hv = NULL;
+    if (c->kind == NET_DSM) {
+        nis_tensor *eps = nis_tensor_wrap(ctx, c->ndim, c->shape, c->v);
+        nis_tensor *loss = nis_ebm_dsm_objective(ctx, &c->ebm, y, eps, NULL);
+        if (!loss) die(c->name, nis_ctx_message(ctx));
+        nis_params_zero_grad(c->ebm.P);
+        if (nis_backward(ctx, loss, NULL) != NIS_OK) die(c->name, nis_ctx_message(ctx));
+        if (nis_adam_step(&c->opt, c->ebm.P) != NIS_OK) die(c->name, nis_params_message(c->ebm.P));
+        return loss->data[0];
+    }
+    nis_tensor *f = nis_ebm_f(ctx, &c->ebm, y);
+    bool hvp = c->kind == NET_ENERGY_HVP;
+    if (!f || nis_grad(ctx, 1, &f, NULL, 1, &y, hvp, &g) != NIS_OK) die(c->name, nis_ctx_message(ctx));
+    if (hvp) {
+        nis_tensor *v = nis_tensor_wrap(ctx, c->ndim, c->shape, c->v);
+        nis_tensor *gv = nis_sum(ctx, nis_mul(ctx, g, v));
+        if (!gv || nis_grad(ctx, 1, &gv, NULL, 1, &y, false, &hv) != NIS_OK) die(c->name, nis_ctx_message(ctx));
+        g = hv;
+    }
+    double s = 0;
+    for (int64_t i = 0; i < g->n; i++) s += (double)g->data[i] * g->data[i];
+    return s / (double)g->n;
+}
+
 /* One training step; returns the loss (exits on error). */
 static double train_step(bench_case *c) {
+    if (c->kind != NET_MLP && c->kind != NET_CONV) return energy_step(c);
     nis_ctx *ctx = c->ctx;
     nis_ctx_reset(ctx);
     nis_tensor *x = nis_tensor_wrap(ctx, c->ndim, c->shape, c->x);
@@ -206,8 +294,8 @@ static double sgemm_peak(int reps) {
 /* ---- main -------------------------------------------------------------------------------------------- */
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_train [--threads N] [--case mlp_large|mlp_small|conv] [--blocks B] "
-                    "[--no-sgemm]\n");
+    fprintf(stderr, "usage: bench_train [--threads N] [--case mlp_large|mlp_small|conv|energy_grad|energy_hvp|"
+                    "dsm_step] [--blocks B] [--no-sgemm] | --kernels\n");
     exit(2);
 }
 
@@ -227,6 +315,10 @@ int main(int argc, char **argv) {
             if (blocks < 1 || blocks > MAX_BLOCKS) usage();
         } else if (strcmp(argv[i], "--no-sgemm") == 0) {
             do_sgemm = false;
+        } else if (strcmp(argv[i], "--kernels") == 0) {   /* the OpenBLAS core type nis would run */
+            const char *better = nis_blas_better_core();
+            printf("%s\n", better ? better : nis_blas_core());
+            return 0;
         } else {
             usage();
         }

@@ -8,7 +8,8 @@
 # bench_train in the same runs (median over rounds).
 #
 # Environment: BUILD (build directory, default build), ROUNDS (default 3), OUT (default docs/benchmarks.md),
-# PY (a python3 with torch, default /usr/bin/python3: Debian's python3-torch).
+# PY (a python3 with torch, default /usr/bin/python3: Debian's python3-torch), BENCH_CORETYPE (OpenBLAS kernels,
+# default: those `nis` picks).
 # Hand-written notes below the line "<!-- notes -->" of an existing OUT are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,16 @@ ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-docs/benchmarks.md}
 PY=${PY:-/usr/bin/python3}
 cmd="BUILD=$BUILD ROUNDS=$ROUNDS bench/run_bench.sh"
+[ -n "${BENCH_CORETYPE:-}" ] && cmd="BENCH_CORETYPE=$BENCH_CORETYPE $cmd"
 
 make BUILD="$BUILD"
 [ -x "$BUILD/bench_train" ] || { echo "run_bench: $BUILD/bench_train was not built" >&2; exit 1; }
+
+# Both sides run the OpenBLAS kernels `nis` runs when OPENBLAS_CORETYPE is unset (the CLI restarts itself with the
+# best kernel set the CPU runs, which OpenBLAS 0.3.21 does not always pick); BENCH_CORETYPE overrides.  PyTorch's
+# linear layers go through the same OpenBLAS, its convolutions through oneDNN (which picks its own kernels).
+OPENBLAS_CORETYPE=${BENCH_CORETYPE:-$(env -u OPENBLAS_CORETYPE "$BUILD/bench_train" --kernels)}
+export OPENBLAS_CORETYPE
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -71,7 +79,10 @@ ours = [json.loads(l) for l in open(f"{tmp}/ours.jsonl") if l.strip()]
 torch = [json.loads(l) for l in open(f"{tmp}/torch.jsonl") if l.strip()]
 cases = [("mlp_large", "MLP 2-256-256-256-2, batch 1024", 1.0),
          ("mlp_small", "MLP 2-64-64-2, batch 256", 0.33),
-         ("conv", "conv net 28x28, batch 64", 1.0)]
+         ("conv", "conv net 28x28, batch 64", 0.67),
+        ("energy_grad", "MNIST energy: f and ∇f, batch 128", 1.0),
+        ("energy_hvp", "MNIST energy: Hessian-vector product, batch 128", 1.0),
+        ("dsm_step", "MNIST energy: DSM training step, batch 128", 1.0)]
 blas = next((o.get("openblas", "?") for o in ours if o["case"] == "sgemm1024"), "?")
 
 rows, peaks, verdicts = [], {}, []
@@ -145,10 +156,12 @@ w("  `nis_backward`; `nis_adam_step` (lr 1e-3, PyTorch's defaults otherwise).  P
 w("  `model(x).square().mean().backward()`, `torch.optim.Adam(lr=1e-3).step()`; same layers (SiLU between")
 w("  layers, PyTorch's default initialisation), same batch; `torch.set_num_threads(threads)`.  PyTorch's")
 w("  Adam runs its default implementation (in 1.13 on CPU: the single-tensor loop, foreach=False).")
-w("- Both link OpenBLAS 0.3.21 (libnis its OpenMP build, PyTorch Debian's default libblas.so.3 build);")
+w(f"- Both link OpenBLAS 0.3.21 (libnis its OpenMP build, PyTorch Debian's default libblas.so.3 build), both run")
+w(f"  with OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '?')} (the kernels `nis` runs when the variable is unset);")
 w("  PyTorch's convolutions go through oneDNN, ours through im2col + sgemm.")
 w("- Each program: 5 warm-up steps, then 5 timed blocks of 20 (large MLP), 200 (small MLP) or 5 (conv net)")
-w("  steps; a run reports the median block's ms per step.  The table gives the median over rounds; the ratio")
+w("  steps (the energy cases: 2 warm-up steps, blocks of 2, 1 and 1 steps); a run reports the median block's")
+w("  ms per step.  The table gives the median over rounds; the ratio")
 w("  is median(ours) / median(torch), the range in brackets the min and max of the per-round ratios.")
 w("- FLOPs: each Linear or Conv2d layer is a GEMM of M N K multiply-adds (Linear: batch x in x out; Conv2d:")
 w("  Cout x Cin kh kw x batch Ho Wo).  A step counts 2 M N K for the forward and 2 x 2 M N K for the")
@@ -156,6 +169,12 @@ w("  backward (input and weight gradients): FLOP/step = 6 sum_layers M N K, whet
 w("  gradient is actually needed; element-wise ops, reductions and Adam are not counted.  That is 0.812")
 w("  GFLOP (large MLP), 0.00669 GFLOP (small MLP) and 2.169 GFLOP (conv net) per step.  GFLOP/s = that /")
 w("  ms per step; % of sgemm peak = GFLOP/s / the sgemm peak at the same thread count.")
+w("- The MNIST energy (models/ebm-mnist-dsm's network: 5 convs 64-128-128-256-256, strides 1,2,1,2,2, SiLU, linear")
+w("  to a scalar; batch 128): energy_grad is f(y) and its input gradient (a Langevin step), energy_hvp the")
+w("  Hessian-vector product by double backward (what DFT asks of a target), dsm_step one DSM training step")
+w("  (loss mean ||0.2 ∇f(y) - ε||², double backward to the weights, Adam).  PyTorch: torch.autograd.grad with")
+w("  create_graph.  GEMM FLOPs counted as 4, 8 and 12 M N K per layer.  Bars: the conv net >= 1.5x PyTorch's")
+w("  speed (issue 18), the rest no slower than PyTorch.")
 w("")
 notes = os.environ.get("RB_NOTES", "")
 w(notes if notes else "<!-- notes -->\n")
