@@ -2,7 +2,9 @@
  * values, one-hot layout, label mapping; one bad file per kind of bad input (ragged row, non-numeric cell,
  * unknown nominal value, missing value, empty file, unreadable file, bad label) rejected with the right
  * status and "FILE:LINE:COL" in the message, nothing returned and nothing leaked (also under allocation
- * failures); seeded reproducible split, standardisation with training statistics, intercept column. */
+ * failures); hostile bytes (CR, ESC, 0xff, bad UTF-8) in cells, names, types and tokens quoted as \xNN, every
+ * message one printable line; seeded reproducible split, standardisation with training statistics, intercept
+ * column. */
 #include "check.h"
 #include "nis/data.h"
 
@@ -34,8 +36,27 @@ static void t_free(void *p, void *ud) {
 
 typedef nis_status (*loader)(const char *, const nis_data_opts *, nis_dataset *, char *, size_t);
 
-/* Load a bad file: expect status `want`, "path:where" at the start of the message, a zeroed output and no
- * leaked block. */
+/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
+ * RFC 3629: no overlong form, surrogate or code point above U+10FFFF). */
+static bool clean_line(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+        if (len == 0 || c < 0x20 || c == 0x7F) return false;
+        for (int k = 1; k < len; k++)
+            if ((p[k] & 0xC0) != 0x80) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+static char g_err[256];     /* the message of the last bad() */
+
+/* Load a bad file: expect status `want`, "path:where" at the start of the message (kept in g_err), which is one
+ * printable line, a zeroed output and no leaked block. */
 static void bad(loader f, const char *path, const nis_data_opts *o, nis_status want, const char *where) {
     char err[256] = "", expect[600];
     nis_dataset ds;
@@ -51,8 +72,12 @@ static void bad(loader f, const char *path, const nis_data_opts *o, nis_status w
     CHECK(ds.X == NULL && ds.y == NULL && ds.names == NULL && ds.n == 0 && ds.d == 0, "%s: output not zeroed",
           path);
     CHECK(g_live == live, "%s: %ld blocks leaked", path, g_live - live);
-    CHECK(strchr(err, '\n') == NULL, "multi-line message '%s'", err);
+    CHECK(clean_line(err), "message '%s' is not one printable line", err);
+    memcpy(g_err, err, sizeof g_err);
 }
+
+/* The last bad() message holds `want`. */
+static void says(const char *want) { CHECK(strstr(g_err, want) != NULL, "message '%s' lacks '%s'", g_err, want); }
 
 /* Every allocation failure of a good load gives ENOMEM, a zeroed output and no leak. */
 static void oom_sweep(loader f, const char *path, const nis_data_opts *o) {
@@ -124,6 +149,14 @@ static void test_csv(void) {
     bad(nis_data_load_csv, W("nopos.csv", "a,y\n1,no\n"), &o, NIS_EINVAL, "1:1:");
     o.positive = NULL;
     bad(nis_data_load_csv, P("does-not-exist.csv"), &o, NIS_EIO, "");
+
+    /* hostile bytes: a CR inside a line (only the one before '\n' ends it), ESC, 0xff, bad UTF-8 */
+    bad(nis_data_load_csv, W("esc.csv", "a,b,y\n1,\x1b[31m\r\xff,0\n"), &o, NIS_EFORMAT, "2:3:");
+    says("not a number in column 'b': '\\x1b[31m\\x0d\\xff'");
+    bad(nis_data_load_csv, W("escname.csv", "a\x1b]0;pwn\x07\xc0,b,y\n?,1,0\n"), &o, NIS_EFORMAT, "2:1:");
+    says("missing value in column 'a\\x1b]0;pwn\\x07\\xc0'");
+    bad(nis_data_load_csv, W("esclabel.csv", "a,y\n1,\x1b\r\xfe\r\n"), &o, NIS_EFORMAT, "2:3:");
+    says("label '\\x1b\\x0d\\xfe' is not 0 or 1");
 }
 
 static const char *ARFF_GOOD =
@@ -194,6 +227,20 @@ static void test_arff(void) {
     bad(nis_data_load_arff, ARFF("pos.arff", "1,x,g\n"), &o, NIS_EINVAL, "4:1:");
     o.positive = NULL;
     bad(nis_data_load_arff, ARFF("pos2.arff", "1,x,g\n"), &o, NIS_EINVAL, "4:1:");
+
+    /* hostile bytes in an attribute's type, its name, a nominal value, a number, the class values */
+    o.positive = "g";
+    bad(nis_data_load_arff, W("esctype.arff", "@attribute a \x1b[2J\r\xff\n@attribute c {b,g}\n@data\n"), &o,
+        NIS_EFORMAT, "1:14:");
+    says("unsupported type '\\x1b[2J\\x0d\\xff' of attribute 'a'");
+    bad(nis_data_load_arff, W("escname.arff", "@attribute '\x1b[31m\xe2\x82' real\n@attribute c {b,g}\n@data\n"
+                                              "\x7f\x9b,g\n"), &o, NIS_EFORMAT, "4:1:");
+    says("not a number for attribute '\\x1b[31m\\xe2\\x82': '\\x7f\\x9b'");
+    bad(nis_data_load_arff, ARFF("escvalue.arff", "1,\x1b\r\xc0\xaf,g\n"), &o, NIS_EFORMAT, "6:3:");
+    says("unknown value '\\x1b\\x0d\\xc0\\xaf' of nominal attribute 'c'");
+    bad(nis_data_load_arff, W("escclass.arff", "@attribute a real\n@attribute c {'\x1b[0m', \xcf\x83, '\xff'}\n"
+                                               "@data\n1,'\xff'\n"), &o, NIS_EINVAL, "2:1:");
+    says("unknown positive class of 'c': one of {\\x1b[0m, \xcf\x83, \\xff}");   /* σ, valid UTF-8, kept */
 #undef ARFF
 }
 
@@ -246,6 +293,17 @@ static void test_libsvm(void) {
     o.positive = "3";
     bad(nis_data_load_libsvm, W("cov.svm", "1 1:1\n2 5:3\n"), &o, NIS_EINVAL, "1:1:");
     bad(nis_data_load_libsvm, P("missing.svm"), NULL, NIS_EIO, "");
+
+    /* hostile bytes in a label, a token, a feature index, a value */
+    bad(nis_data_load_libsvm, W("esclabel.svm", "\x1b[31m\r 1:1\n"), NULL, NIS_EFORMAT, "1:1:");
+    says("label '\\x1b[31m\\x0d' is not 0/1");
+    bad(nis_data_load_libsvm, W("esctoken.svm", "1 \x1b]2;x\x07\r\xff\n"), NULL, NIS_EFORMAT, "1:3:");
+    says("expected IDX:VALUE, found '\\x1b]2;x\\x07\\x0d\\xff'");
+    bad(nis_data_load_libsvm, W("escindex.svm", "1 \xff\x1b\r:1\n"), NULL, NIS_EFORMAT, "1:3:");
+    says("feature index '\\xff\\x1b\\x0d' is not an integer");
+    static const unsigned char nul[] = "1 1:\r\x1b\0\xff\n";     /* a NUL byte too: written with WB */
+    bad(nis_data_load_libsvm, WB("escvalue.svm", nul, sizeof nul - 1, 0), NULL, NIS_EFORMAT, "1:5:");
+    says("not a number: '\\x0d\\x1b\\x00\\xff'");
 }
 
 /* A synthetic dataset: column 0 = row index, column 1 = 3 + 2 * normal, column 2 constant 7. */

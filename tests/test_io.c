@@ -1,6 +1,7 @@
 /* tests/test_io.c — atomic writes, safetensors and .npy: bit-exact round trips, exact on-disk layout, one
  * hand-made damaged file per validation rule (rejected with EFORMAT and a message naming the file),
  * atomicity (failed writes leave neither a temp file nor a touched target) and allocation-failure paths.
+ * Every message is one printable line: names, dtypes and keys from a hostile file are quoted as \xNN.
  * Files live in a mkdtemp directory under /tmp, removed at the end. */
 #include "check.h"
 #include "nis/io.h"
@@ -18,6 +19,23 @@ static void write_bytes(const char *path, const void *b, size_t n) {
     if (!f) { perror(path); exit(1); }
     if (n && fwrite(b, 1, n, f) != n) { perror(path); exit(1); }
     fclose(f);
+}
+
+/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
+ * RFC 3629: no overlong form, surrogate or code point above U+10FFFF). */
+static bool clean_line(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+        if (len == 0 || c < 0x20 || c == 0x7F) return false;
+        for (int k = 1; k < len; k++)
+            if ((p[k] & 0xC0) != 0x80) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += len;
+    }
+    return true;
 }
 
 static bool exists(const char *path) {
@@ -260,6 +278,15 @@ static void test_st_damaged(void) {
         {-1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "duplicate"},
         {-1, "{\"\xff\":{}}", 0, "UTF-8"},
         {-1, "{\"\xc0\xaf\":{}}", 0, "UTF-8"},                                    /* overlong */
+        /* hostile names, dtypes and keys (JSON escapes of control characters): quoted, one printable line */
+        {-1, "{\"\\n\\u001b[31m\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
+         "tensor \"\\x0a\\x1b[31m\" has unsupported dtype \"F16\""},
+        {-1, "{\"a\":{\"dtype\":\"\\u001b\\r\\u009b\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4,
+         "unsupported dtype \"\\x1b\\x0d\\xc2\\x9b\""},                          /* U+009B: a C1 control */
+        {-1, "{\"\xcf\x83\\u007f\":[1]}", 0, "tensor \"\xcf\x83\\x7f\" is not an object"},   /* σ is kept */
+        {-1, "{\"__metadata__\":{\"\\u0007\\r\":1}}", 0, "metadata value of \"\\x07\\x0d\" is not a string"},
+        {-1, H("{\"a\":{%s,\"data_offsets\":[0,8]},\"\\t\\u001b\":{%s,\"data_offsets\":[12,20]}}", F8, F8), 20,
+         "gap of 4 bytes before tensor \"\\x09\\x1b\""},
     };
 #undef H
     char err[512], name[64];
@@ -270,7 +297,7 @@ static void test_st_damaged(void) {
         nis_st_file *f = (nis_st_file *)&err;   /* must be reset to NULL */
         err[0] = '\0';
         nis_status st = nis_st_read(path, &f, err, sizeof err);
-        CHECK(st == NIS_EFORMAT && f == NULL && strstr(err, path) && strstr(err, cases[i].what),
+        CHECK(st == NIS_EFORMAT && f == NULL && strstr(err, path) && strstr(err, cases[i].what) && clean_line(err),
               "case %zu (%s): %s: %s", i, cases[i].json, nis_status_name(st), err);
         if (st == NIS_OK) nis_st_close(f);
     }
@@ -438,6 +465,11 @@ static void test_npy_damaged(void) {
         {1, 0, -1, "{'descr: '<f4'}", 0, "expected"},
         {1, 0, -1, "", 0, "dict"},
         {1, 0, -1, "{'descr': '<f4', 'fortran_order': maybe, 'shape': (3,)}", 12, "True or False"},
+        /* hostile dtypes: quoted, one printable line */
+        {1, 0, -1, "{'descr': '<f4\r\xff', 'fortran_order': False, 'shape': (3,), }", 12,
+         "dtype '<f4\\x0d\\xff' is not supported"},
+        {1, 0, -1, "{'descr': '>\x1b[2J\xe2\x82', 'fortran_order': False, 'shape': (3,), }", 12,
+         "big-endian dtype '>\\x1b[2J\\xe2\\x82'"},
     };
 #undef H
     char err[512], name[64];
@@ -448,7 +480,8 @@ static void test_npy_damaged(void) {
         nis_npy_array a = {.data = (void *)err};   /* must be zeroed */
         err[0] = '\0';
         nis_status st = nis_npy_read(path, &a, err, sizeof err);
-        CHECK(st == NIS_EFORMAT && a.data == NULL && strstr(err, path) && strstr(err, cases[i].what),
+        CHECK(st == NIS_EFORMAT && a.data == NULL && strstr(err, path) && strstr(err, cases[i].what) &&
+                  clean_line(err),
               "case %zu (%s): %s: %s", i, cases[i].hdr, nis_status_name(st), err);
         if (st == NIS_OK) nis_npy_free(&a);
     }

@@ -1,15 +1,114 @@
 /* Configuration schemas (nis/schema.h) and the training configuration's (nis_train_schema): the defaults are the
  * documented ones; every field's text form parses back to the same value; bad text is refused with one line naming
- * the field (integers, finite reals, booleans, choices, ranges); nis_schema_check finds a value set out of range;
- * the rules between fields of nis_train_config_check; the energy trainer's schema gives its defaults. */
+ * the field (integers, finite reals, booleans, choices, ranges), its bytes quoted by nis__quote (src/core/err.h:
+ * control bytes and bad UTF-8 as \xNN, cut with "..."); nis_schema_check finds a value set out of range; the rules
+ * between fields of nis_train_config_check; the energy trainer's schema gives its defaults. */
 #include "check.h"
+#include "core/err.h"
 #include "nis/ebm_train.h"
 #include "nis/train.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
+/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
+ * RFC 3629: no overlong form, surrogate or code point above U+10FFFF).  Written apart from nis__quote. */
+static bool clean_line(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+        if (len == 0 || c < 0x20 || c == 0x7F) return false;
+        for (int k = 1; k < len; k++)
+            if ((p[k] & 0xC0) != 0x80) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+/* nis__quote's escapes undone: "\\" -> '\\', "\xNN" -> the byte; the length into *n. */
+static void unquote(const char *q, char *out, size_t *n) {
+    size_t k = 0;
+    while (*q) {
+        unsigned v;
+        if (q[0] == '\\' && q[1] == '\\') out[k++] = '\\', q += 2;
+        else if (q[0] == '\\' && q[1] == 'x' && sscanf(q + 2, "%2x", &v) == 1) out[k++] = (char)v, q += 4;
+        else out[k++] = *q++;
+    }
+    *n = k;
+}
+
+/* nis__quote: fixed cases, then random bytes (a round trip through unquote, a clean line, the size kept). */
+static void test_quote(void) {
+    char b[64];
+    struct { const char *s; size_t n; const char *want; } cases[] = {
+        {"abc", 3, "abc"},
+        {"a\nb\tc\0d", 7, "a\\x0ab\\x09c\\x00d"},               /* controls, NUL included (n, not strlen) */
+        {"x\r", 2, "x\\x0d"},                                         /* CR */
+        {"\n\x1b[31m", 6, "\\x0a\\x1b[31m"},                          /* newline, ESC */
+        {"\x7f", 1, "\\x7f"},                                          /* DEL */
+        {"\xff", 1, "\\xff"},                                          /* never in UTF-8 */
+        {"\x80z", 2, "\\x80z"},                                        /* a stray continuation byte */
+        {"\xc0\xaf", 2, "\\xc0\\xaf"},                                 /* overlong '/' */
+        {"\xe2\x82", 2, "\\xe2\\x82"},                                 /* a sequence cut short */
+        {"\xed\xa0\x80", 3, "\\xed\\xa0\\x80"},                        /* a surrogate */
+        {"\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80"},               /* above U+10FFFF */
+        {"\xc2\x9b", 2, "\\xc2\\x9b"},                                 /* U+009B, a C1 control (CSI) */
+        {"\xcf\x83 \xe2\x82\xac \xf0\x9f\x98\x80", 11, "\xcf\x83 \xe2\x82\xac \xf0\x9f\x98\x80"},   /* σ € 😀 */
+        {"a\\b", 3, "a\\\\b"},                                        /* a backslash is doubled */
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *q = nis__quote(b, sizeof b, cases[i].s, cases[i].n);
+        CHECK(q == b && !strcmp(q, cases[i].want) && clean_line(q), "case %zu: got '%s', want '%s'", i, q,
+              cases[i].want);
+    }
+    CHECK(!strcmp(nis__quote(b, sizeof b, NULL, 0), ""), "NULL, 0");
+
+    /* cut: at most cap - 1 bytes, whole characters and escapes, then "..." */
+    struct { const char *s; size_t cap; const char *want; } cut[] = {
+        {"abcdefg", 8, "abcdefg"},                  /* 7 bytes fit in 8 */
+        {"abcdefgh", 8, "abcd..."},
+        {"\xcf\x83\xcf\x83\xcf\x83\xcf\x83\xcf\x83", 8, "\xcf\x83\xcf\x83..."},    /* σσ..., not half a σ */
+        {"\x01\x02\x03", 10, "\\x01..."},          /* never half an escape */
+        {"\x01\x02", 9, "\\x01\\x02"},
+        {"a\\b\\c", 6, "a..."},                    /* nor half a doubled backslash */
+        {"abcdef", 3, ".."},
+        {"abcdef", 1, ""},
+    };
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        const char *q = nis__quote(b, cut[i].cap, cut[i].s, strlen(cut[i].s));
+        CHECK(!strcmp(q, cut[i].want) && strlen(q) < cut[i].cap, "cut %zu: got '%s', want '%s'", i, q, cut[i].want);
+    }
+    CHECK(!strcmp(nis__quote(b, 0, "abc", 3), "") && !strcmp(nis__quote(NULL, 8, "abc", 3), ""), "cap 0, NULL buf");
+
+    /* random bytes (biased to controls, backslashes, UTF-8 lead bytes); capacities 4..65 (smaller: the cuts above) */
+    static const unsigned char pick[] = {0, '\n', '\r', 0x1b, 0x7f, '\\', 'a', ' ', 0x80, 0xbf, 0xc2, 0xcf,
+                                         0xe2, 0xed, 0xf0, 0xf4, 0xff, 0x83, 0x9b, 0xa0};
+    char in[16], out[16 * 4 + 1], back[sizeof out];
+    int bad = 0;
+    test_seed(19);
+    for (int it = 0; it < 20000; it++) {
+        size_t n = (size_t)(test_uniform() * 16), cap = 4 + (size_t)(test_uniform() * (sizeof out - 3)), m;
+        for (size_t i = 0; i < n; i++) in[i] = (char)pick[(size_t)(test_uniform() * sizeof pick)];
+        const char *q = nis__quote(out, cap, in, n);
+        size_t len = strlen(q), dots = 0;
+        while (dots < len && q[len - 1 - dots] == '.') dots++;     /* pick holds no '.': dots mean a cut */
+        bool ok = len < cap && clean_line(q) && (dots == 0 || dots == 3);
+        memcpy(back, q, len - dots);
+        back[len - dots] = '\0';
+        unquote(back, back, &m);
+        ok = ok && m <= n && !memcmp(back, in, m) && (dots ? cap < 4 * n + 1 : m == n);   /* cut only if short */
+        if (!ok && bad++ < 5) fprintf(stderr, "random case %d: cap %zu, got '%s'\n", it, cap, q);
+    }
+    CHECK(bad == 0, "%d random cases failed", bad);
+}
+
 int main(void) {
+    test_quote();
     const nis_schema *s = nis_train_schema();
     char err[256], a[64], b[64];
 
@@ -47,6 +146,11 @@ int main(void) {
         {"lr", "nan", "lr: expected a finite number"}, {"lr", "2", "out of range"}, {"sigma", "1e-300", "out of range"},
         {"antithetic", "maybe", "expected true or false"}, {"method", "magic", "unknown method 'magic' (dft, kl, fisher)"},
         {"act", "gelu", "unknown act 'gelu'"}, {"batch", "12abc", "expected an integer"},
+        /* text read from a file (state_io.c's metadata) is quoted: one printable line */
+        {"iters", "\x1b[31m\r\n", "iters: expected an integer, got '\\x1b[31m\\x0d\\x0a'"},
+        {"iters", "\r\n-1", "iters: \\x0d\\x0a-1 is out of range"},      /* strtoll skips leading white space */
+        {"lr", "0.1\xff", "got '0.1\\xff'"}, {"antithetic", "\x7f", "got '\\x7f'"},
+        {"method", "\xc0\xaf\x1b", "unknown method '\\xc0\\xaf\\x1b' (dft, kl, fisher)"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         const nis_field *f = nis_schema_find(s, bad[k].field);
@@ -54,7 +158,7 @@ int main(void) {
         if (!f) continue;
         nis_train_config e = c;
         CHECK(nis_field_parse(f, &e, bad[k].text, err, sizeof err) == NIS_EINVAL && strstr(err, bad[k].want) &&
-                  !strchr(err, '\n') && !memcmp(&e, &c, sizeof e),
+                  clean_line(err) && !memcmp(&e, &c, sizeof e),
               "%s = '%s': %s", bad[k].field, bad[k].text, err);
     }
     CHECK(nis_schema_find(s, "nope") == NULL, "an unknown field was found");

@@ -125,10 +125,12 @@ static nis_status parse_attr(const char *path, int line, const char *ls, const c
             if (!next_tok(&p, le, &t, path, line, ls, err, errlen)) return NIS_EFORMAT;
             if (t.s == t.e || a->k == cap)
                 return nis__data_fail(err, errlen, path, line, (long)(t.at - ls) + 1, "empty nominal value");
+            char q[NIS__QUOTE_NAME];
             for (int i = 0; i < a->k; i++)
                 if (tok_eq(&t, a->vals[i]))
                     return nis__data_fail(err, errlen, path, line, (long)(t.s - ls) + 1,
-                                          "duplicate nominal value '%s'", a->vals[i]);
+                                          "duplicate nominal value '%s'", nis__quote(q, sizeof q, a->vals[i],
+                                                                                     strlen(a->vals[i])));
             if (!(a->vals[a->k] = nis__strndup(t.s, (size_t)(t.e - t.s)))) return NIS_ENOMEM;
             a->k++;
         }
@@ -137,8 +139,10 @@ static nis_status parse_attr(const char *path, int line, const char *ls, const c
     const char *te = s;
     while (te < e && *te != ' ' && *te != '\t') te++;
     if (keyword(s, te, "numeric") || keyword(s, te, "real") || keyword(s, te, "integer")) return NIS_OK;
-    return nis__data_fail(err, errlen, path, line, col, "unsupported type '%.*s' of attribute '%s' (numeric, "
-                          "real, integer or {nominal values})", (int)(te - s), s, a->name);
+    char qt[NIS__QUOTE_NAME], qn[NIS__QUOTE_NAME];
+    return nis__data_fail(err, errlen, path, line, col, "unsupported type '%s' of attribute '%s' (numeric, "
+                          "real, integer or {nominal values})", nis__quote(qt, sizeof qt, s, (size_t)(te - s)),
+                          nis__quote(qn, sizeof qn, a->name, strlen(a->name)));
 }
 
 /* Name of attribute i, for nis__column_index (which finds the class attribute). */
@@ -203,11 +207,19 @@ static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts
         for (int i = 0; opts->positive && i < a[cls].k; i++)
             if (!strcmp(a[cls].vals[i], opts->positive)) pos = i;
         if (pos < 0) {
-            char list[160] = "";
-            for (int i = 0, w = 0; i < a[cls].k && w < (int)sizeof list; i++)
-                w += snprintf(list + w, sizeof list - (size_t)w, i ? ", %s" : "%s", a[cls].vals[i]);
+            char list[160] = "", q[NIS__QUOTE_NAME];
+            size_t w = 0;
+            for (int i = 0; i < a[cls].k; i++) {     /* whole values only: room for ", v" and then ", ..." */
+                const char *v = nis__quote(q, sizeof q, a[cls].vals[i], strlen(a[cls].vals[i]));
+                if (w + strlen(v) + 8 > sizeof list) {
+                    snprintf(list + w, sizeof list - w, i ? ", ..." : "...");
+                    break;
+                }
+                w += (size_t)snprintf(list + w, sizeof list - w, i ? ", %s" : "%s", v);
+            }
             nis__data_fail(err, errlen, path, a[cls].line, 1, "%s positive class of '%s': one of {%s}",
-                           opts->positive ? "unknown" : "name the", a[cls].name, list);
+                           opts->positive ? "unknown" : "name the",
+                           nis__quote(q, sizeof q, a[cls].name, strlen(a[cls].name)), list);
             s = NIS_EINVAL;
             goto fail;
         }
@@ -248,6 +260,7 @@ static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts
         const char *p = L.ls;
         for (int i = 0; i < na; i++) {
             tok t;
+            char qn[NIS__QUOTE_NAME], qv[NIS__QUOTE_NAME];      /* the attribute's name, the value (quoted) */
             if (p >= L.le && i > 0) {
                 s = nis__data_fail(err, errlen, path, L.line, (long)(L.le - L.ls) + 1,
                                    "ragged row: %d values, expected %d", i, na);
@@ -259,7 +272,8 @@ static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts
             }
             long col = (long)(t.s - L.ls) + 1;
             if (nis__is_missing(t.s, t.e)) {
-                s = nis__data_fail(err, errlen, path, L.line, col, "missing value of attribute '%s'", a[i].name);
+                s = nis__data_fail(err, errlen, path, L.line, col, "missing value of attribute '%s'",
+                                   nis__quote(qn, sizeof qn, a[i].name, strlen(a[i].name)));
                 goto fail;
             }
             int v = -1;
@@ -268,22 +282,24 @@ static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts
                 for (int m = 0; m < a[i].k && v < 0; m++)
                     if (tok_eq(&t, a[i].vals[m])) v = m;
                 if (v < 0) {
-                    s = nis__data_fail(err, errlen, path, L.line, col, "unknown value '%.*s' of nominal "
-                                       "attribute '%s'", (int)(t.e - t.s), t.s, a[i].name);
+                    s = nis__data_fail(err, errlen, path, L.line, col, "unknown value '%s' of nominal "
+                                       "attribute '%s'", nis__quote(qv, sizeof qv, t.s, (size_t)(t.e - t.s)),
+                                       nis__quote(qn, sizeof qn, a[i].name, strlen(a[i].name)));
                     goto fail;
                 }
             } else if (!nis__parse_num(t.s, t.e, &x)) {
-                int w = (int)(t.e - t.s);
-                s = nis__data_fail(err, errlen, path, L.line, col, "not a number for attribute '%s': '%.*s%s'",
-                                   a[i].name, w > 24 ? 24 : w, t.s, w > 24 ? "..." : "");
+                char qt[NIS__QUOTE_TOKEN];
+                s = nis__data_fail(err, errlen, path, L.line, col, "not a number for attribute '%s': '%s'",
+                                   nis__quote(qn, sizeof qn, a[i].name, strlen(a[i].name)),
+                                   nis__quote(qt, sizeof qt, t.s, (size_t)(t.e - t.s)));
                 goto fail;
             }
             if (i == cls) {
                 float y;
                 if (a[i].k) y = v == pos ? 1.0f : 0.0f;
                 else if (!nis__label_value(t.s, t.e, opts->positive, false, &y)) {
-                    s = nis__data_fail(err, errlen, path, L.line, col, "class value '%.*s' is not 0 or 1",
-                                       (int)(t.e - t.s), t.s);
+                    s = nis__data_fail(err, errlen, path, L.line, col, "class value '%s' is not 0 or 1",
+                                       nis__quote(qv, sizeof qv, t.s, (size_t)(t.e - t.s)));
                     goto fail;
                 }
                 if (!nis__fvec_push(&Y, y)) goto oom;

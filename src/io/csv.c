@@ -3,6 +3,7 @@
  * around a field are ignored; blank lines are skipped.  Every problem is reported as FILE:LINE:COL. */
 #include "nis/data.h"
 #include "nis/io.h"
+#include "core/err.h"
 #include "data_internal.h"
 
 #include <stdio.h>
@@ -134,24 +135,28 @@ static nis_status parse_csv(nis__lines L, const char *path, const nis_data_opts 
         }
         for (int j = 0; j < ncol; j++) {
             long col = (long)(f[j].s - L.ls) + 1;
+            char qn[NIS__QUOTE_NAME], qv[NIS__QUOTE_NAME];      /* the column's name, the cell (quoted) */
             if (nis__is_missing(f[j].s, f[j].e)) {
-                s = nis__data_fail(err, errlen, path, L.line, col, "missing value in column '%s'", names[j]);
+                s = nis__data_fail(err, errlen, path, L.line, col, "missing value in column '%s'",
+                                   nis__quote(qn, sizeof qn, names[j], strlen(names[j])));
                 goto fail;
             }
             double v;
             float y;
             if (j == label) {
                 if (!nis__label_value(f[j].s, f[j].e, opts->positive, false, &y)) {
-                    s = nis__data_fail(err, errlen, path, L.line, col, "label '%.*s' is not 0 or 1 (name the "
-                                       "positive class to map other labels)", (int)(f[j].e - f[j].s), f[j].s);
+                    s = nis__data_fail(err, errlen, path, L.line, col, "label '%s' is not 0 or 1 (name the "
+                                       "positive class to map other labels)",
+                                       nis__quote(qv, sizeof qv, f[j].s, (size_t)(f[j].e - f[j].s)));
                     goto fail;
                 }
                 if (!nis__fvec_push(&Y, y)) goto oom;
             } else {
                 if (!nis__parse_num(f[j].s, f[j].e, &v)) {
-                    int w = (int)(f[j].e - f[j].s);
-                    s = nis__data_fail(err, errlen, path, L.line, col, "not a number in column '%s': '%.*s%s'",
-                                       names[j], w > 24 ? 24 : w, f[j].s, w > 24 ? "..." : "");
+                    char qt[NIS__QUOTE_TOKEN];
+                    s = nis__data_fail(err, errlen, path, L.line, col, "not a number in column '%s': '%s'",
+                                       nis__quote(qn, sizeof qn, names[j], strlen(names[j])),
+                                       nis__quote(qt, sizeof qt, f[j].s, (size_t)(f[j].e - f[j].s)));
                     goto fail;
                 }
                 if (!nis__fvec_push(&X, (float)v)) goto oom;

@@ -47,9 +47,11 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
             s = nis__data_fail(err, errlen, path, L.line, (long)(ts - L.ls) + 1, "missing label");
             goto fail;
         }
+        char q[NIS__QUOTE_NAME];    /* a token from the file, quoted (a number: only NIS__QUOTE_TOKEN of it) */
         if (!nis__label_value(ts, p, opts->positive, true, &y)) {
-            s = nis__data_fail(err, errlen, path, L.line, (long)(ts - L.ls) + 1, "label '%.*s' is not 0/1 or "
-                               "-1/+1 (name the positive class to map other labels)", (int)(p - ts), ts);
+            s = nis__data_fail(err, errlen, path, L.line, (long)(ts - L.ls) + 1, "label '%s' is not 0/1 or "
+                               "-1/+1 (name the positive class to map other labels)",
+                               nis__quote(q, sizeof q, ts, (size_t)(p - ts)));
             goto fail;
         }
         if (!nis__fvec_push(&Y, y)) goto oom;
@@ -63,17 +65,17 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
             long col = (long)(ts - L.ls) + 1;
             const char *colon = memchr(ts, ':', (size_t)(p - ts));
             if (!colon) {
-                s = nis__data_fail(err, errlen, path, L.line, col, "expected IDX:VALUE, found '%.*s'",
-                                   (int)(p - ts), ts);
+                s = nis__data_fail(err, errlen, path, L.line, col, "expected IDX:VALUE, found '%s'",
+                                   nis__quote(q, sizeof q, ts, (size_t)(p - ts)));
                 goto fail;
             }
             if (colon - ts == 3 && !memcmp(ts, "qid", 3)) continue;
             double iv, v;
             /* range first: converting a double outside int64's range is undefined */
             if (!nis__parse_num(ts, colon, &iv) || !(iv >= 1 && iv <= NIS_DATA_MAX_FEATURES) || iv != floor(iv)) {
-                int w = (int)(colon - ts);
-                s = nis__data_fail(err, errlen, path, L.line, col, "feature index '%.*s%s' is not an integer in "
-                                   "[1, %d]", w > 24 ? 24 : w, ts, w > 24 ? "..." : "", NIS_DATA_MAX_FEATURES);
+                s = nis__data_fail(err, errlen, path, L.line, col, "feature index '%s' is not an integer in "
+                                   "[1, %d]", nis__quote(q, NIS__QUOTE_TOKEN, ts, (size_t)(colon - ts)),
+                                   NIS_DATA_MAX_FEATURES);
                 goto fail;
             }
             int64_t idx = (int64_t)iv;
@@ -93,9 +95,8 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
                 goto fail;
             }
             if (!nis__parse_num(colon + 1, p, &v)) {
-                int w = (int)(p - colon - 1);
-                s = nis__data_fail(err, errlen, path, L.line, (long)(colon + 1 - L.ls) + 1,
-                                   "not a number: '%.*s%s'", w > 24 ? 24 : w, colon + 1, w > 24 ? "..." : "");
+                s = nis__data_fail(err, errlen, path, L.line, (long)(colon + 1 - L.ls) + 1, "not a number: '%s'",
+                                   nis__quote(q, NIS__QUOTE_TOKEN, colon + 1, (size_t)(p - colon - 1)));
                 goto fail;
             }
             last = idx;

@@ -233,9 +233,11 @@ static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_n
     if (!parse_header(&ps, &h)) return nis__bad_format(why, wl, "bad header: %s", ps.why);
     int dtype = strcmp(h.descr, "<f4") == 0 ? NIS_DT_F32 : strcmp(h.descr, "<f8") == 0 ? NIS_DT_F64 : 0;
     if (!dtype) {
-        if (h.descr[0] == '>') return nis__bad_format(why, wl, "big-endian dtype '%s' is not supported", h.descr);
-        if (strchr(h.descr, 'O')) return nis__bad_format(why, wl, "object dtype '%s' is not supported", h.descr);
-        return nis__bad_format(why, wl, "dtype '%s' is not supported (only '<f4' and '<f8')", h.descr);
+        char q[NIS__QUOTE_NAME];
+        const char *d = nis__quote(q, sizeof q, h.descr, strlen(h.descr));
+        if (h.descr[0] == '>') return nis__bad_format(why, wl, "big-endian dtype '%s' is not supported", d);
+        if (strchr(h.descr, 'O')) return nis__bad_format(why, wl, "object dtype '%s' is not supported", d);
+        return nis__bad_format(why, wl, "dtype '%s' is not supported (only '<f4' and '<f8')", d);
     }
     if (h.fortran) return nis__bad_format(why, wl, "fortran_order True is not supported");
     uint64_t n = 1, bytes;

@@ -288,41 +288,46 @@ static int cmp_span_offset(const void *a, const void *b) {
 /* One tensor description j (called name) into e (name not yet set) and s. */
 static nis_status parse_entry(const char *name, const cJSON *j, int64_t buf_size, nis_st_entry *e, span *s,
                               char *why, size_t wl) {
-    if (!cJSON_IsObject(j)) return nis__bad_format(why, wl, "tensor \"%.64s\" is not an object", name);
+    char q[NIS__QUOTE_NAME];
+    name = nis__quote(q, sizeof q, name, strlen(name));     /* from here on, the name as messages show it */
+    if (!cJSON_IsObject(j)) return nis__bad_format(why, wl, "tensor \"%s\" is not an object", name);
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
     const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
-    if (!dt || !sh || !of) return nis__bad_format(why, wl, "tensor \"%.64s\" lacks dtype, shape or data_offsets", name);
-    if (!cJSON_IsString(dt)) return nis__bad_format(why, wl, "tensor \"%.64s\" has a dtype that is not a string", name);
+    if (!dt || !sh || !of) return nis__bad_format(why, wl, "tensor \"%s\" lacks dtype, shape or data_offsets", name);
+    if (!cJSON_IsString(dt)) return nis__bad_format(why, wl, "tensor \"%s\" has a dtype that is not a string", name);
     e->dtype = dtype_from_name(dt->valuestring);
-    if (!e->dtype) return nis__bad_format(why, wl, "tensor \"%.64s\" has unsupported dtype \"%.16s\"", name, dt->valuestring);
-    if (!cJSON_IsArray(sh)) return nis__bad_format(why, wl, "tensor \"%.64s\" has a shape that is not an array", name);
+    char qd[20];
+    if (!e->dtype)
+        return nis__bad_format(why, wl, "tensor \"%s\" has unsupported dtype \"%s\"", name,
+                               nis__quote(qd, sizeof qd, dt->valuestring, strlen(dt->valuestring)));
+    if (!cJSON_IsArray(sh)) return nis__bad_format(why, wl, "tensor \"%s\" has a shape that is not an array", name);
     int nd = cJSON_GetArraySize(sh);
     if (nd > NIS_MAX_DIMS)
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has %d dims (at most %d supported)", name, nd, NIS_MAX_DIMS);
+        return nis__bad_format(why, wl, "tensor \"%s\" has %d dims (at most %d supported)", name, nd, NIS_MAX_DIMS);
     e->ndim = nd;
     for (int d = 0; d < NIS_MAX_DIMS; d++) e->shape[d] = 1;
     int d = 0;
     for (const cJSON *x = sh->child; x; x = x->next, d++) {
         if (cJSON_IsNumber(x) && x->valuedouble < 0)
-            return nis__bad_format(why, wl, "tensor \"%.64s\" has a negative dimension", name);
+            return nis__bad_format(why, wl, "tensor \"%s\" has a negative dimension", name);
         if (!json_uint(x, &e->shape[d]))
-            return nis__bad_format(why, wl, "tensor \"%.64s\" has a dimension that is not an integer", name);
+            return nis__bad_format(why, wl, "tensor \"%s\" has a dimension that is not an integer", name);
     }
     uint64_t bytes;
     if (!tensor_bytes(e->dtype, e->ndim, e->shape, &bytes))
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has a size that overflows", name);
+        return nis__bad_format(why, wl, "tensor \"%s\" has a size that overflows", name);
     if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || !json_uint(of->child, &s->begin) ||
         !json_uint(of->child->next, &s->end))
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets that are not two non-negative integers", name);
+        return nis__bad_format(why, wl, "tensor \"%s\" has data_offsets that are not two non-negative integers", name);
     if (s->begin > s->end)
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] with begin > end", name,
+        return nis__bad_format(why, wl, "tensor \"%s\" has data_offsets [%" PRId64 ", %" PRId64 "] with begin > end", name,
                    s->begin, s->end);
     if (s->end > buf_size)
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has data_offsets [%" PRId64 ", %" PRId64 "] outside the %" PRId64
+        return nis__bad_format(why, wl, "tensor \"%s\" has data_offsets [%" PRId64 ", %" PRId64 "] outside the %" PRId64
                    "-byte buffer", name, s->begin, s->end, buf_size);
     if ((uint64_t)(s->end - s->begin) != bytes)
-        return nis__bad_format(why, wl, "tensor \"%.64s\" has %" PRId64 " bytes of data but dtype and shape need %" PRIu64,
+        return nis__bad_format(why, wl, "tensor \"%s\" has %" PRId64 " bytes of data but dtype and shape need %" PRIu64,
                    name, s->end - s->begin, bytes);
     return NIS_OK;
 }
@@ -332,9 +337,14 @@ static nis_status parse_meta(nis_st_file *f, const cJSON *m, char *why, size_t w
     if (!cJSON_IsObject(m)) return nis__bad_format(why, wl, "__metadata__ is not an object");
     f->meta = nis_calloc((size_t)(2 * cJSON_GetArraySize(m)) + 1, sizeof *f->meta);
     if (!f->meta) return NIS_ENOMEM;
+    char q[NIS__QUOTE_NAME];
     for (const cJSON *x = m->child; x; x = x->next) {
-        if (!cJSON_IsString(x)) return nis__bad_format(why, wl, "metadata value of \"%.64s\" is not a string", x->string);
-        if (nis_st_meta(f, x->string)) return nis__bad_format(why, wl, "duplicate metadata key \"%.64s\"", x->string);
+        if (!cJSON_IsString(x))
+            return nis__bad_format(why, wl, "metadata value of \"%s\" is not a string",
+                                   nis__quote(q, sizeof q, x->string, strlen(x->string)));
+        if (nis_st_meta(f, x->string))
+            return nis__bad_format(why, wl, "duplicate metadata key \"%s\"",
+                                   nis__quote(q, sizeof q, x->string, strlen(x->string)));
         char **kv = &f->meta[2 * f->n_meta++];
         kv[0] = dup_str(x->string);
         kv[1] = dup_str(x->valuestring);
@@ -368,18 +378,21 @@ static nis_status parse_root(nis_st_file *f, const cJSON *root, int64_t buf_size
 
 /* Unique names, and byte ranges that cover the buffer exactly (sorts sp by offset). */
 static nis_status check_layout(span *sp, int n, int64_t buf_size, char *why, size_t wl) {
+    char q[NIS__QUOTE_NAME];
     qsort(sp, (size_t)n, sizeof *sp, cmp_span_name);
     for (int i = 1; i < n; i++)
         if (strcmp(sp[i - 1].name, sp[i].name) == 0)
-            return nis__bad_format(why, wl, "duplicate tensor name \"%.64s\"", sp[i].name);
+            return nis__bad_format(why, wl, "duplicate tensor name \"%s\"",
+                                   nis__quote(q, sizeof q, sp[i].name, strlen(sp[i].name)));
     qsort(sp, (size_t)n, sizeof *sp, cmp_span_offset);
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
         if (sp[i].begin < at)
-            return nis__bad_format(why, wl, "tensor \"%.64s\" overlaps the previous tensor (offset %" PRId64 " < %" PRId64 ")",
-                       sp[i].name, sp[i].begin, at);
+            return nis__bad_format(why, wl, "tensor \"%s\" overlaps the previous tensor (offset %" PRId64 " < %" PRId64 ")",
+                       nis__quote(q, sizeof q, sp[i].name, strlen(sp[i].name)), sp[i].begin, at);
         if (sp[i].begin > at)
-            return nis__bad_format(why, wl, "gap of %" PRId64 " bytes before tensor \"%.64s\"", sp[i].begin - at, sp[i].name);
+            return nis__bad_format(why, wl, "gap of %" PRId64 " bytes before tensor \"%s\"", sp[i].begin - at,
+                                   nis__quote(q, sizeof q, sp[i].name, strlen(sp[i].name)));
         at = sp[i].end;
     }
     if (at != buf_size) return nis__bad_format(why, wl, "%" PRId64 " trailing bytes after the last tensor", buf_size - at);

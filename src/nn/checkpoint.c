@@ -1,5 +1,6 @@
 /* src/nn/checkpoint.c — nis_params (+ Adam state) <-> safetensors (through src/io/safetensors.c). */
 #include "nis/checkpoint.h"
+#include "core/err.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -112,7 +113,9 @@ nis_status nis_checkpoint_load(const char *path, nis_params *P, nis_adam *opt, c
     for (int i = 0; i < nis_st_count(f); i++) {
         const char *name = nis_st_get(f, i)->name;
         if (nis_params_find(P, name) < 0 && !is_moment_of(P, name)) {
-            snprintf(err, errlen, "%s: unexpected tensor '%s' (not a parameter of this model)", path, name);
+            char q[NIS__QUOTE_NAME];
+            snprintf(err, errlen, "%s: unexpected tensor '%s' (not a parameter of this model)", path,
+                     nis__quote(q, sizeof q, name, strlen(name)));
             st = NIS_EFORMAT;
             goto done;
         }
@@ -149,7 +152,8 @@ nis_status nis_checkpoint_load(const char *path, nis_params *P, nis_adam *opt, c
         char *end;
         step = strtoll(step_s, &end, 10);
         if (*end || step < 1) {
-            snprintf(err, errlen, "%s: bad adam.step '%s'", path, step_s);
+            char q[NIS__QUOTE_NAME];
+            snprintf(err, errlen, "%s: bad adam.step '%s'", path, nis__quote(q, sizeof q, step_s, strlen(step_s)));
             st = NIS_EFORMAT;
         } else if (nis_params_alloc_moments(P, true) != NIS_OK) {
             snprintf(err, errlen, "%s: %s", path, nis_params_message(P));

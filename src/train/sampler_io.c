@@ -5,6 +5,7 @@
  * metadata target, method, latent, dim, act, sigma, noisy_output; an MLP adds width and depth; an image generator
  * adds net "conv", img_c, img_h, img_w, gen_channels and sigmoid_output (a file without "net" is an MLP's). */
 #include "internal.h"
+#include "core/err.h"
 #include "nis/checkpoint.h"
 
 #include <math.h>
@@ -100,12 +101,15 @@ static bool read_meta(const nis_st_file *f, const char *path, nis_train_config *
     const char *sig = nis_st_meta(f, "sigma");
     char *end = NULL;
     *sigma = sig ? strtod(sig, &end) : NAN;
+    char q[NIS__QUOTE_NAME];      /* a metadata value, quoted */
     if (!fmt || strcmp(fmt, FORMAT)) {
-        snprintf(err, errlen, "%s: not a nis sampler (metadata 'format' is %s)", path, fmt ? fmt : "missing");
+        snprintf(err, errlen, "%s: not a nis sampler (metadata 'format' is %s)", path,
+                 fmt ? nis__quote(q, sizeof q, fmt, strlen(fmt)) : "missing");
         return false;
     }
     if (net && strcmp(net, "conv")) {
-        snprintf(err, errlen, "%s: metadata 'net' is '%.40s', not conv (or absent: an MLP)", path, net);
+        snprintf(err, errlen, "%s: metadata 'net' is '%s', not conv (or absent: an MLP)", path,
+                 nis__quote(q, sizeof q, net, strlen(net)));
         return false;
     }
     c->net = net ? NIS_NET_CONV : NIS_NET_MLP;

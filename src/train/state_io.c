@@ -7,6 +7,7 @@
  * (src/train/config.c), the objective, the counters (iter, target_evals, the Adam steps, ema_updates, sigma_now)
  * and the noise generator's state, plus the caller's extra pairs. */
 #include "internal.h"
+#include "core/err.h"
 #include "nis/io.h"
 
 #include <inttypes.h>
@@ -147,7 +148,9 @@ static bool read_state(const nis_st_file *f, nis_train_config *c, int64_t cnt[5]
     const char *fmt = nis_st_meta(f, "format"), *sig = nis_st_meta(f, "sigma_now");
     static const char *const keys[5] = {"iter", "target_evals", "gen_adam_step", "score_adam_step", "ema_updates"};
     if (!fmt || strcmp(fmt, FORMAT)) {
-        snprintf(err, errlen, "not a nis training checkpoint (metadata 'format' is %s)", fmt ? fmt : "missing");
+        char q[NIS__QUOTE_NAME];
+        snprintf(err, errlen, "not a nis training checkpoint (metadata 'format' is %s)",
+                 fmt ? nis__quote(q, sizeof q, fmt, strlen(fmt)) : "missing");
         return false;
     }
     memset(c, 0, sizeof *c);
@@ -195,8 +198,9 @@ nis_trainer *nis_trainer_resume(const nis_target *t, const char *path, char *err
     nis_status st = NIS_EFORMAT;
     if (!read_state(f, &c, cnt, &sigma, &rng, e2, sizeof e2)) goto fail;
     if (!obj || strcmp(obj, nis_objective_builtin(c.method)->name)) {
-        snprintf(e2, sizeof e2, "trained with objective '%s', not the built-in one of method %s", obj ? obj : "?",
-                 nis_method_name(c.method));
+        char q[NIS__QUOTE_NAME];
+        snprintf(e2, sizeof e2, "trained with objective '%s', not the built-in one of method %s",
+                 obj ? nis__quote(q, sizeof q, obj, strlen(obj)) : "?", nis_method_name(c.method));
         goto fail;
     }
     if (!t) {
