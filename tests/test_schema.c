@@ -144,6 +144,8 @@ int main(void) {
     struct { const char *field, *text, *want; } bad[] = {
         {"iters", "ten", "iters: expected an integer"}, {"iters", "-1", "out of range"},
         {"lr", "nan", "lr: expected a finite number"}, {"lr", "2", "out of range"}, {"sigma", "1e-300", "out of range"},
+        {"sigma", "1e-400", "sigma: '1e-400' is outside a double's normal range"},   /* underflow: not "not finite" */
+        {"lr", "1e400", "lr: '1e400' is outside a double's normal range"},
         {"antithetic", "maybe", "expected true or false"}, {"method", "magic", "unknown method 'magic' (dft, kl, fisher)"},
         {"act", "gelu", "unknown act 'gelu'"}, {"batch", "12abc", "expected an integer"},
         /* text read from a file (state_io.c's metadata) is quoted: one printable line */

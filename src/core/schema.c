@@ -75,8 +75,13 @@ nis_status nis_field_parse(const nis_field *f, void *obj, const char *text, char
     }
     case NIS_FIELD_REAL: {
         double v = strtod(text, &end);
-        if (errno || end == text || *end || !isfinite(v)) {
+        if (end == text || *end || (!errno && !isfinite(v))) {
             snprintf(err, errlen, "%s: expected a finite number, got '%s'", f->name, quote(q, text));
+            return NIS_EINVAL;
+        }
+        if (errno == ERANGE) {   /* 1e-400 underflows, 1e400 overflows: finite numbers, but not a double's */
+            snprintf(err, errlen, "%s: '%s' is outside a double's normal range (magnitudes 2.2e-308 to 1.8e308, or 0)",
+                     f->name, quote(q, text));
             return NIS_EINVAL;
         }
         if (!in_range(f, v, text, err, errlen)) return NIS_EINVAL;
