@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tmpdir.h"
@@ -558,6 +559,20 @@ static void test_atomic(void) {
           memcmp(raw, "new", 3) == 0, "%s", err);
     nis_free(raw);
     CHECK(count_tmp(g_dir) == 0, "no temp file at the end");
+
+    /* the temp file of a killed writer (its process is gone) is removed by the next write of the same target; a
+     * live process's is left alone (issue 19: killed runs left sampler.safetensors.tmp.<pid> files behind) */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    char dead[600], live[600];
+    snprintf(dead, sizeof dead, "%s.tmp.%ld", path, (long)child);
+    snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid());
+    write_bytes(dead, "half", 4);
+    write_bytes(live, "busy", 4);
+    st = nis_write_file_atomic(path, "newer", 5, err, sizeof err);
+    CHECK(st == NIS_OK && !exists(dead) && exists(live), "stale temp of a dead writer: %s", err);
+    unlink(live);
 }
 
 /* ---------------------------------------------------------------------------------------------------------

@@ -73,7 +73,9 @@ nis_status nis_atomic_open(nis_atomic_file *af, const char *path, char *err, siz
 /* Append n bytes (short writes and EINTR are handled).  After an error this and later writes do nothing
  * and the error is returned again by nis_atomic_commit. */
 nis_status nis_atomic_write(nis_atomic_file *af, const void *data, size_t n);
-/* Finish: fsync, close, rename the temp file over the target, fsync the directory.  On any failure (also an
+/* Finish: fsync, close, rename the temp file over the target, fsync the directory, and remove the temp files of
+ * the same target that writers killed before their commit left behind ("<path>.tmp.<pid>" whose process is gone).
+ * On any failure (also an
  * earlier one of open/write) the temp file is unlinked and the first error returned (NIS_EIO naming the path
  * and strerror); the target is then untouched.  Releases af's memory in every case. */
 nis_status nis_atomic_commit(nis_atomic_file *af);

@@ -3,7 +3,10 @@
 #include "nis/io.h"
 #include "io_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +119,32 @@ static int sync_dir(char *path) {
     return e;
 }
 
+/* Remove the temp files "<path>.tmp.<pid>" that killed writers left beside path: those whose process no longer
+ * exists (kill(pid, 0) says ESRCH; a live or unknown process's file is left alone).  Best effort, silent. */
+static void sweep_stale(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[4096], prefix[1024];
+    if (slash) snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    int np = snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    if (np <= 0 || (size_t)np >= sizeof prefix) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, (size_t)np) != 0) continue;
+        const char *digits = e->d_name + np;
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (errno || end == digits || *end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char stale[8192];
+        if ((size_t)snprintf(stale, sizeof stale, "%s/%s", dir, e->d_name) < sizeof stale) unlink(stale);
+    }
+    closedir(d);
+}
+
 nis_status nis_atomic_commit(nis_atomic_file *af) {
     if (af->status == NIS_OK) {
         int r;
@@ -136,6 +165,7 @@ nis_status nis_atomic_commit(nis_atomic_file *af) {
     /* The new file is in place; a failing directory sync is still reported (it may not survive a crash). */
     int e = sync_dir(af->path);
     if (e) af_fail(af, "fsync of the directory failed", e);
+    sweep_stale(af->path);
     af_release(af, false);
     return af->status;
 }
