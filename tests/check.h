@@ -3,7 +3,11 @@
 #ifndef NIS_TESTS_CHECK_H
 #define NIS_TESTS_CHECK_H
 
+#include "nis/core.h"
+
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +51,36 @@ static inline double test_uniform(void) {
 static inline double test_normal(void) {
     double u = test_uniform(), v = test_uniform();
     return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
+ * RFC 3629: no overlong form, surrogate or code point above U+10FFFF).  Written apart from nis__quote. */
+static inline bool check_clean_line(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p;
+        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
+        if (len == 0 || c < 0x20 || c == 0x7F) return false;
+        for (int k = 1; k < len; k++)
+            if ((p[k] & 0xC0) != 0x80) return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+/* The capped allocator of check_alloc_cap: allocations above the cap fail (an allocation that a loader should never
+ * make shows as NIS_ENOMEM). */
+static size_t check_cap_;
+static void *check_cap_malloc_(size_t n, void *ud) { return n > check_cap_ ? NULL : malloc(n ? n : 1); }
+static void *check_cap_realloc_(void *p, size_t n, void *ud) { return n > check_cap_ ? NULL : realloc(p, n ? n : 1); }
+static void check_cap_free_(void *p, void *ud) { free(p); }
+/* Make every library allocation above cap bytes fail (cap 0: the C library's allocator again). */
+static inline void check_alloc_cap(size_t cap) {
+    static const nis_allocator a = {check_cap_malloc_, check_cap_realloc_, check_cap_free_, NULL};
+    check_cap_ = cap;
+    nis_set_allocator(cap ? &a : NULL);
 }
 
 #endif

@@ -8,23 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
- * RFC 3629: no overlong form, surrogate or code point above U+10FFFF). */
-static bool clean_line(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
-        if (len == 0 || c < 0x20 || c == 0x7F) return false;
-        for (int k = 1; k < len; k++)
-            if ((p[k] & 0xC0) != 0x80) return false;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-            (c == 0xF4 && p[1] > 0x8F))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 static nis_params *model(nis_mlp *m, int64_t hidden) {
     nis_params *P = nis_params_new();
     nis_mlp_add(m, P, "net", 3, (int64_t[]){2, hidden, 2}, NIS_ACT_SILU);
@@ -105,26 +88,26 @@ int main(void) {
     es[ng] = (nis_st_entry){"\n\x1b[31m", NIS_DT_F32, 0, {0}, &one};
     CHECK(nis_st_write(bad, ng + 1, es, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_checkpoint_load(bad, Q, NULL, err, sizeof err) == NIS_EFORMAT &&
-              strstr(err, "unexpected tensor '\\x0a\\x1b[31m' (not a parameter") && clean_line(err),
+              strstr(err, "unexpected tensor '\\x0a\\x1b[31m' (not a parameter") && check_clean_line(err),
           "hostile tensor name: %s", err);
     const char *step[] = {"adam.step", "\x1b[2J\r"};
     CHECK(nis_st_write(bad, ng, es, 1, step, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_checkpoint_load(bad, Q, &opt2, err, sizeof err) == NIS_EFORMAT &&
-              strstr(err, "bad adam.step '\\x1b[2J\\x0d'") && clean_line(err), "hostile adam.step: %s", err);
+              strstr(err, "bad adam.step '\\x1b[2J\\x0d'") && check_clean_line(err), "hostile adam.step: %s", err);
     nis_st_close(g);
     /* a sampler's and a training checkpoint's format (the first metadata they check) */
     const char *fmt[] = {"format", "\x1b]0;pwned\x07\n\xc2\x9b"};
     CHECK(nis_st_write(bad, 0, NULL, 1, fmt, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_sampler_load(bad, err, sizeof err) == NULL &&
               strstr(err, "not a nis sampler (metadata 'format' is \\x1b]0;pwned\\x07\\x0a\\xc2\\x9b)") &&
-              clean_line(err), "hostile sampler format: %s", err);
+              check_clean_line(err), "hostile sampler format: %s", err);
     CHECK(nis_trainer_resume(NULL, bad, err, sizeof err) == NULL &&
               strstr(err, "not a nis training checkpoint (metadata 'format' is \\x1b]0;pwned\\x07\\x0a\\xc2\\x9b)") &&
-              clean_line(err), "hostile checkpoint format: %s", err);
+              check_clean_line(err), "hostile checkpoint format: %s", err);
     const char *net[] = {"format", "nis-sampler-1", "net", "\r\x7f"};
     CHECK(nis_st_write(bad, 0, NULL, 2, net, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_sampler_load(bad, err, sizeof err) == NULL && strstr(err, "metadata 'net' is '\\x0d\\x7f', not conv") &&
-              clean_line(err), "hostile sampler net: %s", err);
+              check_clean_line(err), "hostile sampler net: %s", err);
 
     unlink(path);
     unlink(bad);

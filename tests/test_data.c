@@ -36,23 +36,6 @@ static void t_free(void *p, void *ud) {
 
 typedef nis_status (*loader)(const char *, const nis_data_opts *, nis_dataset *, char *, size_t);
 
-/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
- * RFC 3629: no overlong form, surrogate or code point above U+10FFFF). */
-static bool clean_line(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
-        if (len == 0 || c < 0x20 || c == 0x7F) return false;
-        for (int k = 1; k < len; k++)
-            if ((p[k] & 0xC0) != 0x80) return false;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-            (c == 0xF4 && p[1] > 0x8F))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 static char g_err[256];     /* the message of the last bad() */
 
 /* Load a bad file: expect status `want`, "path:where" at the start of the message (kept in g_err), which is one
@@ -72,7 +55,7 @@ static void bad(loader f, const char *path, const nis_data_opts *o, nis_status w
     CHECK(ds.X == NULL && ds.y == NULL && ds.names == NULL && ds.n == 0 && ds.d == 0, "%s: output not zeroed",
           path);
     CHECK(g_live == live, "%s: %ld blocks leaked", path, g_live - live);
-    CHECK(clean_line(err), "message '%s' is not one printable line", err);
+    CHECK(check_clean_line(err), "message '%s' is not one printable line", err);
     memcpy(g_err, err, sizeof g_err);
 }
 
@@ -244,6 +227,24 @@ static void test_arff(void) {
 #undef ARFF
 }
 
+/* A huge CSV (4 GiB, sparse: a header line, then NUL bytes) is refused at its first NUL after reading its head,
+ * allocating no more than that (issue 19); allocations above 1 MiB fail here. */
+static void test_huge_binary(void) {
+    const char *path = W("huge.csv", "a,b\n1,");
+    if (truncate(path, (off_t)4 << 30) != 0) {
+        fprintf(stderr, "test_huge_binary: cannot make a sparse 4 GiB file here; skipped\n");
+        return;
+    }
+    nis_dataset ds;
+    char err[512];
+    check_alloc_cap((size_t)1 << 20);
+    nis_status st = nis_data_load_csv(path, NULL, &ds, err, sizeof err);
+    check_alloc_cap(0);
+    CHECK(st == NIS_EFORMAT && strstr(err, ":2:3: a NUL byte: not a text file"), "huge csv: %s: %s",
+          nis_status_name(st), err);
+    unlink(path);
+}
+
 static void test_libsvm(void) {
     nis_dataset ds;
     char err[256] = "";
@@ -301,9 +302,11 @@ static void test_libsvm(void) {
     says("expected IDX:VALUE, found '\\x1b]2;x\\x07\\x0d\\xff'");
     bad(nis_data_load_libsvm, W("escindex.svm", "1 \xff\x1b\r:1\n"), NULL, NIS_EFORMAT, "1:3:");
     says("feature index '\\xff\\x1b\\x0d' is not an integer");
-    static const unsigned char nul[] = "1 1:\r\x1b\0\xff\n";     /* a NUL byte too: written with WB */
-    bad(nis_data_load_libsvm, WB("escvalue.svm", nul, sizeof nul - 1, 0), NULL, NIS_EFORMAT, "1:5:");
-    says("not a number: '\\x0d\\x1b\\x00\\xff'");
+    bad(nis_data_load_libsvm, W("escvalue.svm", "1 1:\r\x1b\xff\n"), NULL, NIS_EFORMAT, "1:5:");
+    says("not a number: '\\x0d\\x1b\\xff'");
+    /* a NUL byte: a binary file, refused where the NUL is before any parsing */
+    static const unsigned char nul[] = "1 1:\r\x1b\0\xff\n";     /* written with WB */
+    bad(nis_data_load_libsvm, WB("nul.svm", nul, sizeof nul - 1, 0), NULL, NIS_EFORMAT, "1:7: a NUL byte");
 }
 
 /* A synthetic dataset: column 0 = row index, column 1 = 3 + 2 * normal, column 2 constant 7. */
@@ -406,6 +409,7 @@ int main(void) {
     test_csv();
     test_arff();
     test_libsvm();
+    test_huge_binary();
     test_split_standardize();
     CHECK(g_live == 0, "%ld blocks leaked in total", g_live);
     nis_set_allocator(NULL);

@@ -56,6 +56,13 @@ int main(void) {
     memcpy(b, img, sizeof img), b[sizeof img] = 1;
     expect_bad("trailing", b, sizeof img + 1, "trailing");
     expect_bad("headerend", img, 10, "inside dimension");
+    {   /* a 20-byte file whose header promises 2^31 - 2^16 bytes: refused as truncated, and no more than the 1 MiB
+         * first chunk allocated (issue 19: the whole claim was allocated first) */
+        unsigned char big[20] = {0, 0, 8, 2, 0, 0, 0x80, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4};
+        check_alloc_cap((size_t)4 << 20);
+        expect_bad("promise", big, sizeof big, "truncated");
+        check_alloc_cap(0);
+    }
     nis_idx a;
     char err[256];
     CHECK(nis_idx_read("/nonexistent/x.gz", &a, err, sizeof err) == NIS_EIO && strstr(err, "/nonexistent/x.gz"),

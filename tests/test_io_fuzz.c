@@ -17,23 +17,6 @@
 
 static char g_dir[64];
 
-/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
- * RFC 3629: no overlong form, surrogate or code point above U+10FFFF). */
-static bool clean_line(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
-        if (len == 0 || c < 0x20 || c == 0x7F) return false;
-        for (int k = 1; k < len; k++)
-            if ((p[k] & 0xC0) != 0x80) return false;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-            (c == 0xF4 && p[1] > 0x8F))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 static uint64_t rnd(uint64_t n) { return n ? (uint64_t)(test_uniform() * (double)n) % n : 0; }
 
 /* (Unlinked first: ext4 flushes a file that is truncated and rewritten, which would make this slow.) */
@@ -149,7 +132,7 @@ static void fuzz_safetensors(void) {
         nis_status st = nis_st_read(path, &f, err, sizeof err);
         if (st != NIS_OK) {
             rejected++;
-            bool good = st == NIS_EFORMAT && f == NULL && strstr(err, path) != NULL && clean_line(err);
+            bool good = st == NIS_EFORMAT && f == NULL && strstr(err, path) != NULL && check_clean_line(err);
             bad += !good;
             if (!good) fprintf(stderr, "iteration %d: %s: %s\n", it, nis_status_name(st), err);
             continue;
@@ -224,7 +207,7 @@ static void fuzz_npy(int dtype, int major) {
         nis_status st = nis_npy_read_as(path, want, &a, err, sizeof err);
         if (st != NIS_OK) {
             rejected++;
-            bool good = st == NIS_EFORMAT && a.data == NULL && strstr(err, path) != NULL && clean_line(err);
+            bool good = st == NIS_EFORMAT && a.data == NULL && strstr(err, path) != NULL && check_clean_line(err);
             bad += !good;
             if (!good) fprintf(stderr, "iteration %d: %s: %s\n", it, nis_status_name(st), err);
             continue;

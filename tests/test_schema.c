@@ -12,23 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* True if s is one line of printable text: no byte below 0x20 or equal to 0x7f, and valid UTF-8 (the ranges of
- * RFC 3629: no overlong form, surrogate or code point above U+10FFFF).  Written apart from nis__quote. */
-static bool clean_line(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = *p;
-        int len = c < 0x80 ? 1 : c < 0xC2 ? 0 : c <= 0xDF ? 2 : c <= 0xEF ? 3 : c <= 0xF4 ? 4 : 0;
-        if (len == 0 || c < 0x20 || c == 0x7F) return false;
-        for (int k = 1; k < len; k++)
-            if ((p[k] & 0xC0) != 0x80) return false;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-            (c == 0xF4 && p[1] > 0x8F))
-            return false;
-        p += len;
-    }
-    return true;
-}
-
 /* nis__quote's escapes undone: "\\" -> '\\', "\xNN" -> the byte; the length into *n. */
 static void unquote(const char *q, char *out, size_t *n) {
     size_t k = 0;
@@ -63,7 +46,7 @@ static void test_quote(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *q = nis__quote(b, sizeof b, cases[i].s, cases[i].n);
-        CHECK(q == b && !strcmp(q, cases[i].want) && clean_line(q), "case %zu: got '%s', want '%s'", i, q,
+        CHECK(q == b && !strcmp(q, cases[i].want) && check_clean_line(q), "case %zu: got '%s', want '%s'", i, q,
               cases[i].want);
     }
     CHECK(!strcmp(nis__quote(b, sizeof b, NULL, 0), ""), "NULL, 0");
@@ -97,7 +80,7 @@ static void test_quote(void) {
         const char *q = nis__quote(out, cap, in, n);
         size_t len = strlen(q), dots = 0;
         while (dots < len && q[len - 1 - dots] == '.') dots++;     /* pick holds no '.': dots mean a cut */
-        bool ok = len < cap && clean_line(q) && (dots == 0 || dots == 3);
+        bool ok = len < cap && check_clean_line(q) && (dots == 0 || dots == 3);
         memcpy(back, q, len - dots);
         back[len - dots] = '\0';
         unquote(back, back, &m);
@@ -160,7 +143,7 @@ int main(void) {
         if (!f) continue;
         nis_train_config e = c;
         CHECK(nis_field_parse(f, &e, bad[k].text, err, sizeof err) == NIS_EINVAL && strstr(err, bad[k].want) &&
-                  clean_line(err) && !memcmp(&e, &c, sizeof e),
+                  check_clean_line(err) && !memcmp(&e, &c, sizeof e),
               "%s = '%s': %s", bad[k].field, bad[k].text, err);
     }
     CHECK(nis_schema_find(s, "nope") == NULL, "an unknown field was found");

@@ -179,7 +179,37 @@ nis_status nis_write_file_atomic(const char *path, const void *data, size_t n, c
     return nis_atomic_commit(&af);
 }
 
+/* Read bytes [*got, to) of fd into buf (allocated; NULL: out of memory), advancing *got.  NIS_OK, NIS_ENOMEM or
+ * NIS_EIO with a message naming path. */
+static nis_status read_range(int fd, const char *path, char *buf, size_t *got, size_t to, char *err, size_t errlen) {
+    char eb[128];
+    if (!buf) {
+        nis__set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, to);
+        return NIS_ENOMEM;
+    }
+    while (*got < to) {
+        size_t chunk = to - *got < ((size_t)1 << 30) ? to - *got : ((size_t)1 << 30);
+        ssize_t r = read(fd, buf + *got, chunk);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            nis__set_err(err, errlen, "cannot read '%s': %s", path, errno_str(errno, eb, sizeof eb));
+            return NIS_EIO;
+        }
+        if (r == 0) {
+            nis__set_err(err, errlen, "cannot read '%s': file shrank while reading", path);
+            return NIS_EIO;
+        }
+        *got += (size_t)r;
+    }
+    return NIS_OK;
+}
+
 nis_status nis_read_file(const char *path, void **data, size_t *size, char *err, size_t errlen) {
+    return nis__read_file_head(path, data, size, NULL, NULL, err, errlen);
+}
+
+nis_status nis__read_file_head(const char *path, void **data, size_t *size, nis__head_check check, void *ud,
+                               char *err, size_t errlen) {
     *data = NULL;
     *size = 0;
     char eb[128];
@@ -206,32 +236,21 @@ nis_status nis_read_file(const char *path, void **data, size_t *size, char *err,
         close(fd);
         return NIS_ENOMEM;
     }
-    size_t n = (size_t)st.st_size;
-    char *buf = nis_malloc(n + 1);
-    if (!buf) {
-        nis__set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, n);
-        close(fd);
-        return NIS_ENOMEM;
-    }
+    size_t n = (size_t)st.st_size, head = check && n > NIS__HEAD ? NIS__HEAD : n;
+    /* with a check, the buffer holds the head first and grows to the whole file once the head has passed */
+    char *buf = nis_malloc(head + 1);
     size_t got = 0;
-    while (got < n) {
-        size_t chunk = n - got < ((size_t)1 << 30) ? n - got : ((size_t)1 << 30);
-        ssize_t r = read(fd, buf + got, chunk);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            nis__set_err(err, errlen, "cannot read '%s': %s", path, errno_str(errno, eb, sizeof eb));
-            break;
-        }
-        if (r == 0) {
-            nis__set_err(err, errlen, "cannot read '%s': file shrank while reading", path);
-            break;
-        }
-        got += (size_t)r;
+    nis_status rs = read_range(fd, path, buf, &got, head, err, errlen);
+    if (rs == NIS_OK && check) rs = check(buf, head, n, ud, err, errlen);
+    if (rs == NIS_OK && head < n) {
+        char *b = nis_realloc(buf, n + 1);
+        if (!b) nis__set_err(err, errlen, "cannot read '%s': out of memory (%zu bytes)", path, n), rs = NIS_ENOMEM;
+        else buf = b, rs = read_range(fd, path, buf, &got, n, err, errlen);
     }
     close(fd);
-    if (got < n) {
+    if (rs != NIS_OK) {
         nis_free(buf);
-        return NIS_EIO;
+        return rs;
     }
     buf[n] = '\0';
     *data = buf;

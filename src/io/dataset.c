@@ -313,6 +313,18 @@ int nis__column_index(const char *label, int n, const char *(*name_of)(const voi
     return v >= 0 && v < n ? (int)v : -1;
 }
 
+/* The head check of a text data file (nis__read_file_head; ud: the path): a NUL byte means a binary file, refused
+ * at its line and column before the rest of a possibly huge file is read. */
+static nis_status text_head(const char *head, size_t n, size_t file_size, void *ud, char *err, size_t errlen) {
+    const char *nul = memchr(head, '\0', n);
+    if (!nul) return NIS_OK;
+    int line = 1;
+    const char *ls = head;
+    for (const char *p = head; p < nul; p++)
+        if (*p == '\n') line++, ls = p + 1;
+    return nis__data_fail(err, errlen, (const char *)ud, line, (long)(nul - ls) + 1, "a NUL byte: not a text file");
+}
+
 nis_status nis__data_load(const char *path, const nis_data_opts *opts, nis_dataset *out, char *err, size_t errlen,
                           nis__data_parser parse) {
     static const nis_data_opts defaults;
@@ -320,7 +332,7 @@ nis_status nis__data_load(const char *path, const nis_data_opts *opts, nis_datas
     memset(out, 0, sizeof *out);
     void *buf;
     size_t len;
-    nis_status s = nis_read_file(path, &buf, &len, err, errlen);
+    nis_status s = nis__read_file_head(path, &buf, &len, text_head, (void *)path, err, errlen);
     if (s != NIS_OK) return s;
     nis__lines L;
     nis__lines_init(&L, buf, len);

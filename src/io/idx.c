@@ -58,13 +58,26 @@ nis_status nis_idx_read(const char *path, nis_idx *out, char *err, size_t errlen
             a.n *= s;
         }
     }
-    if (st == NIS_OK && !(a.data = nis_malloc((size_t)a.n))) {
-        nis__set_err(err, errlen, "%s: out of memory for %lld bytes", path, (long long)a.n);
-        st = NIS_ENOMEM;
+    /* The data, into a buffer that grows with what the file holds (at most twice that): a 20-byte file whose
+     * header promises 2 GiB is refused as truncated without allocating 2 GiB. */
+    size_t got = 0, cap = 0;
+    while (st == NIS_OK && got < (size_t)a.n) {
+        if (got == cap) {
+            cap = cap ? 2 * cap : (size_t)1 << 20;
+            if (cap > (size_t)a.n) cap = (size_t)a.n;
+            unsigned char *b = nis_realloc(a.data, cap);
+            if (!b) {
+                nis__set_err(err, errlen, "%s: out of memory for %zu bytes", path, cap);
+                st = NIS_ENOMEM;
+                break;
+            }
+            a.data = b;
+        }
+        if (!read_all(f, a.data + got, cap - got))
+            st = nis__bad_format(err, errlen, "%s: truncated: fewer than the %lld data bytes the header promises",
+                                 path, (long long)a.n);
+        got = cap;
     }
-    if (st == NIS_OK && !read_all(f, a.data, (size_t)a.n))
-        st = nis__bad_format(err, errlen, "%s: truncated: fewer than the %lld data bytes the header promises", path,
-                             (long long)a.n);
     if (st == NIS_OK) {
         unsigned char extra;
         if (gzread(f, &extra, 1) != 0) st = nis__bad_format(err, errlen, "%s: trailing bytes after the data", path);

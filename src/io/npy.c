@@ -279,6 +279,18 @@ static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_n
     return NIS_OK;
 }
 
+/* The head check of a .npy file (nis__read_file_head; ud: the path): its magic and version, before the rest of
+ * a possibly huge file is read. */
+static nis_status npy_head(const char *head, size_t n, size_t file_size, void *ud, char *err, size_t errlen) {
+    const unsigned char *b = (const unsigned char *)head;
+    const char *why = n < 10 || memcmp(b, npy_magic, 6) != 0 ? "bad magic (not a .npy file)"
+                      : b[6] < 1 || b[6] > 3 || b[7] != 0    ? "unsupported format version"
+                                                             : NULL;
+    if (!why) return NIS_OK;
+    nis__set_err(err, errlen, "bad .npy file '%s': %s", (const char *)ud, why);
+    return NIS_EFORMAT;
+}
+
 nis_status nis_npy_read_as(const char *path, int dtype, nis_npy_array *out, char *err, size_t errlen) {
     *out = (nis_npy_array){0};
     if (dtype != 0 && dtype != NIS_DT_F32 && dtype != NIS_DT_F64) {
@@ -287,7 +299,7 @@ nis_status nis_npy_read_as(const char *path, int dtype, nis_npy_array *out, char
     }
     void *bytes;
     size_t size;
-    nis_status st = nis_read_file(path, &bytes, &size, err, errlen);
+    nis_status st = nis__read_file_head(path, &bytes, &size, npy_head, (void *)path, err, errlen);
     if (st != NIS_OK) return st;
     char why[192];
     st = parse_npy(bytes, size, dtype, out, why, sizeof why);
