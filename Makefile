@@ -3,11 +3,14 @@
 # `make demo` trains a small MLP (loss falling), then a DFT sampler on the donut target (runs/demo/samples.png).
 BUILD ?= build
 JOBS ?= 2
+# NATIVE=1: tune for this machine's CPU (-march=native; not portable).  The bench builds that way in build-native.
+NATIVE ?= 0
+NATIVE_FLAG := $(if $(filter 1 ON on yes,$(NATIVE)),-DNIS_NATIVE=ON,-DNIS_NATIVE=OFF)
 
 .PHONY: all setup test asan demo bench toy2d clean
 
 all: setup
-	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD)/cmake.log 2>&1 || (cat $(BUILD)/cmake.log; exit 1)
+	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(NATIVE_FLAG) > $(BUILD)/cmake.log 2>&1 || (cat $(BUILD)/cmake.log; exit 1)
 	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || (grep -v -E '^\[ *[0-9]+%\]' $(BUILD)/build.log | tail -60; exit 1)
 
 setup:
@@ -29,7 +32,7 @@ demo: all
 	@echo "wrote runs/demo/sampler.safetensors, config.json, metrics.json and samples.png"
 
 # Long experiments (never run by the tests); each writes its table to docs/.
-bench: all
+bench:
 	@bench/run_bench.sh
 
 toy2d: all

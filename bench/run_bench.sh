@@ -7,21 +7,21 @@
 # ratio (ours / torch).  GFLOP/s and the fraction of the sgemm peak are ours, the peak being measured by
 # bench_train in the same runs (median over rounds).
 #
-# Environment: BUILD (build directory, default build), ROUNDS (default 3), OUT (default docs/benchmarks.md),
+# Environment: BUILD (build directory, default build-native, built with NATIVE=1), ROUNDS (default 3), OUT (default docs/benchmarks.md),
 # PY (a python3 with torch, default /usr/bin/python3: Debian's python3-torch), BENCH_CORETYPE (OpenBLAS kernels,
 # default: those `nis` picks).
 # Hand-written notes below the line "<!-- notes -->" of an existing OUT are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-build-native}
 ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-docs/benchmarks.md}
 PY=${PY:-/usr/bin/python3}
 cmd="BUILD=$BUILD ROUNDS=$ROUNDS bench/run_bench.sh"
 [ -n "${BENCH_CORETYPE:-}" ] && cmd="BENCH_CORETYPE=$BENCH_CORETYPE $cmd"
 
-make BUILD="$BUILD"
+make BUILD="$BUILD" NATIVE=1   # tuned for this CPU (-march=native), as a user who builds for speed would
 [ -x "$BUILD/bench_train" ] || { echo "run_bench: $BUILD/bench_train was not built" >&2; exit 1; }
 
 # Both sides run the OpenBLAS kernels `nis` runs when OPENBLAS_CORETYPE is unset (the CLI restarts itself with the
