@@ -21,7 +21,11 @@ PY=${PY:-/usr/bin/python3}
 cmd="BUILD=$BUILD ROUNDS=$ROUNDS bench/run_bench.sh"
 [ -n "${BENCH_CORETYPE:-}" ] && cmd="BENCH_CORETYPE=$BENCH_CORETYPE $cmd"
 
-make BUILD="$BUILD" NATIVE=1   # tuned for this CPU (-march=native), as a user who builds for speed would
+# bench_train only, tuned for this CPU (-march=native, as `make NATIVE=1`), as a user who builds for speed would
+bash scripts/setup.sh
+mkdir -p "$BUILD"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DNIS_NATIVE=ON > "$BUILD/cmake.log" 2>&1 || { cat "$BUILD/cmake.log"; exit 1; }
+cmake --build "$BUILD" --target bench_train -j 2 > "$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
 [ -x "$BUILD/bench_train" ] || { echo "run_bench: $BUILD/bench_train was not built" >&2; exit 1; }
 
 # Both sides run the OpenBLAS kernels `nis` runs when OPENBLAS_CORETYPE is unset (the CLI restarts itself with the
