@@ -33,7 +33,7 @@ void nis__trim(const char **s, const char **e);
 nis_status nis__data_fail(char *err, size_t errlen, const char *path, int line, long col, const char *fmt,
                           ...) __attribute__((format(printf, 6, 7)));
 
-/* Parse [s, e) (already trimmed) as a finite number; false if it is not one. */
+/* Parse [s, e) (already trimmed) as a number a float holds (|x| <= FLT_MAX); false if it is not one. */
 bool nis__parse_num(const char *s, const char *e, double *v);
 /* A missing value: empty or "?". */
 bool nis__is_missing(const char *s, const char *e);

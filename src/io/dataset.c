@@ -6,6 +6,7 @@
 #include "data_internal.h"
 #include "io_internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ bool nis__parse_num(const char *s, const char *e, double *v) {
     if (memchr(buf, 0, n)) return false;        /* an embedded NUL byte */
     char *q;
     double x = strtod(buf, &q);
-    if (q != buf + n || !isfinite(x)) return false;
+    if (q != buf + n || !(fabs(x) <= FLT_MAX)) return false;   /* tables hold floats: 1e39 would be inf */
     /* strtod also takes "inf", "nan", hex: keep plain decimal numbers only */
     for (size_t i = 0; i < n; i++)
         if (!strchr("0123456789+-.eE", buf[i])) return false;
