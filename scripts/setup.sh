@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Install what the build needs from Debian's packages, if missing.  Idempotent; silent when all is present.
+# Extra groups on request: `setup.sh clang` adds clang with libFuzzer, the sanitizer runtimes and clang's OpenMP
+# (make fuzz, make ubsan-clang); `setup.sh llvm` adds llvm-profdata and llvm-cov (bench/fuzz's coverage).
 set -euo pipefail
 need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev)
+for group in "$@"; do
+  case "$group" in
+    clang) need+=(clang libclang-rt-14-dev libomp-14-dev) ;;
+    llvm) need+=(llvm-14) ;;
+    *) echo "setup: unknown group '$group' (clang, llvm)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
