@@ -68,6 +68,10 @@ for kv in 'minibatch/1e300/out of range' 'skip_lines/1e19/out of range' 'split_s
   sed "s|\"$key\":[^,}]*|\"$key\": $val|" "$dir/nc/config.json" > "$dir/bad/config.json"
   expect 2 "data.$key: .*$why" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
 done
+# names from config.json or flags are quoted: one printable line (a prior with ESC and a newline; a label with CR)
+sed 's|"prior":[[:space:]]*"[^"]*"|"prior": "x\\u001b[31m\\ny"|' "$dir/nc/config.json" > "$dir/bad/config.json"
+expect 2 "data.prior: unknown prior 'x\\\\x1b\[31m\\\\x0ay'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
+expect 2 "label column 'a\\\\x0db' not found" "$NIS" train $D --label "$(printf 'a\rb')" --iters 1 --out "$dir/lab"
 # data that a run's config.json names but that is gone: the error names config.json, not a --data never given
 sed 's|"data":[[:space:]]*"[^"]*"|"data": "gone.csv"|' "$dir/nc/config.json" > "$dir/bad/config.json"
 expect 2 "$dir/bad/config.json: data.data: cannot open 'gone.csv'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"

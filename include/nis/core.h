@@ -50,6 +50,10 @@ typedef enum {
 
 /* Short constant name of a status code ("ENOMEM", ...). */
 const char *nis_status_name(nis_status s);
+/* The NUL-terminated string s (read from a file, or typed by a user) as one printable line for a message: valid
+ * UTF-8 kept, a backslash doubled, control characters and invalid bytes as "\xNN", cut with "..." when it does
+ * not fit.  buf: cap bytes, caller-owned (4 strlen(s) + 1 never cuts); returns buf ("" if s is NULL). */
+const char *nis_quote(char *buf, size_t cap, const char *s);
 
 /* ---------------------------------------------------------------------------------------------------------
  * Allocator hook.  Every heap allocation of the library goes through these three functions, which count

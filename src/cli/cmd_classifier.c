@@ -31,7 +31,7 @@ static int classifier_train(int argc, char **argv) {
     const cli_opt opts[] = {
         {"data", OPT_STRING, &data, "data directory (with mnist/ or fashion-mnist/, see nis data fetch)", 0, 0, false},
         {"dataset", OPT_STRING, &dataset, "mnist or fashion", 0, 0, false},
-        {"out", OPT_OUTFILE, &out, "output classifier (.safetensors)", 0, 0, true},
+        {"out", OPT_STRING, &out, "output classifier (.safetensors; its directory is created)", 0, 0, true},
         {"epochs", OPT_INT, &epochs, "passes over the training set", 1, 1000, false},
         {"batch", OPT_INT, &batch, "images per Adam step", 1, 65536, false},
         {"lr", OPT_DOUBLE, &lr, "Adam learning rate (cosine-decayed to lr/20)", 1e-7, 1, false},

@@ -77,11 +77,12 @@ static nis_data_format from_extension(const char *path) {
 int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, uint64_t mb_seed,
                         cli_target *out) {
     memset(out, 0, sizeof *out);
+    char q[68];   /* names from flags or a run's config.json, quoted into messages */
     if (strcmp(name, "blr") != 0) {
         out->t = nis_target_2d(name);
         if (!out->t)
             return cli_error(cmd, "--target: unknown target '%s' (gauss, mog2, rosenbrock, donut, funnel, squiggle, blr)",
-                                 name);
+                             nis_quote(q, sizeof q, name));
         if (f->data) return cli_error(cmd, "--data is only for --target blr");
         return 0;
     }
@@ -94,9 +95,10 @@ int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, u
     if (!strcmp(f->prior, "hier")) bo.prior = NIS_BLR_PRIOR_HIER;
     else if (!strcmp(f->prior, "normal")) bo.prior = NIS_BLR_PRIOR_NORMAL;
     else if (!strcmp(f->prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
-    else return cli_error(cmd, "%s: unknown prior '%s' (hier, hier-nc, normal)", w_prior, f->prior);
+    else return cli_error(cmd, "%s: unknown prior '%s' (hier, hier-nc, normal)", w_prior, nis_quote(q, sizeof q, f->prior));
     nis_data_format fmt = f->format ? nis_data_format_parse(f->format) : from_extension(f->data);
-    if (!fmt && f->format) return cli_error(cmd, "%s: unknown format '%s' (csv, arff, libsvm)", w_format, f->format);
+    if (!fmt && f->format)
+        return cli_error(cmd, "%s: unknown format '%s' (csv, arff, libsvm)", w_format, nis_quote(q, sizeof q, f->format));
     if (!fmt)
         return cli_error(cmd, "%s: %s: cannot tell the format from the extension; give --format csv|arff|libsvm",
                          w_data, f->data);

@@ -1,5 +1,6 @@
 /* src/core/err.c — nis__set_err and nis__quote (see err.h). */
 #include "core/err.h"
+#include "nis/core.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -69,3 +70,5 @@ const char *nis__quote(char *buf, size_t cap, const char *s, size_t n) {
     buf[w] = '\0';
     return buf;
 }
+
+const char *nis_quote(char *buf, size_t cap, const char *s) { return nis__quote(buf, cap, s, s ? strlen(s) : 0); }

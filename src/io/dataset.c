@@ -117,7 +117,9 @@ nis_status nis__check_positive(const char *positive, const float *y, int64_t n, 
     if (!positive) return NIS_OK;
     for (int64_t i = 0; i < n; i++)
         if (y[i] == 1.0f) return NIS_OK;
-    nis__data_fail(err, errlen, path, line, col, "positive class '%s' does not occur in the labels", positive);
+    char qn[NIS__QUOTE_NAME];   /* the caller's name (from a flag or a run's config.json), quoted */
+    nis__data_fail(err, errlen, path, line, col, "positive class '%s' does not occur in the labels",
+                   nis__quote(qn, sizeof qn, positive, strlen(positive)));
     return NIS_EINVAL;
 }
 
