@@ -72,6 +72,8 @@ done
 sed 's|"prior":[[:space:]]*"[^"]*"|"prior": "x\\u001b[31m\\ny"|' "$dir/nc/config.json" > "$dir/bad/config.json"
 expect 2 "data.prior: unknown prior 'x\\\\x1b\[31m\\\\x0ay'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
 expect 2 "label column 'a\\\\x0db' not found" "$NIS" train $D --label "$(printf 'a\rb')" --iters 1 --out "$dir/lab"
+sed 's|"data":[[:space:]]*"[^"]*"|"data": "d\\u001b[2J.csv"|' "$dir/nc/config.json" > "$dir/bad/config.json"
+expect 2 "data.data: 'd\\\\x1b\[2J.csv' is not a plain path" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
 # data that a run's config.json names but that is gone: the error names config.json, not a --data never given
 sed 's|"data":[[:space:]]*"[^"]*"|"data": "gone.csv"|' "$dir/nc/config.json" > "$dir/bad/config.json"
 expect 2 "$dir/bad/config.json: data.data: cannot open 'gone.csv'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"

@@ -130,6 +130,15 @@ void cli_target_close(cli_target *ct) {
     memset(ct, 0, sizeof *ct);
 }
 
+/* Whether s is printable as it is: no control character, valid UTF-8 (nis_quote leaves it unchanged). */
+static bool plain_path(const char *s) {
+    char q[4200];
+    size_t n = strlen(s), backslashes = 0;
+    if (n >= 1000) return false;
+    for (const char *p = s; *p; p++) backslashes += *p == '\\';
+    return strlen(nis_quote(q, sizeof q, s)) == n + backslashes;   /* only its backslashes doubled: nothing escaped */
+}
+
 /* A string member of o, or NULL when absent or null; false if present with another type. */
 static bool get_str(const cJSON *o, const char *key, const char **out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -179,6 +188,11 @@ int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_
         f->no_header = nh && cJSON_IsTrue(nh);
         snprintf(f->origin, sizeof f->origin, "%s", path);
         int rc = ok ? get_numbers(cmd, path, data, f) : 0;
+        if (!rc && ok && f->data && !plain_path(f->data)) {   /* it would reach every later message as it is */
+            char q[300];
+            rc = cli_error(cmd, "%s: data.data: '%s' is not a plain path (control characters or invalid UTF-8)", path,
+                           nis_quote(q, sizeof q, f->data));
+        }
         if (rc) {
             cJSON_Delete(j);
             return rc;
