@@ -59,15 +59,18 @@ int cmd_mcmc(int argc, char **argv) {
     nis_mcmc_stats s = {0};
     char err[512] = "";
     nis_status st;
+    double used = 0;   /* the step size the chains ran with (the flag's, or the method's default) */
     if (!strcmp(method, "ula")) {
         nis_ula_config c = nis_ula_defaults();
         c.steps = steps;
         if (step > 0) c.step_size = step;
+        used = c.step_size;
         st = nis_ula_run(t, &c, &rng, x, n, &s, err, sizeof err);
     } else if (!strcmp(method, "mala")) {
         nis_mala_config c = nis_mala_defaults();
         c.steps = steps;
         if (step > 0) c.step_size = step;
+        used = c.step_size;
         if (warmup >= 0) c.warmup = warmup;
         st = nis_mala_run(t, &c, &rng, x, n, NULL, &s, err, sizeof err);
     } else if (!strcmp(method, "hmc")) {
@@ -75,19 +78,20 @@ int cmd_mcmc(int argc, char **argv) {
         c.steps = steps;
         c.n_leapfrog = (int)leapfrog;
         if (step > 0) c.step_size = step;
+        used = c.step_size;
         if (warmup >= 0) c.warmup = warmup;
         st = nis_hmc_run(t, &c, &rng, x, n, NULL, &s, err, sizeof err);
     } else {
         nis_svgd_config c = nis_svgd_defaults();
         c.steps = steps;
         if (step > 0) c.step_size = step;
+        used = c.step_size;
         st = nis_svgd_run(t, &c, x, n, &s, err, sizeof err);
     }
     int status = 0;
     if (st == NIS_OK) nis_target_report(t, x, n);   /* e.g. chains that ran in the non-centred [v, log α] -> θ */
     if (st == NIS_ENUMERIC && !strstr(err, "initial")) {   /* chains that ran to NaN/Inf: the step size the user chose (or ours) is too large */
-        status = cli_error("mcmc", "%s: the chains diverged; use a smaller --step-size (it was %g)", err,
-                           step > 0 ? step : s.step_size);
+        status = cli_error("mcmc", "%s: the chains diverged; use a smaller --step-size (it was %g)", err, used);
     } else if (st != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;
