@@ -57,13 +57,13 @@ cJSON *cli_blr_flags_json(const cli_blr_flags *f) {
     return j;
 }
 
-/* The format from the path's extension, 0 if it cannot be told. */
 /* "--FLAG", or "DIR/config.json: data.FLAG" when f was read from a run's config.json. */
 static void where(const cli_blr_flags *f, const char *flag, char *buf, size_t cap) {
     if (f->origin[0]) snprintf(buf, cap, "%s: data.%s", f->origin, flag);
     else snprintf(buf, cap, "--%s", flag);
 }
 
+/* The format from the path's extension, 0 if it cannot be told. */
 static nis_data_format from_extension(const char *path) {
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash)) return 0;
@@ -149,20 +149,21 @@ static bool get_str(const cJSON *o, const char *key, const char **out) {
 }
 
 /* The numeric options of f (minibatch, test-frac, ...) from the object data, checked as their flags are (the range
- * before any conversion); absent members keep their values.  Returns 0 or 2 after one line. */
-static int get_numbers(const char *cmd, const char *path, const cJSON *data, cli_blr_flags *f) {
+ * before any conversion); absent members keep their values.  f->origin names the file.  Returns 0 or 2 after one
+ * line. */
+static int get_numbers(const char *cmd, const cJSON *data, cli_blr_flags *f) {
     cli_opt o[CLI_BLR_NOPTS];
     int n = cli_blr_flags_opts(f, o);
     for (int i = 0; i < n; i++) {
         if (o[i].type != OPT_INT && o[i].type != OPT_DOUBLE) continue;
-        char key[32], where[4200];
+        char key[32], w[4300];
         snprintf(key, sizeof key, "%s", o[i].name);
         for (char *c = key; *c; c++) *c = *c == '-' ? '_' : *c;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
         if (!v) continue;
-        snprintf(where, sizeof where, "%s: data.%s", path, key);
-        if (!cJSON_IsNumber(v)) return cli_error(cmd, "%s: not a number", where);
-        int rc = cli_opt_set_number(cmd, where, &o[i], v->valuedouble);
+        where(f, key, w, sizeof w);
+        if (!cJSON_IsNumber(v)) return cli_error(cmd, "%s: not a number", w);
+        int rc = cli_opt_set_number(cmd, w, &o[i], v->valuedouble);
         if (rc) return rc;
     }
     return 0;
@@ -187,7 +188,7 @@ int cli_config_flags(const char *cmd, const char *dir, const char **target, cli_
              get_str(data, "prior", &f->prior) && (!nh || cJSON_IsBool(nh));
         f->no_header = nh && cJSON_IsTrue(nh);
         snprintf(f->origin, sizeof f->origin, "%s", path);
-        int rc = ok ? get_numbers(cmd, path, data, f) : 0;
+        int rc = ok ? get_numbers(cmd, data, f) : 0;
         if (!rc && ok && f->data && !plain_path(f->data)) {   /* it would reach every later message as it is */
             char q[300];
             rc = cli_error(cmd, "%s: data.data: '%s' is not a plain path (control characters or invalid UTF-8)", path,

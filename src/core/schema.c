@@ -1,6 +1,5 @@
 /* src/core/schema.c — defaults, checks, text forms of the fields of a configuration table (nis/schema.h). */
 #include "nis/schema.h"
-#include "core/err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -48,14 +47,11 @@ void nis_field_format(const nis_field *f, const void *obj, char *buf, size_t siz
     }
 }
 
-/* The text of a value (from a file or a command line: any bytes) quoted for a message into q[64]. */
-static const char *quote(char q[64], const char *text) { return nis__quote(q, 64, text, strlen(text)); }
-
 /* "x, outside [min, max]" check of a number; false with the message. */
 static bool in_range(const nis_field *f, double v, const char *text, char *err, size_t errlen) {
     if (v >= f->min && v <= f->max) return true;
     char q[64];
-    snprintf(err, errlen, "%s: %s is out of range [%g, %g]", f->name, quote(q, text), f->min, f->max);
+    snprintf(err, errlen, "%s: %s is out of range [%g, %g]", f->name, nis_quote(q, sizeof q, text), f->min, f->max);
     return false;
 }
 
@@ -66,7 +62,7 @@ nis_status nis_field_parse(const nis_field *f, void *obj, const char *text, char
     case NIS_FIELD_INT: {
         long long v = strtoll(text, &end, 10);
         if (errno || end == text || *end) {
-            snprintf(err, errlen, "%s: expected an integer, got '%s'", f->name, quote(q, text));
+            snprintf(err, errlen, "%s: expected an integer, got '%s'", f->name, nis_quote(q, sizeof q, text));
             return NIS_EINVAL;
         }
         if (!in_range(f, (double)v, text, err, errlen)) return NIS_EINVAL;
@@ -76,12 +72,12 @@ nis_status nis_field_parse(const nis_field *f, void *obj, const char *text, char
     case NIS_FIELD_REAL: {
         double v = strtod(text, &end);
         if (end == text || *end || (!errno && !isfinite(v))) {
-            snprintf(err, errlen, "%s: expected a finite number, got '%s'", f->name, quote(q, text));
+            snprintf(err, errlen, "%s: expected a finite number, got '%s'", f->name, nis_quote(q, sizeof q, text));
             return NIS_EINVAL;
         }
         if (errno == ERANGE) {   /* 1e-400 underflows, 1e400 overflows: finite numbers, but not a double's */
             snprintf(err, errlen, "%s: '%s' is outside a double's normal range (magnitudes 2.2e-308 to 1.8e308, or 0)",
-                     f->name, quote(q, text));
+                     f->name, nis_quote(q, sizeof q, text));
             return NIS_EINVAL;
         }
         if (!in_range(f, v, text, err, errlen)) return NIS_EINVAL;
@@ -92,7 +88,7 @@ nis_status nis_field_parse(const nis_field *f, void *obj, const char *text, char
         if (!strcmp(text, "true") || !strcmp(text, "1")) *(bool *)at(obj, f) = true;
         else if (!strcmp(text, "false") || !strcmp(text, "0")) *(bool *)at(obj, f) = false;
         else {
-            snprintf(err, errlen, "%s: expected true or false, got '%s'", f->name, quote(q, text));
+            snprintf(err, errlen, "%s: expected true or false, got '%s'", f->name, nis_quote(q, sizeof q, text));
             return NIS_EINVAL;
         }
         return NIS_OK;
@@ -103,7 +99,7 @@ nis_status nis_field_parse(const nis_field *f, void *obj, const char *text, char
                 return NIS_OK;
             }
         {
-            size_t k = (size_t)snprintf(err, errlen, "%s: unknown %s '%s' (", f->name, f->name, quote(q, text));
+            size_t k = (size_t)snprintf(err, errlen, "%s: unknown %s '%s' (", f->name, f->name, nis_quote(q, sizeof q, text));
             for (int i = 0; i < n_choices(f) && k < errlen; i++)
                 k += (size_t)snprintf(err + k, errlen - k, "%s%s", i ? ", " : "", f->choices[i]);
             if (k < errlen) snprintf(err + k, errlen - k, ")");

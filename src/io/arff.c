@@ -201,7 +201,7 @@ static nis_status parse_arff(nis__lines L, const char *path, const nis_data_opts
     if ((cls = nis__column_index(opts->label, na, attr_name, a)) < 0) {
         char qn[NIS__QUOTE_NAME];   /* the caller's name (from a flag or a run's config.json), quoted */
         nis__data_fail(err, errlen, path, L.line, 1, "class attribute '%s' not found",
-                       nis__quote(qn, sizeof qn, opts->label, strlen(opts->label)));
+                       nis_quote(qn, sizeof qn, opts->label));
         s = NIS_EINVAL;
         goto fail;
     }

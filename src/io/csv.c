@@ -118,7 +118,7 @@ static nis_status parse_csv(nis__lines L, const char *path, const nis_data_opts 
         if (label < 0) {
             char qn[NIS__QUOTE_NAME];   /* the caller's name (from a flag or a run's config.json), quoted */
             s = nis__data_fail(err, errlen, path, L.line, 1, "label column '%s' not found",
-                               nis__quote(qn, sizeof qn, opts->label, strlen(opts->label)));
+                               nis_quote(qn, sizeof qn, opts->label));
             s = NIS_EINVAL;
             goto fail;
         }

@@ -119,7 +119,7 @@ nis_status nis__check_positive(const char *positive, const float *y, int64_t n, 
         if (y[i] == 1.0f) return NIS_OK;
     char qn[NIS__QUOTE_NAME];   /* the caller's name (from a flag or a run's config.json), quoted */
     nis__data_fail(err, errlen, path, line, col, "positive class '%s' does not occur in the labels",
-                   nis__quote(qn, sizeof qn, positive, strlen(positive)));
+                   nis_quote(qn, sizeof qn, positive));
     return NIS_EINVAL;
 }
 

@@ -28,10 +28,11 @@ static nis_status parse_libsvm(nis__lines L, const char *path, const nis_data_op
     nis__fvec Y = {0};
     int64_t n = 0, d = 0;
     nis_dataset ds = {0};
-    if (opts->n_features > NIS_DATA_MAX_FEATURES)
-        return nis__set_err(err, errlen, "%s: %" PRId64 " features asked for, above the limit of %d", path,
-                            opts->n_features, NIS_DATA_MAX_FEATURES),
-               NIS_EINVAL;
+    if (opts->n_features > NIS_DATA_MAX_FEATURES) {
+        nis__set_err(err, errlen, "%s: %" PRId64 " features asked for, above the limit of %d", path, opts->n_features,
+                     NIS_DATA_MAX_FEATURES);
+        return NIS_EINVAL;
+    }
 
     while (nis__lines_next(&L)) {
         const char *le = L.le, *hash = memchr(L.ls, '#', (size_t)(L.le - L.ls));

@@ -214,13 +214,21 @@ static bool parse_header(parser *ps, npy_header *h) {
  * Reading
  */
 
-/* Validate the file in b[0..size) and fill out (data allocated, converted to want, 0 = the file's). */
-static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_npy_array *out, char *why,
-                            size_t wl) {
+/* The magic and the version of b[0..size) (the file, or its head). */
+static nis_status check_preamble(const unsigned char *b, size_t size, char *why, size_t wl) {
     if (size < 10 || memcmp(b, npy_magic, 6) != 0) return nis__bad_format(why, wl, "bad magic (not a .npy file)");
     int major = b[6], minor = b[7];
     if (major < 1 || major > 3 || minor != 0)
         return nis__bad_format(why, wl, "unsupported format version %d.%d", major, minor);
+    return NIS_OK;
+}
+
+/* Validate the file in b[0..size) and fill out (data allocated, converted to want, 0 = the file's). */
+static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_npy_array *out, char *why,
+                            size_t wl) {
+    nis_status pst = check_preamble(b, size, why, wl);
+    if (pst != NIS_OK) return pst;
+    int major = b[6];
     size_t hs = major == 1 ? 10 : 12;
     if (size < hs) return nis__bad_format(why, wl, "file ends inside the preamble");
     uint64_t hlen = 0;
@@ -282,11 +290,8 @@ static nis_status parse_npy(const unsigned char *b, size_t size, int want, nis_n
 /* The head check of a .npy file (nis__read_file_head; ud: the path): its magic and version, before the rest of
  * a possibly huge file is read. */
 static nis_status npy_head(const char *head, size_t n, size_t file_size, void *ud, char *err, size_t errlen) {
-    const unsigned char *b = (const unsigned char *)head;
-    const char *why = n < 10 || memcmp(b, npy_magic, 6) != 0 ? "bad magic (not a .npy file)"
-                      : b[6] < 1 || b[6] > 3 || b[7] != 0    ? "unsupported format version"
-                                                             : NULL;
-    if (!why) return NIS_OK;
+    char why[96];
+    if (check_preamble((const unsigned char *)head, n, why, sizeof why) == NIS_OK) return NIS_OK;
     nis__set_err(err, errlen, "bad .npy file '%s': %s", (const char *)ud, why);
     return NIS_EFORMAT;
 }
