@@ -96,6 +96,23 @@ expect 2 "not a DSM energy" "$NIS" ebm denoise --energy "$dir/a/energy.safetenso
 printf 'not an npy file' > "$dir/junk.npy"
 expect 2 "junk.npy" "$NIS" ebm denoise --energy "$dir/d4/energy.safetensors" --samples "$dir/junk.npy" --out "$dir/x.npy"
 
+# a noise-conditional DSM energy (--noise-max): bad flags, resume bit-identical, the annealed walk and its flags
+expect 2 "--noise-max (1) needs --noise" "$NIS" ebm train --data "$dir/data" --out "$dir/c" --noise-max 1
+expect 2 "must exceed it (0.3)" "$NIS" ebm train --data "$dir/data" --out "$dir/c" --noise 0.3 --noise-max 0.2
+[ ! -e "$dir/c" ] && ok || bad "a refused noise-conditional run created its output directory"
+cond=("${dsm[@]}" --noise 0.1 --noise-max 1)
+expect 0 "" "$NIS" ebm train "${cond[@]}" --out "$dir/c4" --iters 4
+expect 0 "" "$NIS" ebm train "${cond[@]}" --out "$dir/c2" --iters 2
+expect 2 "--noise-max cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/c2" --iters 4 --resume --noise-max 2
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/c2" --iters 4 --resume --quiet
+cmp -s "$dir/c4/energy.safetensors" "$dir/c2/energy.safetensors" && ok || bad "resumed noise-conditional energy differs"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --n 3 --jump --out "$dir/cl.npy"
+grep -q '"levels":6,' "$dir/out" && ok || bad "the default annealing (10 levels, or --steps if fewer): $(cat "$dir/out")"
+expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 10 --out "$dir/x.npy"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/cl.npy"
+grep -q '"levels":3,"energy_grad_evals_per_sample":7' "$dir/out" && ok || bad "langevin --levels 3: $(cat "$dir/out")"
+expect 2 "--levels 3 needs a noise-conditional energy" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 6 --levels 3 --out "$dir/x.npy"
+
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)
 expect 2 "exactly one of" "$NIS" ebm sampler --target gauss784 --energy "$dir/a/energy.safetensors" --out "$dir/es"

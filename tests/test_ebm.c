@@ -1,7 +1,7 @@
 /* The image EBM: shapes, ULA = the training Langevin move, a few training steps raise the energy gap
  * between negatives and data, energy and checkpoint round trips, resume bit-identical to an uninterrupted
  * run (also for joint training with a one-step sampler), Langevin sampling from noise, and damaged /
- * mismatched files.  Tiny nets on 8x8 images. */
+ * mismatched files; a noise-conditional energy's round trip and annealed walk.  Tiny nets on 8x8 images. */
 #include "check.h"
 #include "nis/ebm_train.h"
 #include "nis/mcmc.h"
@@ -223,8 +223,8 @@ static void test_round_trip_and_resume(const nis_real *data) {
     nis_real *x1 = malloc(10 * D * sizeof *x1), *x2 = malloc(10 * D * sizeof *x2), *u = malloc(10 * D * sizeof *u);
     nis_rng r1 = nis_rng_init(5, 0), r2 = nis_rng_init(5, 0), r3 = nis_rng_init(5, 0);
     int64_t ge = -1;
-    CHECK(nis_ebm_langevin(&L, 25, 0, &r1, x1, 10, &ge, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_langevin(&L, 25, 0, &r2, x2, 10, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, 25, 0, 1, &r1, x1, 10, &ge, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, 25, 0, 1, &r2, x2, 10, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(ge == 25, "grad evals %lld", (long long)ge);
     CHECK(!memcmp(x1, x2, 10 * D * sizeof *x1), "same seed, same chains");
     nis_rng_fill_uniform(&r3, u, 10 * D, 0, 1);
@@ -232,7 +232,7 @@ static void test_round_trip_and_resume(const nis_real *data) {
     CHECK(nis_ebm_mean_energy(&L, u, 10, NULL, &eu, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_mean_energy(&L, x1, 10, NULL, &ex, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(ex < eu, "Langevin lowers f: %g -> %g", eu, ex);
-    CHECK(nis_ebm_langevin(&L, 5, 0, &r1, x1, 0, NULL, err, sizeof err) == NIS_EINVAL, "n = 0 is invalid");
+    CHECK(nis_ebm_langevin(&L, 5, 0, 1, &r1, x1, 0, NULL, err, sizeof err) == NIS_EINVAL, "n = 0 is invalid");
     free(x1), free(x2), free(u);
 
     nis_ebm_free(&L);
@@ -326,6 +326,81 @@ static void test_joint_training(const nis_real *data) {
     unlink(sp);
 }
 
+/* A noise-conditional DSM energy (levels 0.05 .. 0.8): training steps are finite and deterministic, noise_max
+ * survives a save/load round trip and a damaged value is refused, and the annealed walk is the sequence of ULA
+ * runs on the level views, geometric from noise_max to noise, steps split evenly, h scaled by (s / noise)². */
+static void test_conditional(const nis_real *data) {
+    nis_ebm E, L, M;
+    nis_ebm_trainer T;
+    char err[256], en[128];
+    tmp_path(en, sizeof en, "cond.safetensors");
+    nis_ebm_config cfg = tiny();
+    cfg.noise = 0.05, cfg.noise_max = 0.8;
+    nis_ebm_train_config tc = tiny_train();
+    tc.langevin_steps = 0;
+    CHECK(nis_ebm_init(&E, &cfg, 3, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_trainer_init(&T, &E, &tc, 9, err, sizeof err) == NIS_OK, "%s", err);
+    for (int i = 0; i < 4; i++) {
+        nis_ebm_step_stats st;
+        CHECK(nis_ebm_train_step(&T, data, NDATA, &st, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(isfinite(st.loss) && st.grad_evals == 0, "conditional DSM step %d: loss %g", i, st.loss);
+    }
+    CHECK(nis_ebm_save(en, &E, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(en, &L, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(L.cfg.noise == 0.05 && L.cfg.noise_max == 0.8 && nis_ebm_is_conditional(&L) && L.temperature == 0.05 &&
+          params_equal(&E, &L), "noise_max round trip: %g %g", L.cfg.noise, L.cfg.noise_max);
+
+    /* a damaged noise_max (same length, so the header stays consistent) */
+    FILE *fp = fopen(en, "rb");
+    static char buf[1 << 16];
+    size_t nb = fp ? fread(buf, 1, sizeof buf, fp) : 0;
+    if (fp) fclose(fp);
+    char *at = NULL;
+    for (size_t i = 0; !at && i + 14 < nb; i++)
+        if (!memcmp(buf + i, "ebm.noise_max\"", 14)) at = strchr(buf + i + 14, '0');   /* its value "0.8000..." */
+    CHECK(nb > 0 && nb < sizeof buf && at, "noise_max in the file's header");
+    if (at) *at = '-';
+    CHECK(nis_write_file_atomic(en, buf, nb, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(en, &M, err, sizeof err) == NIS_EFORMAT && strstr(err, "ebm.noise_max"), "damaged: %s", err);
+
+    /* the annealed walk against the ULA runs it should be */
+    enum { N = 6, STEPS = 7, LEVELS = 3 };
+    nis_real *x1 = malloc(N * D * sizeof *x1), *x2 = malloc(N * D * sizeof *x2), *x3 = malloc(N * D * sizeof *x3);
+    nis_rng r1 = nis_rng_init(4, 0), r2 = nis_rng_init(4, 0), r3 = nis_rng_init(4, 0);
+    int64_t ge = -1;
+    const double h = 1e-4;
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, &r1, x1, N, &ge, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, &r2, x2, N, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(ge == STEPS && !memcmp(x1, x2, N * D * sizeof *x1), "annealed walk: %lld evals, deterministic",
+          (long long)ge);
+    nis_rng_fill_uniform(&r3, x3, N * D, 0, 1);
+    const double lev[LEVELS] = {0.8, 0.2, 0.05};
+    const int64_t share[LEVELS] = {2, 2, 3};
+    for (int i = 0; i < LEVELS; i++) {
+        nis_ebm view;
+        CHECK(nis_ebm_at_level(&L, lev[i], &view, err, sizeof err) == NIS_OK, "%s", err);
+        nis_ula_config u = {.steps = share[i], .step_size = h * (lev[i] / 0.05) * (lev[i] / 0.05)};
+        nis_mcmc_stats ms;
+        CHECK(nis_ula_run(nis_ebm_target(&view), &u, &r3, x3, N, &ms, err, sizeof err) == NIS_OK, "%s", err);
+    }
+    double worst = 0;
+    for (int64_t i = 0; i < N * D; i++) worst = fmax(worst, fabs((double)x1[i] - x3[i]));
+    CHECK(worst <= 1e-5, "annealed walk vs ULA on the level views: %g", worst);
+    CHECK(nis_ebm_langevin(&L, 2, h, 3, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL && strstr(err, "step"),
+          "fewer steps than levels: %s", err);
+    nis_ebm ml;
+    nis_ebm_config mc = tiny();
+    CHECK(nis_ebm_init(&ml, &mc, 1, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&ml, 10, 0, 2, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL &&
+          strstr(err, "noise-conditional"), "levels on an ML energy: %s", err);
+    nis_ebm_free(&ml);
+    free(x1), free(x2), free(x3);
+    nis_ebm_trainer_free(&T);
+    nis_ebm_free(&E);
+    nis_ebm_free(&L);
+    unlink(en);
+}
+
 int main(void) {
     nis_set_threads(1);
     nis_real *data = malloc(NDATA * D * sizeof *data);
@@ -334,6 +409,7 @@ int main(void) {
     test_training_raises_gap(data);
     test_round_trip_and_resume(data);
     test_joint_training(data);
+    test_conditional(data);
     free(data);
     return check_done("test_ebm");
 }

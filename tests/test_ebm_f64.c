@@ -1,7 +1,8 @@
 /* The EBM target in double precision: its score is -grad f / T and its Hessian-vector products (double
  * backward through the conv net: what the DFT image sampler needs) match central differences of the score;
  * gc_check verifies f to second order as well.  A DSM energy (strides 1, 2; noise 0.3): temperature 1, the
- * DSM objective's parameter gradient (a double backward) and the jump x - s² ∇E(x) against central differences.
+ * DSM objective's parameter gradient (a double backward) and the jump x - s² ∇E(x) against central differences;
+ * a noise-conditional one (levels 0.1 .. 1): its objective's value and gradient, level views and jump.
  * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
 #include "nis/ebm_train.h"
@@ -38,6 +39,53 @@ static double dsm_value(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, cons
     return l ? l->data[0] : NAN;
 }
 
+/* The parameters' gradient of the DSM objective at fixed y, eps (a double backward) against central differences. */
+static void dsm_gradcheck(nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev, const char *what) {
+    nis_ctx *c = nis_ctx_new(0), *c2 = nis_ctx_new(0);
+    nis_params *P = E->P;
+    double l0 = dsm_value(c, E, B, d, yv, ev);
+    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+                                          nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
+    nis_params_zero_grad(P);
+    CHECK(l && nis_backward(c, l, NULL) == NIS_OK, "backward: %s", nis_ctx_message(c));
+    double worst = 0, scale = 0;
+    const double h = 1e-5;
+    for (int64_t k = 0; k < P->n; k += P->n / 37 + 1) {
+        double p0 = P->data[k];
+        P->data[k] = p0 + h;
+        double lp = dsm_value(c2, E, B, d, yv, ev);
+        P->data[k] = p0 - h;
+        double lm = dsm_value(c2, E, B, d, yv, ev);
+        P->data[k] = p0;
+        double fd = (lp - lm) / (2 * h);
+        worst = fmax(worst, fabs(P->grad[k] - fd));
+        scale = fmax(scale, fabs(fd));
+    }
+    printf("%s objective %.6f: parameter gradient vs differences, max error %.3g (scale %.3g)\n", what, l0, worst,
+           scale);
+    CHECK(scale > 1e-4 && worst <= 1e-6 * fmax(1, scale), "%s gradient: max error %g (scale %g)", what, worst, scale);
+    nis_ctx_free(c);
+    nis_ctx_free(c2);
+}
+
+/* ∂f/∂x at x (one image of d values) by central differences, every `step`-th coordinate into g. */
+static void fd_grad_f(const nis_ebm *E, int64_t d, const double *x, int step, double *g) {
+    nis_ctx *c = nis_ctx_new(0);
+    double xe[64];
+    const double h = 1e-5;
+    for (int64_t i = 0; i < d; i += step) {
+        memcpy(xe, x, (size_t)d * sizeof *xe);
+        xe[i] = x[i] + h;
+        nis_ctx_reset(c);
+        double fp = nis_ebm_f(c, E, nis_tensor_from(c, 2, (int64_t[]){1, d}, xe))->data[0];
+        xe[i] = x[i] - h;
+        nis_ctx_reset(c);
+        double fm = nis_ebm_f(c, E, nis_tensor_from(c, 2, (int64_t[]){1, d}, xe))->data[0];
+        g[i] = (fp - fm) / (2 * h);
+    }
+    nis_ctx_free(c);
+}
+
 static void test_dsm(void) {
     nis_ebm_config cfg = tiny();
     cfg.strides[0] = 1, cfg.strides[1] = 2, cfg.noise = 0.3;
@@ -48,58 +96,83 @@ static void test_dsm(void) {
           E.temperature, nis_ebm_ula_step(&E));
     CHECK(E.net.conv[0].stride == 1 && E.net.conv[1].stride == 2, "strides %d %d", (int)E.net.conv[0].stride,
           (int)E.net.conv[1].stride);
+    CHECK(!nis_ebm_is_conditional(&E), "a one-level DSM energy is not noise-conditional");
     const int64_t B = 2, d = 64;
     double yv[2 * 64], ev[2 * 64];
     for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + 0.3 * ev[i];
-    nis_ctx *c = nis_ctx_new(0), *c2 = nis_ctx_new(0);
-
-    /* the parameters' gradient of the DSM objective (a double backward) against central differences */
-    nis_params *P = E.P;
-    double l0 = dsm_value(c, &E, B, d, yv, ev);
-    nis_tensor *l = nis_ebm_dsm_objective(c, &E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
-                                          nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
-    nis_params_zero_grad(P);
-    CHECK(l && nis_backward(c, l, NULL) == NIS_OK, "backward: %s", nis_ctx_message(c));
-    double worst = 0, scale = 0;
-    const double h = 1e-5;
-    for (int64_t k = 0; k < P->n; k += P->n / 37 + 1) {
-        double p0 = P->data[k];
-        P->data[k] = p0 + h;
-        double lp = dsm_value(c2, &E, B, d, yv, ev);
-        P->data[k] = p0 - h;
-        double lm = dsm_value(c2, &E, B, d, yv, ev);
-        P->data[k] = p0;
-        double fd = (lp - lm) / (2 * h);
-        worst = fmax(worst, fabs(P->grad[k] - fd));
-        scale = fmax(scale, fabs(fd));
-    }
-    printf("dsm objective %.6f: parameter gradient vs differences, max error %.3g (scale %.3g)\n", l0, worst, scale);
-    CHECK(scale > 1e-4 && worst <= 1e-6 * fmax(1, scale), "dsm gradient: max error %g (scale %g)", worst, scale);
+    dsm_gradcheck(&E, B, d, yv, ev, "dsm");
 
     /* the jump: x - s² ∇E(x), ∇E by central differences of f (T = 1) */
-    double xj[64], x0[64], fp, fm;
+    double xj[64], x0[64], g[64];
     for (int64_t i = 0; i < d; i++) xj[i] = x0[i] = test_uniform();
     CHECK(nis_ebm_denoise(&E, xj, 1, err, sizeof err) == NIS_OK, "%s", err);
-    worst = 0;
-    for (int64_t i = 0; i < d; i += 7) {
-        double xe[64];
-        memcpy(xe, x0, sizeof xe);
-        xe[i] = x0[i] + h;
-        nis_ctx_reset(c2);
-        fp = nis_ebm_f(c2, &E, nis_tensor_from(c2, 2, (int64_t[]){1, d}, xe))->data[0];
-        xe[i] = x0[i] - h;
-        nis_ctx_reset(c2);
-        fm = nis_ebm_f(c2, &E, nis_tensor_from(c2, 2, (int64_t[]){1, d}, xe))->data[0];
-        worst = fmax(worst, fabs(xj[i] - (x0[i] - 0.09 * (fp - fm) / (2 * h))));
-    }
+    fd_grad_f(&E, d, x0, 7, g);
+    double worst = 0;
+    for (int64_t i = 0; i < d; i += 7) worst = fmax(worst, fabs(xj[i] - (x0[i] - 0.09 * g[i])));
     CHECK(worst < 1e-8, "jump vs x - s^2 grad E: %g", worst);
-    nis_ebm ml;
+    nis_ebm ml, view;
     nis_ebm_config mc = tiny();
     CHECK(nis_ebm_init(&ml, &mc, 4, err, sizeof err) == NIS_OK && nis_ebm_denoise(&ml, xj, 1, err, sizeof err) ==
           NIS_EINVAL && strstr(err, "DSM"), "the jump of an ML energy: %s", err);
+    CHECK(nis_ebm_at_level(&ml, 0.5, &view, err, sizeof err) == NIS_EINVAL &&
+          nis_ebm_at_level(&E, 0.5, &view, err, sizeof err) == NIS_EINVAL, "level views of one-level energies");
     nis_ebm_free(&ml);
+    nis_ebm_free(&E);
+}
+
+/* A noise-conditional energy (levels 0.1 .. 1): E_s = f / s, its target the lowest level, the DSM objective
+ * mean_b ||∇f(y_b) - ε_b||² whatever level made y, and the jump x - noise ∇f. */
+static void test_conditional(void) {
+    nis_ebm_config cfg = tiny();
+    cfg.strides[0] = 1, cfg.strides[1] = 2, cfg.noise = 0.1, cfg.noise_max = 1;
+    nis_ebm E, view;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 6, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_is_conditional(&E) && E.temperature == 0.1, "conditional energy: T %g", E.temperature);
+    nis_ebm_config bad = cfg;
+    bad.noise_max = 0.1;
+    CHECK(nis_ebm_init(&view, &bad, 6, err, sizeof err) == NIS_EINVAL, "noise_max = noise is refused");
+    bad.noise = 0, bad.noise_max = 1;
+    CHECK(nis_ebm_init(&view, &bad, 6, err, sizeof err) == NIS_EINVAL, "noise_max without noise is refused");
+    CHECK(nis_ebm_at_level(&E, 0, &view, err, sizeof err) == NIS_EINVAL, "level 0 is refused");
+
+    const int64_t B = 2, d = 64;
+    double yv[2 * 64], ev[2 * 64], g[64];
+    const double lev[2] = {0.1, 0.7};
+    for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + lev[i / d] * ev[i];
+    dsm_gradcheck(&E, B, d, yv, ev, "conditional dsm");
+
+    /* the objective's value: mean over images of ||∇f - ε||², ∇f by differences (every coordinate) */
+    nis_ctx *c = nis_ctx_new(0);
+    double want = 0;
+    for (int64_t b = 0; b < B; b++) {
+        fd_grad_f(&E, d, yv + b * d, 1, g);
+        for (int64_t i = 0; i < d; i++) want += (g[i] - ev[b * d + i]) * (g[i] - ev[b * d + i]) / (double)B;
+    }
+    double got = dsm_value(c, &E, B, d, yv, ev);
+    CHECK_CLOSE(got, want, 1e-7, 1e-9);
+
+    /* a level view: log q_s = -f / s, sharing the parameters */
+    CHECK(nis_ebm_at_level(&E, 0.5, &view, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(view.P == E.P && view.temperature == 0.5 && nis_ebm_target(&view)->data == &view, "the view");
+    nis_ctx_reset(c);
+    nis_tensor *x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
+    nis_tensor *f = nis_ebm_f(c, &E, x), *lq = nis_ebm_target(&view)->log_prob(c, nis_ebm_target(&view), x),
+               *l0 = nis_ebm_target(&E)->log_prob(c, nis_ebm_target(&E), x);
+    for (int64_t b = 0; b < B; b++) {
+        CHECK_CLOSE(lq->data[b], -f->data[b] / 0.5, 1e-12, 1e-12);
+        CHECK_CLOSE(l0->data[b], -f->data[b] / 0.1, 1e-12, 1e-12);
+    }
+
+    /* the jump from the lowest level: x - noise² ∇(f / noise) = x - noise ∇f */
+    double xj[64];
+    memcpy(xj, yv, sizeof xj);
+    CHECK(nis_ebm_denoise(&E, xj, 1, err, sizeof err) == NIS_OK, "%s", err);
+    fd_grad_f(&E, d, yv, 5, g);
+    double worst = 0;
+    for (int64_t i = 0; i < d; i += 5) worst = fmax(worst, fabs(xj[i] - (yv[i] - 0.1 * g[i])));
+    CHECK(worst < 1e-8, "conditional jump vs x - noise grad f: %g", worst);
     nis_ctx_free(c);
-    nis_ctx_free(c2);
     nis_ebm_free(&E);
 }
 
@@ -160,5 +233,6 @@ int main(void) {
     free(x), free(v), free(xs), free(sp_), free(sm);
     nis_ebm_free(&E);
     test_dsm();
+    test_conditional();
     return check_done("test_ebm_f64");
 }

@@ -10,7 +10,8 @@
  * reproduces the training chains.
  *
  * Files (safetensors, F32): one tensor per parameter ("energy.conv1.weight", ...) and metadata
- * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma".
+ * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma" (and, when
+ * they are not the defaults, "ebm.strides", "ebm.noise", "ebm.noise_max").
  * A training checkpoint adds "<param>.adam_m", "<param>.adam_v", "buffer" (N, c, h, w) and metadata
  * "adam.step", "train.iter", "train.seed" and the training configuration.  nis_ebm_load reads either.
  */
@@ -27,12 +28,17 @@
 extern "C" {
 #endif
 
-/* Architecture and kind of an energy.  Two kinds:
+/* Architecture and kind of an energy.  Three kinds:
  *   maximum likelihood (noise 0): E = f / T with the Langevin temperature T = sigma² / (2 lambda) of its
  *     training chains (nis/ebm_train.h);
  *   denoising score matching (noise s > 0; Saremi et al. 2018): E = f models the data smoothed by N(0, s² I),
  *     q_s = p * N(0, s² I), trained so that -∇E(x + s ε) matches -ε / s; its natural sampler is Langevin on q_s
- *     ("walk") then one Tweedie step to the clean image ("jump", nis_ebm_denoise; Saremi & Hyvärinen 2019). */
+ *     ("walk") then one Tweedie step to the clean image ("jump", nis_ebm_denoise; Saremi & Hyvärinen 2019);
+ *   noise-conditional DSM (noise_max > noise > 0): one network f for every level s in [noise, noise_max], with
+ *     E_s = f / s (the output scaled by 1/s, as Song & Ermon 2020 scale their scores), trained by DSM at levels
+ *     drawn log-uniformly from that range; sampled by Langevin annealed from noise_max down to noise (Song & Ermon
+ *     2019; nis_ebm_langevin) then the jump.  Its target (what a one-step sampler learns) is the lowest level,
+ *     E = f / noise. */
 typedef struct {
     int c, h, w;                                /* image shape (1, 28, 28 for MNIST) */
     int n_conv;                                 /* conv layers, 1..NIS_CONVNET_MAX_LAYERS */
@@ -43,6 +49,7 @@ typedef struct {
     double lambda;                              /* ML: Langevin gradient step on f (10, as Du & Mordatch) */
     double sigma;                               /* ML: Langevin noise scale (0.01) */
     double noise;                               /* > 0: a DSM energy of the data smoothed by N(0, noise² I); 0: ML */
+    double noise_max;                           /* > noise: noise-conditional DSM over [noise, noise_max]; 0: one level */
 } nis_ebm_config;
 
 /* MNIST defaults: 1x28x28, conv 16, 32, 64 (3x3, stride 2, SiLU) -> linear 1024 -> 1, lambda 10, sigma 0.01. */
@@ -54,7 +61,7 @@ typedef struct {
     nis_ebm_config cfg;
     nis_params *P;
     nis_convnet net;
-    double temperature;                         /* ML: T = sigma^2 / (2 lambda); DSM: 1 */
+    double temperature;                         /* ML: T = sigma^2 / (2 lambda); DSM: 1; noise-conditional: noise */
     nis_target target;                          /* name "ebm", dim c*h*w, log q = -E */
 } nis_ebm;
 
@@ -70,6 +77,12 @@ nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* The target view (log q = -E, dim c*h*w); owned by E. */
 const nis_target *nis_ebm_target(const nis_ebm *E);
+/* A view of a noise-conditional energy E at level s (E_s = f / s; s > 0, normally in [noise, noise_max]) in *view:
+ * it shares E's parameters (do not free it; E must outlive it) and its target is log q_s = -f / s.  The view's
+ * target points into *view, so *view must stay where it is.  NIS_EINVAL for another kind of energy. */
+nis_status nis_ebm_at_level(const nis_ebm *E, double s, nis_ebm *view, char *err, size_t errlen);
+/* True for a noise-conditional energy. */
+bool nis_ebm_is_conditional(const nis_ebm *E);
 /* The default ULA step on nis_ebm_target(E): ML, h = sigma^2 / 2, which reproduces the training chains; DSM,
  * h = 0.3 noise² (a step well inside q_noise's smallest scale, noise). */
 double nis_ebm_ula_step(const nis_ebm *E);

@@ -15,7 +15,9 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------------------------
  * Training.  A DSM energy (nis_ebm_config.noise > 0) is trained by denoising score matching: each iteration
  * draws `batch` data images x and ε, y = x + noise ε, and takes an Adam step on mean_b ||noise ∇E(y) - ε||² (no
- * negatives, no buffer, no Langevin; `buffer_size`, `langevin_steps`, `reinit` and `alpha` are unused).  An ML
+ * negatives, no buffer, no Langevin; `buffer_size`, `langevin_steps`, `reinit` and `alpha` are unused).  A
+ * noise-conditional energy draws a level s_b per image, log-uniform in [noise, noise_max], y_b = x_b + s_b ε_b, and
+ * the loss is mean_b ||s_b ∇E_{s_b}(y_b) - ε_b||² = mean_b ||∇f(y_b) - ε_b||² (Song & Ermon's weighting λ(s) = s²).  An ML
  * energy (noise 0) by maximum likelihood.  Each iteration t (from 0) uses the generator nis_rng_split(seed, t) only,
  * so a resumed run is bit-identical to an uninterrupted one (same thread count):
  *   1. draw `batch` buffer slots; each is re-initialised to U[0, 1) noise with probability reinit;
@@ -40,7 +42,8 @@ typedef struct {
 
 nis_ebm_train_config nis_ebm_train_defaults(void);
 /* The DSM objective of a DSM energy E at noisy images y = x + noise ε (B, c*h*w), ε (B, c*h*w):
- * mean_b ||noise ∇E(y) - ε||² (= noise² ||-∇E(y) + ε/noise||², minimised by -∇E = the score of q_noise), a scalar
+ * mean_b ||noise ∇E(y) - ε||² (= noise² ||-∇E(y) + ε/noise||², minimised by -∇E = the score of q_noise); for a
+ * noise-conditional energy (y_b = x_b + s_b ε_b at any levels s_b) mean_b ||∇f(y_b) - ε_b||²; a scalar
  * with its graph to E's parameters (one double backward through the net).  *f_mean (may be NULL) gets mean f(y). */
 nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *eps, double *f_mean);
 /* Its schema (static): the defaults above, ranges, help, the CLI's flags and the checkpoints' "train.*" metadata. */

@@ -148,10 +148,13 @@ nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_rea
                         nis_mcmc_stats *stats, char *err, size_t errlen);
 
 /* Langevin sampling from noise on an image energy (nis/ebm.h): n chains start at U[0, 1)^(c h w) drawn from rng,
- * then `steps` ULA steps of size h (h <= 0: nis_ebm_ula_step(E)) on its target.  x: (n, c*h*w) caller-owned
- * output.  grad_evals (may be NULL) receives the energy-gradient evaluations per chain (= steps).  Advances rng. */
-nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, nis_rng *rng, nis_real *x, int64_t n,
-                            int64_t *grad_evals, char *err, size_t errlen);
+ * then `steps` ULA steps of size h (h <= 0: nis_ebm_ula_step(E)) on its target.  With levels L > 1 (a
+ * noise-conditional energy only), the walk is annealed (Song & Ermon 2019): the steps are split evenly over L
+ * levels s_1 = noise_max > ... > s_L = noise, geometric, and level s_i runs ULA on E_{s_i} = f / s_i with step
+ * h (s_i / noise)².  x: (n, c*h*w) caller-owned output.  grad_evals (may be NULL) receives the energy-gradient
+ * evaluations per chain (= steps).  Advances rng.  NIS_EINVAL: levels > 1 on another energy, or steps < levels. */
+nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, nis_rng *rng, nis_real *x,
+                            int64_t n, int64_t *grad_evals, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

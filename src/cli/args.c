@@ -34,6 +34,12 @@ bool cli_given(const char *name) {
     return false;
 }
 
+int cli_opts_count(const cli_opt *opts) {
+    int n = 0;
+    while (n < CLI_MAX_OPTS && opts[n].name) n++;
+    return n;
+}
+
 int cli_schema_opts(const nis_schema *s, unsigned scope, void *obj, cli_opt *opts, int n) {
     for (int i = 0; i < s->count && n < CLI_MAX_OPTS; i++) {
         const nis_field *f = &s->fields[i];

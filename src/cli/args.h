@@ -54,6 +54,8 @@ bool cli_given(const char *name);
  * obj; returns the new count (at most CLI_MAX_OPTS).  Flags are the field names with '-' for '_' (or their
  * nis_field.flag). */
 int cli_schema_opts(const nis_schema *s, unsigned scope, void *obj, cli_opt *opts, int n);
+/* The options written so far in a zero-initialised opts[CLI_MAX_OPTS]: the count before the first unnamed one. */
+int cli_opts_count(const cli_opt *opts);
 /* Set the OPT_INT or OPT_DOUBLE option o from a number read elsewhere (a JSON file), checked as the flag would be:
  * finite, an integer for OPT_INT, inside [min, max].  Returns 0, or 2 after printing "nis CMD: WHERE: why". */
 int cli_opt_set_number(const char *cmd, const char *where, const cli_opt *o, double v);

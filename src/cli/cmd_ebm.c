@@ -165,7 +165,7 @@ static int ebm_train(int argc, char **argv) {
     double lambda = ec0.lambda, sigma = ec0.sigma;
     bool resume = false, quiet = false;
     const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL;
-    double noise = 0;
+    double noise = 0, noise_max = 0;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
     double ssigma = 0, slr = sc.lr;
     cli_opt opts[CLI_MAX_OPTS] = {
@@ -181,6 +181,7 @@ static int ebm_train(int argc, char **argv) {
         {"channels", OPT_STRING, &channels, "instead of --width: the convs' channels, e.g. 64,128,128,256,256", 0, 0, false},
         {"strides", OPT_STRING, &strides, "with --channels: their strides, e.g. 1,2,1,2,2 (default all 2)", 0, 0, false},
         {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
+        {"noise-max", OPT_DOUBLE, &noise_max, "with --noise: a noise-conditional energy E(x, s) = f(x) / s for every level s in [noise, noise-max], sampled by annealed Langevin", 0, 100, false},
         {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
         {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
@@ -190,22 +191,24 @@ static int ebm_train(int argc, char **argv) {
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
     };
-    int nopts = cli_schema_opts(nis_ebm_train_schema(), 1, &tc, opts, 20);
+    int nopts = cli_schema_opts(nis_ebm_train_schema(), 1, &tc, opts, cli_opts_count(opts));
     int rc = cli_parse("ebm train", "Train an image energy E(x) by maximum likelihood (Langevin negatives).", argc,
                        argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
-                      *arch[] = {"width", "lambda", "sigma", "channels", "strides", "noise"};
+                      *arch[] = {"width", "lambda", "sigma", "channels", "strides", "noise", "noise-max"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, 2))) return cli_error("ebm train", "--%s needs --sampler", f);
-    if (init && (f = first_given(arch, 6)))
+    if (init && (f = first_given(arch, 7)))
         return cli_error("ebm train", "--%s cannot be given with --init-energy (the file holds it)", f);
     if (smethod && tc.batch % 2)
         return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
     if (smethod && noise > 0) return cli_error("ebm train", "--sampler needs a maximum-likelihood energy (no --noise)");
     if (strides && !channels) return cli_error("ebm train", "--strides needs --channels");
+    if (!resume && cli_given("noise-max") && !(noise > 0 && noise_max > noise))
+        return cli_error("ebm train", "--noise-max (%g) needs --noise and must exceed it (%g)", noise_max, noise);
     if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
     nis_ebm_config ec = nis_ebm_config_default();
     if (channels && (ec.n_conv = parse_list(channels, ec.channels)) < 1)
@@ -227,7 +230,7 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "channels", "strides", "noise", "sampler",
+        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "sampler",
                                       "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
@@ -247,7 +250,7 @@ static int ebm_train(int argc, char **argv) {
         return cli_error("ebm train", "--out: %s", err);
     }
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
-    ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise;
+    ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise, ec.noise_max = noise_max;
     for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
 
     nis_ebm E;
@@ -317,7 +320,7 @@ static int ebm_train(int argc, char **argv) {
         if (!x) {
             fprintf(stderr, "nis ebm train: out of memory\n");
             status = 1;
-        } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
+        } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, 1, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
                    !write_grid(cli_path(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
             fprintf(stderr, "nis ebm train: %s\n", err);
             status = 1;
@@ -333,7 +336,7 @@ static int ebm_train(int argc, char **argv) {
 
 static int ebm_langevin(int argc, char **argv) {
     const char *energy = NULL, *out = NULL, *png = NULL;
-    int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500;
+    int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500, levels = 0;
     double h = 0;
     bool jump = false;
     const cli_opt opts[] = {
@@ -344,6 +347,7 @@ static int ebm_langevin(int argc, char **argv) {
         {"out", OPT_OUTFILE, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
         {"png", OPT_OUTFILE, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
         {"step-size", OPT_DOUBLE, &h, "ULA step h (0: the energy's default: sigma^2 / 2, the training chains' step; DSM energies 0.3 noise^2)", 0, 1e6, false},
+        {"levels", OPT_INT, &levels, "noise-conditional energies: anneal over this many levels from noise-max to noise (0: 10, or --steps if fewer; others 1)", 0, 1000, false},
         {"jump", OPT_FLAG, &jump, "DSM energies: end with the jump x - noise^2 grad E(x) to the clean image", 0, 0, false},
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
         CLI_THREADS(&threads),
@@ -354,6 +358,17 @@ static int ebm_langevin(int argc, char **argv) {
     char err[512];
     nis_ebm E;
     if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm langevin", "--energy: %s", err);
+    if (levels == 0) levels = nis_ebm_is_conditional(&E) ? (steps < 10 ? (steps > 0 ? steps : 1) : 10) : 1;
+    if (levels > 1 && !nis_ebm_is_conditional(&E)) {
+        nis_ebm_free(&E);
+        return cli_error("ebm langevin", "--levels %lld needs a noise-conditional energy (%s has one level)",
+                         (long long)levels, energy);
+    }
+    if (levels > 1 && levels > steps) {
+        nis_ebm_free(&E);
+        return cli_error("ebm langevin", "--steps (%lld) must be at least --levels (%lld)", (long long)steps,
+                         (long long)levels);
+    }
     nis_set_threads((int)threads);
     cli_init_json();
     const int64_t d = E.target.dim;
@@ -367,7 +382,7 @@ static int ebm_langevin(int argc, char **argv) {
     double t0 = nis_seconds();
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
-        s = nis_ebm_langevin(&E, steps, h, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
+        s = nis_ebm_langevin(&E, steps, h, (int)levels, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
     if (s == NIS_OK && jump) s = nis_ebm_denoise(&E, x, n, err, sizeof err), ge += jump;
     double secs = nis_seconds() - t0, mE = NAN, mf = NAN;
     if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
@@ -383,6 +398,7 @@ static int ebm_langevin(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "samples", (double)n);
         cJSON_AddNumberToObject(j, "steps", (double)steps);
         cJSON_AddNumberToObject(j, "step_size", h > 0 ? h : nis_ebm_ula_step(&E));
+        cJSON_AddNumberToObject(j, "levels", (double)levels);
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_sample", (double)ge);
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_1000_samples", (double)ge * 1000.0);
         cJSON_AddNumberToObject(j, "seconds", secs);

@@ -103,7 +103,7 @@ int cmd_ebm_sampler(int argc, char **argv) {
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
     };
-    int nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_CONV, &c, opts, 8);
+    int nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_CONV, &c, opts, cli_opts_count(opts));
     int rc = cli_parse(CMD, "Train a one-step conv image sampler (DFT or KL) against an energy.", argc, argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
     if (!energy == !target) return cli_error(CMD, "give exactly one of --energy and --target");

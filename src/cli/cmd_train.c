@@ -127,8 +127,7 @@ int cmd_train(int argc, char **argv) {
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
     };
-    int nopts = 7;
-    nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_MLP, &c, opts, nopts);
+    int nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_MLP, &c, opts, cli_opts_count(opts));
     nopts += cli_blr_flags_opts(&bf, opts + nopts);
     int rc = cli_parse(CMD, "Train a one-step sampler for a target: a 2-D density, or the Bayesian logistic "
                        "regression posterior of a data set (--target blr --data PATH; DFT, KL or Fisher training).",

@@ -1,26 +1,47 @@
-/* src/mcmc/ebm_langevin.c — Langevin dynamics (ULA) from uniform noise on an energy's target. */
+/* src/mcmc/ebm_langevin.c — Langevin dynamics (ULA) from uniform noise on an energy's target, annealed over the
+ * levels of a noise-conditional energy. */
 #include "nis/ebm.h"
 #include "nis/mcmc.h"
 
+#include <math.h>
 #include <stdio.h>
 
-nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, nis_rng *rng, nis_real *x, int64_t n,
-                            int64_t *grad_evals, char *err, size_t errlen) {
+nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, nis_rng *rng, nis_real *x,
+                            int64_t n, int64_t *grad_evals, char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
-    if (!E || !E->P || !rng || !x || n < 1 || steps < 0) {
-        if (err && errlen) snprintf(err, errlen, "ebm langevin: needs an energy, rng, x, n >= 1, steps >= 0");
+    if (!E || !E->P || !rng || !x || n < 1 || steps < 0 || levels < 1) {
+        if (err && errlen) snprintf(err, errlen, "ebm langevin: needs an energy, rng, x, n >= 1, steps >= 0, levels >= 1");
+        return NIS_EINVAL;
+    }
+    if (levels > 1 && (!nis_ebm_is_conditional(E) || steps < levels)) {
+        if (err && errlen)
+            snprintf(err, errlen, "ebm langevin: %s", !nis_ebm_is_conditional(E)
+                         ? "annealing over levels needs a noise-conditional energy (trained with a noise range)"
+                         : "annealing needs at least one step per level");
         return NIS_EINVAL;
     }
     nis_rng_fill_uniform(rng, x, n * E->target.dim, 0, 1);
-    nis_ula_config u = {.steps = steps, .step_size = h > 0 ? h : nis_ebm_ula_step(E)};
-    nis_mcmc_stats ms = {0};
+    const double h0 = h > 0 ? h : nis_ebm_ula_step(E);
+    int64_t evals = 0;
     nis_status s = NIS_OK;
-    if (steps > 0) {
-        /* the parameters need no gradients here: freeze them so the backward pass skips the weights */
-        nis_params_set_requires_grad(E->P, false);
-        s = nis_ula_run(nis_ebm_target(E), &u, rng, x, n, &ms, err, errlen);
-        nis_params_set_requires_grad(E->P, true);
+    /* the parameters need no gradients here: freeze them so the backward pass skips the weights */
+    nis_params_set_requires_grad(E->P, false);
+    for (int i = 0; i < levels && s == NIS_OK; i++) {
+        /* level i of L: s_i = noise_max (noise / noise_max)^(i / (L - 1)); its share of the steps */
+        nis_ebm view = *E;
+        double r = 1;
+        if (levels > 1) {
+            double lv = E->cfg.noise_max * pow(E->cfg.noise / E->cfg.noise_max, (double)i / (levels - 1));
+            s = nis_ebm_at_level(E, lv, &view, err, errlen);
+            r = lv / E->cfg.noise;
+        }
+        nis_ula_config u = {.steps = steps * (i + 1) / levels - steps * i / levels, .step_size = h0 * r * r};
+        nis_mcmc_stats ms = {0};
+        if (s == NIS_OK && u.steps > 0) s = nis_ula_run(nis_ebm_target(levels > 1 ? &view : E), &u, rng, x, n, &ms,
+                                                        err, errlen);
+        evals += ms.grad_evals;
     }
-    if (grad_evals) *grad_evals = ms.grad_evals;
+    nis_params_set_requires_grad(E->P, true);
+    if (grad_evals) *grad_evals = evals;
     return s;
 }

@@ -1,5 +1,5 @@
-/* src/targets/ebm.c — a conv-net energy E(x) = f(x) / T (DSM energies: T = 1), its target view log q = -E, and
- * the jump of a DSM energy. */
+/* src/targets/ebm.c — a conv-net energy E(x) = f(x) / T (DSM energies: T = 1; noise-conditional ones: T = the
+ * level), its target view log q = -E, views at other levels, and the jump of a DSM energy. */
 #include "nis/ebm.h"
 #include "nis/ops.h"
 
@@ -27,13 +27,14 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     if (!cfg || cfg->c < 1 || cfg->h < 1 || cfg->w < 1 || cfg->n_conv < 1 || cfg->n_conv > NIS_CONVNET_MAX_LAYERS ||
         cfg->kernel < 1 || cfg->kernel > 15 || !(cfg->lambda > 0) || !(cfg->sigma > 0) || !isfinite(cfg->lambda) ||
         !isfinite(cfg->sigma) || !(cfg->noise >= 0) || !isfinite(cfg->noise) ||
+        !(cfg->noise_max == 0 || (cfg->noise > 0 && cfg->noise_max > cfg->noise && isfinite(cfg->noise_max))) ||
         (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24))
-        return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma, noise)");
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma, noise, noise_max)");
     for (int l = 0; l < cfg->n_conv; l++)
         if (cfg->channels[l] < 1 || cfg->channels[l] > 4096 || cfg->strides[l] < 0 || cfg->strides[l] > 8)
             return fail(err, errlen, NIS_EINVAL, "bad configuration (channels, strides)");
     E->cfg = *cfg;
-    E->temperature = cfg->noise > 0 ? 1 : cfg->sigma * cfg->sigma / (2 * cfg->lambda);
+    E->temperature = cfg->noise_max > 0 ? cfg->noise : cfg->noise > 0 ? 1 : cfg->sigma * cfg->sigma / (2 * cfg->lambda);
     E->P = nis_params_new();
     if (!E->P) return fail(err, errlen, NIS_ENOMEM, "out of memory");
     nis_conv_spec spec[NIS_CONVNET_MAX_LAYERS];
@@ -70,6 +71,17 @@ nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
 }
 
 const nis_target *nis_ebm_target(const nis_ebm *E) { return &E->target; }
+
+bool nis_ebm_is_conditional(const nis_ebm *E) { return E->cfg.noise_max > 0; }
+
+nis_status nis_ebm_at_level(const nis_ebm *E, double s, nis_ebm *view, char *err, size_t errlen) {
+    if (!nis_ebm_is_conditional(E) || !(s > 0) || !isfinite(s))
+        return fail(err, errlen, NIS_EINVAL, "a level view needs a noise-conditional energy and a level s > 0");
+    *view = *E;                 /* the same parameters and network; only the level differs */
+    view->temperature = s;
+    view->target.data = view;
+    return NIS_OK;
+}
 
 double nis_ebm_ula_step(const nis_ebm *E) {
     return E->cfg.noise > 0 ? 0.3 * E->cfg.noise * E->cfg.noise : E->cfg.sigma * E->cfg.sigma / 2;

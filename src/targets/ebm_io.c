@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 8
+#define N_EBM_META 9
 
 /* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
- * the strides only when one is not 2, the noise only for a DSM energy (files before them have neither). */
+ * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one
+ * (files before them have none of them). */
 static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
@@ -24,7 +25,7 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     snprintf(vals[4], 160, "%.17g", c->lambda);
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
-                                           "ebm.sigma", "ebm.strides", "ebm.noise"};
+                                           "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max"};
     int n = 6;
     bool all2 = true;
     for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
@@ -37,6 +38,10 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     if (c->noise > 0) {
         snprintf(vals[7], 160, "%.17g", c->noise);
         kv[2 * n] = keys[7], kv[2 * n + 1] = vals[7], n++;
+    }
+    if (c->noise_max > 0) {
+        snprintf(vals[8], 160, "%.17g", c->noise_max);
+        kv[2 * n] = keys[8], kv[2 * n + 1] = vals[8], n++;
     }
     for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
@@ -128,6 +133,9 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     const char *st = nis_st_meta(f, "ebm.strides"), *ns = nis_st_meta(f, "ebm.noise");   /* absent: 2s, ML */
     if (st && parse_ints(st, c.strides, NIS_CONVNET_MAX_LAYERS) != c.n_conv) return bad_key(path, "ebm.strides", err, errlen);
     if (ns && !parse_pos_double(ns, &c.noise)) return bad_key(path, "ebm.noise", err, errlen);
+    const char *nm = nis_st_meta(f, "ebm.noise_max");
+    if (nm && (!parse_pos_double(nm, &c.noise_max) || !(c.noise_max > c.noise) || !(c.noise > 0)))
+        return bad_key(path, "ebm.noise_max", err, errlen);
     *cfg = c;
     return NIS_OK;
 }

@@ -152,7 +152,7 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats
 
 nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *eps, double *f_mean) {
     if (!y || !eps) return NULL;
-    const double s = E->cfg.noise;
+    const double s = nis_ebm_is_conditional(E) ? 1 : E->cfg.noise;   /* s_b ∇E_{s_b} = ∇f at every level */
     nis_tensor *yd = y->requires_grad ? y : nis_requires_grad(nis_detach(ctx, y)), *g = NULL;
     nis_tensor *f = nis_ebm_f(ctx, E, yd);
     if (!f || nis_grad(ctx, 1, &f, NULL, 1, &yd, true, &g) != NIS_OK) return NULL;
@@ -165,11 +165,12 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
     return nis_mean(ctx, nis_sum_axis(ctx, nis_square(ctx, r), 1, false));
 }
 
-/* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + noise ε. */
+/* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + s ε, with s = noise, or for a
+ * noise-conditional energy a level per image, log-uniform in [noise, noise_max]. */
 static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
     nis_ctx *ctx = T->ctx;
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
-    const double s = T->E->cfg.noise;
+    const nis_ebm_config *c = &T->E->cfg;
     nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d);
     if (!y || !eps) return NULL;
     for (int64_t b = 0; b < B; b++) {
@@ -177,7 +178,11 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
         memcpy(y->data + b * d, data + i * d, (size_t)d * sizeof *y->data);
     }
     nis_rng_fill_normal(rng, eps->data, B * d, 0, 1);
-    for (int64_t j = 0; j < B * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
+    for (int64_t b = 0; b < B; b++) {
+        double s = c->noise;
+        if (c->noise_max > 0) s = c->noise * exp(nis_rng_uniform(rng) * log(c->noise_max / c->noise));
+        for (int64_t j = b * d; j < (b + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
+    }
     return nis_ebm_dsm_objective(ctx, T->E, y, eps, f_mean);
 }
 
@@ -298,7 +303,8 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
 
 static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
     if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
-        a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise)
+        a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise ||
+        a->noise_max != b->noise_max)
         return false;
     for (int l = 0; l < a->n_conv; l++)
         if (a->channels[l] != b->channels[l] || (a->strides[l] ? a->strides[l] : 2) != (b->strides[l] ? b->strides[l] : 2))
