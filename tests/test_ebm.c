@@ -338,13 +338,39 @@ static void test_conditional(const nis_real *data) {
     cfg.noise = 0.05, cfg.noise_max = 0.8;
     nis_ebm_train_config tc = tiny_train();
     tc.langevin_steps = 0;
+    tc.ema = 0.9;
+    char ck[128];
+    tmp_path(ck, sizeof ck, "cond-ck.safetensors");
     CHECK(nis_ebm_init(&E, &cfg, 3, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_trainer_init(&T, &E, &tc, 9, err, sizeof err) == NIS_OK, "%s", err);
     for (int i = 0; i < 4; i++) {
         nis_ebm_step_stats st;
         CHECK(nis_ebm_train_step(&T, data, NDATA, &st, err, sizeof err) == NIS_OK, "%s", err);
         CHECK(isfinite(st.loss) && st.grad_evals == 0, "conditional DSM step %d: loss %g", i, st.loss);
+        if (i == 1) CHECK(nis_ebm_trainer_save(&T, ck, err, sizeof err) == NIS_OK, "%s", err);
     }
+    /* the moving average: after 4 updates (warm decays 1/10 .. 4/13) it differs from the weights; a swap exchanges
+     * them and a second swap restores them; a run resumed at 2 updates ends with the same weights and average */
+    CHECK(T.ema.shadow && T.ema.updates == 4 && memcmp(T.ema.shadow, E.P->data, (size_t)E.P->n * sizeof(nis_real)),
+          "the average after 4 updates");
+    nis_real w0 = E.P->data[0], a0 = T.ema.shadow[0];
+    nis_ebm_trainer_swap_average(&T);
+    CHECK(E.P->data[0] == a0 && T.ema.shadow[0] == w0, "swap_average");
+    nis_ebm_trainer_swap_average(&T);
+    CHECK(E.P->data[0] == w0, "swap back");
+    {
+        nis_ebm R;
+        nis_ebm_trainer TR;
+        CHECK(nis_ebm_load(ck, &R, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(nis_ebm_trainer_init(&TR, &R, &tc, 0, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(nis_ebm_trainer_resume(&TR, ck, err, sizeof err) == NIS_OK && TR.ema.updates == 2, "%s", err);
+        for (int i = 2; i < 4; i++) CHECK(nis_ebm_train_step(&TR, data, NDATA, NULL, err, sizeof err) == NIS_OK, "%s", err);
+        CHECK(params_equal(&E, &R) && !memcmp(TR.ema.shadow, T.ema.shadow, (size_t)E.P->n * sizeof(nis_real)),
+              "resumed with the average: bit-identical weights and average");
+        nis_ebm_trainer_free(&TR);
+        nis_ebm_free(&R);
+    }
+    unlink(ck);
     CHECK(nis_ebm_save(en, &E, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_load(en, &L, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(L.cfg.noise == 0.05 && L.cfg.noise_max == 0.8 && nis_ebm_is_conditional(&L) && L.temperature == 0.05 &&

@@ -38,6 +38,8 @@ typedef struct {
     double lr;                  /* Adam learning rate, 1e-4 (betas 0, 0.999 as in Du & Mordatch) */
     double beta1;               /* 0 */
     double clip;                /* gradient-norm clip, 0.1 (0: off) */
+    double ema;                 /* > 0: keep an exponential moving average of the energy's weights with this decay
+                                 * (warmed up: min(ema, (1 + t) / (10 + t)) at update t); 0: off */
 } nis_ebm_train_config;
 
 nis_ebm_train_config nis_ebm_train_defaults(void);
@@ -72,6 +74,7 @@ typedef struct {
     int32_t *slot;              /* (batch,) work space, owned */
     nis_ctx *ctx;
     nis_trainer *sampler;       /* joint training: the source of negatives (borrowed), else NULL */
+    nis_ema ema;                /* cfg.ema > 0: the average of the energy's weights (empty before the first step) */
 } nis_ebm_trainer;
 
 /* Start a run on E (freshly initialised, or loaded to fine-tune): buffer = U[0, 1) noise from seed.
@@ -91,7 +94,11 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
  * alongside (nis_trainer_checkpoint) and resume both.  s NULL: back to the replay buffer.  NIS_EINVAL if s's image
  * shape differs from the energy's. */
 nis_status nis_ebm_trainer_use_sampler(nis_ebm_trainer *T, nis_trainer *s, char *err, size_t errlen);
-/* Write a checkpoint (parameters, Adam state, buffer, iteration, seed, configuration) atomically. */
+/* Exchange the energy's weights with their moving average (cfg.ema > 0, after a step): call, evaluate or save the
+ * averaged energy, call again.  Does nothing when no average is kept. */
+void nis_ebm_trainer_swap_average(nis_ebm_trainer *T);
+/* Write a checkpoint (parameters, Adam state, buffer, moving average, iteration, seed, configuration)
+ * atomically. */
 nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char *err, size_t errlen);
 /* The training configuration and seed stored in a checkpoint's "train.*" metadata (for resuming with the
  * same settings).  NIS_EIO, NIS_EFORMAT naming the missing or bad key. */

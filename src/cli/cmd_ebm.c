@@ -78,7 +78,7 @@ static bool denoised_grid(const char *path, const nis_ebm *E, const nis_real *da
     return ok;
 }
 
-static bool save_all(const nis_ebm_trainer *T, const nis_real *data, const char *out, char *err, size_t errlen) {
+static bool save_all(nis_ebm_trainer *T, const nis_real *data, const char *out, char *err, size_t errlen) {
     char path[4096];
     if (T->sampler) {
         static const char *meta[] = {"energy", "(trained jointly)", "target_name", "ebm"};
@@ -103,9 +103,12 @@ static bool save_all(const nis_ebm_trainer *T, const nis_real *data, const char 
     char it[32];
     snprintf(it, sizeof it, "%lld", (long long)T->iter);
     const char *kv[] = {"train.iter", it};
-    if (nis_ebm_save(cli_path(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen))
-        return false;
-    if (T->E->cfg.noise > 0) return denoised_grid(cli_path(path, sizeof path, out, "denoised.png"), T->E, data, err, errlen);
+    nis_ebm_trainer_swap_average(T);   /* the energy file (and its pictures) hold the averaged weights */
+    bool ok = nis_ebm_save(cli_path(path, sizeof path, out, "energy.safetensors"), T->E, 1, kv, err, errlen) == NIS_OK;
+    if (ok && T->E->cfg.noise > 0)
+        ok = denoised_grid(cli_path(path, sizeof path, out, "denoised.png"), T->E, data, err, errlen);
+    nis_ebm_trainer_swap_average(T);
+    if (!ok || T->E->cfg.noise > 0) return ok;
     /* the buffer entries updated last (the latest negatives): the first slots may not have been visited yet */
     return write_grid(cli_path(path, sizeof path, out, "buffer.png"), T->E, T->neg, T->cfg.batch, err, errlen);
 }
@@ -221,6 +224,7 @@ static int ebm_train(int argc, char **argv) {
     if (noise > 0 && !cli_given("buffer")) tc.buffer_size = tc.batch;   /* DSM: no replay buffer, */
     if (noise > 0 && !cli_given("steps")) tc.langevin_steps = 0;        /* no Langevin chains, */
     if (noise > 0 && !cli_given("beta1")) tc.beta1 = 0.9;               /* Adam's usual momentum (ML: 0) */
+    if (noise > 0 && !cli_given("ema")) tc.ema = 0.999;                 /* an average of the weights (Song & Ermon 2020) */
     if (smethod && !cli_given("buffer")) tc.buffer_size = tc.batch;       /* joint training: no replay buffer */
     if (smethod && !cli_given("steps")) tc.langevin_steps = 0;            /* and the sampler's outputs as they are */
     if (tc.buffer_size < tc.batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",

@@ -26,7 +26,12 @@ static const nis_field fields[] = {
     {"beta1", NIS_FIELD_REAL, AT(beta1), 0.0, 0, 0.999999, NULL, "Adam's beta1 (with --noise 0.9 unless given)", NULL,
      NULL, 1},
     {"clip", NIS_FIELD_REAL, AT(clip), 1.0, 0, 1e9, NULL, "gradient-norm clip (0: off)", NULL, NULL, 1},
+    {"ema", NIS_FIELD_REAL, AT(ema), 0, 0, 0.999999, NULL,
+     "decay of a moving average of the weights, which the energy file holds (0: off; with --noise 0.999 unless given)",
+     NULL, NULL, 1},
 };
+/* Fields added after the first checkpoints were written: absent from a checkpoint, they take their default. */
+static bool added_later(const char *name) { return !strcmp(name, "ema"); }
 
 const nis_schema *nis_ebm_train_schema(void) {
     static const nis_schema s = {"ebm train config", fields, (int)(sizeof fields / sizeof fields[0])};
@@ -78,6 +83,7 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T) {
     nis_free(T->buffer);
     nis_free(T->neg);
     nis_free(T->slot);
+    nis_ema_free(&T->ema);
     nis_ctx_free(T->ctx);
     memset(T, 0, sizeof *T);
 }
@@ -186,6 +192,19 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
     return nis_ebm_dsm_objective(ctx, T->E, y, eps, f_mean);
 }
 
+/* After an update: the moving average of the weights (started from them at the first update). */
+static nis_status average(nis_ebm_trainer *T, char *err, size_t errlen) {
+    if (!(T->cfg.ema > 0)) return NIS_OK;
+    nis_status s = T->ema.shadow ? NIS_OK : nis_ema_init(&T->ema, T->E->P, T->cfg.ema);
+    if (s == NIS_OK) s = nis_ema_update_warm(&T->ema, T->E->P, T->cfg.ema);
+    if (s != NIS_OK && err && errlen) snprintf(err, errlen, "ebm train: %s", nis_params_message(T->E->P));
+    return s;
+}
+
+void nis_ebm_trainer_swap_average(nis_ebm_trainer *T) {
+    if (T && T->ema.shadow) nis_ema_swap(&T->ema, T->E->P);
+}
+
 nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
                               char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
@@ -206,6 +225,7 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
             if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
             return st;
         }
+        if ((st = average(T, err, errlen)) != NIS_OK) return st;
         T->iter++;
         if (stats) ss.iter = T->iter, ss.loss = lv, ss.grad_norm = gn, *stats = ss;
         return NIS_OK;
@@ -239,6 +259,7 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
         return st;
     }
+    if ((st = average(T, err, errlen)) != NIS_OK) return st;
     T->iter++;
     if (stats) {
         ss.iter = T->iter, ss.loss = lv, ss.f_pos = mp->data[0], ss.f_neg = mn->data[0], ss.grad_norm = gn;
@@ -253,8 +274,8 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
 
 nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char *err, size_t errlen) {
     const nis_schema *sc = nis_ebm_train_schema();
-    char v[2 + 16][40], k[16][48];
-    const char *kv[2 * (2 + 16)] = {"train.iter", v[0], "train.seed", v[1]};
+    char v[3 + 16][40], k[16][48];
+    const char *kv[2 * (3 + 16)] = {"train.iter", v[0], "train.seed", v[1]};
     snprintf(v[0], 40, "%" PRId64, T->iter);
     snprintf(v[1], 40, "%" PRIu64, T->seed);
     for (int i = 0; i < sc->count; i++) {   /* "train.<field>": the configuration, by its schema */
@@ -262,9 +283,15 @@ nis_status nis_ebm_trainer_save(const nis_ebm_trainer *T, const char *path, char
         nis_field_format(&sc->fields[i], &T->cfg, v[2 + i], sizeof v[2 + i]);
         kv[2 * (2 + i)] = k[i], kv[2 * (2 + i) + 1] = v[2 + i];
     }
-    nis_st_entry buf = {.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
-                        .shape = {T->cfg.buffer_size, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w}, .data = T->buffer};
-    return nis_ebm_save_extra(path, T->E, &T->opt, 1, &buf, 2 + sc->count, kv, err, errlen);
+    int n_meta = 2 + sc->count;
+    nis_st_entry ex[2] = {{.name = "buffer", .dtype = NIS_DT_REAL, .ndim = 4,
+                           .shape = {T->cfg.buffer_size, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w}, .data = T->buffer},
+                          {.name = "ema", .dtype = NIS_DT_REAL, .ndim = 1, .shape = {T->ema.n}, .data = T->ema.shadow}};
+    if (T->ema.shadow) {   /* the moving average of the weights, flat, and how many updates it has seen */
+        snprintf(v[2 + sc->count], 40, "%" PRId64, T->ema.updates);
+        kv[2 * n_meta] = "ema.updates", kv[2 * n_meta + 1] = v[2 + sc->count], n_meta++;
+    }
+    return nis_ebm_save_extra(path, T->E, &T->opt, T->ema.shadow ? 2 : 1, ex, n_meta, kv, err, errlen);
 }
 
 /* A metadata integer >= 0 of f; NIS_EFORMAT naming the key if missing or bad. */
@@ -288,6 +315,7 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
         char key[48], e2[200];
         snprintf(key, sizeof key, PREFIX "%s", sc->fields[i].name);
         const char *v = nis_st_meta(f, key);
+        if (!v && added_later(sc->fields[i].name)) continue;
         if (!v || nis_field_parse(&sc->fields[i], &c, v, e2, sizeof e2) != NIS_OK) {
             snprintf(err, errlen, "%s: metadata '%s' is missing or invalid", path, key);
             s = NIS_EFORMAT;
@@ -319,7 +347,7 @@ nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *er
     nis_params *P = T->E->P;
     const int64_t d = T->E->target.dim, nb = T->cfg.buffer_size;
     nis_ebm_config cfg;
-    int64_t iter = 0, seed = 0, step = 0;
+    int64_t iter = 0, seed = 0, step = 0, ema_updates = 0;
     nis_real *tmp = NULL;
     s = nis_ebm_file_config(f, path, &cfg, err, errlen);
     if (s == NIS_OK && !same_config(&cfg, &T->E->cfg)) {
@@ -330,13 +358,14 @@ nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *er
     if (s == NIS_OK) s = meta_i64(f, path, "train.seed", &seed, err, errlen);
     if (s == NIS_OK && iter > 0) s = meta_i64(f, path, "adam.step", &step, err, errlen);
     if (s == NIS_OK) {
-        tmp = nis_malloc((size_t)(3 * P->n + nb * d) * sizeof *tmp);
+        tmp = nis_malloc((size_t)(4 * P->n + nb * d) * sizeof *tmp);
         if (!tmp) {
             snprintf(err, errlen, "%s: out of memory", path);
             s = NIS_ENOMEM;
         }
     }
-    /* everything into tmp first: data | m | v | buffer */
+    /* everything into tmp first: data | m | v | buffer | ema */
+    const bool has_ema = T->cfg.ema > 0 && nis_st_find(f, "ema");   /* older checkpoints: the average starts anew */
     char name[300];
     for (int i = 0; s == NIS_OK && i < P->count; i++) {
         const nis_param *p = &P->p[i];
@@ -353,6 +382,14 @@ nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *er
     if (s == NIS_OK)
         s = nis_st_load(f, "buffer", NIS_DT_REAL, 4, (int64_t[]){nb, T->E->cfg.c, T->E->cfg.h, T->E->cfg.w},
                         tmp + 3 * P->n, false, err, errlen);
+    if (s == NIS_OK && has_ema) {
+        s = nis_st_load(f, "ema", NIS_DT_REAL, 1, (int64_t[]){P->n}, tmp + 3 * P->n + nb * d, false, err, errlen);
+        if (s == NIS_OK) s = meta_i64(f, path, "ema.updates", &ema_updates, err, errlen);
+    }
+    if (s == NIS_OK && (T->cfg.ema > 0 && !T->ema.shadow) && nis_ema_init(&T->ema, P, T->cfg.ema) != NIS_OK) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        s = NIS_ENOMEM;
+    }
     if (s == NIS_OK && nis_params_alloc_moments(P, true) != NIS_OK) {
         snprintf(err, errlen, "%s: out of memory", path);
         s = NIS_ENOMEM;
@@ -363,6 +400,13 @@ nis_status nis_ebm_trainer_resume(nis_ebm_trainer *T, const char *path, char *er
         memcpy(P->v, tmp + 2 * P->n, (size_t)P->n * sizeof *tmp);
         memcpy(T->buffer, tmp + 3 * P->n, (size_t)(nb * d) * sizeof *tmp);
         memcpy(T->neg, T->buffer, (size_t)(T->cfg.batch * d) * sizeof *tmp);
+        if (has_ema) {
+            memcpy(T->ema.shadow, tmp + 3 * P->n + nb * d, (size_t)P->n * sizeof *tmp);
+            T->ema.updates = ema_updates;
+        } else if (T->ema.shadow) {   /* no average in the file: start it from the resumed weights */
+            memcpy(T->ema.shadow, P->data, (size_t)P->n * sizeof *tmp);
+            T->ema.updates = 0;
+        }
         T->opt.step = step;
         T->iter = iter;
         T->seed = (uint64_t)seed;
