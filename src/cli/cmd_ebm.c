@@ -203,8 +203,8 @@ static int ebm_train(int argc, char **argv) {
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
                       *arch[] = {"width", "lambda", "sigma", "channels", "strides", "noise", "noise-max"};
     const char *f;
-    if (!smethod && (f = first_given(sampler_flags, 2))) return cli_error("ebm train", "--%s needs --sampler", f);
-    if (init && (f = first_given(arch, 7)))
+    if (!smethod && (f = first_given(sampler_flags, sizeof sampler_flags / sizeof sampler_flags[0]))) return cli_error("ebm train", "--%s needs --sampler", f);
+    if (init && (f = first_given(arch, sizeof arch / sizeof arch[0])))
         return cli_error("ebm train", "--%s cannot be given with --init-energy (the file holds it)", f);
     if (smethod && tc.batch % 2)
         return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
@@ -362,7 +362,7 @@ static int ebm_langevin(int argc, char **argv) {
     char err[512];
     nis_ebm E;
     if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm langevin", "--energy: %s", err);
-    if (levels == 0) levels = nis_ebm_is_conditional(&E) ? (steps < 10 ? (steps > 0 ? steps : 1) : 10) : 1;
+    if (levels == 0) levels = !nis_ebm_is_conditional(&E) || steps < 1 ? 1 : steps < 10 ? steps : 10;
     if (levels > 1 && !nis_ebm_is_conditional(&E)) {
         nis_ebm_free(&E);
         return cli_error("ebm langevin", "--levels %lld needs a noise-conditional energy (%s has one level)",
