@@ -12,12 +12,13 @@
 
 static const double LS_MU0[D] = {0.5, -0.3}, LS_S0[D] = {0.8, 1.3};
 
-typedef struct { nis_tensor *mu, *tau2; } exact_score;
+typedef struct { nis_tensor *mu, *tau2, *s2; } exact_score;
 
-/* -(x - mu) / tau^2 with mu, tau^2 frozen */
-static inline nis_tensor *score_fn(nis_ctx *c, void *ud, nis_tensor *x) {
+/* -(x - mu) / tau^2 with mu, tau^2 frozen; with per-row levels sig (B, 1), tau_b^2 = s^2 + sig_b^2 (e->s2 = s^2). */
+static inline nis_tensor *score_fn(nis_ctx *c, void *ud, nis_tensor *x, nis_tensor *sig) {
     exact_score *e = ud;
-    return nis_neg(c, nis_div(c, nis_sub(c, x, e->mu), e->tau2));
+    nis_tensor *tau2 = sig ? nis_add(c, e->s2, nis_square(c, sig)) : e->tau2;
+    return nis_neg(c, nis_div(c, nis_sub(c, x, e->mu), tau2));
 }
 
 /* One batch in c: mu, s (1, D) requiring grad, x0 = mu + s z, eps (batch, D), and the frozen exact score. */
@@ -31,7 +32,9 @@ static inline void ls_make(nis_ctx *c, int64_t batch, double sigma, ls_batch *b)
     for (int64_t i = 0; i < batch * D; i++) z->data[i] = test_normal(), b->eps->data[i] = test_normal();
     b->e.mu = nis_tensor_from(c, 2, (int64_t[]){1, D}, LS_MU0);
     b->e.tau2 = nis_new2(c, 1, D);
-    for (int k = 0; k < D; k++) b->e.tau2->data[k] = LS_S0[k] * LS_S0[k] + sigma * sigma;
+    b->e.s2 = nis_new2(c, 1, D);
+    for (int k = 0; k < D; k++)
+        b->e.s2->data[k] = LS_S0[k] * LS_S0[k], b->e.tau2->data[k] = LS_S0[k] * LS_S0[k] + sigma * sigma;
     b->x0 = nis_add(c, b->mu, nis_mul(c, b->s, z));
 }
 

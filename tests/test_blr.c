@@ -37,8 +37,8 @@ static void make_data(nis_dataset *ds) {
     }
 }
 
-static nis_tensor *zero_score(nis_ctx *c, void *ud, nis_tensor *x) {
-    (void)ud;
+static nis_tensor *zero_score(nis_ctx *c, void *ud, nis_tensor *x, nis_tensor *sig) {
+    (void)ud, (void)sig;
     return nis_mul_scalar(c, x, 0.0);
 }
 
@@ -51,7 +51,7 @@ static bool loss_and_grad(nis_ctx *c, const nis_target *t, const double *x0v, co
     if (!x0 || !eps) return false;
     for (int i = 0; i < Bn * D; i++) x0->data[i] = (nis_real)x0v[i], eps->data[i] = (nis_real)epsv[i];
     double mon;
-    nis_tensor *l = nis_dft_objective(c, t, x0, eps, sigma, zero_score, NULL, &mon);
+    nis_tensor *l = nis_dft_objective(c, t, x0, eps, sigma, NULL, zero_score, NULL, &mon);
     if (!l || nis_grad(c, 1, &l, NULL, 1, &x0, false, &g) != NIS_OK) return false;
     *loss = l->data[0];
     for (int i = 0; i < Bn * D; i++) grad[i] = g->data[i];

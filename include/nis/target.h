@@ -40,12 +40,21 @@ struct nis_target {
     /* Optional.  The view of a 2-D target in pictures: xmin, xmax, ymin, ymax of a box that holds nearly all of its
      * mass (all zero: [-4, 4]²; nis_target_extent in nis/plot.h). */
     double plot_box[4];
+    /* Optional.  A family of densities q_s, one per noise level s > 0, of which log_prob is the member at s = level
+     * (a noise-conditional energy: the data smoothed by N(0, s² I)): log q_s for a batch with one level per row,
+     * x (B, dim), s (B, 1) -> (B,), built with differentiable ops.  A sampler trained over a range of levels
+     * (nis_train_config.sigma_max) evaluates each of its noisy draws at that draw's own level. */
+    nis_tensor *(*log_prob_at)(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s);
+    double level;
 };
 
 /* Score of t at x (B, dim) -> (B, dim): t->score when given, else ∇ of sum(log_prob) by autodiff.
  * With create_graph the result stays differentiable in x (needed when x depends on trained parameters).
  * x need not require grad: a leaf is then differentiated through a requires-grad copy. */
 nis_tensor *nis_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, bool create_graph);
+/* The score of q_s at x (B, dim) with one level per row s (B, 1), by autodiff of t->log_prob_at; s NULL:
+ * nis_target_score.  The context fails with NIS_EINVAL when t has no levels. */
+nis_tensor *nis_target_score_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s, bool create_graph);
 /* (∇² log q)(x) v for x, v (B, dim): t->hvp when given, else double backward.  Not differentiable further. */
 nis_tensor *nis_target_hvp(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *v);
 /* Laplacian of log q (the divergence of the score) at x (B, dim) -> (B,), by dim backward passes;
@@ -100,7 +109,8 @@ void nis_affine_target_to_x(const nis_affine_target *at, const nis_real *u, int6
 nis_status nis_affine_fit(const nis_real *x, int64_t n, int dim, nis_real *mean, nis_real *L, char *err,
                           size_t errlen);
 
-/* N(mean, std² I) over images of dim = c*h*w, with an analytic score and HVP and exact draws; mean (copied) or,
+/* N(mean, std² I) over images of dim = c*h*w, with an analytic score and HVP, exact draws and noise levels
+ * (log_prob_at: q_s = N(mean, (std² + s²) I), level 0); mean (copied) or,
  * when NULL, a centred blob 0.1 + 0.8 exp(-r² / (2 (h/5)²)) per channel.  name is copied.  NULL on bad sizes or
  * out of memory.  Free with nis_gauss_image_target_free. */
 nis_target *nis_gauss_image_target_new(const char *name, int c, int h, int w, const nis_real *mean, double std);

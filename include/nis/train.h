@@ -32,8 +32,12 @@ extern "C" {
  * generator's graph, eps (B, d) standard normal, σ > 0.  `score` evaluates s_φ on a (B, d) tensor with φ frozen
  * (the caller turns its parameters' requires_grad off), so gradients reach θ only through x̃ = x0 + σ ε.  Each
  * returns the scalar to back-propagate (NULL with the context's error set) and writes the value to report into
- * *monitor. */
-typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
+ * *monitor.
+ * Levels: sig NULL, every row has noise σ.  sig (B, 1): row b has its own level σ_b (x̃_b = x0_b + σ_b ε_b), the
+ * target is evaluated as q_{σ_b} (nis_target.log_prob_at), s_φ at that level (the score_fn gets sig), and row b's
+ * loss is weighted by (σ_b / σ)², which puts every level on the scale of the base level σ (Song et al. 2021's
+ * λ(σ) = σ²).  This is the sum over levels of each objective's divergence between p_θ * N(0, σ_b² I) and q_{σ_b}. */
+typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig);
 
 /* DFT:  mean_b [ ||s_q(x̃) + ε/σ||² - ||s_φ(x̃) + ε/σ||² ];  its gradient in θ is the Fisher divergence's when
  * s_φ is the score of p_θ * N(0, σ² I).  Monitor: the loss (an estimate of that divergence).  Stochastic targets
@@ -41,30 +45,31 @@ typedef nis_tensor *(*nis_score_fn)(nis_ctx *ctx, void *ud, nis_tensor *x);
  * ŝ1·ŝ2 + (ŝ1 + ŝ2)·ε/σ + ||ε||²/σ², whose expectation is ||s_q + ε/σ||² exactly, and so is its gradient's
  * (tests/test_blr.c checks both); two score evaluations per sample. */
 nis_tensor *nis_dft_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
-                              nis_score_fn score, void *ud, double *monitor);
+                              nis_tensor *sig, nis_score_fn score, void *ud, double *monitor);
 /* DFT with a residual score model s_φ = s_q + r_φ (`resid` evaluates r_φ):  mean_b [ -2 <s_q(x̃) + ε/σ, r_φ(x̃)>
  * - ||r_φ(x̃)||² ], nis_dft_objective's loss with that s_φ, term by term (the ||s_q + ε/σ||² parts cancel).  Its
  * x̃-gradient carries the 1/σ noise only through J_r, which vanishes at the fixed point.  Linear in s_q: one draw
  * of a stochastic target is unbiased.  Monitor: the loss. */
 nis_tensor *nis_dft_residual_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps,
-                                       double sigma, nis_score_fn resid, void *ud, double *monitor);
+                                       double sigma, nis_tensor *sig, nis_score_fn resid, void *ud, double *monitor);
 /* KL training:  surrogate mean_b <sg(v), x̃>, v = s_φ(x̃) - s_q(x̃), whose θ-gradient is KL(p_θ,σ || q)'s.
  * Monitor: mean_b ||v||². */
 nis_tensor *nis_kl_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_tensor *eps, double sigma,
-                             nis_score_fn score, void *ud, double *monitor);
+                             nis_tensor *sig, nis_score_fn score, void *ud, double *monitor);
 /* KL training with the residual score model: surrogate mean_b <sg(r_φ(x̃)), x̃> (no target evaluation).
  * Monitor: mean_b ||r_φ||². */
-nis_tensor *nis_kl_residual_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma,
+nis_tensor *nis_kl_residual_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma, nis_tensor *sig,
                                       nis_score_fn resid, void *ud, double *monitor);
 /* Fisher training without noise:  mean_b [ ||s_q(x)||² + 2 Δlog q(x) - ||s_φ(x)||² - 2 div s_φ(x) ], x = x0;
- * divergences exact by autodiff (d backward passes: small d only).  Monitor: the loss. */
+ * divergences exact by autodiff (d backward passes: small d only; no levels: score gets sig NULL).  Monitor: the
+ * loss. */
 nis_tensor *nis_fisher_objective(nis_ctx *ctx, const nis_target *t, nis_tensor *x0, nis_score_fn score, void *ud,
                                  double *monitor);
 /* Score-model objectives on detached samples x0 (their gradient goes to φ):
  * denoising score matching  mean_b ||s_φ(x0 + σ ε) + ε/σ||²  (minimiser: the score of p * N(0, σ² I)), and
  * exact score matching      mean_b [ ||s_φ(x0)||² + 2 div s_φ(x0) ]  (minimiser: the score of p). */
-nis_tensor *nis_dsm_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma, nis_score_fn score,
-                              void *ud, double *monitor);
+nis_tensor *nis_dsm_objective(nis_ctx *ctx, nis_tensor *x0, nis_tensor *eps, double sigma, nis_tensor *sig,
+                              nis_score_fn score, void *ud, double *monitor);
 nis_tensor *nis_ssm_objective(nis_ctx *ctx, nis_tensor *x0, nis_score_fn score, void *ud, double *monitor);
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -107,6 +112,9 @@ typedef struct {
     double sigma;            /* noise level σ (at the end of annealing) */
     double sigma_start;      /* > 0: σ at update 0, annealed geometrically to sigma over anneal_iters */
     int64_t anneal_iters;
+    double sigma_max;        /* > sigma: every draw has its own level, log-uniform in [sigma, sigma_max], and the
+                              * losses sum over levels (the objectives' sig); the target needs levels (log_prob_at,
+                              * e.g. a noise-conditional energy).  0: one level, sigma */
     bool antithetic;         /* ε and -ε for the same z */
     bool noisy_output;       /* samples are g(z) + σ ε (DFT, KL) rather than g(z) */
     double grad_clip;        /* max global gradient norm of each network (0: off) */
@@ -153,9 +161,10 @@ struct nis_train_step {
     nis_rng *rng;                 /* the training noise */
 };
 /* Fresh z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim) (antithetic pairs when configured: the second half of
- * the batch is the first half's z with -ε) into *eps; returns x0 = g(z) (B, dim), with the generator's graph when
- * `graph`.  NULL with the context's error set. */
-nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps);
+ * the batch is the first half's z with -ε) into *eps, and with sigma_max set (and sig not NULL) the rows' levels
+ * (B, 1) into *sig (antithetic pairs share theirs; else *sig = NULL); returns x0 = g(z) (B, dim), with the
+ * generator's graph when `graph`.  NULL with the context's error set. */
+nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps, nis_tensor **sig);
 
 typedef struct nis_objective {
     const char *name;

@@ -16,6 +16,12 @@ static nis_tensor *counted_lp(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     return s->inner->log_prob(c, s->inner, x);
 }
 
+static nis_tensor *counted_lp_at(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_tensor *lv) {
+    nis_counted_target *s = state(t);
+    s->rows += rows(x);
+    return s->inner->log_prob_at(c, s->inner, x, lv);
+}
+
 static nis_tensor *counted_score(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     nis_counted_target *s = state(t);
     s->rows += rows(x);
@@ -35,6 +41,8 @@ void nis_counted_target_init(nis_counted_target *ct, const nis_target *inner) {
     ct->target.sample = inner->sample;
     ct->target.mode = inner->mode;
     ct->target.report = inner->report;
+    ct->target.log_prob_at = inner->log_prob_at ? counted_lp_at : NULL;
+    ct->target.level = inner->level;
 }
 
 void nis_target_report(const nis_target *t, nis_real *x, int64_t n) {

@@ -16,6 +16,12 @@ static nis_tensor *ebm_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x
     return nis_neg(ctx, nis_ebm_energy(ctx, (const nis_ebm *)t->data, x));
 }
 
+/* log q_s = -f(x) / s: x (B, dim), s (B, 1) -> (B,) (noise-conditional energies) */
+static nis_tensor *ebm_log_prob_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s) {
+    nis_tensor *f = nis_ebm_f(ctx, (const nis_ebm *)t->data, x);
+    return f && s ? nis_neg(ctx, nis_div(ctx, f, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]}))) : NULL;
+}
+
 static nis_status fail(char *err, size_t errlen, nis_status s, const char *msg) {
     if (err && errlen) snprintf(err, errlen, "ebm: %s", msg);
     return s;
@@ -52,6 +58,7 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     }
     E->target = (nis_target){.name = "ebm", .dim = cfg->c * cfg->h * cfg->w, .log_prob = ebm_log_prob,
                              .data = E};
+    if (nis_ebm_is_conditional(E)) E->target.log_prob_at = ebm_log_prob_at, E->target.level = E->temperature;
     return NIS_OK;
 }
 
@@ -80,6 +87,7 @@ nis_status nis_ebm_at_level(const nis_ebm *E, double s, nis_ebm *view, char *err
     *view = *E;                 /* the same parameters and network; only the level differs */
     view->temperature = s;
     view->target.data = view;
+    view->target.level = s;
     return NIS_OK;
 }
 

@@ -1,5 +1,6 @@
 /* src/targets/gauss_image.c — a diagonal Gaussian over images, N(mean, std² I) with an analytic score and HVP
- * and exact draws: the test target of the image samplers (`nis ebm sampler --target gauss784`). */
+ * and exact draws, and its family smoothed by N(0, s² I) (noise levels): the test target of the image samplers
+ * (`nis ebm sampler --target gauss784`). */
 #include "nis/ops.h"
 #include "nis/target.h"
 
@@ -24,6 +25,15 @@ static nis_tensor *gi_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x)
     const gauss_image *g = t->data;
     return nis_mul_scalar(ctx, nis_sum_axis(ctx, nis_square(ctx, gi_centered(ctx, t, x)), 1, false),
                           -0.5 / (g->std * g->std));
+}
+
+/* The family q_s = N(mean, (std² + s²) I) (the Gaussian smoothed by N(0, s² I)); log_prob is its member at s = 0:
+ * x (B, dim), s (B, 1) -> (B,). */
+static nis_tensor *gi_log_prob_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s) {
+    const gauss_image *g = t->data;
+    if (!s) return NULL;
+    nis_tensor *v = nis_add_scalar(ctx, nis_square(ctx, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]})), g->std * g->std);
+    return nis_div(ctx, nis_mul_scalar(ctx, nis_sum_axis(ctx, nis_square(ctx, gi_centered(ctx, t, x)), 1, false), -0.5), v);
 }
 
 static nis_tensor *gi_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x) {
@@ -64,7 +74,7 @@ nis_target *nis_gauss_image_target_new(const char *name, int c, int h, int w, co
     g->std = std;
     snprintf(g->name, sizeof g->name, "%s", name ? name : "gauss_image");
     g->t = (nis_target){.name = g->name, .dim = dim, .log_prob = gi_log_prob, .score = gi_score, .hvp = gi_hvp,
-                        .sample = gi_sample, .data = g};
+                        .sample = gi_sample, .data = g, .log_prob_at = gi_log_prob_at, .level = 0};
     return &g->t;
 }
 

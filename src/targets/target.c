@@ -30,6 +30,27 @@ nis_tensor *nis_target_score(nis_ctx *ctx, const nis_target *t, nis_tensor *x, b
     return nis_ctx_status(ctx) == NIS_OK ? g : NULL;
 }
 
+nis_tensor *nis_target_score_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s, bool create_graph) {
+    if (!s) return nis_target_score(ctx, t, x, create_graph);
+    if (!x || nis_ctx_status(ctx) != NIS_OK) return NULL;
+    if (!t->log_prob_at) {
+        nis_ctx_fail(ctx, NIS_EINVAL, "target %s has no noise levels", t->name);
+        return NULL;
+    }
+    if (x->ndim != 2 || x->shape[1] != t->dim || s->ndim != 2 || s->shape[0] != x->shape[0] || s->shape[1] != 1) {
+        char a[80], b[80];
+        nis_ctx_fail(ctx, NIS_ESHAPE, "target %s: x must be (B, %d) and s (B, 1), got %s and %s", t->name, t->dim,
+                     nis_shape_str(x, a, sizeof a), nis_shape_str(s, b, sizeof b));
+        return NULL;
+    }
+    bool saved = nis_ctx_set_grad(ctx, true);
+    nis_tensor *xd = differentiable(ctx, x);
+    nis_tensor *lp = t->log_prob_at(ctx, t, xd, s), *g = NULL;
+    if (lp) nis_grad(ctx, 1, &lp, NULL, 1, &xd, create_graph, &g);
+    nis_ctx_set_grad(ctx, saved);
+    return nis_ctx_status(ctx) == NIS_OK ? g : NULL;
+}
+
 nis_tensor *nis_target_hvp(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *v) {
     if (!x || !v || nis_ctx_status(ctx) != NIS_OK) return NULL;
     if (t->hvp) {

@@ -63,6 +63,9 @@ static nis_field fields[] = {
     REAL(sigma, 0.1, 1e-6, 100, ALL, "noise level sigma (DFT, KL)"),
     REAL(sigma_start, 0, 0, 100, ALL, "anneal sigma geometrically from this value (0: off)"),
     INT(anneal_iters, 0, 0, 1e9, ALL, "updates over which sigma is annealed"),
+    REAL(sigma_max, 0, 0, 1e4, ALL,
+         "> sigma: each draw has its own noise level, log-uniform in [sigma, sigma-max], against the target at that "
+         "level (a noise-conditional energy; docs/dft.md); 0: off"),
     {"antithetic", NIS_FIELD_BOOL, AT(antithetic), 1, 0, 0, NULL, "independent noise instead of (eps, -eps) pairs",
      "no-antithetic", NULL, ALL},
     {"noisy_output", NIS_FIELD_BOOL, AT(noisy_output), 1, 0, 0, NULL, "samples are g(z) instead of g(z) + sigma eps",
@@ -123,6 +126,11 @@ nis_status nis_train_config_check(const nis_train_config *c, const nis_target *t
         bad = "image shape img_c*img_h*img_w differs from the target's dimension";
     else if (c->net == NIS_NET_CONV && (c->whiten || c->init_scale > 0))
         bad = "whiten and init_scale need an MLP sampler";
+    else if (c->sigma_max > 0 && !(c->sigma_max > c->sigma)) bad = "sigma_max must exceed sigma";
+    else if (c->sigma_max > 0 && (c->method == NIS_METHOD_FISHER || c->sigma_start > 0 || c->whiten))
+        bad = "sigma_max does not combine with method fisher, sigma_start or whiten";
+    else if (c->sigma_max > 0 && t && !t->log_prob_at)
+        bad = "sigma_max needs a target with noise levels (a noise-conditional energy)";
     if (bad) snprintf(err, errlen, "train config: %s", bad);
     return bad ? NIS_EINVAL : NIS_OK;
 }

@@ -67,9 +67,10 @@ int64_t nis__gen_chunk(const nis__gen *g);
 nis_status nis__nets_init(nis__nets *N, const nis_train_config *cfg, int64_t dim, char *err, size_t errlen);
 void nis__nets_free(nis__nets *N);
 /* The score model of a step (ud: the const nis_train_step *): s_φ(x) = s_net(x) (+ s_q(x) with the residual model,
- * differentiable in x when x requires grad), and r_φ = s_net alone.  x (B, dim) -> (B, dim). */
-nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x);
-nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x);
+ * differentiable in x when x requires grad), and r_φ = s_net alone.  x (B, dim) -> (B, dim).  With per-row levels
+ * sig (B, 1), s_net is scaled to each row's level (conv: U-Net(x) / σ_b; MLP: MLP(x) σ / σ_b) and s_q is q_{σ_b}'s. */
+nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig);
+nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig);
 
 /* ---- generate.c ---- */
 /* n samples of g into out (n, dim), caller-owned, in chunks built in ctx (reset; its grad flag restored):

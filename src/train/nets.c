@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "nis/ops.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,21 +65,25 @@ void nis__nets_free(nis__nets *N) {
     memset(N, 0, sizeof *N);
 }
 
-nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x) {
+nis_tensor *nis__resid(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig) {
     const nis_train_step *s = ud;
     const nis__nets *N = s->nets;
-    if (N->gen.kind == NIS_NET_CONV) return nis_mul_scalar(ctx, nis_unet_forward(ctx, &N->score_unet, x), 1.0 / s->sigma);
-    return nis_mlp_forward(ctx, &N->score_mlp, x);
+    if (N->gen.kind == NIS_NET_CONV) {
+        nis_tensor *u = nis_unet_forward(ctx, &N->score_unet, x);
+        return sig ? nis_div(ctx, u, sig) : nis_mul_scalar(ctx, u, 1.0 / s->sigma);
+    }
+    nis_tensor *y = nis_mlp_forward(ctx, &N->score_mlp, x);
+    return sig ? nis_div(ctx, nis_mul_scalar(ctx, y, s->sigma), sig) : y;
 }
 
-nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x) {
+nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig) {
     const nis_train_step *s = ud;
-    nis_tensor *y = nis__resid(ctx, ud, x);
+    nis_tensor *y = nis__resid(ctx, ud, x, sig);
     if (!((const nis__nets *)s->nets)->residual || !y) return y;
-    return nis_add(ctx, y, nis_target_score(ctx, s->q, x, x->requires_grad));
+    return nis_add(ctx, y, nis_target_score_at(ctx, s->q, x, sig, x->requires_grad));
 }
 
-nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps_out) {
+nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps_out, nis_tensor **sig_out) {
     const nis__nets *N = s->nets;
     nis_ctx *c = s->ctx;
     int64_t B = N->batch, lz = N->gen.latent, d = N->gen.dim, half = N->antithetic ? B / 2 : B;
@@ -91,6 +96,15 @@ nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps
         for (int64_t i = 0; i < half * d; i++) eps->data[half * d + i] = -eps->data[i];
     }
     *eps_out = eps;
+    if (sig_out) *sig_out = NULL;
+    if (sig_out && s->cfg->sigma_max > 0) {   /* one level per row, log-uniform in [σ, sigma_max]; pairs share it */
+        nis_tensor *sig = nis_new2(c, B, 1);
+        if (!sig) return NULL;
+        double lo = log(s->sigma), hi = log(s->cfg->sigma_max);
+        for (int64_t i = 0; i < half; i++) sig->data[i] = (nis_real)exp(lo + nis_rng_uniform(s->rng) * (hi - lo));
+        for (int64_t i = half; i < B; i++) sig->data[i] = sig->data[i - half];
+        *sig_out = sig;
+    }
     bool saved = nis_ctx_set_grad(c, graph);
     nis_tensor *x0 = nis__gen_forward(c, &N->gen, z);
     nis_ctx_set_grad(c, saved);

@@ -154,9 +154,11 @@ static bool read_state(const nis_st_file *f, nis_train_config *c, int64_t cnt[5]
         return false;
     }
     memset(c, 0, sizeof *c);
+    nis_schema_defaults(sc, c);
     for (int i = 0; i < sc->count; i++) {
         const char *v = nis_st_meta(f, sc->fields[i].name);
         char e2[200];
+        if (!v && !strcmp(sc->fields[i].name, "sigma_max")) continue;   /* added later: older files have one level */
         if (!v) {
             snprintf(err, errlen, "metadata '%s' is missing", sc->fields[i].name);
             return false;
