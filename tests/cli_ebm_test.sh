@@ -106,6 +106,13 @@ expect 0 "" "$NIS" ebm train "${cond[@]}" --out "$dir/c2" --iters 2
 expect 2 "--noise-max cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/c2" --iters 4 --resume --noise-max 2
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/c2" --iters 4 --resume --quiet
 cmp -s "$dir/c4/energy.safetensors" "$dir/c2/energy.safetensors" && ok || bad "resumed noise-conditional energy differs"
+# a sampler over the energy's levels: trains, and resumes bit-identically
+esl=(--energy "$dir/c4/energy.safetensors" --sigma-max 1 --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --checkpoint-every 1)
+expect 0 "" "$NIS" ebm sampler "${esl[@]}" --iters 2 --out "$dir/sl2"
+expect 0 "" "$NIS" ebm sampler "${esl[@]}" --iters 1 --out "$dir/sl1"
+expect 0 "" "$NIS" ebm sampler --energy "$dir/c4/energy.safetensors" --out "$dir/sl1" --resume --iters 2 --quiet --eval-n 4
+cmp -s "$dir/sl2/sampler.safetensors" "$dir/sl1/sampler.safetensors" && ok || bad "resumed sampler over levels differs"
+grep -q '"sigma_max":.1,' "$dir/sl2/config.json" && ok || bad "config.json lacks sigma_max: $(cat "$dir/sl2/config.json")"
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --n 3 --jump --out "$dir/cl.npy"
 grep -q '"levels":6,' "$dir/out" && ok || bad "the default annealing (10 levels, or --steps if fewer): $(cat "$dir/out")"
 expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 10 --out "$dir/x.npy"
@@ -118,6 +125,8 @@ es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 -
 expect 2 "exactly one of" "$NIS" ebm sampler --target gauss784 --energy "$dir/a/energy.safetensors" --out "$dir/es"
 expect 2 "a conv sampler trains by dft or kl" "$NIS" ebm sampler "${es[@]}" --method fisher --out "$dir/es"
 expect 2 "batch must be even" "$NIS" ebm sampler "${es[@]}" --batch 7 --out "$dir/es"
+expect 2 "sigma_max must exceed sigma" "$NIS" ebm sampler "${es[@]}" --sigma-max 0.05 --out "$dir/es"
+expect 2 "sigma_max needs a target with noise levels" "$NIS" ebm sampler --energy "$dir/d4/energy.safetensors" --sigma-max 1 --out "$dir/es"
 [ ! -e "$dir/es" ] && ok || bad "a refused ebm sampler created its output directory"
 expect 0 "" "$NIS" ebm sampler "${es[@]}" --iters 6 --out "$dir/es6"
 for f in sampler.safetensors checkpoint.safetensors config.json metrics.json samples.png; do exists "$dir/es6/$f"; done
