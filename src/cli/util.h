@@ -34,7 +34,8 @@ const char *cli_model_path(char *buf, size_t size, const char *model, const char
 /* The progress line of a training run on a terminal (nis_train_progress_fn; ud: a cli_progress). */
 typedef struct {
     const char *tag;          /* "[dft donut]" */
-    bool tty;                 /* print at all (stderr is a terminal and not --quiet) */
+    bool tty;                 /* stderr is a terminal (and not --quiet): one line, redrawn */
+    bool log;                 /* stderr is a file or pipe (and not --quiet): a line per 2% of the updates */
     int64_t iters, start;     /* the run's target update count and where it started */
     double t0, last;          /* clock at the start, at the last line */
 } cli_progress;
