@@ -113,6 +113,11 @@ expect 0 "" "$NIS" ebm sampler "${esl[@]}" --iters 1 --out "$dir/sl1"
 expect 0 "" "$NIS" ebm sampler --energy "$dir/c4/energy.safetensors" --out "$dir/sl1" --resume --iters 2 --quiet --eval-n 4
 cmp -s "$dir/sl2/sampler.safetensors" "$dir/sl1/sampler.safetensors" && ok || bad "resumed sampler over levels differs"
 grep -q '"sigma_max":.1,' "$dir/sl2/config.json" && ok || bad "config.json lacks sigma_max: $(cat "$dir/sl2/config.json")"
+small=(--energy "$dir/c4/energy.safetensors" --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --iters 1)
+expect 0 "" "$NIS" ebm sampler "${small[@]}" --out "$dir/sld"
+grep -q '"sigma_max":.1,' "$dir/sld/config.json" && ok || bad "default: all the energy's levels: $(cat "$dir/sld/config.json")"
+expect 0 "" "$NIS" ebm sampler "${small[@]}" --out "$dir/sl0" --sigma-max 0
+grep -q '"sigma_max":.0,' "$dir/sl0/config.json" && ok || bad "--sigma-max 0 (one level): $(cat "$dir/sl0/config.json")"
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --n 3 --jump --out "$dir/cl.npy"
 grep -q '"levels":6,' "$dir/out" && ok || bad "the default annealing (10 levels, or --steps if fewer): $(cat "$dir/out")"
 expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 10 --out "$dir/x.npy"

@@ -124,6 +124,11 @@ int cmd_ebm_sampler(int argc, char **argv) {
         /* a DSM energy models the data smoothed by N(0, noise² I): with the same σ the sampler's g(z) learns clean
          * images and g(z) + σ ε matches q */
         if (E.cfg.noise > 0 && !cli_given("sigma")) c.sigma = E.cfg.noise;
+        /* a noise-conditional energy: train over all its levels (one level gives a blank image (KL) or a stripe
+         * texture (DFT); bench/ebm_dsm_notes.md, run E) */
+        if (nis_ebm_is_conditional(&E) && !cli_given("sigma-max") && !cli_given("sigma-start") &&
+            c.sigma < E.cfg.noise_max)
+            c.sigma_max = E.cfg.noise_max;   /* --sigma-max 0: one level */
     } else {
         if (!(gauss = nis_gauss_image_target_new("gauss784", 1, 28, 28, NULL, 0.2))) return cli_error(CMD, "out of memory");
         t = gauss;
