@@ -46,7 +46,8 @@ def row(name, key, cost, evals, pic):
 
 head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 L = ["# The MNIST energy: samples that a classifier recognises (issue 18)", "",
-     f"Produced by `{args.cmdline}` (bench/ebm_dsm, table bench/ebm_dsm_table.py) at {head}, one thread; energy "
+     f"Produced by `{args.cmdline}` (bench/ebm_dsm, table bench/ebm_dsm_table.py) at {head}, "
+     f"{os.environ.get('OMP_NUM_THREADS', '1')} thread(s); energy "
      f"`{args.energy}` (its command, seed and training time: the model's README).", "",
      "FID against the 2,004 held-out test digits (docs/fid.md: two halves of the test set score 20; test digits "
      "with N(0, 0.2²) noise 147). Confident: the committed classifier's top class has probability ≥ 0.9. Class "
@@ -77,9 +78,12 @@ for m in args.methods.split():
         L.append(f"{m.upper()} sampler: {int(met['updates'])} updates; {met['target_grad_evals_training']:,.0f} "
                  f"energy-gradient (DFT: with its Hessian-vector product) evaluations in training.")
 L.append("")
-notes = "bench/ebm_dsm_notes.md"
-if os.path.exists(notes):
-    L.append(open(notes).read())
+L += ["## History", "",
+      "The experiments before this energy — the persistent-chain maximum-likelihood energy of issue 5 "
+      "(models/ebm-mnist) with its Langevin, DFT and KL rows, and joint training of an energy with a one-step sampler "
+      "(models/ebm-mnist-joint) — drew strokes and noise (FIDs 1035–2973). Their tables are in this file and in "
+      "docs/results-ebm-joint.md as of commit ca727b8 (`git show ca727b8:docs/results-ebm.md`). What was tried on the "
+      "way to this energy and to the samplers above, and why it failed: bench/ebm_dsm_notes.md, the lab notebook.", ""]
 tmp = args.md + ".tmp"
 with open(tmp, "w") as f:
     f.write("\n".join(L) + "\n")
