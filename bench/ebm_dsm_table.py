@@ -25,6 +25,10 @@ def num(v, fmt):
     return "–" if v is None else format(v + 0.0 if abs(v) >= 0.5 else 0.0, fmt)
 
 
+def cost(v, fmt):
+    return "–" if v is None else format(v, fmt)
+
+
 def shares(cls):
     return " ".join(f"{100 * f:.0f}" for f in cls["class_fraction"])
 
@@ -59,7 +63,7 @@ L = ["# The MNIST energy: samples that a classifier recognises (issue 18)", "",
 rows = [row("test digits (reference)", "test", "–", "–", None)]
 for k in args.ks.split():
     j = load(f"{out}/ld{k}.json") or {}
-    rows.append(row(f"Langevin K = {k} + jump", f"ld{k}", num(j.get("seconds_per_1000_samples"), ".1f"),
+    rows.append(row(f"Langevin K = {k} + jump", f"ld{k}", cost(j.get("seconds_per_1000_samples"), ".1f"),
                     num(j.get("energy_grad_evals_per_1000_samples"), ",.0f"), f"{out}/ld{k}.png"))
 for m in args.methods.split():
     spk = None
@@ -68,7 +72,7 @@ for m in args.methods.split():
         txt = open(log).read()
         m_ = re.search(r"\(([0-9.]+) s per 1000", txt)
         spk = float(m_.group(1)) if m_ else None
-    rows.append(row(f"{m.upper()} sampler, g(z)", f"{m}-clean", num(spk, ".3f"), "0", f"{out}/{m}/clean.png"))
+    rows.append(row(f"{m.upper()} sampler, g(z)", f"{m}-clean", cost(spk, ".3f"), "0", f"{out}/{m}/clean.png"))
     rows.append(row(f"{m.upper()} sampler, g(z) + σε + jump", f"{m}-jump", "–", "1,000", f"{out}/{m}/jump.png"))
 L += [r for r in rows if r]
 L.append("")
@@ -76,8 +80,25 @@ for m in args.methods.split():
     met = load(f"{out}/{m}/metrics.json")
     if met:
         L.append(f"{m.upper()} sampler: {int(met['updates'])} updates; {met['target_grad_evals_training']:,.0f} "
-                 f"energy-gradient (DFT: with its Hessian-vector product) evaluations in training.")
+                 f"energy-gradient (DFT: with its Hessian-vector product) evaluations in training" +
+                 (f"; {met['train_seconds_this_run']:.0f} s in its last stretch" if met["train_seconds_this_run"] > 1 else "") +
+                 " (wall time of a resumed run: bench/ebm_dsm_notes.md).")
 L.append("")
+# the bar of issue 18, from the numbers above
+fid200, cls200 = load(f"{out}/fid-ld200.json"), load(f"{out}/cls-ld200.json")
+if fid200 and cls200:
+    f, c = fid200["fid"], cls200
+    ok = f <= 200 and c["confident_fraction"] >= 0.8 and c["min_class_fraction"] >= 0.04 and c["max_class_fraction"] <= 0.16
+    L.append(f"**Issue 18's bar for Langevin** (K ≤ 200 + jump: FID ≤ 200, ≥ 80% confident, every class 4–16%): "
+             f"LD-200 gives FID {f:.0f}, {100 * c['confident_fraction']:.1f}% confident, classes "
+             f"{100 * c['min_class_fraction']:.1f}–{100 * c['max_class_fraction']:.1f}%: **{'met' if ok else 'not met'}**.")
+    for m in args.methods.split():
+        fm = load(f"{out}/fid-{m}-clean.json")
+        if fm:
+            r = fm["fid"] / f
+            L.append(f"- {m.upper()} sampler g(z): FID {fm['fid']:.0f} = {r:.2f} × LD-200's (the one-step bar: ≤ 1.25 ×): "
+                     f"**{'met' if r <= 1.25 else 'not met'}**.")
+    L.append("")
 L += ["## History", "",
       "The experiments before this energy — the persistent-chain maximum-likelihood energy of issue 5 "
       "(models/ebm-mnist) with its Langevin, DFT and KL rows, and joint training of an energy with a one-step sampler "
