@@ -57,7 +57,7 @@ L = ["# The MNIST energy: samples that a classifier recognises (issue 18)", "",
      "with N(0, 0.2²) noise 147). Confident: the committed classifier's top class has probability ≥ 0.9. Class "
      "shares: the classifier's arg-max labels, digits 0 to 9, in percent. Nearest: the mean L2 distance of the "
      "first 16 samples to their nearest training digit (a copy would be 0). Cost: per 1000 samples after "
-     "training.", "",
+     "training (Langevin with the threads of its flags; the one-step samplers' `nis ebm sample` on one thread).", "",
      "| sampler | FID | confident | class range | class shares 0..9 (%) | nearest | s / 1000 | ∇E evals / 1000 | picture |",
      "|---|---:|---:|---:|---|---:|---:|---:|---|"]
 rows = [row("test digits (reference)", "test", "–", "–", None)]
