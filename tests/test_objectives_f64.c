@@ -33,6 +33,16 @@ static nis_tensor *lv_lp(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     return nis_mul_scalar(c, nis_sum_axis(c, nis_square(c, x), 1, false), -0.5 / (1 + t->level * t->level));
 }
 
+/* The loss of `method` on batch b (sig: per-row levels or NULL; Fisher ignores it). */
+static nis_tensor *method_loss(int method, nis_ctx *c, const nis_target *t, ls_batch *b, double sigma, nis_tensor *sig,
+                               double *mon) {
+    return method == DFT       ? nis_dft_objective(c, t, b->x0, b->eps, sigma, sig, score_fn, &b->e, mon)
+           : method == KL      ? nis_kl_objective(c, t, b->x0, b->eps, sigma, sig, score_fn, &b->e, mon)
+           : method == DFT_RES ? nis_dft_residual_objective(c, t, b->x0, b->eps, sigma, sig, resid_fn, &b->e, mon)
+           : method == KL_RES  ? nis_kl_residual_objective(c, b->x0, b->eps, sigma, sig, resid_fn, &b->e, mon)
+                               : nis_fisher_objective(c, t, b->x0, score_fn, &b->e, mon);
+}
+
 static void check_method(int method, const char *name) {
     const nis_target *t = nis_target_2d("gauss");
     const double sigma = method == FISHER ? 0 : 0.3;
@@ -44,13 +54,7 @@ static void check_method(int method, const char *name) {
         ls_batch b;
         ls_make(c, B, sigma, &b);
         double mon;
-        nis_tensor *loss = method == DFT  ? nis_dft_objective(c, t, b.x0, b.eps, sigma, NULL, score_fn, &b.e, &mon)
-                           : method == KL ? nis_kl_objective(c, t, b.x0, b.eps, sigma, NULL, score_fn, &b.e, &mon)
-                           : method == DFT_RES
-                               ? nis_dft_residual_objective(c, t, b.x0, b.eps, sigma, NULL, resid_fn, &b.e, &mon)
-                           : method == KL_RES ? nis_kl_residual_objective(c, b.x0, b.eps, sigma, NULL, resid_fn, &b.e, &mon)
-                                              : nis_fisher_objective(c, t, b.x0, score_fn, &b.e, &mon);
-        if (!ls_add(&st, c, loss, &b, name)) break;
+        if (!ls_add(&st, c, method_loss(method, c, t, &b, sigma, NULL, &mon), &b, name)) break;
     }
     double want_mu[D], want_s[D];
     for (int k = 0; k < D; k++) {
@@ -76,12 +80,7 @@ static void check_levels(int method, const char *name) {
         nis_tensor *sig = nis_new2(c, B, 1);
         for (int i = 0; i < B; i++) sig->data[i] = (nis_real)lv[i % 2];
         double mon;
-        nis_tensor *loss = method == DFT  ? nis_dft_objective(c, &t, b.x0, b.eps, sigma, sig, score_fn, &b.e, &mon)
-                           : method == KL ? nis_kl_objective(c, &t, b.x0, b.eps, sigma, sig, score_fn, &b.e, &mon)
-                           : method == DFT_RES
-                               ? nis_dft_residual_objective(c, &t, b.x0, b.eps, sigma, sig, resid_fn, &b.e, &mon)
-                               : nis_kl_residual_objective(c, b.x0, b.eps, sigma, sig, resid_fn, &b.e, &mon);
-        if (!ls_add(&st, c, loss, &b, name)) break;
+        if (!ls_add(&st, c, method_loss(method, c, &t, &b, sigma, sig, &mon), &b, name)) break;
     }
     double want_mu[D] = {0}, want_s[D] = {0};
     for (int l = 0; l < 2; l++) {
