@@ -19,7 +19,7 @@ static nis_tensor *ebm_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x
 /* log q_s = -f(x) / s: x (B, dim), s (B, 1) -> (B,) (noise-conditional energies) */
 static nis_tensor *ebm_log_prob_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s) {
     nis_tensor *f = nis_ebm_f(ctx, (const nis_ebm *)t->data, x);
-    return f && s ? nis_neg(ctx, nis_div(ctx, f, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]}))) : NULL;
+    return f ? nis_neg(ctx, nis_div(ctx, f, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]}))) : NULL;
 }
 
 static nis_status fail(char *err, size_t errlen, nis_status s, const char *msg) {

@@ -31,7 +31,6 @@ static nis_tensor *gi_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x)
  * x (B, dim), s (B, 1) -> (B,). */
 static nis_tensor *gi_log_prob_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s) {
     const gauss_image *g = t->data;
-    if (!s) return NULL;
     nis_tensor *v = nis_add_scalar(ctx, nis_square(ctx, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]})), g->std * g->std);
     return nis_div(ctx, nis_mul_scalar(ctx, nis_sum_axis(ctx, nis_square(ctx, gi_centered(ctx, t, x)), 1, false), -0.5), v);
 }
