@@ -124,6 +124,17 @@ expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --ener
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/cl.npy"
 grep -q '"levels":3,"energy_grad_evals_per_sample":7' "$dir/out" && ok || bad "langevin --levels 3: $(cat "$dir/out")"
 expect 2 "--levels 3 needs a noise-conditional energy" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 6 --levels 3 --out "$dir/x.npy"
+# a U-Net energy (--arch unet): bad flags, resume bit-identical, its file drives the walk and the jump
+un=(--data "$dir/data" --noise 0.1 --noise-max 1 --batch 4 --checkpoint-every 2 --quiet --seed 1)
+expect 2 "--arch: unknown network 'mlp'" "$NIS" ebm train "${un[@]}" --out "$dir/u" --arch mlp
+expect 2 "--arch unet takes --width" "$NIS" ebm train "${un[@]}" --out "$dir/u" --arch unet --channels 4,4
+expect 0 "" "$NIS" ebm train "${un[@]}" --out "$dir/u4" --arch unet --width 2 --iters 4
+expect 0 "" "$NIS" ebm train "${un[@]}" --out "$dir/u2" --arch unet --width 2 --iters 2
+expect 2 "--arch cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/u2" --iters 4 --resume --arch conv
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/u2" --iters 4 --resume --quiet
+cmp -s "$dir/u4/energy.safetensors" "$dir/u2/energy.safetensors" && ok || bad "resumed U-Net energy differs"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/u4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/ul.npy"
+exists "$dir/ul.npy"
 
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)

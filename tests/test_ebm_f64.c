@@ -3,6 +3,7 @@
  * gc_check verifies f to second order as well.  A DSM energy (strides 1, 2; noise 0.3): temperature 1, the
  * DSM objective's parameter gradient (a double backward) and the jump x - s² ∇E(x) against central differences;
  * a noise-conditional one (levels 0.1 .. 1): its objective's value and gradient, level views and jump.
+ * The U-Net energy (f = ½ ||x - U(x)||²): its value, f to second order and its DSM gradient.
  * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
 #include "nis/ebm_train.h"
@@ -176,6 +177,40 @@ static void test_conditional(void) {
     nis_ebm_free(&E);
 }
 
+/* A U-Net energy (noise-conditional, levels 0.1 .. 1): f = ½ ||x - U(x)||² against U's own output, f to second
+ * order, and its DSM objective's parameter gradient (a double backward through the transposed convs). */
+static void test_unet(void) {
+    nis_ebm_config cfg = tiny();
+    cfg.arch = NIS_EBM_UNET, cfg.n_conv = 1, cfg.channels[0] = 2, cfg.noise = 0.1, cfg.noise_max = 1;
+    nis_ebm E, bad_E;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 8, err, sizeof err) == NIS_OK, "%s", err);
+    nis_ebm_config bad = cfg;
+    bad.h = 6;
+    CHECK(nis_ebm_init(&bad_E, &bad, 8, err, sizeof err) == NIS_EINVAL && strstr(err, "divisible"),
+          "a U-Net energy on 6x8 images is refused: %s", err);
+    bad = cfg, bad.n_conv = 2;
+    CHECK(nis_ebm_init(&bad_E, &bad, 8, err, sizeof err) == NIS_EINVAL, "a U-Net energy with two widths is refused");
+    const int64_t B = 2, d = 64;
+    double yv[2 * 64], ev[2 * 64];
+    const double lev[2] = {0.1, 0.7};
+    for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + lev[i / d] * ev[i];
+    nis_ctx *c = nis_ctx_new(0);
+    nis_tensor *x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
+    nis_tensor *f = nis_ebm_f(c, &E, x), *u = nis_unet_forward(c, &E.unet, x);
+    CHECK(f && u && f->ndim == 1 && f->shape[0] == B, "U-Net f: %s", nis_ctx_message(c));
+    for (int64_t b = 0; f && u && b < B; b++) {
+        double want = 0;
+        for (int64_t i = 0; i < d; i++) want += 0.5 * (yv[b * d + i] - u->data[b * d + i]) * (yv[b * d + i] - u->data[b * d + i]);
+        CHECK_CLOSE(f->data[b], want, 1e-12, 1e-12);
+    }
+    gc_spec sp = {2, {B, d}, 0, 1};
+    CHECK(gc_check("unet ebm f", f_of, &E, 1, &sp, 2, 1e-6), "gradcheck of the U-Net f");
+    dsm_gradcheck(&E, B, d, yv, ev, "unet dsm");
+    nis_ctx_free(c);
+    nis_ebm_free(&E);
+}
+
 int main(void) {
     test_seed(5);
     nis_ebm E;
@@ -234,5 +269,6 @@ int main(void) {
     nis_ebm_free(&E);
     test_dsm();
     test_conditional();
+    test_unet();
     return check_done("test_ebm_f64");
 }

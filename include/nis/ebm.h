@@ -11,7 +11,7 @@
  *
  * Files (safetensors, F32): one tensor per parameter ("energy.conv1.weight", ...) and metadata
  * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma" (and, when
- * they are not the defaults, "ebm.strides", "ebm.noise", "ebm.noise_max").
+ * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max").
  * A training checkpoint adds "<param>.adam_m", "<param>.adam_v", "buffer" (N, c, h, w) and metadata
  * "adam.step", "train.iter", "train.seed" and the training configuration.  nis_ebm_load reads either.
  */
@@ -39,9 +39,16 @@ extern "C" {
  *     drawn log-uniformly from that range; sampled by Langevin annealed from noise_max down to noise (Song & Ermon
  *     2019; nis_ebm_langevin) then the jump.  Its target (what a one-step sampler learns) is the lowest level,
  *     E = f / noise. */
+/* The network f.  NIS_EBM_CONVNET: convs then a linear head to a scalar.  NIS_EBM_UNET (Salimans & Ho 2021,
+ * "Should EBMs model the energy or the score?"): f(x) = ½ ||x - U(x)||² with U the U-Net-lite of nis/nn.h
+ * (channels[0] = its width S), so -∇f = (I - J_U)ᵀ (U(x) - x): the energy of a denoiser, whose score keeps the
+ * full-resolution detail the U-Net's skips carry.  h and w divisible by 4. */
+typedef enum { NIS_EBM_CONVNET = 0, NIS_EBM_UNET = 1 } nis_ebm_arch;
+
 typedef struct {
     int c, h, w;                                /* image shape (1, 28, 28 for MNIST) */
-    int n_conv;                                 /* conv layers, 1..NIS_CONVNET_MAX_LAYERS */
+    nis_ebm_arch arch;                          /* the network f (NIS_EBM_CONVNET) */
+    int n_conv;                                 /* conv layers, 1..NIS_CONVNET_MAX_LAYERS (U-Net: 1) */
     int channels[NIS_CONVNET_MAX_LAYERS];       /* output channels of each conv (pad k/2) */
     int strides[NIS_CONVNET_MAX_LAYERS];        /* stride of each conv (0: 2) */
     int kernel;                                 /* square kernel size (3) */
@@ -60,7 +67,8 @@ nis_ebm_config nis_ebm_config_default(void);
 typedef struct {
     nis_ebm_config cfg;
     nis_params *P;
-    nis_convnet net;
+    nis_convnet net;                            /* NIS_EBM_CONVNET */
+    nis_unet unet;                              /* NIS_EBM_UNET */
     double temperature;                         /* ML: T = sigma^2 / (2 lambda); DSM: 1; noise-conditional: noise */
     nis_target target;                          /* name "ebm", dim c*h*w, log q = -E */
 } nis_ebm;

@@ -167,7 +167,7 @@ static int ebm_train(int argc, char **argv) {
     const nis_ebm_config ec0 = nis_ebm_config_default();
     double lambda = ec0.lambda, sigma = ec0.sigma;
     bool resume = false, quiet = false;
-    const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL;
+    const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL, *arch_name = "conv";
     double noise = 0, noise_max = 0;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
     double ssigma = 0, slr = sc.lr;
@@ -180,7 +180,8 @@ static int ebm_train(int argc, char **argv) {
         {"resume", OPT_FLAG, &resume, "continue from OUT/checkpoint.safetensors with its settings", 0, 0, false},
         {"lambda", OPT_DOUBLE, &lambda, "Langevin gradient step on f", 1e-12, 1e6, false},
         {"sigma", OPT_DOUBLE, &sigma, "Langevin noise scale", 1e-12, 1e3, false},
-        {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x; all of stride 2)", 1, 1024, false},
+        {"arch", OPT_STRING, &arch_name, "conv|unet: the network f (unet: f = ½ ||x - U(x)||², U a U-Net of --width channels)", 0, 0, false},
+        {"width", OPT_INT, &width, "channels of the first conv (then 2x, 4x; all of stride 2); unet: its width", 1, 1024, false},
         {"channels", OPT_STRING, &channels, "instead of --width: the convs' channels, e.g. 64,128,128,256,256", 0, 0, false},
         {"strides", OPT_STRING, &strides, "with --channels: their strides, e.g. 1,2,1,2,2 (default all 2)", 0, 0, false},
         {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
@@ -201,7 +202,7 @@ static int ebm_train(int argc, char **argv) {
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
-                      *arch[] = {"width", "lambda", "sigma", "channels", "strides", "noise", "noise-max"};
+                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, sizeof sampler_flags / sizeof sampler_flags[0]))) return cli_error("ebm train", "--%s needs --sampler", f);
     if (init && (f = first_given(arch, sizeof arch / sizeof arch[0])))
@@ -210,6 +211,9 @@ static int ebm_train(int argc, char **argv) {
         return cli_error("ebm train", "--batch must be even with --sampler (antithetic noise)");
     if (smethod && noise > 0) return cli_error("ebm train", "--sampler needs a maximum-likelihood energy (no --noise)");
     if (strides && !channels) return cli_error("ebm train", "--strides needs --channels");
+    bool unet = !strcmp(arch_name, "unet");
+    if (!unet && strcmp(arch_name, "conv")) return cli_error("ebm train", "--arch: unknown network '%s' (conv, unet)", arch_name);
+    if (unet && channels) return cli_error("ebm train", "--arch unet takes --width, not --channels");
     if (!resume && cli_given("noise-max") && !(noise > 0 && noise_max > noise))
         return cli_error("ebm train", "--noise-max (%g) needs --noise and must exceed it (%g)", noise_max, noise);
     if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
@@ -234,7 +238,7 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "sampler",
+        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "sampler",
                                       "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
@@ -256,6 +260,7 @@ static int ebm_train(int argc, char **argv) {
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
     ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise, ec.noise_max = noise_max;
     for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
+    if (unet) ec.arch = NIS_EBM_UNET, ec.n_conv = 1, ec.channels[0] = (int)width;
 
     nis_ebm E;
     nis_ebm_trainer T = {0};

@@ -34,8 +34,10 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
         cfg->kernel < 1 || cfg->kernel > 15 || !(cfg->lambda > 0) || !(cfg->sigma > 0) || !isfinite(cfg->lambda) ||
         !isfinite(cfg->sigma) || !(cfg->noise >= 0) || !isfinite(cfg->noise) ||
         !(cfg->noise_max == 0 || (cfg->noise > 0 && cfg->noise_max > cfg->noise && isfinite(cfg->noise_max))) ||
-        (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24))
+        (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24) || (cfg->arch != NIS_EBM_CONVNET && cfg->arch != NIS_EBM_UNET))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma, noise, noise_max)");
+    if (cfg->arch == NIS_EBM_UNET && (cfg->n_conv != 1 || cfg->h % 4 || cfg->w % 4))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (a U-Net energy has one width and images divisible by 4)");
     for (int l = 0; l < cfg->n_conv; l++)
         if (cfg->channels[l] < 1 || cfg->channels[l] > 4096 || cfg->strides[l] < 0 || cfg->strides[l] > 8)
             return fail(err, errlen, NIS_EINVAL, "bad configuration (channels, strides)");
@@ -47,7 +49,9 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     for (int l = 0; l < cfg->n_conv; l++)
         spec[l] = (nis_conv_spec){.channels = cfg->channels[l], .kernel = cfg->kernel,
                                   .stride = cfg->strides[l] ? cfg->strides[l] : 2, .pad = cfg->kernel / 2};
-    nis_status s = nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
+    nis_status s = cfg->arch == NIS_EBM_UNET
+                       ? nis_unet_add(&E->unet, E->P, "energy.unet", cfg->channels[0], cfg->c, cfg->h, cfg->w, cfg->act)
+                       : nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
     if (s == NIS_OK) s = nis_params_finalize(E->P);
     nis_rng rng = nis_rng_init(seed, NIS_STREAM_EBM_INIT);
     if (s == NIS_OK) s = nis_params_init(E->P, &rng);
@@ -69,6 +73,12 @@ void nis_ebm_free(nis_ebm *E) {
 }
 
 nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
+    if (E->cfg.arch == NIS_EBM_UNET) {   /* ½ ||x - U(x)||² per image */
+        if (!x) return NULL;
+        nis_tensor *x2 = nis_reshape(ctx, x, 2, (int64_t[]){x->shape[0], -1});
+        nis_tensor *r = nis_sub(ctx, x2, nis_unet_forward(ctx, &E->unet, x2));
+        return nis_mul_scalar(ctx, nis_sum_axis(ctx, nis_square(ctx, r), 1, false), 0.5);
+    }
     nis_tensor *y = nis_convnet_forward(ctx, &E->net, x);
     return y ? nis_reshape(ctx, y, 1, (int64_t[]){y->shape[0]}) : NULL;
 }

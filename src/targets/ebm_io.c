@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 9
+#define N_EBM_META 10
 
 /* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
- * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one
- * (files before them have none of them). */
+ * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one,
+ * the architecture only for a U-Net (files before them have none of them). */
 static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
@@ -25,7 +25,7 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     snprintf(vals[4], 160, "%.17g", c->lambda);
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
-                                           "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max"};
+                                           "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.arch"};
     int n = 6;
     bool all2 = true;
     for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
@@ -42,6 +42,10 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     if (c->noise_max > 0) {
         snprintf(vals[8], 160, "%.17g", c->noise_max);
         kv[2 * n] = keys[8], kv[2 * n + 1] = vals[8], n++;
+    }
+    if (c->arch == NIS_EBM_UNET) {
+        snprintf(vals[9], 160, "unet");
+        kv[2 * n] = keys[9], kv[2 * n + 1] = vals[9], n++;
     }
     for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
@@ -136,6 +140,9 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     const char *nm = nis_st_meta(f, "ebm.noise_max");
     if (nm && (!parse_pos_double(nm, &c.noise_max) || !(c.noise_max > c.noise) || !(c.noise > 0)))
         return bad_key(path, "ebm.noise_max", err, errlen);
+    const char *arch = nis_st_meta(f, "ebm.arch");   /* absent: the conv net */
+    if (arch && strcmp(arch, "unet")) return bad_key(path, "ebm.arch", err, errlen);
+    if (arch) c.arch = NIS_EBM_UNET;
     *cfg = c;
     return NIS_OK;
 }
