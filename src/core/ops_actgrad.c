@@ -8,6 +8,40 @@
  */
 #include "op.h"
 
+/* po = pg * f'(pa) for n elements (kind: NIS_ACTG_*; al: the leaky slope or ELU's alpha).  Compiled per vector
+ * width (NIS_VECTOR_CLONES). */
+NIS_VECTOR_CLONES static void actg_kernel(int kind, const nis_real *restrict pa, const nis_real *restrict pg,
+                                          nis_real *restrict po, int64_t n, nis_real al) {
+    /* one loop per kind, so each is a straight-line body that `omp simd` vectorises (libmvec's expf) */
+#define ACTG_LOOP(expr)                                                                                     \
+    if (n > NIS_PAR_MIN) {                                                                                  \
+        _Pragma("omp parallel for simd schedule(static)")                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                                   \
+            const nis_real v = pa[i];                                                                       \
+            po[i] = pg[i] * (expr);                                                                         \
+        }                                                                                                   \
+    } else {                                                                                                \
+        _Pragma("omp simd")                                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                                   \
+            const nis_real v = pa[i];                                                                       \
+            po[i] = pg[i] * (expr);                                                                         \
+        }                                                                                                   \
+    }
+    switch (kind) {
+    case NIS_ACTG_TANH_Y: ACTG_LOOP(1 - v * v) break;
+    case NIS_ACTG_SIGMOID_Y: ACTG_LOOP(v * (1 - v)) break;
+    case NIS_ACTG_SOFTPLUS_X: ACTG_LOOP(1 / (1 + exp(-v))) break;
+    case NIS_ACTG_SILU_X: {
+        ACTG_LOOP((1 + v * (1 - 1 / (1 + exp(-v)))) / (1 + exp(-v)))
+        break;
+    }
+    case NIS_ACTG_ELU_X: ACTG_LOOP(v > 0 ? 1 : al * exp(v)) break;
+    case NIS_ACTG_RELU_X: ACTG_LOOP(v > 0 ? 1 : 0) break;
+    default: ACTG_LOOP(v > 0 ? 1 : al) break;   /* NIS_ACTG_LEAKY_X */
+    }
+#undef ACTG_LOOP
+}
+
 /* f''(a) as a tensor, from public ops (for second-order passes only). */
 static nis_tensor *fsecond(nis_ctx *ctx, int kind, nis_tensor *a, double alpha) {
     switch (kind) {
@@ -44,37 +78,6 @@ nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, 
     if (!out) return NULL;
     out->p.i[0] = kind;
     out->p.f[1] = alpha;
-    const nis_real *restrict pa = a->data, *restrict pg = g->data;
-    nis_real *restrict po = out->data;
-    const nis_real al = (nis_real)alpha;
-    const int64_t n = a->n;
-    /* one loop per kind, so each is a straight-line body that `omp simd` vectorises (libmvec's expf) */
-#define ACTG_LOOP(expr)                                                                                     \
-    if (n > NIS_PAR_MIN) {                                                                                  \
-        _Pragma("omp parallel for simd schedule(static)")                                                   \
-        for (int64_t i = 0; i < n; i++) {                                                                   \
-            const nis_real v = pa[i];                                                                       \
-            po[i] = pg[i] * (expr);                                                                         \
-        }                                                                                                   \
-    } else {                                                                                                \
-        _Pragma("omp simd")                                                                                 \
-        for (int64_t i = 0; i < n; i++) {                                                                   \
-            const nis_real v = pa[i];                                                                       \
-            po[i] = pg[i] * (expr);                                                                         \
-        }                                                                                                   \
-    }
-    switch (kind) {
-    case NIS_ACTG_TANH_Y: ACTG_LOOP(1 - v * v) break;
-    case NIS_ACTG_SIGMOID_Y: ACTG_LOOP(v * (1 - v)) break;
-    case NIS_ACTG_SOFTPLUS_X: ACTG_LOOP(1 / (1 + exp(-v))) break;
-    case NIS_ACTG_SILU_X: {
-        ACTG_LOOP((1 + v * (1 - 1 / (1 + exp(-v)))) / (1 + exp(-v)))
-        break;
-    }
-    case NIS_ACTG_ELU_X: ACTG_LOOP(v > 0 ? 1 : al * exp(v)) break;
-    case NIS_ACTG_RELU_X: ACTG_LOOP(v > 0 ? 1 : 0) break;
-    default: ACTG_LOOP(v > 0 ? 1 : al) break;   /* NIS_ACTG_LEAKY_X */
-    }
-#undef ACTG_LOOP
+    actg_kernel(kind, a->data, g->data, out->data, a->n, (nis_real)alpha);
     return out;
 }

@@ -7,25 +7,31 @@
 #include "op.h"
 
 
-/* The constructor of a parameterless unary op: bail on NULL/error, make the result, run the kernel. */
+/* The constructor of a parameterless unary op: bail on NULL/error, make the result, run the kernel (compiled per
+ * vector width: NIS_VECTOR_CLONES). */
 #define UNARY_OP(fname, op, expr)                                                                          \
+    NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
+        NIS_MAP_KERNEL(y, x, expr);                                                                         \
+    }                                                                                                       \
     nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
-        if (nis__bail(ctx, x)) return NULL;                                                     \
+        if (nis__bail(ctx, x)) return NULL;                                                                 \
         nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
-        if (y) NIS_MAP_KERNEL(y, x, expr);                                                                    \
+        if (y) fname##_kernel(y, x);                                                                        \
         return y;                                                                                           \
     }
 
 /* The constructor of a unary op with one parameter `param` (a double argument after x): as UNARY_OP, and the
  * parameter is kept in the node's p.f[0] (for the backward) and bound in expr to `a`, as nis_real. */
 #define UNARY_OP_PARAM(fname, op, param, expr)                                                             \
+    NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x, const nis_real a) {    \
+        NIS_MAP_KERNEL(y, x, expr);                                                                         \
+    }                                                                                                       \
     nis_tensor *fname(nis_ctx *ctx, nis_tensor *x, double param) {                                          \
         if (nis__bail(ctx, x)) return NULL;                                                                 \
         nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
         if (!y) return NULL;                                                                                \
         y->p.f[0] = param;                                                                                  \
-        const nis_real a = (nis_real)param;                                                                 \
-        NIS_MAP_KERNEL(y, x, expr);                                                                         \
+        fname##_kernel(y, x, (nis_real)param);                                                              \
         return y;                                                                                           \
     }
 
