@@ -21,8 +21,7 @@ static void valid_range(int64_t off, int64_t stride, int64_t n_in, int64_t n_out
 void nis__im2col(const nis__conv_geom *g, const nis_real *x, int64_t nb, nis_real *col, int64_t ld) {
     const int64_t C = g->C, H = g->H, W = g->W, kh = g->kh, kw = g->kw, s = g->stride, pad = g->pad;
     const int64_t Ho = g->Ho, Wo = g->Wo, K = C * kh * kw, P = Ho * Wo, tasks = nb * K;
-#pragma omp parallel for if (tasks * P > NIS_PAR_MIN) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
+    NIS_PAR_FOR(tasks * P > NIS_PAR_MIN, t, tasks, {
         int64_t n = t / K, r = t % K, c = r / (kh * kw), i = (r / kw) % kh, j = r % kw;
         const nis_real *restrict xp = x + (n * C + c) * H * W;
         nis_real *restrict dst = col + r * ld + n * P;
@@ -43,7 +42,7 @@ void nis__im2col(const nis__conv_geom *g, const nis_real *x, int64_t nb, nis_rea
                 for (int64_t ox = lo; ox < hi; ox++) d[ox] = xp[base + ox * s];
             for (int64_t ox = hi; ox < Wo; ox++) d[ox] = 0;
         }
-    }
+    });
 }
 
 /* col: (C kh kw, nb Ho Wo), row stride ld -> x: (nb, C, H, W).  One task per image plane (n, c), which
@@ -52,8 +51,7 @@ void nis__col2im(const nis__conv_geom *g, const nis_real *col, int64_t nb, int64
                  nis_real *x) {
     const int64_t C = g->C, H = g->H, W = g->W, kh = g->kh, kw = g->kw, s = g->stride, pad = g->pad;
     const int64_t Ho = g->Ho, Wo = g->Wo, P = Ho * Wo, tasks = nb * C;
-#pragma omp parallel for if (tasks * kh * kw * P > NIS_PAR_MIN) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
+    NIS_PAR_FOR(tasks * kh * kw * P > NIS_PAR_MIN, t, tasks, {
         int64_t n = t / C, c = t % C;
         nis_real *restrict xp = x + t * H * W;
         nis_real b0 = bias ? bias[c] : 0;
@@ -71,14 +69,13 @@ void nis__col2im(const nis__conv_geom *g, const nis_real *col, int64_t nb, int64
                     for (int64_t ox = lo; ox < hi; ox++) xp[base + ox * s] += sp[ox];
                 }
             }
-    }
+    });
 }
 
 /* src (A, B, P) -> dst (B, A, P) (+ bias[a]).  One task per (b, a) block of P values. */
 void nis__swap01(const nis_real *src, int64_t A, int64_t B, int64_t P, const nis_real *bias, nis_real *dst) {
     const int64_t tasks = A * B;
-#pragma omp parallel for if (tasks * P > NIS_PAR_MIN) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
+    NIS_PAR_FOR(tasks * P > NIS_PAR_MIN, t, tasks, {
         int64_t b = t / A, a = t % A;
         const nis_real *restrict sp = src + (a * B + b) * P;
         nis_real *restrict dp = dst + t * P;
@@ -87,5 +84,5 @@ void nis__swap01(const nis_real *src, int64_t A, int64_t B, int64_t P, const nis
             for (int64_t p = 0; p < P; p++) dp[p] = sp[p] + b0;
         else
             for (int64_t p = 0; p < P; p++) dp[p] = sp[p];
-    }
+    });
 }

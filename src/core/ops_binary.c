@@ -33,21 +33,21 @@ static inline nis_real apply(int k, nis_real x, nis_real y) {
 static void binary_kernel(int k, nis_real *restrict out, const nis_real *a, const nis_real *b, int64_t n,
                           bool same, const bcast4 *q) {
     if (same) {
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-        for (int64_t i = 0; i < n; i++) out[i] = apply(k, a[i], b[i]);
+        NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, {
+            out[i] = apply(k, a[i], b[i]);
+        });
         return;
     }
     const int64_t *s = q->shape;
     int64_t rows = s[0] * s[1] * s[2];
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, r, rows, {
         int64_t i0 = r / (s[1] * s[2]), i1 = (r / s[2]) % s[1], i2 = r % s[2];
         const nis_real *pa = a + i0 * q->sa[0] + i1 * q->sa[1] + i2 * q->sa[2];
         const nis_real *pb = b + i0 * q->sb[0] + i1 * q->sb[1] + i2 * q->sb[2];
         nis_real *po = out + r * s[3];
         int64_t ta = q->sa[3], tb = q->sb[3];
         for (int64_t j = 0; j < s[3]; j++) po[j] = apply(k, pa[j * ta], pb[j * tb]);
-    }
+    });
 }
 
 static nis_tensor *binary(nis_ctx *ctx, const nis_op_info *op, int k, nis_tensor *a, nis_tensor *b) {
@@ -174,12 +174,11 @@ nis_tensor *nis_broadcast_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_
     bcast4_init(&q, ndim, shape, x, NULL);
     const int64_t *s = q.shape;
     int64_t rows = s[0] * s[1] * s[2];
-#pragma omp parallel for if (out->n > NIS_PAR_MIN) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    NIS_PAR_FOR(out->n > NIS_PAR_MIN, r, rows, {
         int64_t i0 = r / (s[1] * s[2]), i1 = (r / s[2]) % s[1], i2 = r % s[2];
         const nis_real *px = x->data + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2];
         nis_real *po = out->data + r * s[3];
         for (int64_t j = 0; j < s[3]; j++) po[j] = px[j * q.sa[3]];
-    }
+    });
     return out;
 }

@@ -10,14 +10,13 @@ static const nis_op_info op_softmax = {"softmax", softmax_backward};
 
 /* x (B, C) -> y (B, C), y[b, :] = exp(x[b, :] - max) / sum exp(x[b, :] - max). */
 static void softmax_kernel(nis_real *restrict y, const nis_real *restrict x, int64_t B, int64_t C) {
-#pragma omp parallel for if (B * C > NIS_PAR_MIN) schedule(static)
-    for (int64_t b = 0; b < B; b++) {
+    NIS_PAR_FOR(B * C > NIS_PAR_MIN, b, B, {
         const nis_real *px = x + b * C;
         nis_real *py = y + b * C, m = -INFINITY, s = 0;
         for (int64_t c = 0; c < C; c++) m = px[c] > m ? px[c] : m;
         for (int64_t c = 0; c < C; c++) s += py[c] = exp(px[c] - m);
         for (int64_t c = 0; c < C; c++) py[c] /= s;
-    }
+    });
 }
 
 /* x: (B, C) -> new (B, C) tensor, each row a softmax (stable: the row max is subtracted first). */
@@ -47,14 +46,13 @@ static const nis_op_info op_xent = {"softmax_cross_entropy", xent_backward};
 /* x (B, C), labels[B] in [0, C) -> loss[b] = log sum_c exp(x[b, c]) - x[b, labels[b]] (stable). */
 static void xent_kernel(nis_real *restrict loss, const nis_real *restrict x, const int32_t *labels, int64_t B,
                         int64_t C) {
-#pragma omp parallel for if (B * C > NIS_PAR_MIN) schedule(static)
-    for (int64_t b = 0; b < B; b++) {
+    NIS_PAR_FOR(B * C > NIS_PAR_MIN, b, B, {
         const nis_real *px = x + b * C;
         nis_real m = -INFINITY, s = 0;
         for (int64_t c = 0; c < C; c++) m = px[c] > m ? px[c] : m;
         for (int64_t c = 0; c < C; c++) s += exp(px[c] - m);
         loss[b] = m + log(s) - px[labels[b]];
-    }
+    });
 }
 
 /* logits: (B, C); labels: B ints in [0, C), copied -> scalar mean loss (NaN for B = 0). */

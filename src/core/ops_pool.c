@@ -29,8 +29,7 @@ static bool pool_check(nis_ctx *ctx, const char *op, const nis_tensor *x, int k,
 static void pool_kernel(const nis_real *x, int64_t NC, int64_t H, int64_t W, int64_t k, nis_real denom,
                         nis_real *y) {
     const int64_t Ho = H / k, Wo = W / k, rows = NC * Ho;
-#pragma omp parallel for if (NC * H * W > NIS_PAR_MIN) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    NIS_PAR_FOR(NC * H * W > NIS_PAR_MIN, r, rows, {
         const nis_real *restrict xp = x + r * k * W;   /* first input row of output row r */
         nis_real *restrict yp = y + r * Wo;
         for (int64_t ox = 0; ox < Wo; ox++) {
@@ -39,7 +38,7 @@ static void pool_kernel(const nis_real *x, int64_t NC, int64_t H, int64_t W, int
                 for (int64_t j = 0; j < k; j++) s += xp[i * W + ox * k + j];
             yp[ox] = s / denom;
         }
-    }
+    });
 }
 
 static nis_tensor *pool(nis_ctx *ctx, const nis_op_info *op, nis_tensor *x, int k, nis_real denom) {
@@ -83,15 +82,14 @@ static const nis_op_info op_upsample_nearest2d = {"upsample_nearest2d", upsample
 /* x (NC, H, W) -> y (NC, kH, kW), y[c, y, x] = x[c, y / k, x / k].  One task per input row. */
 static void upsample_kernel(const nis_real *x, int64_t NC, int64_t H, int64_t W, int64_t k, nis_real *y) {
     const int64_t rows = NC * H, Wk = W * k;
-#pragma omp parallel for if (rows * W * k * k > NIS_PAR_MIN) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    NIS_PAR_FOR(rows * W * k * k > NIS_PAR_MIN, r, rows, {
         const nis_real *restrict xp = x + r * W;
         nis_real *restrict y0 = y + r * k * Wk;   /* first of the k output rows of input row r */
         for (int64_t ix = 0; ix < W; ix++)
             for (int64_t j = 0; j < k; j++) y0[ix * k + j] = xp[ix];
         for (int64_t i = 1; i < k; i++)
             for (int64_t c = 0; c < Wk; c++) y0[i * Wk + c] = y0[c];
-    }
+    });
 }
 
 /* x: (N, C, H, W), k >= 1 -> new (N, C, kH, kW), each value repeated over a k x k block. */

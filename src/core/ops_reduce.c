@@ -78,12 +78,14 @@ static nis_real row_sum(const nis_real *restrict p, int64_t n) {
  * call per row would cost more than the sum. */
 static void row_sums(nis_real *restrict y, const nis_real *restrict x, int64_t outer, int64_t len) {
     if (len == 2) {
-#pragma omp parallel for if (outer * 2 > NIS_PAR_MIN) schedule(static)
-        for (int64_t o = 0; o < outer; o++) y[o] = x[2 * o] + x[2 * o + 1];
+        NIS_PAR_FOR(outer * 2 > NIS_PAR_MIN, o, outer, {
+            y[o] = x[2 * o] + x[2 * o + 1];
+        });
         return;
     }
-#pragma omp parallel for if (outer * len > NIS_PAR_MIN) schedule(static)
-    for (int64_t o = 0; o < outer; o++) y[o] = row_sum(x + o * len, len);
+    NIS_PAR_FOR(outer * len > NIS_PAR_MIN, o, outer, {
+        y[o] = row_sum(x + o * len, len);
+    });
 }
 
 /* Column sums of a narrow block: dst[c] = sum_l x[l * w + c] over `rows` rows, w in {2, 4, 8} (w divides 8):
@@ -114,11 +116,10 @@ static void add_row(nis_real *restrict dst, const nis_real *restrict src, int64_
 static nis_real blocked_sum(const nis_real *x, int64_t n, nis_real *part) {
     int64_t nb = (n + SUM_BLOCK - 1) / SUM_BLOCK;
     if (nb <= 1) return row_sum(x, n);
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t b = 0; b < nb; b++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, b, nb, {
         int64_t i0 = b * SUM_BLOCK, m = n - i0 < SUM_BLOCK ? n - i0 : SUM_BLOCK;
         part[b] = row_sum(x + i0, m);
-    }
+    });
     nis_real s = 0;
     for (int64_t b = 0; b < nb; b++) s += part[b];
     return s;
@@ -180,8 +181,7 @@ static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, ni
     int64_t n = outer * len * inner;
     int64_t tasks = outer * G * ncb;
     bool narrow = inner == 2 || inner == 4 || inner == 8;
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, t, tasks, {
         int64_t o = t / (G * ncb), gi = (t / ncb) % G, c0 = (t % ncb) * SUM_COLS;
         int64_t c1 = c0 + SUM_COLS < inner ? c0 + SUM_COLS : inner;
         int64_t l0 = gi * R, l1 = l0 + R < len ? l0 + R : len;
@@ -193,16 +193,15 @@ static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, ni
         }
         memset(dst, 0, (size_t)(c1 - c0) * sizeof(nis_real));
         for (int64_t l = l0; l < l1; l++) add_row(dst, src + (l - l0) * inner, c1 - c0);
-    }
+    });
     if (G == 1) return;
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t t = 0; t < outer * ncb; t++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, t, outer * ncb, {
         int64_t o = t / ncb, c0 = (t % ncb) * SUM_COLS;
         int64_t c1 = c0 + SUM_COLS < inner ? c0 + SUM_COLS : inner;
         nis_real *py = y + o * inner + c0;
         memset(py, 0, (size_t)(c1 - c0) * sizeof(nis_real));
         for (int64_t gi = 0; gi < G; gi++) add_row(py, part + (o * G + gi) * inner + c0, c1 - c0);
-    }
+    });
 }
 
 /* x: any shape (ndim >= 1), axis in [-ndim, ndim) -> x's shape without the axis (or with it as 1). */
@@ -268,19 +267,17 @@ static void logsumexp_kernel(nis_real *restrict y, const nis_real *restrict x, n
                              int64_t outer, int64_t len, int64_t inner) {
     int64_t n = outer * len * inner;
     if (inner == 1) {
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-        for (int64_t o = 0; o < outer; o++) {
+        NIS_PAR_FOR(n > NIS_PAR_MIN, o, outer, {
             const nis_real *px = x + o * len;
             nis_real m = -INFINITY, s = 0;
             for (int64_t l = 0; l < len; l++) m = px[l] > m ? px[l] : m;
             if (!isinf(m))
                 for (int64_t l = 0; l < len; l++) s += exp(px[l] - m);
             y[o] = lse_finish(m, s);
-        }
+        });
         return;
     }
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t o = 0; o < outer; o++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, o, outer, {
         const nis_real *px = x + o * len * inner;
         nis_real *m = y + o * inner, *s = tmp + o * inner;
         for (int64_t c = 0; c < inner; c++) m[c] = -INFINITY, s[c] = 0;
@@ -290,7 +287,7 @@ static void logsumexp_kernel(nis_real *restrict y, const nis_real *restrict x, n
             for (int64_t c = 0; c < inner; c++)
                 if (!isinf(m[c])) s[c] += exp(px[l * inner + c] - m[c]);
         for (int64_t c = 0; c < inner; c++) m[c] = lse_finish(m[c], s[c]);
-    }
+    });
 }
 
 /* x: any shape (ndim >= 1) -> x's shape without `axis` (or with it as 1); stable for large |x|. */

@@ -58,15 +58,14 @@ static const nis_op_info op_transpose = {"transpose", transpose_backward};
 /* x (R, C) -> y (C, R), copied tile by tile. */
 static void transpose_kernel(nis_real *restrict y, const nis_real *restrict x, int64_t R, int64_t C) {
     int64_t nbr = (R + TB - 1) / TB;
-#pragma omp parallel for if (R * C > NIS_PAR_MIN) schedule(static)
-    for (int64_t bi = 0; bi < nbr; bi++) {
+    NIS_PAR_FOR(R * C > NIS_PAR_MIN, bi, nbr, {
         int64_t i0 = bi * TB, i1 = i0 + TB < R ? i0 + TB : R;
         for (int64_t j0 = 0; j0 < C; j0 += TB) {
             int64_t j1 = j0 + TB < C ? j0 + TB : C;
             for (int64_t i = i0; i < i1; i++)
                 for (int64_t j = j0; j < j1; j++) y[j * R + i] = x[i * C + j];
         }
-    }
+    });
 }
 
 /* x: (R, C) -> new (C, R) tensor (a copy). */
@@ -95,9 +94,9 @@ static void copy_band(nis_real *y, int64_t ly, int64_t off, const nis_real *x, i
                       int64_t cnt, int64_t outer, int64_t inner) {
     size_t bytes = (size_t)(cnt * inner) * sizeof(nis_real);
     if (!bytes) return;
-#pragma omp parallel for if (outer * cnt * inner > NIS_PAR_MIN) schedule(static)
-    for (int64_t o = 0; o < outer; o++)
+    NIS_PAR_FOR(outer * cnt * inner > NIS_PAR_MIN, o, outer, {
         memcpy(y + (o * ly + off) * inner, x + (o * lx + src_off) * inner, bytes);
+    });
 }
 
 static void slice_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {

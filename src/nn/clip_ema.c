@@ -9,14 +9,13 @@
 static double sum_squares(const nis_real *g, int64_t n) {
     enum { NB = 64 };
     double part[NB];
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int b = 0; b < NB; b++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, b, NB, {
         int64_t lo = n / NB * b + (b < n % NB ? b : n % NB);
         int64_t hi = lo + n / NB + (b < n % NB);
         double s = 0;
         for (int64_t i = lo; i < hi; i++) s += (double)g[i] * (double)g[i];
         part[b] = s;
-    }
+    });
     double s = 0;
     for (int b = 0; b < NB; b++) s += part[b];
     return s;
@@ -31,8 +30,7 @@ double nis_clip_grad_norm(nis_params *P, double max_norm) {
     const nis_real c = (nis_real)coef;
     nis_real *g = P->grad;
     int64_t n = P->n;
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) g[i] *= c;
+    NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, { g[i] *= c; });
     return norm;
 }
 
@@ -72,8 +70,7 @@ nis_status nis_ema_update(nis_ema *E, nis_params *P) {
     nis_real *restrict s = E->shadow;
     const nis_real *restrict p = P->data;
     int64_t n = E->n;
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) s[i] = d * s[i] + e * p[i];
+    NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, { s[i] = d * s[i] + e * p[i]; });
     E->updates++;
     return NIS_OK;
 }
@@ -95,11 +92,10 @@ nis_status nis_ema_swap(nis_ema *E, nis_params *P) {
     if (!ema_fits(E, P)) return P->status;
     nis_real *restrict s = E->shadow, *restrict p = P->data;
     int64_t n = E->n;
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, {
         nis_real t = s[i];
         s[i] = p[i];
         p[i] = t;
-    }
+    });
     return NIS_OK;
 }

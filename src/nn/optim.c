@@ -57,15 +57,14 @@ nis_status nis_adam_step(nis_adam *opt, nis_params *P) {
 /* p, g, buf: (n,).  One SGD step; mom = 0 skips the momentum buffer, first: buf := g; one_damp = 1 - damp. */
 static void sgd_kernel(nis_real *restrict p, const nis_real *restrict g, nis_real *restrict buf, int64_t n,
                        nis_real lr, nis_real mom, nis_real one_damp, nis_real wd, bool nesterov, bool first) {
-#pragma omp parallel for if (n > NIS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
+    NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, {
         nis_real d = g[i] + wd * p[i];
         if (mom != 0) {
             buf[i] = first ? d : mom * buf[i] + one_damp * d;
             d = nesterov ? d + mom * buf[i] : buf[i];
         }
         p[i] -= lr * d;
-    }
+    });
 }
 
 nis_status nis_sgd_step(nis_sgd *opt, nis_params *P) {

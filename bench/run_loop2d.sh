@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bench/run_loop2d.sh — the end-to-end 2-D training loop, nis against PyTorch (issue 20, item 4), same run.
+#
+# nis:   NIS train --target donut --method M --iters N --seed 0 --threads T --quiet --checkpoint-every N2 (every
+#        training setting the CLI's default), for N = N1 and N = N2; ms/update = (train_seconds(N2) -
+#        train_seconds(N1)) / (N2 - N1).  train_seconds (metrics.json) starts after the initial fit (init_steps, in
+#        nis_trainer_new) and covers the updates and the saves of sampler.safetensors and checkpoint.safetensors
+#        (atomic, with fsync).  --checkpoint-every N2 makes that one save at the end of each run instead of the
+#        default's 10 (every 10%): the difference removes the saves either way, but ten fsyncs on a shared disk
+#        added 0.15-0.2 s of noisy time per run (measured: ~+-0.05 s between runs); NIS_CHECKPOINT_EVERY=0 gives
+#        the default.  The difference also removes the first N1 updates and the one-time costs.
+# torch: bench/loop2d_torch.py --method M --threads T --n1 N1 --n2 N2: the same loop in PyTorch (its header says
+#        what it mirrors), timing updates N1+1..N2 of one run.
+# Cases: METHODS x THREADS.  Each of ROUNDS rounds runs every case once; within a case nis and torch run back to back,
+# and who goes first alternates from case to case and from round to round.  Per case the table has the median
+# over rounds of each side's ms/update and the per-round ratio torch/nis (median, min-max).
+# OPENBLAS_CORETYPE is passed through as it is (unset: nis picks its kernels itself, torch's OpenBLAS its own).
+#
+# Environment: ROUNDS (3), N1 (200), N2 (1200), METHODS ("dft kl"), THREADS (default "1 2", plus `nproc` if > 2),
+# NIS (build/nis), PY (/usr/bin/python3, Debian's python3-torch), EVAL_N (200: samples nis evaluates after training,
+# outside train_seconds), NIS_CHECKPOINT_EVERY (N2; 0: the CLI's default, every 10%), OUT (also write the table to
+# this file).
+set -euo pipefail
+shopt -s inherit_errexit
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+N1=${N1:-200}
+N2=${N2:-1200}
+METHODS=${METHODS:-"dft kl"}
+NIS=${NIS:-build/nis}
+PY=${PY:-/usr/bin/python3}
+EVAL_N=${EVAL_N:-200}
+NIS_CHECKPOINT_EVERY=${NIS_CHECKPOINT_EVERY:-$N2}
+if [ -z "${THREADS:-}" ]; then
+    THREADS="1 2"
+    np=$(nproc)
+    [ "$np" -gt 2 ] && THREADS="$THREADS $np"
+fi
+[ -x "$NIS" ] || { echo "run_loop2d: $NIS not found (build it: make)" >&2; exit 1; }
+[ "$N2" -gt "$N1" ] || { echo "run_loop2d: need N2 > N1" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# train_seconds of one nis run of $3 updates (method $1, threads $2)
+nis_seconds() {
+    local dir="$tmp/nis-$1-$2-$3"
+    if ! "$NIS" train --target donut --method "$1" --iters "$3" --seed 0 --threads "$2" --out "$dir" --quiet \
+        --eval-n "$EVAL_N" --checkpoint-every "$NIS_CHECKPOINT_EVERY" >"$tmp/nis.out" 2>"$tmp/nis.err"; then
+        echo "run_loop2d: nis train failed:" >&2
+        cat "$tmp/nis.err" >&2
+        exit 1
+    fi
+    "$PY" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["train_seconds"]))' "$dir/metrics.json"
+    rm -rf "$dir"
+}
+nis_ms() {
+    local a b
+    a=$(nis_seconds "$1" "$2" "$N1")
+    b=$(nis_seconds "$1" "$2" "$N2")
+    "$PY" -c 'import sys; a, b, n1, n2 = map(float, sys.argv[1:]); print(repr((b - a) / (n2 - n1) * 1e3))' \
+        "$a" "$b" "$N1" "$N2"
+}
+torch_ms() {
+    if ! "$PY" bench/loop2d_torch.py --method "$1" --threads "$2" --n1 "$N1" --n2 "$N2" >"$tmp/torch.json" \
+        2>"$tmp/torch.err"; then
+        echo "run_loop2d: bench/loop2d_torch.py failed:" >&2
+        cat "$tmp/torch.err" >&2
+        exit 1
+    fi
+    cp "$tmp/torch.json" "$tmp/torch-last.json"
+    "$PY" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["ms_per_update"]))' "$tmp/torch.json"
+}
+
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+start=$(date -u '+%Y-%m-%d %H:%M UTC')
+: >"$tmp/rows.tsv"
+for r in $(seq 1 "$ROUNDS"); do
+    c=0
+    for m in $METHODS; do
+        for t in $THREADS; do
+            echo "run_loop2d: round $r/$ROUNDS, $m, $t thread(s) (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+            if [ $(((r + c) % 2)) -eq 1 ]; then
+                a=$(nis_ms "$m" "$t")
+                b=$(torch_ms "$m" "$t")
+            else
+                b=$(torch_ms "$m" "$t")
+                a=$(nis_ms "$m" "$t")
+            fi
+            printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$t" "$r" "$a" "$b" >>"$tmp/rows.tsv"
+            c=$((c + 1))
+        done
+    done
+done
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+
+"$PY" - "$tmp/rows.tsv" "$tmp/torch-last.json" >"$tmp/table.md" <<EOF
+import json, statistics, sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines() if l]
+tj = json.load(open(sys.argv[2]))
+cases = {}
+for m, t, r, a, b in rows:
+    cases.setdefault((m, int(t)), []).append((float(a), float(b)))
+print("## End-to-end 2-D training loop: nis against PyTorch (donut, CLI defaults)")
+print()
+print("$start; $ROUNDS round(s); ms/update = (T($N2) - T($N1)) / ($N2 - $N1); nis --checkpoint-every $NIS_CHECKPOINT_EVERY; "
+      "1-min load average $load_before before, $load_after after; OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}; "
+      "torch %s, its OpenBLAS core %s; \`bench/run_loop2d.sh\`." % (tj["torch"], tj["openblas_core"]))
+print()
+print("| case | threads | nis ms/update | torch ms/update | speedup torch/nis (median) | min-max over rounds |")
+print("|---|---:|---:|---:|---:|---|")
+for (m, t), v in cases.items():
+    ratios = [b / a for a, b in v]
+    print("| %s donut | %d | %.3f | %.3f | %.2fx | %.2f-%.2f |" % (
+        m, t, statistics.median(a for a, _ in v), statistics.median(b for _, b in v),
+        statistics.median(ratios), min(ratios), max(ratios)))
+EOF
+cat "$tmp/table.md"
+if [ -n "${OUT:-}" ]; then
+    cp "$tmp/table.md" "$OUT"
+    echo "run_loop2d: wrote $OUT" >&2
+fi
