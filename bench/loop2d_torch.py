@@ -88,7 +88,7 @@ os.environ["OMP_NUM_THREADS"] = str(args.threads)
 os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
 
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
+from torch_ref import mlp  # noqa: E402  (Linear layers with SiLU between; bench/torch_ref.py)
 
 
 def openblas_core():
@@ -101,15 +101,6 @@ def openblas_core():
         except (OSError, AttributeError):
             continue
     return "?"
-
-
-def mlp(widths):
-    layers = []
-    for i in range(len(widths) - 1):
-        layers.append(nn.Linear(widths[i], widths[i + 1]))
-        if i < len(widths) - 2:
-            layers.append(nn.SiLU())
-    return nn.Sequential(*layers)
 
 
 def donut_lp(x):
