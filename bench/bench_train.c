@@ -207,7 +207,7 @@ static double energy_step(bench_case *c) {
     nis_tensor *y = nis_requires_grad(nis_tensor_wrap(ctx, c->ndim, c->shape, c->x)), *g = NULL, *hv = NULL;
     if (c->kind == NET_DSM) {
         nis_tensor *eps = nis_tensor_wrap(ctx, c->ndim, c->shape, c->v);
-        nis_tensor *loss = nis_ebm_dsm_objective(ctx, &c->ebm, y, eps, NULL);
+        nis_tensor *loss = nis_ebm_dsm_objective(ctx, &c->ebm, y, NULL, eps, NULL);
         if (!loss) die(c->name, nis_ctx_message(ctx));
         nis_params_zero_grad(c->ebm.P);
         if (nis_backward(ctx, loss, NULL) != NIS_OK) die(c->name, nis_ctx_message(ctx));

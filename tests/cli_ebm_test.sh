@@ -135,6 +135,17 @@ expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/u2" --iters 4 --resu
 cmp -s "$dir/u4/energy.safetensors" "$dir/u2/energy.safetensors" && ok || bad "resumed U-Net energy differs"
 expect 0 "" "$NIS" ebm langevin --energy "$dir/u4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/ul.npy"
 exists "$dir/ul.npy"
+# an energy that sees its level (--level-input): bad flags, resume bit-identical, a sampler over its levels
+expect 2 "--level-input needs --noise-max and the conv net" "$NIS" ebm train --data "$dir/data" --out "$dir/l" --noise 0.1 --level-input
+expect 2 "--level-input needs --noise-max and the conv net" "$NIS" ebm train "${un[@]}" --out "$dir/l" --arch unet --level-input
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --out "$dir/l4" --iters 4
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --out "$dir/l2" --iters 2
+expect 2 "--level-input cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/l2" --iters 4 --resume --level-input
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/l2" --iters 4 --resume --quiet
+cmp -s "$dir/l4/energy.safetensors" "$dir/l2/energy.safetensors" && ok || bad "resumed level-input energy differs"
+cmp -s "$dir/l4/energy.safetensors" "$dir/c4/energy.safetensors" && bad "--level-input made no difference" || ok
+expect 0 "" "$NIS" ebm langevin --energy "$dir/l4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/ll.npy"
+expect 0 "" "$NIS" ebm sampler --energy "$dir/l4/energy.safetensors" --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --iters 1 --out "$dir/lsl"
 
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)

@@ -4,6 +4,8 @@
  * DSM objective's parameter gradient (a double backward) and the jump x - s² ∇E(x) against central differences;
  * a noise-conditional one (levels 0.1 .. 1): its objective's value and gradient, level views and jump.
  * The U-Net energy (f = ½ ||x - U(x)||²): its value, f to second order and its DSM gradient.
+ * An energy that sees its level (level features): f at a level, views, the DSM gradient with a level per image,
+ * a file round trip and the configurations it refuses.
  * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
 #include "nis/ebm_train.h"
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static nis_ebm_config tiny(void) {
     nis_ebm_config c = nis_ebm_config_default();
@@ -31,21 +34,29 @@ static void score_at(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, const d
     for (int64_t i = 0; s && i < B * d; i++) out[i] = s->data[i];
 }
 
-/* The DSM objective at fixed y, eps (values in yv, ev): its value in ctx. */
-static double dsm_value(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev) {
+/* The levels lev (B values, NULL: none) as a tensor of c, or NULL. */
+static nis_tensor *levels_of(nis_ctx *c, int64_t B, const double *lev) {
+    return lev ? nis_tensor_from(c, 1, (int64_t[]){B}, lev) : NULL;
+}
+
+/* The DSM objective at fixed y, eps (values in yv, ev) and levels lev (may be NULL): its value in ctx. */
+static double dsm_value(nis_ctx *c, const nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev,
+                        const double *lev) {
     nis_ctx_reset(c);
-    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv), levels_of(c, B, lev),
                                           nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
     CHECK(l != NULL, "dsm objective: %s", nis_ctx_message(c));
     return l ? l->data[0] : NAN;
 }
 
-/* The parameters' gradient of the DSM objective at fixed y, eps (a double backward) against central differences. */
-static void dsm_gradcheck(nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev, const char *what) {
+/* The parameters' gradient of the DSM objective at fixed y, eps and levels lev (may be NULL; a double backward)
+ * against central differences. */
+static void dsm_gradcheck_at(nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev, const double *lev,
+                             const char *what) {
     nis_ctx *c = nis_ctx_new(0), *c2 = nis_ctx_new(0);
     nis_params *P = E->P;
-    double l0 = dsm_value(c, E, B, d, yv, ev);
-    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+    double l0 = dsm_value(c, E, B, d, yv, ev, lev);
+    nis_tensor *l = nis_ebm_dsm_objective(c, E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv), levels_of(c, B, lev),
                                           nis_tensor_from(c, 2, (int64_t[]){B, d}, ev), NULL);
     nis_params_zero_grad(P);
     CHECK(l && nis_backward(c, l, NULL) == NIS_OK, "backward: %s", nis_ctx_message(c));
@@ -54,9 +65,9 @@ static void dsm_gradcheck(nis_ebm *E, int64_t B, int64_t d, const double *yv, co
     for (int64_t k = 0; k < P->n; k += P->n / 37 + 1) {
         double p0 = P->data[k];
         P->data[k] = p0 + h;
-        double lp = dsm_value(c2, E, B, d, yv, ev);
+        double lp = dsm_value(c2, E, B, d, yv, ev, lev);
         P->data[k] = p0 - h;
-        double lm = dsm_value(c2, E, B, d, yv, ev);
+        double lm = dsm_value(c2, E, B, d, yv, ev, lev);
         P->data[k] = p0;
         double fd = (lp - lm) / (2 * h);
         worst = fmax(worst, fabs(P->grad[k] - fd));
@@ -67,6 +78,10 @@ static void dsm_gradcheck(nis_ebm *E, int64_t B, int64_t d, const double *yv, co
     CHECK(scale > 1e-4 && worst <= 1e-6 * fmax(1, scale), "%s gradient: max error %g (scale %g)", what, worst, scale);
     nis_ctx_free(c);
     nis_ctx_free(c2);
+}
+
+static void dsm_gradcheck(nis_ebm *E, int64_t B, int64_t d, const double *yv, const double *ev, const char *what) {
+    dsm_gradcheck_at(E, B, d, yv, ev, NULL, what);
 }
 
 /* ∂f/∂x at x (one image of d values) by central differences, every `step`-th coordinate into g. */
@@ -150,7 +165,7 @@ static void test_conditional(void) {
         fd_grad_f(&E, d, yv + b * d, 1, g);
         for (int64_t i = 0; i < d; i++) want += (g[i] - ev[b * d + i]) * (g[i] - ev[b * d + i]) / (double)B;
     }
-    double got = dsm_value(c, &E, B, d, yv, ev);
+    double got = dsm_value(c, &E, B, d, yv, ev, NULL);
     CHECK_CLOSE(got, want, 1e-7, 1e-9);
 
     /* a level view: log q_s = -f / s, sharing the parameters */
@@ -207,6 +222,69 @@ static void test_unet(void) {
     gc_spec sp = {2, {B, d}, 0, 1};
     CHECK(gc_check("unet ebm f", f_of, &E, 1, &sp, 2, 1e-6), "gradcheck of the U-Net f");
     dsm_gradcheck(&E, B, d, yv, ev, "unet dsm");
+    nis_ctx_free(c);
+    nis_ebm_free(&E);
+}
+
+/* f evaluated at a level view (ud): the view's level reaches the level features */
+static nis_tensor *f_view(nis_ctx *ctx, nis_tensor *const *x, void *ud) { return nis_ebm_f(ctx, ud, x[0]); }
+
+/* A noise-conditional conv energy with level features (levels 0.1 .. 1). */
+static void test_level_input(void) {
+    nis_ebm_config cfg = tiny();
+    cfg.noise = 0.1, cfg.noise_max = 1, cfg.level_features = 4;
+    nis_ebm E, bad_E, view, back;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 9, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(E.P->count == 2 * 2 + 2 + 2, "convs, head and one conditioning Linear per conv: %d tensors", E.P->count);
+    nis_ebm_config bad = cfg;
+    bad.noise_max = 0;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "level features on a one-level energy");
+    bad = cfg, bad.arch = NIS_EBM_UNET, bad.n_conv = 1;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "level features on a U-Net energy");
+    bad = cfg, bad.level_features = 65;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "65 level features");
+
+    const int64_t B = 2, d = 64;
+    double yv[2 * 64], ev[2 * 64], half[2] = {0.5, 0.5}, low[2] = {0.1, 0.1};
+    const double lev[2] = {0.15, 0.8};
+    for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + lev[i / d] * ev[i];
+    nis_ctx *c = nis_ctx_new(0);
+    nis_tensor *x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
+    /* f sees the level: f(x, 0.5) != f(x, 0.1); E's own f is f at its lowest level; a view's log q = -f(x, s) / s */
+    nis_tensor *fh = nis_ebm_f_at(c, &E, x, nis_tensor_from(c, 1, (int64_t[]){B}, half)),
+               *fl = nis_ebm_f_at(c, &E, x, nis_tensor_from(c, 1, (int64_t[]){B}, low)), *f0 = nis_ebm_f(c, &E, x);
+    CHECK(nis_ebm_at_level(&E, 0.5, &view, err, sizeof err) == NIS_OK, "%s", err);
+    nis_tensor *lq = nis_ebm_target(&view)->log_prob(c, nis_ebm_target(&view), x);
+    CHECK(fh && fl && f0 && lq, "f at levels: %s", nis_ctx_message(c));
+    for (int64_t b = 0; fh && fl && f0 && lq && b < B; b++) {
+        CHECK(fabs(fh->data[b] - fl->data[b]) > 1e-6, "f(x, 0.5) = f(x, 0.1) = %g: the level is not seen", fh->data[b]);
+        CHECK_CLOSE(f0->data[b], fl->data[b], 1e-12, 1e-12);
+        CHECK_CLOSE(lq->data[b], -fh->data[b] / 0.5, 1e-12, 1e-12);
+    }
+    CHECK(nis_ebm_f_at(c, &E, x, nis_tensor_from(c, 1, (int64_t[]){1}, half)) == NULL &&
+              nis_ctx_status(c) == NIS_ESHAPE, "one level for two images is refused");
+    nis_ctx_clear_error(c);
+
+    /* f at a level to second order, and the DSM objective with a level per image */
+    gc_spec sp = {2, {B, d}, 0, 1};
+    CHECK(gc_check("level-input f at 0.5", f_view, &view, 1, &sp, 2, 1e-6), "gradcheck of f at a level");
+    dsm_gradcheck_at(&E, B, d, yv, ev, lev, "level-input dsm");
+    double per_image = dsm_value(c, &E, B, d, yv, ev, lev), own = dsm_value(c, &E, B, d, yv, ev, NULL);
+    CHECK(fabs(per_image - own) > 1e-9, "the levels reach the objective (%g at both)", own);
+
+    /* a file round trip keeps the features and the values */
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/nis_test_ebm_f64_%d.safetensors", (int)getpid());
+    CHECK(nis_ebm_save(path, &E, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(path, &back, err, sizeof err) == NIS_OK, "%s", err);
+    remove(path);
+    CHECK(back.cfg.level_features == 4, "level features after loading: %d", back.cfg.level_features);
+    nis_ctx_reset(c);
+    x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
+    nis_tensor *fa = nis_ebm_f(c, &E, x), *fb = nis_ebm_f(c, &back, x);
+    for (int64_t b = 0; fa && fb && b < B; b++) CHECK_CLOSE(fb->data[b], fa->data[b], 1e-6, 1e-6);
+    nis_ebm_free(&back);
     nis_ctx_free(c);
     nis_ebm_free(&E);
 }
@@ -270,5 +348,6 @@ int main(void) {
     test_dsm();
     test_conditional();
     test_unet();
+    test_level_input();
     return check_done("test_ebm_f64");
 }

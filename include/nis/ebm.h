@@ -11,7 +11,7 @@
  *
  * Files (safetensors, F32): one tensor per parameter ("energy.conv1.weight", ...) and metadata
  * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma" (and, when
- * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max").
+ * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.level_features").
  * A training checkpoint adds "<param>.adam_m", "<param>.adam_v", "buffer" (N, c, h, w) and metadata
  * "adam.step", "train.iter", "train.seed" and the training configuration.  nis_ebm_load reads either.
  */
@@ -57,7 +57,14 @@ typedef struct {
     double sigma;                               /* ML: Langevin noise scale (0.01) */
     double noise;                               /* > 0: a DSM energy of the data smoothed by N(0, noise² I); 0: ML */
     double noise_max;                           /* > noise: noise-conditional DSM over [noise, noise_max]; 0: one level */
+    int level_features;                         /* noise-conditional conv nets: > 0 gives f the level as an input,
+                                                   these many cosine features of it, each conv shifted by a Linear
+                                                   of them (f(x, s)); 0: f(x) alone, the level only in E_s = f / s */
 } nis_ebm_config;
+
+/* The level features of nis_ebm_config.level_features: cos(π j u), j = 1..k, u = log(s / noise) / log(noise_max /
+ * noise) (0 at the lowest level, 1 at the highest). */
+#define NIS_EBM_LEVEL_FEATURES 8
 
 /* MNIST defaults: 1x28x28, conv 16, 32, 64 (3x3, stride 2, SiLU) -> linear 1024 -> 1, lambda 10, sigma 0.01. */
 nis_ebm_config nis_ebm_config_default(void);
@@ -81,6 +88,9 @@ void nis_ebm_free(nis_ebm *E);
 
 /* The raw network output f(x): x (B, c*h*w) or (B, c, h, w) -> (B,). */
 nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
+/* f at a level per image: x (B, dim) or (B, c, h, w), s (B,) or (B, 1) levels (NULL: every image at E's own level,
+ * as nis_ebm_f) -> (B,).  Only energies with level features read s; for the others it is nis_ebm_f. */
+nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *s);
 /* The energy E(x) = f(x) / T: x as above -> (B,).  log q = -E. */
 nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* The target view (log q = -E, dim c*h*w); owned by E. */

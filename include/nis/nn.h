@@ -211,6 +211,8 @@ typedef struct {
     nis_act act;
     nis_conv2d_layer conv[NIS_CONVNET_MAX_LAYERS];
     nis_linear_layer head;
+    nis_linear_layer cond[NIS_CONVNET_MAX_LAYERS]; /* with conditioning: cond (B, k) -> a shift per channel */
+    int64_t cond_features;       /* k (0: no conditioning input) */
     int64_t in_c, in_h, in_w;    /* input image shape */
     int64_t out_c, out_h, out_w; /* shape after the last conv (flattened into the head) */
 } nis_convnet;
@@ -220,8 +222,15 @@ typedef struct {
 nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, int64_t in_c, int64_t in_h,
                            int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act,
                            int64_t out_features);
-/* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w) -> (B, out_features). */
+/* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w) -> (B, out_features).  ESHAPE for a conditioned net. */
 nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x);
+/* Give N a conditioning input of k features (after nis_convnet_add, before finalizing P): "<prefix>.cond1" ...
+ * "<prefix>.cond<n_conv>", Linear k -> that conv's channels without bias, whose output is added to the conv's
+ * output per image and channel before the activation (a FiLM shift; Perez et al. 2018).  k in 1..1024. */
+nis_status nis_convnet_add_cond(nis_convnet *N, nis_params *P, const char *prefix, int64_t k);
+/* x as in nis_convnet_forward, cond (B, k) the conditioning features (constants: no gradient flows to them)
+ * -> (B, out_features).  cond must be NULL exactly when N has no conditioning input (ESHAPE otherwise). */
+nis_tensor *nis_convnet_forward_cond(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x, nis_tensor *cond);
 
 /* A generator: Linear z -> (c0, h0, w0), act, convT, act, ..., convT (no activation after the last, so
  * the caller chooses the output map, e.g. sigmoid).  E.g. z(32) -> 64x7x7 -> convT 32 4x4 s2 p1 (14x14)

@@ -166,7 +166,7 @@ static int ebm_train(int argc, char **argv) {
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
     const nis_ebm_config ec0 = nis_ebm_config_default();
     double lambda = ec0.lambda, sigma = ec0.sigma;
-    bool resume = false, quiet = false;
+    bool resume = false, quiet = false, level_input = false;
     const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL, *arch_name = "conv";
     double noise = 0, noise_max = 0;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
@@ -186,6 +186,7 @@ static int ebm_train(int argc, char **argv) {
         {"strides", OPT_STRING, &strides, "with --channels: their strides, e.g. 1,2,1,2,2 (default all 2)", 0, 0, false},
         {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
         {"noise-max", OPT_DOUBLE, &noise_max, "with --noise: a noise-conditional energy E(x, s) = f(x) / s for every level s in [noise, noise-max], sampled by annealed Langevin", 0, 100, false},
+        {"level-input", OPT_FLAG, &level_input, "with --noise-max, conv nets: f also sees the level, f(x, s) (each conv shifted by a Linear of cosine features of log s)", 0, 0, false},
         {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
         {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
@@ -202,7 +203,7 @@ static int ebm_train(int argc, char **argv) {
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
-                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max"};
+                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max", "level-input"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, sizeof sampler_flags / sizeof sampler_flags[0]))) return cli_error("ebm train", "--%s needs --sampler", f);
     if (init && (f = first_given(arch, sizeof arch / sizeof arch[0])))
@@ -217,6 +218,8 @@ static int ebm_train(int argc, char **argv) {
     if (!resume && cli_given("noise-max") && !(noise > 0 && noise_max > noise))
         return cli_error("ebm train", "--noise-max (%g) needs --noise and must exceed it (%g)", noise_max, noise);
     if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
+    if (level_input && !resume && (unet || !(noise_max > 0)))
+        return cli_error("ebm train", "--level-input needs --noise-max and the conv net");
     nis_ebm_config ec = nis_ebm_config_default();
     if (channels && (ec.n_conv = parse_list(channels, ec.channels)) < 1)
         return cli_error("ebm train", "--channels: '%s' is not 1 to 8 comma-separated counts in [1, 4096]", channels);
@@ -238,7 +241,7 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "sampler",
+        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "level-input", "sampler",
                                       "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
@@ -261,6 +264,7 @@ static int ebm_train(int argc, char **argv) {
     ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise, ec.noise_max = noise_max;
     for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
     if (unet) ec.arch = NIS_EBM_UNET, ec.n_conv = 1, ec.channels[0] = (int)width;
+    if (level_input) ec.level_features = NIS_EBM_LEVEL_FEATURES;
 
     nis_ebm E;
     nis_ebm_trainer T = {0};

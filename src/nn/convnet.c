@@ -68,15 +68,46 @@ nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, in
     return nis_linear_layer_add(&N->head, P, name, c * h * w, out_features, true);
 }
 
-/* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w) -> (B, out_features) */
-nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x) {
+nis_status nis_convnet_add_cond(nis_convnet *N, nis_params *P, const char *prefix, int64_t k) {
+    if (P->status != NIS_OK) return P->status;
+    if (k < 1 || k > 1024 || N->cond_features)
+        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": conditioning of %lld features (1..1024, once)", prefix,
+                               (long long)k);
+    char name[256];
+    for (int l = 0; l < N->n_conv; l++) {
+        if (!layer_name(P, name, prefix, "cond", l + 1)) return P->status;
+        nis_status st = nis_linear_layer_add(&N->cond[l], P, name, k, N->conv[l].cout, false);
+        if (st != NIS_OK) return st;
+    }
+    N->cond_features = k;
+    return NIS_OK;
+}
+
+/* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w), cond (B, k) or NULL -> (B, out_features) */
+nis_tensor *nis_convnet_forward_cond(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x, nis_tensor *cond) {
     if (!x) return NULL;
+    if ((cond != NULL) != (N->cond_features > 0) ||
+        (cond && (cond->ndim != 2 || cond->shape[0] != x->shape[0] || cond->shape[1] != N->cond_features)))
+    {
+        nis_ctx_fail(ctx, NIS_ESHAPE, "convnet: %s", N->cond_features ? "a conditioned net needs cond (B, k)"
+                                                                      : "cond given to a net without conditioning");
+        return NULL;
+    }
     int64_t B = x->shape[0];
     if (x->ndim == 2 && N->n_conv > 0) x = nis_reshape(ctx, x, 4, (int64_t[]){B, N->in_c, N->in_h, N->in_w});
-    for (int l = 0; l < N->n_conv; l++)
-        x = nis_activation(ctx, N->act, nis_conv2d_layer_forward(ctx, &N->conv[l], x));
+    for (int l = 0; l < N->n_conv; l++) {
+        nis_tensor *h = nis_conv2d_layer_forward(ctx, &N->conv[l], x);
+        if (cond)   /* the per-image shift (B, C) -> (B, C, 1, 1), broadcast over the plane */
+            h = nis_add(ctx, h, nis_reshape(ctx, nis_linear_layer_forward(ctx, &N->cond[l], cond), 4,
+                                            (int64_t[]){B, N->conv[l].cout, 1, 1}));
+        x = nis_activation(ctx, N->act, h);
+    }
     if (x && x->ndim != 2) x = nis_reshape(ctx, x, 2, (int64_t[]){B, -1});
     return nis_linear_layer_forward(ctx, &N->head, x);
+}
+
+nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x) {
+    return nis_convnet_forward_cond(ctx, N, x, NULL);
 }
 
 nis_status nis_deconvnet_add(nis_deconvnet *G, nis_params *P, const char *prefix, int64_t in_features,

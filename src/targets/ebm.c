@@ -16,9 +16,9 @@ static nis_tensor *ebm_log_prob(nis_ctx *ctx, const nis_target *t, nis_tensor *x
     return nis_neg(ctx, nis_ebm_energy(ctx, (const nis_ebm *)t->data, x));
 }
 
-/* log q_s = -f(x) / s: x (B, dim), s (B, 1) -> (B,) (noise-conditional energies) */
+/* log q_s = -f(x, s) / s: x (B, dim), s (B, 1) -> (B,) (noise-conditional energies) */
 static nis_tensor *ebm_log_prob_at(nis_ctx *ctx, const nis_target *t, nis_tensor *x, nis_tensor *s) {
-    nis_tensor *f = nis_ebm_f(ctx, (const nis_ebm *)t->data, x);
+    nis_tensor *f = nis_ebm_f_at(ctx, (const nis_ebm *)t->data, x, s);
     return f ? nis_neg(ctx, nis_div(ctx, f, nis_reshape(ctx, s, 1, (int64_t[]){s->shape[0]}))) : NULL;
 }
 
@@ -36,6 +36,9 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
         !(cfg->noise_max == 0 || (cfg->noise > 0 && cfg->noise_max > cfg->noise && isfinite(cfg->noise_max))) ||
         (int64_t)cfg->c * cfg->h * cfg->w > (1 << 24) || (cfg->arch != NIS_EBM_CONVNET && cfg->arch != NIS_EBM_UNET))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (shape, conv layers 1..8, kernel, lambda, sigma, noise, noise_max)");
+    if (cfg->level_features < 0 || cfg->level_features > 64 ||
+        (cfg->level_features && (cfg->arch != NIS_EBM_CONVNET || !(cfg->noise_max > 0))))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (level features: 0..64, a noise-conditional conv net only)");
     if (cfg->arch == NIS_EBM_UNET && (cfg->n_conv != 1 || cfg->h % 4 || cfg->w % 4))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (a U-Net energy has one width and images divisible by 4)");
     for (int l = 0; l < cfg->n_conv; l++)
@@ -52,6 +55,7 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     nis_status s = cfg->arch == NIS_EBM_UNET
                        ? nis_unet_add(&E->unet, E->P, "energy.unet", cfg->channels[0], cfg->c, cfg->h, cfg->w, cfg->act)
                        : nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
+    if (s == NIS_OK && cfg->level_features) s = nis_convnet_add_cond(&E->net, E->P, "energy", cfg->level_features);
     if (s == NIS_OK) s = nis_params_finalize(E->P);
     nis_rng rng = nis_rng_init(seed, NIS_STREAM_EBM_INIT);
     if (s == NIS_OK) s = nis_params_init(E->P, &rng);
@@ -72,7 +76,31 @@ void nis_ebm_free(nis_ebm *E) {
     memset(E, 0, sizeof *E);
 }
 
+/* The level features (B, k) of levels s (B,) or (B, 1), or of E's own level for every row when s is NULL. */
+static nis_tensor *level_features(nis_ctx *ctx, const nis_ebm *E, int64_t B, const nis_tensor *s) {
+    const int k = E->cfg.level_features;
+    if (s && s->n != B) {
+        nis_ctx_fail(ctx, NIS_ESHAPE, "ebm: %lld levels for %lld images", (long long)s->n, (long long)B);
+        return NULL;
+    }
+    nis_tensor *c = nis_new2(ctx, B, k);
+    if (!c) return NULL;
+    const double span = log(E->cfg.noise_max / E->cfg.noise);
+    for (int64_t b = 0; b < B; b++) {
+        double u = log((s ? (double)s->data[b] : E->temperature) / E->cfg.noise) / span;
+        for (int j = 0; j < k; j++) c->data[b * k + j] = (nis_real)cos(3.14159265358979323846 * (j + 1) * u);
+    }
+    return c;
+}
+
+nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *s) {
+    if (!x || !E->cfg.level_features) return nis_ebm_f(ctx, E, x);
+    nis_tensor *y = nis_convnet_forward_cond(ctx, &E->net, x, level_features(ctx, E, x->shape[0], s));
+    return y ? nis_reshape(ctx, y, 1, (int64_t[]){y->shape[0]}) : NULL;
+}
+
 nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {
+    if (x && E->cfg.level_features) return nis_ebm_f_at(ctx, E, x, NULL);
     if (E->cfg.arch == NIS_EBM_UNET) {   /* ½ ||x - U(x)||² per image */
         if (!x) return NULL;
         nis_tensor *x2 = nis_reshape(ctx, x, 2, (int64_t[]){x->shape[0], -1});

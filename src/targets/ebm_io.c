@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 10
+#define N_EBM_META 11
 
 /* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
  * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one,
- * the architecture only for a U-Net (files before them have none of them). */
+ * the architecture only for a U-Net, the level features only when there are some (files before them have none of
+ * them). */
 static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
@@ -25,7 +26,8 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     snprintf(vals[4], 160, "%.17g", c->lambda);
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
-                                           "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.arch"};
+                                           "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.arch",
+                                           "ebm.level_features"};
     int n = 6;
     bool all2 = true;
     for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
@@ -46,6 +48,10 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     if (c->arch == NIS_EBM_UNET) {
         snprintf(vals[9], 160, "unet");
         kv[2 * n] = keys[9], kv[2 * n + 1] = vals[9], n++;
+    }
+    if (c->level_features) {
+        snprintf(vals[10], 160, "%d", c->level_features);
+        kv[2 * n] = keys[10], kv[2 * n + 1] = vals[10], n++;
     }
     for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
@@ -143,6 +149,10 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     const char *arch = nis_st_meta(f, "ebm.arch");   /* absent: the conv net */
     if (arch && strcmp(arch, "unet")) return bad_key(path, "ebm.arch", err, errlen);
     if (arch) c.arch = NIS_EBM_UNET;
+    const char *lf = nis_st_meta(f, "ebm.level_features");   /* absent: none */
+    if (lf && (parse_ints(lf, &c.level_features, 1) != 1 || c.level_features < 1 || c.level_features > 64 ||
+               !(c.noise_max > 0) || c.arch != NIS_EBM_CONVNET))
+        return bad_key(path, "ebm.level_features", err, errlen);
     *cfg = c;
     return NIS_OK;
 }

@@ -156,11 +156,12 @@ static nis_status negatives(nis_ebm_trainer *T, nis_rng *rng, nis_ebm_step_stats
     return NIS_OK;
 }
 
-nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *eps, double *f_mean) {
+nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *s_b, nis_tensor *eps,
+                                  double *f_mean) {
     if (!y || !eps) return NULL;
     const double s = nis_ebm_is_conditional(E) ? 1 : E->cfg.noise;   /* s_b ∇E_{s_b} = ∇f at every level */
     nis_tensor *yd = y->requires_grad ? y : nis_requires_grad(nis_detach(ctx, y)), *g = NULL;
-    nis_tensor *f = nis_ebm_f(ctx, E, yd);
+    nis_tensor *f = nis_ebm_f_at(ctx, E, yd, s_b);
     if (!f || nis_grad(ctx, 1, &f, NULL, 1, &yd, true, &g) != NIS_OK) return NULL;
     if (f_mean) {
         double sum = 0;
@@ -177,8 +178,8 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
     nis_ctx *ctx = T->ctx;
     const int64_t B = T->cfg.batch, d = T->E->target.dim;
     const nis_ebm_config *c = &T->E->cfg;
-    nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d);
-    if (!y || !eps) return NULL;
+    nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d), *lv = nis_new1(ctx, B);
+    if (!y || !eps || !lv) return NULL;
     for (int64_t b = 0; b < B; b++) {
         int64_t i = nis_rng_below(rng, (uint32_t)n_data);
         memcpy(y->data + b * d, data + i * d, (size_t)d * sizeof *y->data);
@@ -187,9 +188,10 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
     for (int64_t b = 0; b < B; b++) {
         double s = c->noise;
         if (c->noise_max > 0) s = c->noise * exp(nis_rng_uniform(rng) * log(c->noise_max / c->noise));
+        lv->data[b] = (nis_real)s;
         for (int64_t j = b * d; j < (b + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
     }
-    return nis_ebm_dsm_objective(ctx, T->E, y, eps, f_mean);
+    return nis_ebm_dsm_objective(ctx, T->E, y, lv, eps, f_mean);
 }
 
 /* After an update: the moving average of the weights (started from them at the first update). */
@@ -332,7 +334,7 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
 static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
     if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
         a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise ||
-        a->noise_max != b->noise_max || a->arch != b->arch)
+        a->noise_max != b->noise_max || a->arch != b->arch || a->level_features != b->level_features)
         return false;
     for (int l = 0; l < a->n_conv; l++)
         if (a->channels[l] != b->channels[l] || (a->strides[l] ? a->strides[l] : 2) != (b->strides[l] ? b->strides[l] : 2))
