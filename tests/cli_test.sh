@@ -11,6 +11,15 @@ NIS="$1"
 expect 0 "" "$NIS" --help
 for c in train sample eval demo mcmc data; do expect 0 "" "$NIS" $c --help; done
 expect 0 "" "$NIS" data fetch --help
+# the BLAS check: generic kernels forced on an AVX2 CPU give exactly one warning line; otherwise stderr stays empty
+if grep -qw avx2 /proc/cpuinfo; then
+  expect 0 "warning: OPENBLAS_CORETYPE=Prescott makes OpenBLAS run its generic Prescott kernels" env OPENBLAS_CORETYPE=Prescott "$NIS" train --help
+fi
+for kernels in unset Haswell; do
+  if [ $kernels = unset ]; then env -u OPENBLAS_CORETYPE "$NIS" train --help >/dev/null 2>"$dir/err"
+  else env OPENBLAS_CORETYPE=$kernels "$NIS" train --help >/dev/null 2>"$dir/err"; fi
+  [ ! -s "$dir/err" ] && ok || bad "OPENBLAS_CORETYPE $kernels: nis said $(cat "$dir/err")"
+done
 expect 2 "expected 'fetch'" "$NIS" data bogus
 expect 2 "unknown set" "$NIS" data fetch --what nope --dir "$dir/data"
 expect 2 "unknown command" "$NIS" frobnicate

@@ -85,9 +85,11 @@ int nis_threads(void);
  * know (0.3.21 on AMD Zen 4 and 5, say) gets older kernels: Haswell's AVX2 ones where SkylakeX's AVX-512 ones
  * would run about 1.8x faster (docs/benchmarks.md), or generic ones.  nis_blas_core is the kernel set in use
  * ("Haswell", "SkylakeX", ...); nis_blas_better_core returns the OpenBLAS core type to ask for instead
- * (OPENBLAS_CORETYPE, read only when OpenBLAS loads), or NULL when the kernels fit the CPU. */
+ * (OPENBLAS_CORETYPE, read only when OpenBLAS loads), or NULL when the kernels fit the CPU; nis_blas_generic is
+ * true when the kernels in use are older than AVX2 (Prescott, ...) on a CPU that has AVX2 and FMA (2-5x slower). */
 const char *nis_blas_core(void);
 const char *nis_blas_better_core(void);
+bool nis_blas_generic(void);
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC; an arbitrary origin): differences time things. */
 double nis_seconds(void);

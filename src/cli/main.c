@@ -36,10 +36,17 @@ static void usage(FILE *f) {
 
 /* OpenBLAS chose older kernels than the CPU runs (nis_blas_better_core): start again with OPENBLAS_CORETYPE set,
  * which OpenBLAS reads only when it loads.  An OPENBLAS_CORETYPE in the environment (the user's or the machine's
- * choice, whatever it is) is left alone; when the restart fails, one line says what is slow and how to fix it. */
+ * choice) is kept, with one warning line if it forces generic kernels (older than AVX2) on a CPU that has AVX2;
+ * when the restart fails, one line says what is slow and how to fix it. */
 static void blas_kernels(char **argv) {
-    if (getenv("OPENBLAS_CORETYPE")) return;
-    const char *better = nis_blas_better_core();
+    const char *set = getenv("OPENBLAS_CORETYPE"), *better = nis_blas_better_core();
+    if (set) {
+        if (nis_blas_generic())
+            fprintf(stderr, "nis: warning: OPENBLAS_CORETYPE=%s makes OpenBLAS run its generic %s kernels on a CPU "
+                    "that runs %s's, 2-5x slower; unset it or set OPENBLAS_CORETYPE=%s\n", set, nis_blas_core(),
+                    better ? better : "Haswell", better ? better : "Haswell");
+        return;
+    }
     if (!better) return;
     setenv("OPENBLAS_CORETYPE", better, 1);
     execv("/proc/self/exe", argv);

@@ -54,6 +54,21 @@ const char *nis_blas_core(void) {
     return c ? c : "unknown";
 }
 
+/* OpenBLAS's kernel sets older than AVX2 + FMA (and "unknown"): generic for a CPU that has AVX2. */
+static bool generic_core(const char *c) {
+    static const char *const old[] = {"Prescott", "Core2", "Nehalem", "Sandybridge", "Penryn", "Dunnington", "Atom",
+                                      "Barcelona", "Bulldozer", "Piledriver", "Steamroller", "Excavator", "Katmai",
+                                      "unknown"};
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
+        if (!strcmp(c, old[i])) return true;
+    return false;
+}
+
+static bool cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
 const char *nis_blas_better_core(void) {
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
     const char *c = nis_blas_core();
@@ -63,11 +78,7 @@ const char *nis_blas_better_core(void) {
     bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     if (has512) return "SkylakeX";
-    bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (has2 && (!strcmp(c, "Prescott") || !strcmp(c, "Core2") || !strcmp(c, "Nehalem") || !strcmp(c, "Sandybridge") ||
-                 !strcmp(c, "Penryn") || !strcmp(c, "Dunnington") || !strcmp(c, "Atom") || !strcmp(c, "Barcelona") ||
-                 !strcmp(c, "Bulldozer") || !strcmp(c, "Piledriver") || !strcmp(c, "Steamroller") ||
-                 !strcmp(c, "Excavator") || !strcmp(c, "Katmai") || !strcmp(c, "unknown")))
-        return "Haswell";
-    return NULL;
+    return cpu_has_avx2() && generic_core(c) ? "Haswell" : NULL;
 }
+
+bool nis_blas_generic(void) { return cpu_has_avx2() && generic_core(nis_blas_core()); }
