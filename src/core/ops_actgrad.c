@@ -30,11 +30,9 @@ NIS_VECTOR_CLONES static void actg_kernel(int kind, const nis_real *restrict pa,
     switch (kind) {
     case NIS_ACTG_TANH_Y: ACTG_LOOP(1 - v * v) break;
     case NIS_ACTG_SIGMOID_Y: ACTG_LOOP(v * (1 - v)) break;
-    case NIS_ACTG_SOFTPLUS_X: ACTG_LOOP(1 / (1 + exp(-v))) break;
-    case NIS_ACTG_SILU_X: {
-        ACTG_LOOP((1 + v * (1 - 1 / (1 + exp(-v)))) / (1 + exp(-v)))
-        break;
-    }
+    /* the logistic ones: e = e^-v held to [-87, 87] (NIS_MAP_EXPNEG), so libmvec's expf stays on its fast path */
+    case NIS_ACTG_SOFTPLUS_X: NIS_MAP_EXPNEG(n, pa, po, pg[i] * (1 / (1 + e))); break;
+    case NIS_ACTG_SILU_X: NIS_MAP_EXPNEG(n, pa, po, pg[i] * ((1 + v * (1 - 1 / (1 + e))) / (1 + e))); break;
     case NIS_ACTG_ELU_X: ACTG_LOOP(v > 0 ? 1 : al * exp(v)) break;
     case NIS_ACTG_RELU_X: ACTG_LOOP(v > 0 ? 1 : 0) break;
     default: ACTG_LOOP(v > 0 ? 1 : al) break;   /* NIS_ACTG_LEAKY_X */

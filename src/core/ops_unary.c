@@ -35,10 +35,19 @@
         return y;                                                                                           \
     }
 
-/* Logistic function.  1 / (1 + e^-v) is accurate to a few ulp everywhere: for v < -88 e^-v overflows to
- * inf and the result is 0 (the true value is below float's normal range), never NaN.  Written without
- * branches so `omp simd` loops vectorise it with libmvec's expf. */
-static inline nis_real sigmoid1(nis_real v) { return 1 / (1 + exp(-v)); }
+/* As UNARY_OP, for the logistic family: expr may use `e` = e^-v held to [-87, 87] (NIS_MAP_EXPNEG in op.h), so
+ * 1 / (1 + e) is the logistic function, accurate to a few ulp for v >= -87 and 1.6e-38 below (the true value is
+ * below float's normal range), never NaN, and libmvec's expf stays on its fast path. */
+#define UNARY_OP_EXPNEG(fname, op, expr)                                                                   \
+    NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
+        NIS_MAP_EXPNEG(x->n, x->data, y->data, expr);                                                       \
+    }                                                                                                       \
+    nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
+        if (nis__bail(ctx, x)) return NULL;                                                                 \
+        nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
+        if (y) fname##_kernel(y, x);                                                                        \
+        return y;                                                                                           \
+    }
 
 /* log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exactly v for large v, ~e^v for very negative v, no overflow.
  * max(v, 0) is written (v + |v|) / 2 so the loop vectorises (fmax is a library call without fast-math). */
@@ -108,7 +117,7 @@ static void sigmoid_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_
 }
 static const nis_op_info op_sigmoid = {"sigmoid", sigmoid_backward};
 /* 1 / (1 + e^-x) without overflow for any x; shaped like x. */
-UNARY_OP(nis_sigmoid, op_sigmoid, sigmoid1(v))
+UNARY_OP_EXPNEG(nis_sigmoid, op_sigmoid, 1 / (1 + e))
 
 /* ---- softplus: log(1 + e^x);  d = g sigmoid(x) ---- */
 static void softplus_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
@@ -124,7 +133,7 @@ static void silu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_ten
 }
 static const nis_op_info op_silu = {"silu", silu_backward};
 /* x sigmoid(x), shaped like x. */
-UNARY_OP(nis_silu, op_silu, v * sigmoid1(v))
+UNARY_OP_EXPNEG(nis_silu, op_silu, v * (1 / (1 + e)))
 
 /* ---- relu: max(x, 0);  d = g step(x) ---- */
 static void relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
