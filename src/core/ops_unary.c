@@ -37,7 +37,7 @@
 
 /* As UNARY_OP, for the logistic family: expr may use `e` = e^-v held to [-87, 87] (NIS_MAP_EXPNEG in op.h), so
  * 1 / (1 + e) is the logistic function, accurate to a few ulp for v >= -87 and 1.6e-38 below (the true value is
- * below float's normal range), never NaN, and libmvec's expf stays on its fast path. */
+ * smaller still), never NaN, and libmvec's expf stays on its fast path. */
 #define UNARY_OP_EXPNEG(fname, op, expr)                                                                   \
     NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
         NIS_MAP_EXPNEG(x->n, x->data, y->data, expr);                                                       \
