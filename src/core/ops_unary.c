@@ -129,11 +129,28 @@ UNARY_OP(nis_softplus, op_softplus, softplus1(v))
 
 /* ---- silu: x s, s = sigmoid(x);  d = g (s + x s (1 - s)) = g (s + y (1 - s)) ---- */
 static void silu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
-    gs[0] = nis__act_grad(ctx, NIS_ACTG_SILU_X, node->src[0], g, 0);
+    gs[0] = nis__act_grad_silu(ctx, node->src[0], g, node->aux);
 }
 static const nis_op_info op_silu = {"silu", silu_backward};
-/* x sigmoid(x), shaped like x. */
-UNARY_OP_EXPNEG(nis_silu, op_silu, v * (1 / (1 + e)))
+
+/* y = x / d with d = 1 + e^-x held; when d is not NULL it is kept (the backward's f' needs no exp then). */
+NIS_VECTOR_CLONES static void silu_kernel(nis_tensor *y, const nis_tensor *x, nis_real *restrict d) {
+    if (d) NIS_MAP_EXPNEG(x->n, x->data, y->data, v * (1 / (d[i] = 1 + e)));
+    else NIS_MAP_EXPNEG(x->n, x->data, y->data, v * (1 / (1 + e)));
+}
+
+/* x sigmoid(x), shaped like x.  When the node is recorded it keeps 1 + e^-x (x.n reals of arena) for its
+ * backward. */
+nis_tensor *nis_silu(nis_ctx *ctx, nis_tensor *x) {
+    if (nis__bail(ctx, x)) return NULL;
+    nis_tensor *y = nis__result_like(ctx, &op_silu, x, x, NULL, NULL);
+    if (!y) return NULL;
+    nis_real *d = NULL;
+    if (y->op && !(d = nis_ctx_alloc(ctx, (size_t)(x->n > 0 ? x->n : 1) * sizeof *d))) return NULL;
+    silu_kernel(y, x, d);
+    y->aux = d;
+    return y;
+}
 
 /* ---- relu: max(x, 0);  d = g step(x) ---- */
 static void relu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_tensor **gs) {
