@@ -140,6 +140,13 @@ nis_train_config nis_train_config_default(nis_method method);
 /* Defaults for conv samplers of images (c, h, w): batch 64, latent 64, generator stem 64 channels, U-Net 16,
  * 3 score updates per update, no broad start; the rest as above. */
 nis_train_config nis_train_config_image(nis_method method, int c, int h, int w);
+/* For front ends in other languages (Python's ctypes: python/nis), which cannot lay out the struct: a configuration
+ * on the heap with nis_train_config_default(method)'s values (free with nis_free; NULL if out of memory), and one
+ * field set or read by its schema name from or into its text form (nis/schema.h).  set: NIS_EINVAL with one line in
+ * err for an unknown name or a bad value (cfg unchanged); get: false for an unknown name. */
+nis_train_config *nis_train_config_new(nis_method method);
+nis_status nis_train_config_set(nis_train_config *cfg, const char *name, const char *text, char *err, size_t errlen);
+bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *buf, size_t size);
 /* Every rule of cfg against target t (t may be NULL: rules that need it are skipped): the schema's ranges,
  * then the rules between fields.  One line in err naming the first violation. */
 nis_status nis_train_config_check(const nis_train_config *cfg, const nis_target *t, char *err, size_t errlen);

@@ -144,3 +144,25 @@ nis_train_config nis__config_resolve(const nis_train_config *cfg, const nis_targ
     if (c.method == NIS_METHOD_FISHER) c.noisy_output = false;   /* no noise in Fisher training */
     return c;
 }
+
+nis_train_config *nis_train_config_new(nis_method method) {
+    nis_train_config *c = nis_malloc(sizeof *c);
+    if (c) *c = nis_train_config_default(method);
+    return c;
+}
+
+nis_status nis_train_config_set(nis_train_config *cfg, const char *name, const char *text, char *err, size_t errlen) {
+    const nis_field *f = name ? nis_schema_find(nis_train_schema(), name) : NULL;
+    if (!f || !cfg || !text) {
+        if (err && errlen) snprintf(err, errlen, "train config: no field \"%s\"", name ? name : "(null)");
+        return NIS_EINVAL;
+    }
+    return nis_field_parse(f, cfg, text, err, errlen);
+}
+
+bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *buf, size_t size) {
+    const nis_field *f = name ? nis_schema_find(nis_train_schema(), name) : NULL;
+    if (!f || !cfg || !buf || !size) return false;
+    nis_field_format(f, cfg, buf, size);
+    return true;
+}

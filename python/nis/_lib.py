@@ -1,0 +1,115 @@
+"""nis._lib: loads libnis.so and declares the C functions the package calls (ctypes).
+
+The library is looked for, in order: the path in the environment variable NIS_LIBRARY; libnis.so beside this file
+(an installed package); build/libnis.so of the checkout this file lies in (after `make`).
+"""
+
+import ctypes
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _find_library():
+    env = os.environ.get("NIS_LIBRARY")
+    if env:
+        if not os.path.exists(env):
+            raise ImportError(f"nis: NIS_LIBRARY={env} does not exist")
+        return env
+    for cand in (os.path.join(_HERE, "libnis.so"), os.path.join(_HERE, "..", "..", "build", "libnis.so")):
+        if os.path.exists(cand):
+            return os.path.normpath(cand)
+    raise ImportError("nis: libnis.so not found: run `make` in the nis checkout, or set NIS_LIBRARY to its path")
+
+
+path = _find_library()
+lib = ctypes.CDLL(path)
+
+c_int64_p = ctypes.POINTER(ctypes.c_int64)
+c_float_p = ctypes.POINTER(ctypes.c_float)
+
+
+class Rng(ctypes.Structure):
+    """nis_rng (nis/rng.h)."""
+    _fields_ = [("key", ctypes.c_uint32 * 2), ("ctr", ctypes.c_uint32 * 4), ("block", ctypes.c_uint32 * 4),
+                ("used", ctypes.c_uint32), ("has_spare", ctypes.c_uint32), ("spare", ctypes.c_double)]
+
+
+class Field(ctypes.Structure):
+    """nis_field (nis/schema.h)."""
+    _fields_ = [("name", ctypes.c_char_p), ("type", ctypes.c_int), ("offset", ctypes.c_size_t),
+                ("default", ctypes.c_double), ("min", ctypes.c_double), ("max", ctypes.c_double),
+                ("choices", ctypes.POINTER(ctypes.c_char_p)), ("help", ctypes.c_char_p), ("flag", ctypes.c_char_p),
+                ("requires", ctypes.c_char_p), ("scope", ctypes.c_uint)]
+
+
+class Schema(ctypes.Structure):
+    """nis_schema (nis/schema.h)."""
+    _fields_ = [("name", ctypes.c_char_p), ("fields", ctypes.POINTER(Field)), ("count", ctypes.c_int)]
+
+
+class TrainStats(ctypes.Structure):
+    """nis_train_stats (nis/train.h)."""
+    _fields_ = [("iter", ctypes.c_int64), ("sampler_loss", ctypes.c_double), ("score_loss", ctypes.c_double),
+                ("sigma", ctypes.c_double), ("lr", ctypes.c_double), ("target_evals", ctypes.c_int64)]
+
+
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(TrainStats))
+
+
+class RunOpts(ctypes.Structure):
+    """nis_train_run_opts (nis/train.h)."""
+    _fields_ = [("dir", ctypes.c_char_p), ("every", ctypes.c_int64), ("n_meta", ctypes.c_int),
+                ("meta", ctypes.POINTER(ctypes.c_char_p)), ("progress", PROGRESS_FN), ("ud", ctypes.c_void_p)]
+
+
+class RunResult(ctypes.Structure):
+    """nis_train_run_result (nis/train.h)."""
+    _fields_ = [("stats", TrainStats), ("last_saved", ctypes.c_int64), ("seconds", ctypes.c_double)]
+
+
+STREAM_SAMPLE = 7  # NIS_STREAM_SAMPLE (nis/rng.h): draws of a trained sampler, as `nis sample` and `nis train` use
+
+FIELD_INT, FIELD_REAL, FIELD_BOOL, FIELD_ENUM = range(4)
+
+
+def _declare(name, restype, *argtypes):
+    fn = getattr(lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+vp, cp, sz, i64, ci, cb = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int64, ctypes.c_int, ctypes.c_bool
+
+status_name = _declare("nis_status_name", cp, ci)
+set_threads = _declare("nis_set_threads", None, ci)
+threads = _declare("nis_threads", ci)
+free = _declare("nis_free", None, vp)
+rng_init = _declare("nis_rng_init", Rng, ctypes.c_uint64, ctypes.c_uint64)
+
+target_2d = _declare("nis_target_2d", vp, cp)
+target_2d_names = _declare("nis_target_2d_names", ctypes.POINTER(cp))
+
+train_schema = _declare("nis_train_schema", ctypes.POINTER(Schema))
+train_config_new = _declare("nis_train_config_new", vp, ci)
+train_config_set = _declare("nis_train_config_set", ci, vp, cp, cp, cp, sz)
+train_config_get = _declare("nis_train_config_get", cb, vp, cp, cp, sz)
+train_config_check = _declare("nis_train_config_check", ci, vp, vp, cp, sz)
+
+trainer_new = _declare("nis_trainer_new", vp, vp, vp, vp, cp, sz)
+trainer_free = _declare("nis_trainer_free", None, vp)
+trainer_run = _declare("nis_trainer_run", ci, vp, i64, ctypes.POINTER(RunOpts), ctypes.POINTER(RunResult))
+trainer_message = _declare("nis_trainer_message", cp, vp)
+trainer_iter = _declare("nis_trainer_iter", i64, vp)
+trainer_sample = _declare("nis_trainer_sample", ci, vp, ctypes.POINTER(Rng), i64, cb, c_float_p)
+trainer_save = _declare("nis_trainer_save", ci, vp, cp)
+trainer_checkpoint = _declare("nis_trainer_checkpoint", ci, vp, cp, ci, ctypes.POINTER(cp))
+trainer_config = _declare("nis_trainer_config", vp, vp)
+
+sampler_load = _declare("nis_sampler_load", vp, cp, cp, sz)
+sampler_free = _declare("nis_sampler_free", None, vp)
+sampler_dim = _declare("nis_sampler_dim", ci, vp)
+sampler_target = _declare("nis_sampler_target", cp, vp)
+sampler_generate = _declare("nis_sampler_generate", ci, vp, ctypes.POINTER(Rng), i64, ci, c_float_p, cp, sz)
+sampler_report = _declare("nis_sampler_report", None, vp, c_float_p, i64)

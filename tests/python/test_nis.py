@@ -1,0 +1,103 @@
+"""The Python package (python/nis) against this build's libnis.so and `nis` (tests/python_test.sh sets NIS_LIBRARY
+and NIS_CLI): trained samplers bit for bit the CLI's, samples bit for bit `nis sample`'s, and the error paths."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import nis
+
+CLI = os.environ.get("NIS_CLI", "build/nis")
+SMALL = dict(iters=60, batch=32, width=16, score_width=16, init_steps=20)
+
+
+def cli(*args):
+    subprocess.run([CLI, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_targets():
+    assert {"donut", "funnel", "mog2"} <= set(nis.targets())
+
+
+def test_config_fields_are_the_cli_settings():
+    f = nis.config_fields()
+    assert f["iters"][0] == "3000" and f["batch"][0] == "256" and f["method"][0] == "dft"
+    assert all(isinstance(h, str) for _, h in f.values())
+
+
+@pytest.mark.parametrize("method", ["dft", "kl", "fisher"])
+def test_train_is_the_cli_bit_for_bit(tmp_path, method):
+    s = nis.train("donut", method=method, seed=3, out=str(tmp_path / "py"), **SMALL)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]
+    cli("train", "--target", "donut", "--method", method, "--seed", "3", "--out", str(tmp_path / "cli"), "--quiet",
+        "--eval-n", "10", *flags)
+    for f in ("sampler.safetensors", "checkpoint.safetensors"):
+        assert (tmp_path / "py" / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
+    x = s.sample(100, seed=5)
+    assert x.shape == (100, 2) and x.dtype == np.float32
+    cli("sample", "--model", str(tmp_path / "cli"), "--n", "100", "--seed", "5", "--out", str(tmp_path / "s.npy"))
+    assert np.array_equal(x, np.load(tmp_path / "s.npy"))
+    loaded = nis.load(str(tmp_path / "py" / "sampler.safetensors"))
+    assert loaded.dim == 2 and loaded.target == "donut"
+    assert np.array_equal(loaded.sample(100, seed=5), x)
+
+
+def test_save_and_clean_samples(tmp_path):
+    s = nis.train("mog2", **SMALL)
+    s.save(str(tmp_path / "m.safetensors"))
+    m = nis.load(str(tmp_path / "m.safetensors"))
+    assert np.array_equal(m.sample(50, seed=1, noisy=False), s.sample(50, seed=1, noisy=False))
+    assert not np.array_equal(s.sample(50, seed=1, noisy=True), s.sample(50, seed=1, noisy=False))
+
+
+def test_progress_sees_every_update_and_can_stop():
+    seen = []
+    nis.train("donut", progress=lambda st: seen.append(st["iter"]) or st["iter"] < 7, **SMALL)
+    assert seen == list(range(1, 8))
+
+
+def test_an_exception_in_progress_stops_training_and_is_raised():
+    class Boom(Exception):
+        pass
+
+    def progress(st):
+        if st["iter"] == 3:
+            raise Boom("at 3")
+        return True
+
+    with pytest.raises(Boom, match="at 3"):
+        nis.train("donut", progress=progress, **SMALL)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(target="nowhere"), ValueError, "unknown target 'nowhere'"),
+    (dict(target=3), TypeError, "target must be a name"),
+    (dict(target="donut", method="mcmc"), ValueError, "method"),
+    (dict(target="donut", no_such_setting=1), ValueError, "no field \"no_such_setting\""),
+    (dict(target="donut", batch=-2), ValueError, "batch"),
+    (dict(target="donut", batch=33), ValueError, "batch must be even"),
+    (dict(target="donut", lr=[1]), TypeError, "lr: list"),
+    (dict(target="donut", threads=0), ValueError, "threads"),
+    (dict(target="donut", progress=5), TypeError, "progress must be callable"),
+    (dict(target="donut", whiten=True), ValueError, "whiten"),
+])
+def test_bad_arguments_raise_before_training(kwargs, error, match):
+    target = kwargs.pop("target")
+    with pytest.raises(error, match=match):
+        nis.train(target, **{**SMALL, **kwargs})
+
+
+def test_bad_sample_arguments_and_files(tmp_path):
+    s = nis.train("donut", **SMALL)
+    with pytest.raises(ValueError, match="n must be"):
+        s.sample(0)
+    with pytest.raises(ValueError, match="noisy"):
+        s.sample(3, noisy="yes")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
+    with pytest.raises(nis.NisError, match="junk.safetensors"):
+        nis.load(str(junk))
+    with pytest.raises(nis.NisError):
+        nis.load(str(tmp_path / "missing.safetensors"))
