@@ -118,6 +118,22 @@ void nis_gauss_image_target_free(nis_target *t);
 /* Its mean (dim values, owned by t). */
 const nis_real *nis_gauss_image_target_mean(const nis_target *t);
 
+/* A target computed outside the library, on plain arrays (a density written in Python, say: python/nis), by
+ * callbacks that return 0, or non-zero to fail:
+ *   score(ud, x, n, out):      out (n, dim) = ∇ log q(x_i) for the rows of x (n, dim)                  (required)
+ *   hvp(ud, x, v, n, out):     out (n, dim) = ∇² log q(x_i) v_i                  (DFT and Fisher need it; NULL: none)
+ *   log_prob(ud, x, n, out):   out (n) = log q(x_i) up to a constant                            (NULL: none)
+ * Arrays are row-major nis_real, valid only during the call; out is not initialised.  The target's ops call them
+ * and differentiate through them: log q's gradient is the score, the score's is the HVP (∇² log q is symmetric);
+ * a third derivative, or a part that was not given, fails the op with EINVAL naming the target.  A failing
+ * callback fails the op with EINVAL ("<name>: the score callback failed").  name is copied.  NULL on bad
+ * arguments (dim < 1, no score) or out of memory.  Free with nis_foreign_target_free. */
+typedef int (*nis_array_fn)(void *ud, const nis_real *x, int64_t n, nis_real *out);
+typedef int (*nis_array_hvp_fn)(void *ud, const nis_real *x, const nis_real *v, int64_t n, nis_real *out);
+nis_target *nis_foreign_target_new(const char *name, int dim, nis_array_fn score, nis_array_hvp_fn hvp,
+                                   nis_array_fn log_prob, void *ud);
+void nis_foreign_target_free(nis_target *t);
+
 /* The six 2-D targets of docs/targets-2d.md by name ("gauss", "mog2", "rosenbrock", "donut", "funnel",
  * "squiggle"); NULL if unknown.  Static objects: do not free. */
 const nis_target *nis_target_2d(const char *name);
