@@ -68,6 +68,9 @@ class RunResult(ctypes.Structure):
     _fields_ = [("stats", TrainStats), ("last_saved", ctypes.c_int64), ("seconds", ctypes.c_double)]
 
 
+ARRAY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, ctypes.c_int64, c_float_p)
+HVP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, c_float_p, ctypes.c_int64, c_float_p)
+
 STREAM_SAMPLE = 7  # NIS_STREAM_SAMPLE (nis/rng.h): draws of a trained sampler, as `nis sample` and `nis train` use
 
 FIELD_INT, FIELD_REAL, FIELD_BOOL, FIELD_ENUM = range(4)
@@ -90,6 +93,9 @@ rng_init = _declare("nis_rng_init", Rng, ctypes.c_uint64, ctypes.c_uint64)
 
 target_2d = _declare("nis_target_2d", vp, cp)
 target_2d_names = _declare("nis_target_2d_names", ctypes.POINTER(cp))
+
+foreign_target_new = _declare("nis_foreign_target_new", vp, cp, ci, ARRAY_FN, HVP_FN, ARRAY_FN, vp)
+foreign_target_free = _declare("nis_foreign_target_free", None, vp)
 
 train_schema = _declare("nis_train_schema", ctypes.POINTER(Schema))
 train_config_new = _declare("nis_train_config_new", vp, ci)

@@ -101,3 +101,48 @@ def test_bad_sample_arguments_and_files(tmp_path):
         nis.load(str(junk))
     with pytest.raises(nis.NisError):
         nis.load(str(tmp_path / "missing.safetensors"))
+
+
+# ---- densities written in Python (nis.Density: callbacks from the C trainer) ----
+M = np.array([1.0, -2.0], np.float32)
+P = np.array([[2, 0.5], [0.5, 1]], np.float32)  # the precision of q = N(M, P^-1)
+
+
+def gauss(**kw):
+    return nis.Density(2, score=lambda x: -(x - M) @ P, hvp=lambda x, v: -v @ P,
+                       log_prob=lambda x: -0.5 * np.einsum("ij,jk,ik->i", x - M, P, x - M), name="gauss2", **kw)
+
+
+@pytest.mark.parametrize("method", ["dft", "kl"])
+def test_a_python_density_is_learned(method):
+    s = nis.train(gauss(), method=method, iters=800, seed=0)
+    x = s.sample(20000, seed=1, noisy=False)
+    assert np.abs(x.mean(0) - M).max() < 0.1
+    assert np.abs(np.cov(x.T) - np.linalg.inv(P)).max() < 0.1
+    assert s.target == "gauss2"
+
+
+def test_errors_in_a_python_density_are_raised_with_their_traceback():
+    def bad_score(x):
+        raise KeyError("inside score")
+
+    with pytest.raises(KeyError, match="inside score") as info:
+        nis.train(nis.Density(2, bad_score), method="kl", iters=5)
+    assert any(f.name == "bad_score" for f in info.traceback)
+    with pytest.raises(ValueError, match=r"score returned shape \(.*, 3\), expected"):
+        nis.train(nis.Density(2, lambda x: np.zeros((len(x), 3))), method="kl", iters=5)
+    with pytest.raises(nis.NisError, match="gauss2: Hessian-vector products are needed"):
+        nis.train(nis.Density(2, lambda x: -x, name="gauss2"), method="dft", iters=5)
+    with pytest.raises(TypeError, match="score is required"):
+        nis.Density(2, None)
+    with pytest.raises(ValueError, match="dim"):
+        nis.Density(0, lambda x: x)
+
+
+def test_a_pytorch_density_matches_the_numpy_one():
+    torch = pytest.importorskip("torch")
+    mt, pt = torch.from_numpy(M), torch.from_numpy(P)
+    td = nis.torch_density(lambda x: -0.5 * (((x - mt) @ pt) * (x - mt)).sum(1), 2)
+    a = nis.train(td, method="dft", iters=100, seed=0).sample(500, seed=2)
+    b = nis.train(gauss(), method="dft", iters=100, seed=0).sample(500, seed=2)
+    assert np.abs(a - b).max() < 1e-4
