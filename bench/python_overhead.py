@@ -2,8 +2,10 @@
 # train_seconds of each), and a density written in Python (7 callbacks per DFT update) against the built-in
 # standard normal it equals.  Run from anywhere with Debian's python3 after `make`: /usr/bin/python3 bench/python_overhead.py
 import subprocess, time, json, os, sys, numpy as np
-sys.path.insert(0, "/work/main/python"); import nis
-cli = "/work/main/build/nis"
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "python"))
+import nis  # noqa: E402
+cli = os.path.join(here, "..", "build", "nis")
 res = {"cli": [], "py": []}
 for r in range(3):
     for who in (["cli", "py"] if r % 2 == 0 else ["py", "cli"]):
