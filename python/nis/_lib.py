@@ -68,10 +68,54 @@ class RunResult(ctypes.Structure):
     _fields_ = [("stats", TrainStats), ("last_saved", ctypes.c_int64), ("seconds", ctypes.c_double)]
 
 
+class McmcStats(ctypes.Structure):
+    """nis_mcmc_stats (nis/mcmc.h)."""
+    _fields_ = [("accept_rate", ctypes.c_double), ("accept_rate_warmup", ctypes.c_double),
+                ("step_size", ctypes.c_double), ("step_size_min", ctypes.c_double), ("step_size_max", ctypes.c_double),
+                ("bandwidth", ctypes.c_double), ("grad_evals", ctypes.c_int64), ("logq_evals", ctypes.c_int64),
+                ("divergences", ctypes.c_int64), ("steps", ctypes.c_int64), ("seconds", ctypes.c_double)]
+
+
+class UlaConfig(ctypes.Structure):
+    """nis_ula_config (nis/mcmc.h)."""
+    _fields_ = [("steps", ctypes.c_int64), ("step_size", ctypes.c_double)]
+
+
+class MalaConfig(ctypes.Structure):
+    """nis_mala_config (nis/mcmc.h)."""
+    _fields_ = [("steps", ctypes.c_int64), ("warmup", ctypes.c_int64), ("step_size", ctypes.c_double),
+                ("target_accept", ctypes.c_double), ("adapt", ctypes.c_int), ("thin", ctypes.c_int64),
+                ("reject_nonfinite", ctypes.c_bool)]
+
+
+class HmcConfig(ctypes.Structure):
+    """nis_hmc_config (nis/mcmc.h)."""
+    _fields_ = [("steps", ctypes.c_int64), ("warmup", ctypes.c_int64), ("n_leapfrog", ctypes.c_int),
+                ("step_size", ctypes.c_double), ("target_accept", ctypes.c_double), ("adapt", ctypes.c_int),
+                ("jitter", ctypes.c_double), ("thin", ctypes.c_int64), ("divergence", ctypes.c_double),
+                ("reject_nonfinite", ctypes.c_bool)]
+
+
+class SvgdConfig(ctypes.Structure):
+    """nis_svgd_config (nis/mcmc.h)."""
+    _fields_ = [("steps", ctypes.c_int64), ("step_size", ctypes.c_double), ("update", ctypes.c_int),
+                ("alpha", ctypes.c_double), ("bandwidth", ctypes.c_double)]
+
+
+class EvalResult(ctypes.Structure):
+    """nis_eval_result (nis/metrics.h)."""
+    _fields_ = [("n", ctypes.c_int64), ("has_exact", ctypes.c_bool), ("ed", ctypes.c_double),
+                ("ed_floor", ctypes.c_double), ("mmd", ctypes.c_double), ("mmd_floor", ctypes.c_double),
+                ("ksd", ctypes.c_double), ("ksd_floor", ctypes.c_double), ("mean_err", ctypes.c_double),
+                ("cov_err", ctypes.c_double), ("frac_pos", ctypes.c_double), ("ed_core", ctypes.c_double),
+                ("nonfinite", ctypes.c_int64)]
+
+
 ARRAY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, ctypes.c_int64, c_float_p)
 HVP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, c_float_p, ctypes.c_int64, c_float_p)
 
 STREAM_SAMPLE = 7  # NIS_STREAM_SAMPLE (nis/rng.h): draws of a trained sampler, as `nis sample` and `nis train` use
+STREAM_MCMC = 3  # NIS_STREAM_MCMC: `nis mcmc`'s chains
 
 FIELD_INT, FIELD_REAL, FIELD_BOOL, FIELD_ENUM = range(4)
 
@@ -119,3 +163,23 @@ sampler_dim = _declare("nis_sampler_dim", ci, vp)
 sampler_target = _declare("nis_sampler_target", cp, vp)
 sampler_generate = _declare("nis_sampler_generate", ci, vp, ctypes.POINTER(Rng), i64, ci, c_float_p, cp, sz)
 sampler_report = _declare("nis_sampler_report", None, vp, c_float_p, i64)
+
+mcmc_init_normal = _declare("nis_mcmc_init_normal", None, ctypes.POINTER(Rng), c_float_p, i64, ci, ctypes.c_double,
+                            ctypes.c_double)
+ula_defaults = _declare("nis_ula_defaults", UlaConfig)
+mala_defaults = _declare("nis_mala_defaults", MalaConfig)
+hmc_defaults = _declare("nis_hmc_defaults", HmcConfig)
+svgd_defaults = _declare("nis_svgd_defaults", SvgdConfig)
+ula_run = _declare("nis_ula_run", ci, vp, ctypes.POINTER(UlaConfig), ctypes.POINTER(Rng), c_float_p, i64,
+                   ctypes.POINTER(McmcStats), cp, sz)
+mala_run = _declare("nis_mala_run", ci, vp, ctypes.POINTER(MalaConfig), ctypes.POINTER(Rng), c_float_p, i64, c_float_p,
+                    ctypes.POINTER(McmcStats), cp, sz)
+hmc_run = _declare("nis_hmc_run", ci, vp, ctypes.POINTER(HmcConfig), ctypes.POINTER(Rng), c_float_p, i64, c_float_p,
+                   ctypes.POINTER(McmcStats), cp, sz)
+svgd_run = _declare("nis_svgd_run", ci, vp, ctypes.POINTER(SvgdConfig), c_float_p, i64, ctypes.POINTER(McmcStats),
+                    cp, sz)
+target_report = _declare("nis_target_report", None, vp, c_float_p, i64)
+
+evaluate = _declare("nis_evaluate", ci, vp, c_float_p, i64, ctypes.c_uint64, ctypes.POINTER(EvalResult), cp, sz)
+convergence = _declare("nis_convergence", ci, c_float_p, ci, i64, ci, cb, ctypes.POINTER(ctypes.c_double),
+                       ctypes.POINTER(ctypes.c_double))
