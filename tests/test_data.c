@@ -398,6 +398,15 @@ static void test_split_standardize(void) {
           "prepare reproducible");
     nis_dataset_free(&tr), nis_dataset_free(&te), nis_dataset_free(&tr2), nis_dataset_free(&te2);
     nis_dataset_free(&all);
+
+    /* unnamed columns (nis_dataset_alloc's NULL names, as the Python binding leaves them) split and prepare */
+    nis_dataset un;
+    CHECK(nis_dataset_alloc(&un, 10, 2) == NIS_OK, "alloc");
+    for (int i = 0; i < 20; i++) un.X[i] = (float)(i % 7);
+    for (int i = 0; i < 10; i++) un.y[i] = (float)(i % 2);
+    CHECK(nis_data_prepare(&un, 0.2, 1, &tr, &te, err, sizeof err) == NIS_OK && tr.n == 8 && tr.d == 3 &&
+              tr.names[0] == NULL && !strcmp(tr.names[2], "(intercept)"), "unnamed columns: %s", err);
+    nis_dataset_free(&tr), nis_dataset_free(&te), nis_dataset_free(&un);
     CHECK(nis_data_format_parse("arff") == NIS_DATA_ARFF && nis_data_format_parse("svmlight") == NIS_DATA_LIBSVM
           && nis_data_format_parse("xls") == 0, "format names");
 }

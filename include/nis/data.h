@@ -78,7 +78,7 @@ nis_status nis_data_load_libsvm(const char *path, const nis_data_opts *opts, nis
 void nis_dataset_free(nis_dataset *ds);
 
 /* A zeroed-then-allocated dataset of n rows and d columns: X and y zero, names NULL-filled (the caller sets
- * them, nis_malloc'd).  NIS_ENOMEM (then *out is zeroed), NIS_EINVAL for n < 0 or d < 0. */
+ * them, nis_malloc'd, or leaves them NULL: unnamed columns, which every function here accepts).  NIS_ENOMEM (then *out is zeroed), NIS_EINVAL for n < 0 or d < 0. */
 nis_status nis_dataset_alloc(nis_dataset *out, int64_t n, int64_t d);
 
 /* Seeded shuffle split: the rows of `all` are permuted (Philox stream of `seed`), the first

@@ -111,6 +111,24 @@ class EvalResult(ctypes.Structure):
                 ("nonfinite", ctypes.c_int64)]
 
 
+class Dataset(ctypes.Structure):
+    """nis_dataset (nis/data.h)."""
+    _fields_ = [("n", ctypes.c_int64), ("d", ctypes.c_int64), ("X", c_float_p), ("y", c_float_p),
+                ("names", ctypes.POINTER(ctypes.c_char_p)), ("intercept", ctypes.c_bool)]
+
+
+class DataOpts(ctypes.Structure):
+    """nis_data_opts (nis/data.h)."""
+    _fields_ = [("label", ctypes.c_char_p), ("positive", ctypes.c_char_p), ("skip_lines", ctypes.c_int),
+                ("no_header", ctypes.c_bool), ("n_features", ctypes.c_int64)]
+
+
+class BlrOpts(ctypes.Structure):
+    """nis_blr_opts (nis/blr.h)."""
+    _fields_ = [("prior", ctypes.c_int), ("minibatch", ctypes.c_int64), ("gamma_shape", ctypes.c_double),
+                ("gamma_rate", ctypes.c_double), ("seed", ctypes.c_uint64)]
+
+
 ARRAY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, ctypes.c_int64, c_float_p)
 HVP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, c_float_p, ctypes.c_int64, c_float_p)
 
@@ -182,4 +200,16 @@ target_report = _declare("nis_target_report", None, vp, c_float_p, i64)
 
 evaluate = _declare("nis_evaluate", ci, vp, c_float_p, i64, ctypes.c_uint64, ctypes.POINTER(EvalResult), cp, sz)
 convergence = _declare("nis_convergence", ci, c_float_p, ci, i64, ci, cb, ctypes.POINTER(ctypes.c_double),
+                       ctypes.POINTER(ctypes.c_double))
+
+DS = ctypes.POINTER(Dataset)
+data_format_parse = _declare("nis_data_format_parse", ci, cp)
+data_load = _declare("nis_data_load", ci, cp, ci, ctypes.POINTER(DataOpts), DS, cp, sz)
+dataset_alloc = _declare("nis_dataset_alloc", ci, DS, i64, i64)
+dataset_free = _declare("nis_dataset_free", None, DS)
+data_prepare = _declare("nis_data_prepare", ci, DS, ctypes.c_double, ctypes.c_uint64, DS, DS, cp, sz)
+blr_defaults = _declare("nis_blr_defaults", BlrOpts)
+blr_target_new = _declare("nis_blr_target_new", vp, DS, ctypes.POINTER(BlrOpts), cp, sz)
+blr_target_free = _declare("nis_blr_target_free", None, vp)
+blr_predict = _declare("nis_blr_predict", ci, DS, c_float_p, i64, ci, ctypes.POINTER(ctypes.c_double),
                        ctypes.POINTER(ctypes.c_double))

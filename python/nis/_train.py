@@ -68,6 +68,7 @@ class Sampler:
                 noisy = buf.value == b"true"
             st = _lib.trainer_sample(self._tr, ctypes.byref(rng), int(n), bool(noisy), ptr)
             _check(st, _lib.trainer_message(self._tr).decode(errors="replace"))
+            _lib.target_report(self._keep[1], ptr, int(n))   # e.g. blr hier-nc: [v, log α] -> θ, as `nis sample`
         return out
 
     def save(self, path):
@@ -131,7 +132,8 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     finally:
         _lib.free(cfg)
     density = target if isinstance(target, Density) else None
-    sampler = Sampler(_trainer=tr, _dim=dim, _target=density.name if density else target, _keep=density)
+    name = target if isinstance(target, str) else density.name if density else "blr"
+    sampler = Sampler(_trainer=tr, _dim=dim, _target=name, _keep=(target, t))
     if out is not None:
         os.makedirs(out, exist_ok=True)
     raised = []

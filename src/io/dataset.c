@@ -186,6 +186,7 @@ static nis_status take_rows(const nis_dataset *src, const uint32_t *idx, int64_t
     if (s) return s;
     dst->intercept = src->intercept;
     for (int64_t j = 0; j < src->d; j++) {
+        if (!src->names || !src->names[j]) continue;   /* an unnamed column stays unnamed */
         dst->names[j] = nis__strndup(src->names[j], strlen(src->names[j]));
         if (!dst->names[j]) {
             nis_dataset_free(dst);

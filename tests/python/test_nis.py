@@ -190,3 +190,54 @@ def test_evaluate_is_nis_eval(tmp_path):
         assert got[k] == want[k], k
     with pytest.raises(ValueError, match="samples of the target"):
         nis.evaluate("donut", np.zeros((10, 3)))
+
+
+# ---- Bayesian logistic regression ----
+def blr_data(tmp_path):
+    rng = np.random.default_rng(0)
+    X = (rng.integers(-40, 40, size=(60, 3)) / 8).astype(np.float32)   # exact in float32 and in text
+    y = (X @ np.array([1.0, -1.0, 0.5]) + rng.normal(size=60) > 0).astype(np.float32)
+    path = tmp_path / "d.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,y\n")
+        for row, label in zip(X, y):
+            f.write(",".join(repr(float(v)) for v in row) + f",{int(label)}\n")
+    return X, y, path
+
+
+def test_blr_from_a_file_and_from_arrays_is_the_cli_bit_for_bit(tmp_path):
+    X, y, path = blr_data(tmp_path)
+    b_file, b_arr = nis.BLR(path=str(path), seed=3), nis.BLR(X, y, seed=3)
+    assert b_file.n_train == 48 and b_file.n_test == 12 and b_file.d == 4   # 3 features + the intercept
+    s = nis.train(b_file, method="dft", seed=3, out=str(tmp_path / "py"), **SMALL)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]
+    cli("train", "--target", "blr", "--data", str(path), "--method", "dft", "--seed", "3", "--out",
+        str(tmp_path / "cli"), "--quiet", "--eval-n", "10", *flags)
+    assert (tmp_path / "py" / "sampler.safetensors").read_bytes() == (tmp_path / "cli" / "sampler.safetensors").read_bytes()
+    x = s.sample(400, seed=1)
+    assert x.shape == (400, 5)   # θ = [w (4), log α]
+    assert np.array_equal(nis.train(b_arr, method="dft", seed=3, **SMALL).sample(400, seed=1), x)
+    acc, ll = b_file.predict(x)
+    assert 0.5 <= acc <= 1 and ll < 0
+    r = nis.mcmc(b_file, "hmc", n=20, steps=50, seed=0)
+    assert r.x.shape == (20, 5)
+
+
+def test_blr_bad_inputs(tmp_path):
+    X, y, path = blr_data(tmp_path)
+    with pytest.raises(ValueError, match="one of the two"):
+        nis.BLR()
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        nis.BLR(X, y + 2)
+    with pytest.raises(ValueError, match="prior must be"):
+        nis.BLR(X, y, prior="flat")
+    with pytest.raises(ValueError, match="X must be"):
+        nis.BLR(X[:, 0], y)
+    with pytest.raises(nis.NisError, match="missing.csv"):
+        nis.BLR(path=str(tmp_path / "missing.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,y\n1,0\n2\n")
+    with pytest.raises(nis.NisError, match="bad.csv:3"):
+        nis.BLR(path=str(bad))
+    with pytest.raises(ValueError, match="format"):
+        nis.BLR(path=str(tmp_path / "d.txt"))
