@@ -283,6 +283,11 @@ nis_status nis_whiten_pilot(const nis_target *t, const nis_train_config *cfg, ni
  * when score_warmup is -1, 1000 score updates first (the whitened target is well conditioned; bench/blr_notes.md,
  * Session 8). */
 nis_train_config nis_whitened_config(const nis_train_config *pilot);
+/* A trainer for cfg as `nis train` runs it: with cfg->whiten the pilot run first (nis_whiten_pilot, progress fn
+ * after each of its updates; may be NULL), then the trainer of the whitened main run (nis_whitened_config, the
+ * pilot's m and L copied in); else nis_trainer_new(t, cfg, NULL).  NULL with one line in err. */
+nis_trainer *nis_trainer_prepare(const nis_target *t, const nis_train_config *cfg, nis_train_progress_fn fn, void *ud,
+                                 char *err, size_t errlen);
 
 /* ---------------------------------------------------------------------------------------------------------
  * A saved sampler, for generating only.

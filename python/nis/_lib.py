@@ -167,6 +167,7 @@ train_config_check = _declare("nis_train_config_check", ci, vp, vp, cp, sz)
 
 trainer_new = _declare("nis_trainer_new", vp, vp, vp, vp, cp, sz)
 trainer_free = _declare("nis_trainer_free", None, vp)
+trainer_prepare = _declare("nis_trainer_prepare", vp, vp, vp, PROGRESS_FN, vp, cp, sz)
 trainer_run = _declare("nis_trainer_run", ci, vp, i64, ctypes.POINTER(RunOpts), ctypes.POINTER(RunResult))
 trainer_message = _declare("nis_trainer_message", cp, vp)
 trainer_iter = _declare("nis_trainer_iter", i64, vp)

@@ -98,14 +98,12 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     lr, sigma, width, ...), with the defaults of `nis train`.  out: a directory for sampler.safetensors and
     checkpoint.safetensors (written after every `checkpoint_every` updates, default every 10%, and at the end),
     the files `nis train --out` writes.  threads: as --threads.  progress: called as progress(stats) after every
-    update with a dict (iter, sampler_loss, score_loss, sigma, lr, target_evals); returning False stops the run.
-    An exception raised by progress, or Ctrl-C, stops training and is raised here.
+    update with a dict (phase, iter, sampler_loss, score_loss, sigma, lr, target_evals); returning False stops the
+    run.  An exception raised by progress, or Ctrl-C, stops training and is raised here.  whiten=True runs the
+    pilot first (phase "pilot"), then the whitened main run (phase "main"), as `nis train --whiten` does.
 
     The same settings, seed and thread count give the CLI's sampler bit for bit.
     """
-    if config.get("whiten"):
-        raise ValueError("whiten=True is not available from Python yet (a pilot run, then the main run): "
-                         "use `nis train --whiten`")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
     if not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 0:
@@ -126,7 +124,31 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         _lib.train_config_get(cfg, b"iters", buf, len(buf))
         iters = int(buf.value)
         set_threads(threads)
-        tr = _lib.trainer_new(t, cfg, None, err, len(err))
+        raised = []
+
+        def on_update(phase):
+            def fn(ud, trainer, stats):
+                try:  # Ctrl-C arrives here too, as KeyboardInterrupt, at the first Python line the callback runs
+                    if not progress:
+                        return True
+                    s = stats.contents
+                    keep_going = progress({"phase": phase, "iter": s.iter, "sampler_loss": s.sampler_loss,
+                                           "score_loss": s.score_loss, "sigma": s.sigma, "lr": s.lr,
+                                           "target_evals": s.target_evals})
+                    return keep_going is not False
+                except BaseException as e:  # noqa: BLE001 - re-raised below, after the C side has stopped
+                    raised.append(e)
+                    return False
+            return _lib.PROGRESS_FN(fn)
+
+        pilot_fn = on_update("pilot")
+        tr = _lib.trainer_prepare(t, cfg, pilot_fn, None, err, len(err))
+        if isinstance(target, Density):
+            target._reraise()
+        if raised:
+            if tr:
+                _lib.trainer_free(tr)
+            raise raised[0]
         if not tr:
             raise NisError(err.value.decode(errors="replace"))
     finally:
@@ -136,21 +158,8 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     sampler = Sampler(_trainer=tr, _dim=dim, _target=name, _keep=(target, t))
     if out is not None:
         os.makedirs(out, exist_ok=True)
-    raised = []
 
-    def on_update(ud, trainer, stats):
-        try:  # Ctrl-C arrives here too, as KeyboardInterrupt, at the first Python line the callback runs
-            if not progress:
-                return True
-            s = stats.contents
-            keep_going = progress({"iter": s.iter, "sampler_loss": s.sampler_loss, "score_loss": s.score_loss,
-                                   "sigma": s.sigma, "lr": s.lr, "target_evals": s.target_evals})
-            return keep_going is not False
-        except BaseException as e:  # noqa: BLE001 - re-raised below, after the C side has stopped
-            raised.append(e)
-            return False
-
-    fn = _lib.PROGRESS_FN(on_update)
+    fn = on_update("main")
     opts = _lib.RunOpts(os.fsencode(out) if out is not None else None, int(checkpoint_every), 0, None, fn, None)
     res = _lib.RunResult()
     st = _lib.trainer_run(tr, iters, ctypes.byref(opts), ctypes.byref(res))

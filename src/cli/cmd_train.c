@@ -150,7 +150,6 @@ int cmd_train(int argc, char **argv) {
     }
     char err[512], path[4096], tag[80];
     nis_trainer *tr = NULL;
-    nis_real *pre = NULL;   /* --whiten: m (dim) then L (dim, dim) */
     double pilot_seconds = 0;
     int status = 0;
     if (resume) {
@@ -160,22 +159,15 @@ int cmd_train(int argc, char **argv) {
     } else if (nis_train_config_check(&c, ct.t, err, sizeof err) != NIS_OK) {   /* before --out is created */
         status = cli_error(CMD, "%s", err);
     } else {
-        nis_train_config run = c;
-        nis_train_start start = {0};
-        size_t d = (size_t)ct.t->dim;
-        if (c.whiten && !(pre = nis_malloc((d + d * d) * sizeof *pre))) status = cli_error(CMD, "out of memory");
-        if (c.whiten && pre) {
-            cli_progress p;
-            snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c.method), ct.t->name);
-            cli_progress_init(&p, tag, quiet, c.iters, 0);
-            double t0 = nis_seconds();
-            if (nis_whiten_pilot(ct.t, &c, cli_progress_fn, &p, pre, pre + d, err, sizeof err) != NIS_OK)
-                status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);
-            pilot_seconds = nis_seconds() - t0;
-            run = nis_whitened_config(&c);
-            start = (nis_train_start){.precond_mean = pre, .precond_L = pre + d};
-        }
-        if (!status && !(tr = nis_trainer_new(ct.t, &run, &start, err, sizeof err))) status = cli_error(CMD, "%s", err);
+        cli_progress p;
+        snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c.method), ct.t->name);
+        cli_progress_init(&p, tag, quiet, c.iters, 0);
+        double t0 = nis_seconds();
+        /* the policy (a whitening pilot first with --whiten) is the library's: nis_trainer_prepare */
+        tr = nis_trainer_prepare(ct.t, &c, cli_progress_fn, &p, err, sizeof err);
+        if (c.whiten) pilot_seconds = nis_seconds() - t0;
+        if (!tr && c.whiten) status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);   /* the pilot failed: a run's failure */
+        else if (!tr) status = cli_error(CMD, "%s", err);                          /* a configuration the trainer refused */
         if (!status && !cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
         nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
         if (tr) given.latent = nis_trainer_config(tr)->latent, given.score_model = nis_trainer_config(tr)->score_model;
@@ -187,7 +179,6 @@ int cmd_train(int argc, char **argv) {
     nis_train_run_result res;
     if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, ct.t->name, 0, NULL, &res)))
         status = evaluate(tr, &ct, out, n_eval, res.seconds, pilot_seconds, res.stats.sampler_loss);
-    nis_free(pre);
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;

@@ -35,3 +35,22 @@ nis_train_config nis_whitened_config(const nis_train_config *pilot) {
     if (c.score_warmup < 0) c.score_warmup = 1000;                /* no sampler step on an untrained score net */
     return c;
 }
+
+nis_trainer *nis_trainer_prepare(const nis_target *t, const nis_train_config *cfg, nis_train_progress_fn fn, void *ud,
+                                 char *err, size_t errlen) {
+    if (!cfg->whiten) return nis_trainer_new(t, cfg, NULL, err, errlen);
+    const size_t d = t ? (size_t)t->dim : 0;
+    nis_real *pre = d ? nis_malloc((d + d * d) * sizeof *pre) : NULL;   /* m (d) then L (d, d) */
+    if (!pre) {
+        snprintf(err, errlen, "%s", d ? "out of memory for the whitening" : "no target");
+        return NULL;
+    }
+    nis_trainer *tr = NULL;
+    if (nis_whiten_pilot(t, cfg, fn, ud, pre, pre + d, err, errlen) == NIS_OK) {
+        nis_train_config run = nis_whitened_config(cfg);
+        nis_train_start start = {.precond_mean = pre, .precond_L = pre + d};   /* copied by the trainer */
+        tr = nis_trainer_new(t, &run, &start, err, errlen);
+    }
+    nis_free(pre);
+    return tr;
+}

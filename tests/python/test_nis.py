@@ -56,6 +56,9 @@ def test_progress_sees_every_update_and_can_stop():
     seen = []
     nis.train("donut", progress=lambda st: seen.append(st["iter"]) or st["iter"] < 7, **SMALL)
     assert seen == list(range(1, 8))
+    phases = []
+    nis.train("donut", whiten=True, progress=lambda st: phases.append(st["phase"]), **SMALL)
+    assert phases == ["pilot"] * SMALL["iters"] + ["main"] * SMALL["iters"]
 
 
 def test_an_exception_in_progress_stops_training_and_is_raised():
@@ -81,7 +84,6 @@ def test_an_exception_in_progress_stops_training_and_is_raised():
     (dict(target="donut", lr=[1]), TypeError, "lr: list"),
     (dict(target="donut", threads=0), ValueError, "threads"),
     (dict(target="donut", progress=5), TypeError, "progress must be callable"),
-    (dict(target="donut", whiten=True), ValueError, "whiten"),
 ])
 def test_bad_arguments_raise_before_training(kwargs, error, match):
     target = kwargs.pop("target")
@@ -221,6 +223,15 @@ def test_blr_from_a_file_and_from_arrays_is_the_cli_bit_for_bit(tmp_path):
     assert 0.5 <= acc <= 1 and ll < 0
     r = nis.mcmc(b_file, "hmc", n=20, steps=50, seed=0)
     assert r.x.shape == (20, 5)
+
+
+def test_whitened_blr_is_the_cli_bit_for_bit(tmp_path):
+    X, y, path = blr_data(tmp_path)
+    nis.train(nis.BLR(path=str(path), prior="hier-nc", seed=1), whiten=True, seed=1, out=str(tmp_path / "py"), **SMALL)
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]
+    cli("train", "--target", "blr", "--data", str(path), "--prior", "hier-nc", "--whiten", "--seed", "1", "--out",
+        str(tmp_path / "cli"), "--quiet", "--eval-n", "10", *flags)
+    assert (tmp_path / "py" / "sampler.safetensors").read_bytes() == (tmp_path / "cli" / "sampler.safetensors").read_bytes()
 
 
 def test_blr_bad_inputs(tmp_path):
