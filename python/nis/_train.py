@@ -2,6 +2,8 @@
 
 import ctypes
 import os
+import signal
+import threading
 
 import numpy as np
 
@@ -125,10 +127,17 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         iters = int(buf.value)
         set_threads(threads)
         raised = []
+        # Ctrl-C while C computes: Python runs a handler only between bytecodes, i.e. in the next callback; this
+        # one only notes it, the callback then stops the run, and KeyboardInterrupt is raised once C has returned
+        old_sigint = None
+        if threading.current_thread() is threading.main_thread():
+            old_sigint = signal.signal(signal.SIGINT, lambda signum, frame: raised.append(KeyboardInterrupt()))
 
         def on_update(phase):
             def fn(ud, trainer, stats):
-                try:  # Ctrl-C arrives here too, as KeyboardInterrupt, at the first Python line the callback runs
+                try:
+                    if raised:
+                        return False
                     if not progress:
                         return True
                     s = stats.contents
@@ -145,11 +154,13 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         tr = _lib.trainer_prepare(t, cfg, pilot_fn, None, err, len(err))
         if isinstance(target, Density):
             target._reraise()
-        if raised:
+        if raised or not tr:
+            if old_sigint is not None:
+                signal.signal(signal.SIGINT, old_sigint)
             if tr:
                 _lib.trainer_free(tr)
-            raise raised[0]
-        if not tr:
+            if raised:
+                raise raised[0]
             raise NisError(err.value.decode(errors="replace"))
     finally:
         _lib.free(cfg)
@@ -162,7 +173,11 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     fn = on_update("main")
     opts = _lib.RunOpts(os.fsencode(out) if out is not None else None, int(checkpoint_every), 0, None, fn, None)
     res = _lib.RunResult()
-    st = _lib.trainer_run(tr, iters, ctypes.byref(opts), ctypes.byref(res))
+    try:
+        st = _lib.trainer_run(tr, iters, ctypes.byref(opts), ctypes.byref(res))
+    finally:
+        if old_sigint is not None:
+            signal.signal(signal.SIGINT, old_sigint)
     if density:
         density._reraise()
     if raised:

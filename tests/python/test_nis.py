@@ -3,6 +3,8 @@ and NIS_CLI): trained samplers bit for bit the CLI's, samples bit for bit `nis s
 
 import os
 import subprocess
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -252,3 +254,38 @@ def test_blr_bad_inputs(tmp_path):
         nis.BLR(path=str(bad))
     with pytest.raises(ValueError, match="format"):
         nis.BLR(path=str(tmp_path / "d.txt"))
+
+
+def test_ctrl_c_stops_training_cleanly(tmp_path):
+    code = """
+import os, signal, sys, threading, time
+import nis
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+t = time.time()
+try:
+    nis.train("donut", iters=1000000, out=sys.argv[1], checkpoint_every=100)
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted after %.1f s" % (time.time() - t))
+"""
+    r = subprocess.run(["/usr/bin/python3", "-c", code, str(tmp_path / "run")], capture_output=True, text=True,
+                       timeout=60, env=os.environ)
+    assert r.stdout.startswith("interrupted after"), r.stdout + r.stderr
+    assert float(r.stdout.split()[2]) < 10
+    assert nis.load(str(tmp_path / "run" / "sampler.safetensors")).dim == 2   # the last save stands
+
+
+def test_the_gil_is_released_while_c_trains():
+    ticks, done = [], threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    th = threading.Thread(target=count)
+    th.start()
+    nis.train("donut", iters=1500, seed=0)
+    done.set()
+    th.join()
+    assert len(ticks) > 50   # the other thread ran while C trained (a held GIL would give ~1)
