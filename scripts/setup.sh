@@ -3,7 +3,8 @@
 # Extra groups on request: `setup.sh clang` adds clang with libFuzzer, the sanitizer runtimes and clang's OpenMP
 # (make fuzz, make ubsan-clang); `setup.sh llvm` adds llvm-profdata and llvm-cov (bench/fuzz's coverage).
 set -euo pipefail
-need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev python3 python3-numpy python3-pytest)
+need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev python3 python3-numpy python3-pytest
+      python3-venv python3-setuptools)
 for group in "$@"; do
   case "$group" in
     clang) need+=(clang libclang-rt-14-dev libomp-14-dev) ;;

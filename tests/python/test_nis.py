@@ -289,3 +289,23 @@ def test_the_gil_is_released_while_c_trains():
     done.set()
     th.join()
     assert len(ticks) > 50   # the other thread ran while C trained (a held GIL would give ~1)
+
+
+def test_pip_installs_it_offline_and_it_wins_over_the_stdlib_nis(tmp_path):
+    import shutil
+    if subprocess.run(["/usr/bin/python3", "-c", "import venv, ensurepip, setuptools"], capture_output=True).returncode:
+        pytest.skip("python3-venv / python3-setuptools missing (scripts/setup.sh installs them)")
+    src = tmp_path / "src"
+    shutil.copytree(os.path.join(os.path.dirname(nis.__file__), ".."), src,
+                    ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-build-isolation", "--no-index", str(src)],
+                   check=True, env=env, cwd=tmp_path)
+    env.pop("NIS_LIBRARY", None)
+    r = subprocess.run([str(venv / "bin" / "python"), "-c",
+                        "import nis, nis._lib as L; print(L.path); print(nis.train('gauss', iters=20).sample(3).shape)"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "nis_first/nis/libnis.so" in r.stdout and "(3, 2)" in r.stdout
