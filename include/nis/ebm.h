@@ -71,7 +71,7 @@ nis_ebm_config nis_ebm_config_default(void);
 
 /* An energy: its parameters (owned), the network, and a target view of it (target.data points back here,
  * so an nis_ebm must not be moved after nis_ebm_init / nis_ebm_load). */
-typedef struct {
+typedef struct nis_ebm {
     nis_ebm_config cfg;
     nis_params *P;
     nis_convnet net;                            /* NIS_EBM_CONVNET */
@@ -121,6 +121,12 @@ nis_status nis_ebm_save(const char *path, const nis_ebm *E, int n_meta, const ch
  * initialised here; free with nis_ebm_free).  NIS_EIO, NIS_EFORMAT (missing or bad metadata, missing
  * tensors), NIS_ESHAPE, NIS_ENOMEM; on failure E is empty. */
 nis_status nis_ebm_load(const char *path, nis_ebm *E, char *err, size_t errlen);
+/* For front ends in other languages (python/nis), which cannot lay out the struct: an energy loaded from path on
+ * the heap (NULL with one line in err; free with nis_ebm_close), and its image shape and noise range (noise 0: a
+ * maximum-likelihood energy; noise_max 0: one level).  Any output pointer may be NULL. */
+nis_ebm *nis_ebm_open(const char *path, char *err, size_t errlen);
+void nis_ebm_close(nis_ebm *E);
+void nis_ebm_info(const nis_ebm *E, int *c, int *h, int *w, double *noise, double *noise_max);
 
 /* The same with the optimiser state of opt (when it has taken a step) and n_extra more tensors (e.g. a training
  * checkpoint's replay buffer; nis_checkpoint_save_extra's rules). */

@@ -145,8 +145,16 @@ nis_train_config nis_train_config_image(nis_method method, int c, int h, int w);
  * field set or read by its schema name from or into its text form (nis/schema.h).  set: NIS_EINVAL with one line in
  * err for an unknown name or a bad value (cfg unchanged); get: false for an unknown name. */
 nis_train_config *nis_train_config_new(nis_method method);
+nis_train_config *nis_train_config_new_image(nis_method method, int c, int h, int w);   /* nis_train_config_image's */
 nis_status nis_train_config_set(nis_train_config *cfg, const char *name, const char *text, char *err, size_t errlen);
 bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *buf, size_t size);
+/* The policy for a sampler of an image energy E (nis/ebm.h), applied after the user's settings: a DSM energy models the
+ * data smoothed by N(0, noise² I), so unless the user set sigma, sigma = noise (g(z) then learns clean images and
+ * g(z) + σε matches q); a noise-conditional energy is learned over all its levels (sigma_max = noise_max: at one
+ * level KL draws blank images and DFT a stripe texture, bench/ebm_dsm_notes.md run E) unless the user set sigma_max
+ * or sigma_start, or sigma is not below noise_max. */
+struct nis_ebm;
+void nis_train_config_for_energy(nis_train_config *cfg, const struct nis_ebm *E, bool sigma_given, bool levels_given);
 /* Every rule of cfg against target t (t may be NULL: rules that need it are skipped): the schema's ranges,
  * then the rules between fields.  One line in err naming the first violation. */
 nis_status nis_train_config_check(const nis_train_config *cfg, const nis_target *t, char *err, size_t errlen);

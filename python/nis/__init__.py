@@ -12,10 +12,11 @@ every training setting of `nis train` (its schema), samplers saved and loaded, s
 
 from ._blr import BLR
 from ._core import NisError, set_threads
+from ._energy import Energy
 from ._mcmc import MCMCResult, convergence, mcmc
 from ._metrics import evaluate
 from ._targets import Density, targets, torch_density
 from ._train import Sampler, config_fields, load, train
 
-__all__ = ["BLR", "Density", "MCMCResult", "NisError", "Sampler", "config_fields", "convergence", "evaluate", "load", "mcmc",
+__all__ = ["BLR", "Density", "Energy", "MCMCResult", "NisError", "Sampler", "config_fields", "convergence", "evaluate", "load", "mcmc",
            "set_threads", "targets", "torch_density", "train"]

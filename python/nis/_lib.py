@@ -214,3 +214,17 @@ blr_target_new = _declare("nis_blr_target_new", vp, DS, ctypes.POINTER(BlrOpts),
 blr_target_free = _declare("nis_blr_target_free", None, vp)
 blr_predict = _declare("nis_blr_predict", ci, DS, c_float_p, i64, ci, ctypes.POINTER(ctypes.c_double),
                        ctypes.POINTER(ctypes.c_double))
+
+ebm_open = _declare("nis_ebm_open", vp, cp, cp, sz)
+ebm_close = _declare("nis_ebm_close", None, vp)
+ebm_info = _declare("nis_ebm_info", None, vp, ctypes.POINTER(ci), ctypes.POINTER(ci), ctypes.POINTER(ci),
+                    ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double))
+ebm_target = _declare("nis_ebm_target", vp, vp)
+ebm_langevin = _declare("nis_ebm_langevin", ci, vp, i64, ctypes.c_double, ci, ctypes.POINTER(Rng), c_float_p, i64,
+                        c_int64_p, cp, sz)
+ebm_denoise = _declare("nis_ebm_denoise", ci, vp, c_float_p, i64, cp, sz)
+train_config_new_image = _declare("nis_train_config_new_image", vp, ci, ci, ci, ci)
+train_config_for_energy = _declare("nis_train_config_for_energy", None, vp, vp, cb, cb)
+sampler_image_shape = _declare("nis_sampler_image_shape", cb, vp, ctypes.POINTER(ci), ctypes.POINTER(ci),
+                               ctypes.POINTER(ci))
+STREAM_LANGEVIN = 5  # NIS_STREAM_LANGEVIN: `nis ebm langevin`'s chains

@@ -114,10 +114,10 @@ class TargetHead(ctypes.Structure):
 
 def open_target(target):
     """The C target (a pointer) for a name or a Density; ValueError / TypeError otherwise."""
-    if isinstance(target, Density) or type(target).__name__ == "BLR":
+    if isinstance(target, Density) or type(target).__name__ in ("BLR", "Energy"):
         return target._t
     if not isinstance(target, str):
-        raise TypeError(f"target must be a name (str), a nis.Density or a nis.BLR, not {type(target).__name__}")
+        raise TypeError(f"target must be a name (str), a nis.Density, nis.BLR or nis.Energy, not {type(target).__name__}")
     t = _lib.target_2d(target.encode())
     if not t:
         raise ValueError(f"unknown target {target!r} (built-in: {', '.join(targets())})")

@@ -36,7 +36,8 @@ class Sampler:
 
     def __init__(self, _trainer=None, _sampler=None, _dim=0, _target="", _keep=None):
         self._tr, self._s, self.dim, self.target = _trainer, _sampler, _dim, _target
-        self._keep = _keep  # objects the C side points into (the configuration)
+        self._keep = _keep  # objects the C side points into (the target)
+        self.image_shape = None  # (c, h, w) for image samplers: sample() then returns (n, c, h, w)
 
     def __del__(self):
         if getattr(self, "_tr", None):
@@ -71,7 +72,7 @@ class Sampler:
             st = _lib.trainer_sample(self._tr, ctypes.byref(rng), int(n), bool(noisy), ptr)
             _check(st, _lib.trainer_message(self._tr).decode(errors="replace"))
             _lib.target_report(self._keep[1], ptr, int(n))   # e.g. blr hier-nc: [v, log α] -> θ, as `nis sample`
-        return out
+        return out.reshape((int(n),) + tuple(self.image_shape)) if self.image_shape else out
 
     def save(self, path):
         """Write the sampler for generation (safetensors, atomically): `nis sample --model PATH` and nis.load read it."""
@@ -89,7 +90,11 @@ def load(path):
     s = _lib.sampler_load(os.fsencode(path), err, len(err))
     if not s:
         raise NisError(err.value.decode(errors="replace"))
-    return Sampler(_sampler=s, _dim=_lib.sampler_dim(s), _target=_lib.sampler_target(s).decode())
+    smp = Sampler(_sampler=s, _dim=_lib.sampler_dim(s), _target=_lib.sampler_target(s).decode())
+    c, h, w = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+    if _lib.sampler_image_shape(s, ctypes.byref(c), ctypes.byref(h), ctypes.byref(w)):
+        smp.image_shape = (c.value, h.value, w.value)
+    return smp
 
 
 def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, progress=None, **config):
@@ -112,7 +117,8 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         raise ValueError(f"checkpoint_every must be an int >= 0, not {checkpoint_every!r}")
     t = open_target(target)
     dim = target_dim(t)
-    cfg = ctypes.c_void_p(_lib.train_config_new(0))
+    energy = target if type(target).__name__ == "Energy" else None
+    cfg = ctypes.c_void_p(_lib.train_config_new_image(0, *energy.shape) if energy else _lib.train_config_new(0))
     if not cfg:
         raise MemoryError("nis: out of memory for a configuration")
     err = ctypes.create_string_buffer(512)
@@ -120,6 +126,9 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         for name, value in [("method", method)] + list(config.items()):
             if _lib.train_config_set(cfg, name.encode(), _text(name, value).encode(), err, len(err)) != 0:
                 raise ValueError(err.value.decode(errors="replace"))
+        if energy:   # the library's policy for an energy's sampler, as `nis ebm sampler` applies it
+            _lib.train_config_for_energy(cfg, energy._E, "sigma" in config,
+                                         "sigma_max" in config or "sigma_start" in config)
         if _lib.train_config_check(cfg, t, err, len(err)) != 0:
             raise ValueError(err.value.decode(errors="replace"))
         buf = ctypes.create_string_buffer(32)
@@ -165,8 +174,9 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     finally:
         _lib.free(cfg)
     density = target if isinstance(target, Density) else None
-    name = target if isinstance(target, str) else density.name if density else "blr"
+    name = target if isinstance(target, str) else density.name if density else "ebm" if energy else "blr"
     sampler = Sampler(_trainer=tr, _dim=dim, _target=name, _keep=(target, t))
+    sampler.image_shape = energy.shape if energy else None
     if out is not None:
         os.makedirs(out, exist_ok=True)
 

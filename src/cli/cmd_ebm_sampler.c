@@ -121,14 +121,8 @@ int cmd_ebm_sampler(int argc, char **argv) {
         if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error(CMD, "--energy: %s", err);
         t = nis_ebm_target(&E);
         c.img_c = E.cfg.c, c.img_h = E.cfg.h, c.img_w = E.cfg.w;
-        /* a DSM energy models the data smoothed by N(0, noise² I): with the same σ the sampler's g(z) learns clean
-         * images and g(z) + σ ε matches q */
-        if (E.cfg.noise > 0 && !cli_given("sigma")) c.sigma = E.cfg.noise;
-        /* a noise-conditional energy: train over all its levels (one level gives a blank image (KL) or a stripe
-         * texture (DFT); bench/ebm_dsm_notes.md, run E) */
-        if (nis_ebm_is_conditional(&E) && !cli_given("sigma-max") && !cli_given("sigma-start") &&
-            c.sigma < E.cfg.noise_max)
-            c.sigma_max = E.cfg.noise_max;   /* --sigma-max 0: one level */
+        /* the library's policy: sigma = the energy's noise, levels over its range (nis_train_config_for_energy) */
+        nis_train_config_for_energy(&c, &E, cli_given("sigma"), cli_given("sigma-max") || cli_given("sigma-start"));
     } else {
         if (!(gauss = nis_gauss_image_target_new("gauss784", 1, 28, 28, NULL, 0.2))) return cli_error(CMD, "out of memory");
         t = gauss;

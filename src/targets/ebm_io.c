@@ -177,3 +177,29 @@ nis_status nis_ebm_load(const char *path, nis_ebm *E, char *err, size_t errlen) 
     if (s != NIS_OK) nis_ebm_free(E);
     return s;
 }
+
+nis_ebm *nis_ebm_open(const char *path, char *err, size_t errlen) {
+    nis_ebm *E = nis_malloc(sizeof *E);
+    if (!E) {
+        if (err && errlen) snprintf(err, errlen, "%s: out of memory", path ? path : "(null)");
+        return NULL;
+    }
+    if (nis_ebm_load(path, E, err, errlen) != NIS_OK) {
+        nis_free(E);
+        return NULL;
+    }
+    return E;
+}
+
+void nis_ebm_close(nis_ebm *E) {
+    nis_ebm_free(E);
+    nis_free(E);
+}
+
+void nis_ebm_info(const nis_ebm *E, int *c, int *h, int *w, double *noise, double *noise_max) {
+    if (c) *c = E->cfg.c;
+    if (h) *h = E->cfg.h;
+    if (w) *w = E->cfg.w;
+    if (noise) *noise = E->cfg.noise;
+    if (noise_max) *noise_max = E->cfg.noise_max;
+}

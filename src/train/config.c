@@ -1,6 +1,7 @@
 /* src/train/config.c — the training configuration, spelled once: its schema (names, types, defaults, ranges,
  * help), the defaults of each kind of sampler, the rules between fields, and how automatic values resolve. */
 #include "internal.h"
+#include "nis/ebm.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -165,4 +166,15 @@ bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *b
     if (!f || !cfg || !buf || !size) return false;
     nis_field_format(f, cfg, buf, size);
     return true;
+}
+
+nis_train_config *nis_train_config_new_image(nis_method method, int c, int h, int w) {
+    nis_train_config *cfg = nis_malloc(sizeof *cfg);
+    if (cfg) *cfg = nis_train_config_image(method, c, h, w);
+    return cfg;
+}
+
+void nis_train_config_for_energy(nis_train_config *c, const nis_ebm *E, bool sigma_given, bool levels_given) {
+    if (E->cfg.noise > 0 && !sigma_given) c->sigma = E->cfg.noise;
+    if (nis_ebm_is_conditional(E) && !levels_given && c->sigma < E->cfg.noise_max) c->sigma_max = E->cfg.noise_max;
 }

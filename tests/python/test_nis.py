@@ -309,3 +309,41 @@ def test_pip_installs_it_offline_and_it_wins_over_the_stdlib_nis(tmp_path):
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "nis_first/nis/libnis.so" in r.stdout and "(3, 2)" in r.stdout
+
+
+# ---- image energies ----
+MODELS = os.path.join(os.path.dirname(nis.__file__), "..", "..", "models")
+NCSN = os.path.join(MODELS, "ebm-mnist-ncsn", "energy.safetensors")
+ML = os.path.join(MODELS, "ebm-mnist", "energy.safetensors")
+
+
+def test_an_energy_walks_and_trains_as_the_cli_does(tmp_path):
+    e = nis.Energy(NCSN)
+    assert e.shape == (1, 28, 28) and e.noise == pytest.approx(0.1) and e.noise_max == pytest.approx(1)
+    x = e.langevin(n=5, steps=10, jump=True, seed=2)
+    cli("ebm", "langevin", "--energy", NCSN, "--steps", "10", "--n", "5", "--jump", "--seed", "2", "--out",
+        str(tmp_path / "ld.npy"))
+    assert x.shape == (5, 1, 28, 28) and np.array_equal(x, np.load(tmp_path / "ld.npy"))
+    small = dict(iters=2, batch=4, gen_channels=4, score_channels=2, latent=4, seed=0)
+    s = nis.train(e, method="kl", out=str(tmp_path / "py"), **small)
+    cli("ebm", "sampler", "--energy", NCSN, "--method", "kl", "--out", str(tmp_path / "cli"), "--quiet", "--eval-n", "4",
+        *[f"--{k.replace('_', '-')}={v}" for k, v in small.items()])
+    assert (tmp_path / "py" / "sampler.safetensors").read_bytes() == (tmp_path / "cli" / "sampler.safetensors").read_bytes()
+    assert s.sample(3).shape == (3, 1, 28, 28)
+    assert nis.load(str(tmp_path / "py" / "sampler.safetensors")).sample(3).shape == (3, 1, 28, 28)
+    d = e.denoise(x)
+    assert d.shape == x.shape and not np.array_equal(d, x)
+
+
+def test_energy_bad_inputs(tmp_path):
+    with pytest.raises(nis.NisError, match="nothing.safetensors"):
+        nis.Energy(str(tmp_path / "nothing.safetensors"))
+    ml = nis.Energy(ML)
+    with pytest.raises(ValueError, match="jump needs a DSM energy"):
+        ml.langevin(n=2, steps=2, jump=True)
+    with pytest.raises(ValueError, match="needs a noise-conditional energy"):
+        ml.langevin(n=2, steps=4, levels=2)
+    with pytest.raises(ValueError, match="must be at least levels"):
+        nis.Energy(NCSN).langevin(n=2, steps=3, levels=5)
+    with pytest.raises(ValueError, match="x must be"):
+        nis.Energy(NCSN).denoise(np.zeros((2, 5)))
