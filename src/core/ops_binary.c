@@ -177,8 +177,15 @@ nis_tensor *nis_broadcast_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_
     NIS_PAR_FOR(out->n > NIS_PAR_MIN, r, rows, {
         int64_t i0 = r / (s[1] * s[2]), i1 = (r / s[2]) % s[1], i2 = r % s[2];
         const nis_real *px = x->data + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2];
-        nis_real *po = out->data + r * s[3];
-        for (int64_t j = 0; j < s[3]; j++) po[j] = px[j * q.sa[3]];
+        nis_real *restrict po = out->data + r * s[3];
+        if (q.sa[3] == 0) {   /* the innermost axis broadcast: a fill (vectorised), the common case (a sum's g) */
+            const nis_real v = px[0];
+            for (int64_t j = 0; j < s[3]; j++) po[j] = v;
+        } else if (q.sa[3] == 1) {
+            memcpy(po, px, (size_t)s[3] * sizeof *po);
+        } else {
+            for (int64_t j = 0; j < s[3]; j++) po[j] = px[j * q.sa[3]];
+        }
     });
     return out;
 }
