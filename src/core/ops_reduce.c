@@ -76,7 +76,7 @@ static nis_real row_sum(const nis_real *restrict p, int64_t n) {
 
 /* Row sums of x (outer, len): y[o] = sum_l x[o, l].  Rows of 2 (2-D samples) get their own loop, as a
  * call per row would cost more than the sum. */
-static void row_sums(nis_real *restrict y, const nis_real *restrict x, int64_t outer, int64_t len) {
+NIS_VECTOR_CLONES static void row_sums(nis_real *restrict y, const nis_real *restrict x, int64_t outer, int64_t len) {
     if (len == 2) {
         NIS_PAR_FOR(outer * 2 > NIS_PAR_MIN, o, outer, {
             y[o] = x[2 * o] + x[2 * o + 1];
@@ -175,7 +175,7 @@ static int64_t sum_axis_rows(int64_t outer, int64_t len, int64_t inner) {
 /* Column-wise sum: x (outer, len, inner) -> y (outer, inner), y[o, c] = sum_l x[o, l, c].
  * Rows are taken in groups of R (G = ceil(len / R) groups); with G > 1 each group's sums go to
  * part (outer, G, inner) and are then added in group order.  Tasks are (o, group, column block). */
-static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, nis_real *restrict part,
+NIS_VECTOR_CLONES static void sum_cols_kernel(nis_real *restrict y, const nis_real *restrict x, nis_real *restrict part,
                             int64_t outer, int64_t len, int64_t inner, int64_t R) {
     int64_t G = len > R ? (len + R - 1) / R : 1, ncb = (inner + SUM_COLS - 1) / SUM_COLS;
     int64_t n = outer * len * inner;

@@ -14,7 +14,7 @@ nis_sgd nis_sgd_default(double lr) { return (nis_sgd){.lr = lr}; }
  * decay = weight decay folded into g (L2, wd) or applied to p (decoupled, p *= keep).  The weights of the
  * moving averages come in pairs (b1, 1 - b1) each rounded from double, as PyTorch passes them: 1 - (float)b2
  * would be off from 1 - b2 by 1e-5 relative, and the bias correction with it. */
-static void adam_kernel(nis_real *restrict p, const nis_real *restrict g, nis_real *restrict m,
+NIS_VECTOR_CLONES static void adam_kernel(nis_real *restrict p, const nis_real *restrict g, nis_real *restrict m,
                         nis_real *restrict v, int64_t n, nis_real b1, nis_real one_b1, nis_real b2,
                         nis_real one_b2, nis_real a, nis_real c2, nis_real eps, nis_real wd, nis_real keep) {
     /* SIMD in both branches: gcc leaves the serial path of `parallel for simd if (...)` scalar */
