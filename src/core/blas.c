@@ -8,9 +8,35 @@
 #include <omp.h>
 #endif
 
+/* The thread policy for matrix products: one of fewer than NIS_GEMM_PAR_MIN multiply-adds, or with fewer than
+ * NIS_GEMM_PAR_EDGE rows or columns, runs on one thread, larger ones on every thread of nis_set_threads.
+ * Measured by bench/bench_threads (docs/benchmarks.md, "Thread policy").  OpenBLAS's OpenMP build takes the
+ * thread count of each call from OpenMP's (omp_get_max_threads), so the count is set around the call and put back. */
+#define NIS_GEMM_PAR_MIN ((int64_t)4 << 20)
+#define NIS_GEMM_PAR_EDGE 16
+static int g_threads = 0;
+
+static int blas_threads_for(int64_t M, int64_t N, int64_t work) {
+    if (g_threads < 2) return 0;   /* one thread (or never set: OpenBLAS's own default): nothing to change */
+    if (work >= NIS_GEMM_PAR_MIN && M >= NIS_GEMM_PAR_EDGE && N >= NIS_GEMM_PAR_EDGE) return 0;
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    return 1;
+}
+
+static void blas_threads_restore(int changed) {
+#ifdef _OPENMP
+    if (changed) omp_set_num_threads(g_threads);
+#else
+    (void)changed;
+#endif
+}
+
 void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,
                int64_t lda, const nis_real *B, int64_t ldb, nis_real beta, nis_real *C, int64_t ldc) {
     if (M == 0 || N == 0) return;
+    int one = blas_threads_for(M, N, M * N * K);
 #ifdef NIS_REAL_DOUBLE
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
@@ -18,10 +44,13 @@ void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 #endif
+    blas_threads_restore(one);
 }
 
 void nis__dsyrk_tn(int64_t n, int64_t k, double alpha, const double *a, double *c) {
+    int one = blas_threads_for(n, n, n * n * k);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)k, alpha, a, (int)n, 0.0, c, (int)n);
+    blas_threads_restore(one);
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < i; j++) c[i * n + j] = c[j * n + i];
 }
@@ -29,8 +58,10 @@ void nis__dsyrk_tn(int64_t n, int64_t k, double alpha, const double *a, double *
 void nis__dgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double *A, int64_t lda,
                 const double *B, int64_t ldb, double beta, double *C, int64_t ldc) {
     if (M == 0 || N == 0) return;
+    int one = blas_threads_for(M, N, 2 * M * N * K);
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    blas_threads_restore(one);
 }
 
 void nis_set_threads(int n) {
@@ -39,6 +70,7 @@ void nis_set_threads(int n) {
     omp_set_num_threads(n);
 #endif
     openblas_set_num_threads(n);
+    g_threads = n;
 }
 
 int nis_threads(void) {
