@@ -10,7 +10,7 @@
 
 /* The thread policy for matrix products: one of fewer than NIS_GEMM_PAR_MIN multiply-adds, or with fewer than
  * NIS_GEMM_PAR_EDGE rows or columns, runs on one thread, larger ones on every thread of nis_set_threads.
- * Measured by bench/bench_threads (docs/benchmarks.md, "Thread policy").  OpenBLAS's OpenMP build takes the
+ * Measured by bench/bench_threads (docs/benchmarks.md, "Second session").  OpenBLAS's OpenMP build takes the
  * thread count of each call from OpenMP's (omp_get_max_threads), so the count is set around the call and put back. */
 #define NIS_GEMM_PAR_MIN ((int64_t)4 << 20)
 #define NIS_GEMM_PAR_EDGE 16
