@@ -7,18 +7,22 @@
 #include "op.h"
 
 
-/* The constructor of a parameterless unary op: bail on NULL/error, make the result, run the kernel (compiled per
- * vector width: NIS_VECTOR_CLONES). */
-#define UNARY_OP(fname, op, expr)                                                                          \
-    NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
-        NIS_MAP_KERNEL(y, x, expr);                                                                         \
-    }                                                                                                       \
+/* The constructor of a parameterless unary op whose kernel is fname##_kernel(y, x): bail on NULL/error, make the
+ * result, run the kernel. */
+#define UNARY_CTOR(fname, op)                                                                              \
     nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
         if (nis__bail(ctx, x)) return NULL;                                                                 \
         nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
         if (y) fname##_kernel(y, x);                                                                        \
         return y;                                                                                           \
     }
+
+/* A parameterless unary op y = expr(v), its kernel compiled per vector width (NIS_VECTOR_CLONES). */
+#define UNARY_OP(fname, op, expr)                                                                          \
+    NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
+        NIS_MAP_KERNEL(y, x, expr);                                                                         \
+    }                                                                                                       \
+    UNARY_CTOR(fname, op)
 
 /* The constructor of a unary op with one parameter `param` (a double argument after x): as UNARY_OP, and the
  * parameter is kept in the node's p.f[0] (for the backward) and bound in expr to `a`, as nis_real. */
@@ -42,12 +46,7 @@
     NIS_VECTOR_CLONES static void fname##_kernel(nis_tensor *y, const nis_tensor *x) {                      \
         NIS_MAP_EXPNEG(x->n, x->data, y->data, expr);                                                       \
     }                                                                                                       \
-    nis_tensor *fname(nis_ctx *ctx, nis_tensor *x) {                                                        \
-        if (nis__bail(ctx, x)) return NULL;                                                                 \
-        nis_tensor *y = nis__result_like(ctx, &(op), x, x, NULL, NULL);                                     \
-        if (y) fname##_kernel(y, x);                                                                        \
-        return y;                                                                                           \
-    }
+    UNARY_CTOR(fname, op)
 
 /* log(1 + e^v) = max(v, 0) + log1p(e^-|v|): exactly v for large v, ~e^v for very negative v, no overflow.
  * max(v, 0) is written (v + |v|) / 2 so the loop vectorises (fmax is a library call without fast-math). */
