@@ -20,6 +20,7 @@ setup:
 	@bash scripts/setup.sh
 
 test: all
+	@bash scripts/setup.sh torch
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan: setup

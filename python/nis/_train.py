@@ -85,7 +85,10 @@ class Sampler:
 
 
 def load(path):
-    """A Sampler from a sampler.safetensors (written by nis.train, Sampler.save or `nis train`)."""
+    """A Sampler from a sampler.safetensors (written by nis.train, Sampler.save or `nis train`), or from a run
+    directory holding one (`nis train --out DIR`, nis.train(out=DIR)), as `nis sample --model` takes either."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "sampler.safetensors")
     err = ctypes.create_string_buffer(512)
     s = _lib.sampler_load(os.fsencode(path), err, len(err))
     if not s:

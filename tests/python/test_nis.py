@@ -44,6 +44,9 @@ def test_train_is_the_cli_bit_for_bit(tmp_path, method):
     loaded = nis.load(str(tmp_path / "py" / "sampler.safetensors"))
     assert loaded.dim == 2 and loaded.target == "donut"
     assert np.array_equal(loaded.sample(100, seed=5), x)
+    assert np.array_equal(nis.load(str(tmp_path / "cli")).sample(100, seed=5), x)   # a CLI run directory
+    cli("sample", "--model", str(tmp_path / "py"), "--n", "100", "--seed", "5", "--out", str(tmp_path / "p.npy"))
+    assert np.array_equal(x, np.load(tmp_path / "p.npy"))   # the CLI reads Python's run directory
 
 
 def test_save_and_clean_samples(tmp_path):
