@@ -5,7 +5,7 @@
 # torch` adds Debian's PyTorch (make test: the Python package's PyTorch helper is tested against it).
 set -euo pipefail
 need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev python3 python3-numpy python3-pytest
-      python3-venv python3-setuptools)
+      python3-venv python3-setuptools python3-wheel)
 for group in "$@"; do
   case "$group" in
     clang) need+=(clang libclang-rt-14-dev libomp-14-dev) ;;
