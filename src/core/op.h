@@ -39,8 +39,9 @@ float expm1f(float);
  * that lane: one such lane in 16 makes the loop 4-5x slower, and networks in training meet such pre-activations
  * (0.25% of the SiLU inputs of a 2-D DFT run, which spent 7% of its time in that slow path).  For v > 87,
  * 1 + e^-87 rounds to 1 as 1 + e^-v does, so σ(v) is unchanged; for v < -87, σ(v) becomes e^-87 = 1.6e-38
- * instead of e^v (smaller still: at most 1.6e-38, at the edge of float's normal range).  Float builds only.  The clamp runs in a loop of its own: written
- * exp(t > 87 ? 87 : t) in one loop, gcc rewrites it as t > 87 ? exp(87) : exp(t) and the vector call sees t. */
+ * instead of e^v (smaller still, at the edge of float's normal range).  Float builds only.  The clamp runs in a
+ * loop of its own: written exp(t > 87 ? 87 : t) in one loop, gcc rewrites it as t > 87 ? exp(87) : exp(t), and
+ * the vector call sees t. */
 #define NIS_HELD_BLOCK 256
 #ifdef NIS_REAL_DOUBLE
 #define NIS_EXP_HELD 0 /* the double build (gradient checks) calls the scalar exp: nothing to hold */
