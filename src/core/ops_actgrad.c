@@ -77,7 +77,8 @@ static void act_grad_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *G, nis
     double alpha = node->p.f[1];
     if (nis__needs(node, 0)) gs[0] = nis_mul(ctx, nis_mul(ctx, G, g), fsecond(ctx, kind, a, alpha));
     if (nis__needs(node, 1))
-        gs[1] = kind == NIS_ACTG_SILU_X ? nis__act_grad_silu(ctx, a, G, node->aux) : nis__act_grad(ctx, kind, a, G, alpha);
+        gs[1] = kind == NIS_ACTG_SILU_X ? nis__act_grad_silu(ctx, a, G, node->aux)
+                                        : nis__act_grad(ctx, kind, a, G, alpha);
 }
 static const nis_op_info op_act_grad = {"act_grad", act_grad_backward};
 

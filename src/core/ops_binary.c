@@ -30,8 +30,8 @@ static inline nis_real apply(int k, nis_real x, nis_real y) {
 }
 
 /* out[i] = a[i] (k) b[i] over the broadcast shape in q. */
-NIS_VECTOR_CLONES static void binary_kernel(int k, nis_real *restrict out, const nis_real *a, const nis_real *b, int64_t n,
-                          bool same, const bcast4 *q) {
+NIS_VECTOR_CLONES static void binary_kernel(int k, nis_real *restrict out, const nis_real *a, const nis_real *b,
+                                            int64_t n, bool same, const bcast4 *q) {
     if (same) {
         NIS_PAR_FOR(n > NIS_PAR_MIN, i, n, {
             out[i] = apply(k, a[i], b[i]);

@@ -57,9 +57,12 @@ static bool plan_reduce(nis_ctx *ctx, const char *op, nis_tensor *x, int axis, b
     return true;
 }
 
+/* Helpers inlined into each vector clone of their callers (NIS_VECTOR_CLONES), so they run its width. */
+#define NIS_INLINE __attribute__((always_inline)) static inline
+
 /* Sum of p[0..n) in a fixed order: eight interleaved accumulators (vectorisable without reassociating),
  * or a plain loop for short rows. */
-__attribute__((always_inline)) static inline nis_real row_sum(const nis_real *restrict p, int64_t n) {
+NIS_INLINE nis_real row_sum(const nis_real *restrict p, int64_t n) {
     nis_real s = 0;
     if (n < 16) {
         for (int64_t i = 0; i < n; i++) s += p[i];
@@ -90,7 +93,7 @@ NIS_VECTOR_CLONES static void row_sums(nis_real *restrict y, const nis_real *res
 
 /* Column sums of a narrow block: dst[c] = sum_l x[l * w + c] over `rows` rows, w in {2, 4, 8} (w divides 8):
  * eight lanes run over the flat block, lane k holding column k % w, so short rows cost no per-row work. */
-__attribute__((always_inline)) static inline void sum_narrow(nis_real *restrict dst, const nis_real *restrict x, int64_t rows, int w) {
+NIS_INLINE void sum_narrow(nis_real *restrict dst, const nis_real *restrict x, int64_t rows, int w) {
     int64_t n = rows * w, i = 0;
     nis_real acc[8] = {0};
     for (; i + 8 <= n; i += 8)
@@ -104,7 +107,7 @@ __attribute__((always_inline)) static inline void sum_narrow(nis_real *restrict 
 }
 
 /* dst[c] += src[c] for c < n, in runs of 8 (an inner loop of fixed length that -O2 vectorises). */
-__attribute__((always_inline)) static inline void add_row(nis_real *restrict dst, const nis_real *restrict src, int64_t n) {
+NIS_INLINE void add_row(nis_real *restrict dst, const nis_real *restrict src, int64_t n) {
     int64_t c = 0;
     for (; c + 8 <= n; c += 8)
         for (int k = 0; k < 8; k++) dst[c + k] += src[c + k];
