@@ -263,10 +263,12 @@ def test_ctrl_c_stops_training_cleanly(tmp_path):
     code = """
 import os, signal, sys, threading, time
 import nis
-threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+saved = threading.Event()   # after the first save (update 100), Ctrl-C 0.2 s later, while C computes
+threading.Thread(target=lambda: saved.wait() and (time.sleep(0.2), os.kill(os.getpid(), signal.SIGINT))).start()
 t = time.time()
 try:
-    nis.train("donut", iters=1000000, out=sys.argv[1], checkpoint_every=100)
+    nis.train("donut", iters=1000000, out=sys.argv[1], checkpoint_every=100,
+              progress=lambda st: st["iter"] > 100 and saved.set() or True)
     print("not interrupted")
 except KeyboardInterrupt:
     print("interrupted after %.1f s" % (time.time() - t))
