@@ -77,12 +77,13 @@ expect 2 "data.data: 'd\\\\x1b\[2J.csv' is not a plain path" "$NIS" eval --run "
 # data that a run's config.json names but that is gone: the error names config.json, not a --data never given
 sed 's|"data":[[:space:]]*"[^"]*"|"data": "gone.csv"|' "$dir/nc/config.json" > "$dir/bad/config.json"
 expect 2 "$dir/bad/config.json: data.data: cannot open 'gone.csv'" "$NIS" eval --run "$dir/bad" --samples "$dir/nc.npy"
-# --whiten: a pilot run, then the main run on the whitened target; the saved sampler maps back (finite samples of
-# the right width; the sampler's accuracy on this easy problem); the pilot's time is reported; config.json holds the
-# configuration as given (the pilot's) and the main run's under "whitened_run"
-expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wh"
+# --whiten --whiten-by pilot: a pilot run, then the main run on the whitened target; the saved sampler maps back
+# (finite samples of the right width; the sampler's accuracy on this easy problem); the fit's time is reported;
+# config.json holds the configuration as given (the pilot's) and the main run's under "whitened_run"
+expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --whiten-by pilot --out "$dir/wh"
 has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
-has '"pilot_train_seconds"' "$dir/wh/metrics.json"
+has '"whiten_by":[[:space:]]*"pilot"' "$dir/wh/config.json"
+has '"whiten_seconds"' "$dir/wh/metrics.json"
 has '"lr":[[:space:]]*0.0001,' "$dir/wh/config.json"           # the pilot's: --lr's default
 has '"score_warmup":[[:space:]]*-1,' "$dir/wh/config.json"      # as given: the pilot resolves it to 0
 sed -n '/"whitened_run"/,/}/p' "$dir/wh/config.json" > "$dir/main.json"
@@ -94,6 +95,20 @@ expect 2 "needs --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01
 [ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"
+# --whiten (by laplace, the default): no pilot, the Laplace fit in its place; a posterior this easy is then right
+expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wl"
+has '"whiten_by":[[:space:]]*"laplace"' "$dir/wl/config.json"
+has '"whiten_seconds"' "$dir/wl/metrics.json"
+acc=$(tr -d ' \t\n' < "$dir/wl/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "Laplace-whitened run: test accuracy $acc (want > 0.9)"
+expect 2 "minibatch" "$NIS" train $D $small --prior hier-nc --whiten --minibatch 10 --out "$dir/wlmb"
+expect 2 "unknown whiten_by 'nope'" "$NIS" train $D $small --whiten --whiten-by nope --out "$dir/wlbad"
+expect 2 "needs --whiten" "$NIS" train $D $small --whiten-by pilot --out "$dir/wlbad"
+# the stopping rule: a loose --stop-drift ends the run at the second check in a row with a drift below it (the first
+# check, at 5, has nothing to compare with; 10 and 15 are below)
+expect 0 "" "$NIS" train $D $small --prior hier-nc --monitor-every 5 --stop-drift 1e9 --out "$dir/stop"
+has '"stopped_at":[[:space:]]*15' "$dir/stop/metrics.json"
+has '"updates":[[:space:]]*15' "$dir/stop/metrics.json"
 expect 0 "" "$NIS" sample --model "$dir/wh" --n 50 --seed 1 --out "$dir/wh.npy"
 expect 0 "" "$NIS" eval --run "$dir/wh" --samples "$dir/wh.npy"
 has '"test_accuracy"' "$dir/out"

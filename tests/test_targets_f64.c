@@ -2,7 +2,8 @@
  * vector product matches central differences of the score, and each exact sampler has the analytic mean
  * and variance (within 5 standard errors of 200,000 draws).  The tempered target q^β N(0, I)^(1-β) and the affine
  * target q(m + L u) of each pass the same derivative checks (autodiff and hand-written paths); nis_affine_fit gives
- * the sample mean and a square root of the sample covariance.  Double precision. */
+ * the sample mean and a square root of the sample covariance; nis_laplace_fit finds the mode and the curvature of
+ * a Gaussian and of a Gaussian with a quartic term.  Double precision. */
 #include "check.h"
 #include "nis/ops.h"
 #include "nis/target.h"
@@ -182,6 +183,86 @@ static void check_affine_fit(void) {
     CHECK(nis_affine_fit(x, N, 3, m, L, err, sizeof err) == NIS_ENUMERIC, "affine fit accepted a NaN sample");
 }
 
+/* A 4-D test density: log q = -(x-μ)ᵀP(x-μ)/2 - k Σ (x_i-μ_i)⁴/4: mode μ, -∇² log q(μ) = P for any k. */
+enum { LD = 4 };
+static const double lap_mu[LD] = {1, -2, 0.5, 3};
+static const double lap_P[LD * LD] = {4, 1, 0, 0.5, 1, 3, 0.2, 0, 0, 0.2, 2, -0.3, 0.5, 0, -0.3, 0.25};
+static int lap_score(void *ud, const nis_real *x, int64_t n, nis_real *out) {
+    double k = *(double *)ud;
+    for (int64_t r = 0; r < n; r++)
+        for (int i = 0; i < LD; i++) {
+            double s = 0, e = x[r * LD + i] - lap_mu[i];
+            for (int j = 0; j < LD; j++) s -= lap_P[i * LD + j] * (x[r * LD + j] - lap_mu[j]);
+            out[r * LD + i] = s - k * e * e * e;
+        }
+    return 0;
+}
+static int lap_hvp(void *ud, const nis_real *x, const nis_real *v, int64_t n, nis_real *out) {
+    double k = *(double *)ud;
+    for (int64_t r = 0; r < n; r++)
+        for (int i = 0; i < LD; i++) {
+            double s = 0, e = x[r * LD + i] - lap_mu[i];
+            for (int j = 0; j < LD; j++) s -= lap_P[i * LD + j] * v[r * LD + j];
+            out[r * LD + i] = s - 3 * k * e * e * v[r * LD + i];
+        }
+    return 0;
+}
+static int lap_logq(void *ud, const nis_real *x, int64_t n, nis_real *out) {
+    double k = *(double *)ud;
+    for (int64_t r = 0; r < n; r++) {
+        double q = 0, f = 0;
+        for (int i = 0; i < LD; i++) {
+            double e = x[r * LD + i] - lap_mu[i];
+            f += e * e * e * e;
+            for (int j = 0; j < LD; j++) q += e * lap_P[i * LD + j] * (x[r * LD + j] - lap_mu[j]);
+        }
+        out[r] = -q / 2 - k * f / 4;
+        if (k < 0) out[r] = NAN;   /* k < 0: a broken density */
+    }
+    return 0;
+}
+
+/* nis_laplace_fit: mean = μ and L Lᵀ P = I, from 0 and from a given start; a stochastic or NaN target refused */
+static void check_laplace(void) {
+    char err[200];
+    for (int quartic = 0; quartic < 2; quartic++) {
+        double k = quartic ? 0.5 : 0;
+        nis_target *t = nis_foreign_target_new("lap", LD, lap_score, lap_hvp, lap_logq, &k);
+        nis_real m[LD], L[LD * LD], start[LD] = {3, 3, -3, -3};
+        for (int s = 0; t && s < 2; s++) {
+            nis_laplace_info in;
+            nis_status st = nis_laplace_fit(t, s ? start : NULL, m, L, &in, err, sizeof err);
+            CHECK(st == NIS_OK, "laplace (quartic %d): %s", quartic, err);
+            double em = 0, ei = 0;
+            for (int i = 0; i < LD; i++) {
+                em = fmax(em, fabs(m[i] - lap_mu[i]));
+                for (int j = 0; j < LD; j++) {   /* (L Lᵀ P)_ij */
+                    double a = 0;
+                    for (int r = 0; r < LD; r++)
+                        for (int c = 0; c < LD; c++) a += L[i * LD + r] * L[c * LD + r] * lap_P[c * LD + j];
+                    ei = fmax(ei, fabs(a - (i == j)));
+                }
+            }
+            CHECK(em < 1e-6 && ei < 1e-6 && in.floored == 0 && in.grad_norm < 1e-5,
+                  "laplace (quartic %d, start %d): mean error %.3g, L Lᵀ P - I %.3g, %d iterations, |g| %.3g", quartic,
+                  s, em, ei, in.iters, in.grad_norm);
+            CHECK(quartic || in.iters == 1, "laplace of a Gaussian took %d Newton iterations, not 1", in.iters);
+        }
+        if (t) {
+            t->stochastic = true;
+            CHECK(nis_laplace_fit(t, NULL, m, L, NULL, err, sizeof err) == NIS_EINVAL && strstr(err, "minibatch"),
+                  "laplace of a stochastic target: %s", err);
+        }
+        nis_foreign_target_free(t);
+    }
+    double bad = -1;
+    nis_target *t = nis_foreign_target_new("lap", LD, lap_score, lap_hvp, lap_logq, &bad);
+    nis_real m[LD], L[LD * LD];
+    CHECK(t && nis_laplace_fit(t, NULL, m, L, NULL, err, sizeof err) == NIS_ENUMERIC && strstr(err, "not finite"),
+          "laplace of a NaN density: %s", err);
+    nis_foreign_target_free(t);
+}
+
 int main(void) {
     test_seed(21);
     for (const char *const *n = nis_target_2d_names(); *n; n++) check_derivatives(nis_target_2d(*n));
@@ -189,6 +270,7 @@ int main(void) {
     for (const char *const *n = nis_target_2d_names(); *n; n++) check_tempered(*n);
     for (const char *const *n = nis_target_2d_names(); *n; n++) check_affine(*n);
     check_affine_fit();
+    check_laplace();
     /* var_of_var_factor: Var(sample variance) ~ factor * var^2 / N; 2 for a normal, larger for heavy tails */
     check_moments(nis_target_2d("gauss"), 0, 0, 1, 2);
     check_moments(nis_target_2d("gauss"), 1, 0, 1, 2);

@@ -3,7 +3,8 @@
  * leaves the sampler as it was; a saved sampler generates exactly what the trainer generates; the sampler's EMA
  * follows its recurrence; a preconditioned run (q(m + L u)) maps its samples back, also from a saved sampler; the
  * DFT + KL hybrid trains and counts its target scores; the automatic score model; a checkpointed run resumes
- * bit-identically (also preconditioned); a run with files keeps the last good save when an update fails (a plug-in
+ * bit-identically (also preconditioned, and with the monitor's stopping rule: it stops at the same update); a run
+ * with files keeps the last good save when an update fails (a plug-in
  * objective makes update 45 fail). */
 #include "check.h"
 #include "nis/io.h"
@@ -410,6 +411,37 @@ int main(void) {
             fclose(f);
         }
         CHECK(nis_trainer_resume(t, path, err, sizeof err) == NULL && strstr(err, path), "truncated checkpoint: %s", err);
+        unlink(path);
+        rmdir(dir);
+    }
+
+    /* 13. the convergence monitor and the stopping rule: with a check every 2 updates and a threshold nothing
+     * exceeds, the drift is NaN at the first check (nothing to compare with) and finite at the second, and the run
+     * stops at the third (two checks in a row below); a run checkpointed between the checks and resumed stops at
+     * the same update with the same weights (the monitor's state is in the checkpoint) */
+    {
+        nis_train_config cm = small(NIS_METHOD_DFT);
+        cm.init_steps = 2, cm.iters = 20, cm.monitor_every = 2, cm.stop_drift = 1e9;
+        nis_trainer *ma = trainer(t, &cm, err), *mb = trainer(t, &cm, err);
+        nis_train_stats st2 = {0}, st4 = {0};
+        CHECK(ma && nis_trainer_step(ma, NULL) == NIS_OK && nis_trainer_step(ma, &st2) == NIS_OK &&
+              nis_trainer_step(ma, NULL) == NIS_OK && nis_trainer_step(ma, &st4) == NIS_OK, "monitor: steps");
+        CHECK(isnan(st2.drift) && isfinite(st4.drift) && st4.drift > 0, "monitor: drift %g at 2 (want NaN), %g at 4",
+              st2.drift, st4.drift);
+        CHECK(ma && nis_trainer_train(ma, 20, NULL, NULL) == NIS_OK && nis_trainer_iter(ma) == 6 &&
+              nis_trainer_stopped(ma) == 6, "monitor: stopped at %lld, want 6", ma ? (long long)nis_trainer_stopped(ma) : -1);
+        char dir[64], path[128];
+        CHECK(mb && temp_dir(dir, sizeof dir) && nis_trainer_train(mb, 5, NULL, NULL) == NIS_OK, "monitor: resume");
+        snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+        CHECK(mb && nis_trainer_checkpoint(mb, path, 0, NULL) == NIS_OK, "monitor: checkpoint");
+        nis_trainer_free(mb);
+        mb = nis_trainer_resume(t, path, err, sizeof err);
+        CHECK(mb && nis_trainer_train(mb, 20, NULL, NULL) == NIS_OK && nis_trainer_stopped(mb) == 6,
+              "monitor: the resumed run stopped at %lld, want 6", mb ? (long long)nis_trainer_stopped(mb) : -1);
+        if (ma && mb)
+            CHECK(!memcmp(nis_trainer_generator(ma)->data, nis_trainer_generator(mb)->data,
+                          (size_t)nis_trainer_generator(ma)->n * sizeof(nis_real)), "monitor: resumed weights differ");
+        nis_trainer_free(ma), nis_trainer_free(mb);
         unlink(path);
         rmdir(dir);
     }

@@ -41,6 +41,7 @@ enum {
     NIS_STREAM_SAMPLE = 7,           /* draws of a trained sampler (nis train's evaluation, nis sample, grids) */
     NIS_STREAM_PILOT = 11,           /* the whitening pilot's samples; nis ebm train's short-run picture */
     NIS_STREAM_GUARD = 13,           /* the sampler trainer's divergence guard: check t uses child t */
+    NIS_STREAM_MONITOR = 17,         /* the sampler trainer's convergence monitor (the same draws at every check) */
     NIS_STREAM_EBM_INIT = 0xEB,      /* a fresh energy's weights */
     NIS_STREAM_EBM_BUFFER = 0xEBB0,  /* the replay buffer's initial noise */
     NIS_STREAM_EBM_STEP = 0xEBB1,    /* energy training: iteration t uses its child t */

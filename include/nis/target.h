@@ -109,6 +109,23 @@ void nis_affine_target_to_x(const nis_affine_target *at, const nis_real *u, int6
 nis_status nis_affine_fit(const nis_real *x, int64_t n, int dim, nis_real *mean, nis_real *L, char *err,
                           size_t errlen);
 
+/* The Laplace approximation N(m, L Lᵀ) of q: Newton's method on log q from start (dim values; NULL: the target's
+ * mode function when it has one, else 0) to a mode m, then L = (-∇² log q(m))^(-1/2), the symmetric square root
+ * of the covariance (the Hessian from batched Hessian-vector products, 64 rows per call; eigenvalues of -H
+ * floored at 1e-8 of the largest, counted in info->floored).  mean (dim) and L (dim, dim) are caller-owned and
+ * take the place of nis_affine_fit's for a target that is close to Gaussian (a posterior with many data).
+ * Newton stops when its predicted gain is below 1e-12 nats, log q stops rising, or after 100 iterations.
+ * NIS_EINVAL (a stochastic target: the fit needs the exact log q), NIS_ENUMERIC (non-finite values, no curvature),
+ * NIS_ENOMEM; one line in err.  info (may be NULL) gets what a user may want to report. */
+typedef struct nis_laplace_info {
+    int iters;                   /* Newton iterations */
+    double log_q, grad_norm;     /* at the mode */
+    double min_curv, max_curv;   /* smallest and largest eigenvalue of -∇² log q at the mode */
+    int floored;                 /* eigenvalues below 1e-8 of the largest (a flat or non-concave direction) */
+} nis_laplace_info;
+nis_status nis_laplace_fit(const nis_target *t, const nis_real *start, nis_real *mean, nis_real *L,
+                           nis_laplace_info *info, char *err, size_t errlen);
+
 /* N(mean, std² I) over images of dim = c*h*w, with an analytic score and HVP, exact draws and noise levels
  * (log_prob_at: q_s = N(mean, (std² + s²) I), level 0); mean (copied) or,
  * when NULL, a centred blob 0.1 + 0.8 exp(-r² / (2 (h/5)²)) per channel.  name is copied.  NULL on bad sizes or

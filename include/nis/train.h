@@ -82,6 +82,10 @@ typedef enum { NIS_NET_MLP, NIS_NET_CONV } nis_net_kind;
  * fixed point), or auto: residual for DFT on targets of dimension <= 2 (measured better on the six 2-D targets),
  * plain elsewhere (measured better on a 3-D Gaussian, BLR and the MNIST energy; docs/dft.md). */
 typedef enum { NIS_SCORE_AUTO, NIS_SCORE_PLAIN, NIS_SCORE_RESIDUAL } nis_score_model;
+/* How a whitened training finds its Gaussian fit N(m, L Lᵀ): the Laplace approximation at the target's mode
+ * (nis_laplace_fit: seconds, for targets close to Gaussian such as posteriors with many data), or a pilot run of the
+ * sampler itself and its samples' mean and covariance (nis_whiten_pilot: a whole run's cost, for any shape). */
+typedef enum { NIS_WHITEN_LAPLACE, NIS_WHITEN_PILOT } nis_whiten_by;
 
 /* Short name ("dft", "kl", "fisher") and its inverse (false if unknown). */
 const char *nis_method_name(nis_method m);
@@ -122,8 +126,11 @@ typedef struct {
     double init_scale;       /* MLP, > 0: first fit g(z) ≈ m + init_scale z[:dim] (a broad start) */
     int64_t init_steps;      /* steps of that fit */
     bool init_at_mode;       /* MLP: m = the target's mode when it can find one (nis_target.mode), else 0 */
-    bool whiten;             /* nis_whiten_pilot: a pilot run, then the main run on q(m + L u) (docs/dft.md) */
-    double white_lr, white_lr_final;     /* the whitened main run's lr and its cosine end (lr is the pilot's) */
+    bool whiten;             /* train on q(m + L u) with m, L from a Gaussian fit (whiten_by; docs/dft.md) */
+    nis_whiten_by whiten_by; /* laplace: nis_laplace_fit; pilot: a first run's samples (nis_whiten_pilot) */
+    double white_lr, white_lr_final;     /* the whitened run's lr and its cosine end (lr is the pilot's) */
+    int64_t monitor_every;   /* > 0: every this many updates, the drift of the samples for fixed latent draws */
+    double stop_drift;       /* > 0: stop when the drift is below this at two checks in a row (nis_trainer_stopped) */
 } nis_train_config;
 
 /* Which front ends list a field (nis_field.scope). */
@@ -200,7 +207,13 @@ typedef struct {
     double lr;               /* the sampler's learning rate in this update */
     int64_t target_evals;    /* rows passed to the target's log q, score or HVP so far (a backward pass through
                               * them is not counted: DFT's score-and-HVP counts one) */
+    double drift;            /* the convergence monitor at this update (NaN when it did not check): the change of
+                              * the samples for NIS_MONITOR_N fixed latent draws since the last check, in the trainer's
+                              * coordinates, sqrt(mean_i ((Δmean_i)² + (Δsd_i)²) / sd_i²) (sd_i: the last check's) */
 } nis_train_stats;
+
+/* Latent draws of the convergence monitor (the stream NIS_STREAM_MONITOR, the same draws at every check). */
+#define NIS_MONITOR_N 1024
 
 /* Arrays a run may start from (all optional). */
 typedef struct {
@@ -259,6 +272,8 @@ const nis_train_config *nis_trainer_config(const nis_trainer *tr);   /* latent a
 double nis_trainer_sigma(const nis_trainer *tr);     /* σ of the last (or next) update */
 int64_t nis_trainer_iter(const nis_trainer *tr);
 int64_t nis_trainer_target_evals(const nis_trainer *tr);
+/* The update at which the stopping rule (cfg.stop_drift) ended training, or 0 when it has not. */
+int64_t nis_trainer_stopped(const nis_trainer *tr);
 /* The generator's live (not averaged) parameters, the score network's, and the generator's EMA (NULL when off). */
 nis_params *nis_trainer_generator(nis_trainer *tr);
 nis_params *nis_trainer_score_net(nis_trainer *tr);
@@ -291,9 +306,10 @@ nis_status nis_whiten_pilot(const nis_target *t, const nis_train_config *cfg, ni
  * when score_warmup is -1, 1000 score updates first (the whitened target is well conditioned; bench/blr_notes.md,
  * Session 8). */
 nis_train_config nis_whitened_config(const nis_train_config *pilot);
-/* A trainer for cfg as `nis train` runs it: with cfg->whiten the pilot run first (nis_whiten_pilot, progress fn
- * after each of its updates; may be NULL), then the trainer of the whitened main run (nis_whitened_config, the
- * pilot's m and L copied in); else nis_trainer_new(t, cfg, NULL).  NULL with one line in err. */
+/* A trainer for cfg as `nis train` runs it: with cfg->whiten the Gaussian fit first — whiten_by laplace:
+ * nis_laplace_fit from the target's mode; pilot: the pilot run (nis_whiten_pilot, progress fn after each of its
+ * updates; may be NULL) — then the trainer of the whitened run (nis_whitened_config, the fit's m and L copied in);
+ * else nis_trainer_new(t, cfg, NULL).  NULL with one line in err. */
 nis_trainer *nis_trainer_prepare(const nis_target *t, const nis_train_config *cfg, nis_train_progress_fn fn, void *ud,
                                  char *err, size_t errlen);
 

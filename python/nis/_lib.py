@@ -51,7 +51,8 @@ class Schema(ctypes.Structure):
 class TrainStats(ctypes.Structure):
     """nis_train_stats (nis/train.h)."""
     _fields_ = [("iter", ctypes.c_int64), ("sampler_loss", ctypes.c_double), ("score_loss", ctypes.c_double),
-                ("sigma", ctypes.c_double), ("lr", ctypes.c_double), ("target_evals", ctypes.c_int64)]
+                ("sigma", ctypes.c_double), ("lr", ctypes.c_double), ("target_evals", ctypes.c_int64),
+                ("drift", ctypes.c_double)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(TrainStats))
@@ -171,6 +172,7 @@ trainer_prepare = _declare("nis_trainer_prepare", vp, vp, vp, PROGRESS_FN, vp, c
 trainer_run = _declare("nis_trainer_run", ci, vp, i64, ctypes.POINTER(RunOpts), ctypes.POINTER(RunResult))
 trainer_message = _declare("nis_trainer_message", cp, vp)
 trainer_iter = _declare("nis_trainer_iter", i64, vp)
+trainer_stopped = _declare("nis_trainer_stopped", i64, vp)
 trainer_sample = _declare("nis_trainer_sample", ci, vp, ctypes.POINTER(Rng), i64, cb, c_float_p)
 trainer_save = _declare("nis_trainer_save", ci, vp, cp)
 trainer_checkpoint = _declare("nis_trainer_checkpoint", ci, vp, cp, ci, ctypes.POINTER(cp))

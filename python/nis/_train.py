@@ -108,9 +108,11 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     lr, sigma, width, ...), with the defaults of `nis train`.  out: a directory for sampler.safetensors and
     checkpoint.safetensors (written after every `checkpoint_every` updates, default every 10%, and at the end),
     the files `nis train --out` writes.  threads: as --threads.  progress: called as progress(stats) after every
-    update with a dict (phase, iter, sampler_loss, score_loss, sigma, lr, target_evals); returning False stops the
-    run.  An exception raised by progress, or Ctrl-C, stops training and is raised here.  whiten=True runs the
-    pilot first (phase "pilot"), then the whitened main run (phase "main"), as `nis train --whiten` does.
+    update with a dict (phase, iter, sampler_loss, score_loss, sigma, lr, target_evals, drift: the convergence
+    monitor's, NaN between its checks); returning False stops the run.  An exception raised by progress, or Ctrl-C,
+    stops training and is raised here.  whiten=True fits a Gaussian first (whiten_by="laplace", the default: the
+    mode and the Hessian there; "pilot": a pilot run, phase "pilot") and trains on the whitened target (phase
+    "main"), as `nis train --whiten` does.
 
     The same settings, seed and thread count give the CLI's sampler bit for bit.
     """
@@ -155,7 +157,7 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
                     s = stats.contents
                     keep_going = progress({"phase": phase, "iter": s.iter, "sampler_loss": s.sampler_loss,
                                            "score_loss": s.score_loss, "sigma": s.sigma, "lr": s.lr,
-                                           "target_evals": s.target_evals})
+                                           "target_evals": s.target_evals, "drift": s.drift})
                     return keep_going is not False
                 except BaseException as e:  # noqa: BLE001 - re-raised below, after the C side has stopped
                     raised.append(e)
@@ -197,4 +199,5 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         raise raised[0]
     _check(st, _lib.trainer_message(tr).decode(errors="replace"))
     sampler.train_seconds = res.seconds
+    sampler.stopped_at = _lib.trainer_stopped(tr) or None   # the update at which stop_drift ended the run
     return sampler

@@ -51,7 +51,7 @@ static bool blr_metrics(cJSON *m, const cli_target *ct, const nis_real *x, int64
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
  * the 2-D targets, samples.png.  0, or 1 after a message. */
 static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, double train_seconds,
-                    double pilot_seconds, double last_loss) {
+                    double whiten_seconds, double last_loss) {
     const nis_target *t = ct->t;
     const nis_train_config *c = nis_trainer_config(tr);
     char err[512], path[4096];
@@ -74,7 +74,9 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     bool ok = st == NIS_OK;
     if (ok) {
         cJSON_AddNumberToObject(m, "train_seconds", train_seconds);
-        if (c->whiten) cJSON_AddNumberToObject(m, "pilot_train_seconds", pilot_seconds);
+        if (c->whiten) cJSON_AddNumberToObject(m, "whiten_seconds", whiten_seconds);   /* the fit: laplace or pilot */
+        cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
+        if (nis_trainer_stopped(tr)) cJSON_AddNumberToObject(m, "stopped_at", (double)nis_trainer_stopped(tr));
         cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / (double)n_eval * 1000);
         cJSON_AddNumberToObject(m, "target_grad_evals_training", (double)nis_trainer_target_evals(tr));
         cJSON_AddNumberToObject(m, "target_grad_evals_per_1000_samples", 0);
@@ -150,7 +152,7 @@ int cmd_train(int argc, char **argv) {
     }
     char err[512], path[4096], tag[80];
     nis_trainer *tr = NULL;
-    double pilot_seconds = 0;
+    double whiten_seconds = 0;
     int status = 0;
     if (resume) {
         tr = nis_trainer_resume(ct.t, cli_path(path, sizeof path, out, "checkpoint.safetensors"), err, sizeof err);
@@ -163,10 +165,10 @@ int cmd_train(int argc, char **argv) {
         snprintf(tag, sizeof tag, "[%s %s, pilot]", nis_method_name(c.method), ct.t->name);
         cli_progress_init(&p, tag, quiet, c.iters, 0);
         double t0 = nis_seconds();
-        /* the policy (a whitening pilot first with --whiten) is the library's: nis_trainer_prepare */
+        /* the policy (with --whiten the Gaussian fit first: Laplace, or a pilot run) is the library's */
         tr = nis_trainer_prepare(ct.t, &c, cli_progress_fn, &p, err, sizeof err);
-        if (c.whiten) pilot_seconds = nis_seconds() - t0;
-        if (!tr && c.whiten) status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);   /* the pilot failed: a run's failure */
+        if (c.whiten) whiten_seconds = nis_seconds() - t0;
+        if (!tr && c.whiten) status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);   /* the fit failed: a run's failure */
         else if (!tr) status = cli_error(CMD, "%s", err);                          /* a configuration the trainer refused */
         if (!status && !cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
         nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
@@ -178,7 +180,7 @@ int cmd_train(int argc, char **argv) {
     cJSON_Delete(keep);
     nis_train_run_result res;
     if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, ct.t->name, 0, NULL, &res)))
-        status = evaluate(tr, &ct, out, n_eval, res.seconds, pilot_seconds, res.stats.sampler_loss);
+        status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss);
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;

@@ -131,24 +131,24 @@ const char *cli_model_path(char *buf, size_t size, const char *model, const char
 
 void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t iters, int64_t start) {
     *p = (cli_progress){.tag = tag, .tty = !quiet && isatty(STDERR_FILENO), .log = !quiet && !isatty(STDERR_FILENO),
-                        .iters = iters, .start = start, .t0 = nis_seconds()};
+                        .iters = iters, .start = start, .t0 = nis_seconds(), .drift = NAN};
 }
 
 bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s) {
     cli_progress *p = ud;
     double now = nis_seconds();
-    (void)tr;
+    if (!isnan(s->drift)) p->drift = s->drift;
+    bool stop = nis_trainer_stopped(tr) == s->iter;   /* the stopping rule ended the run at this update */
     /* a terminal: one line redrawn at most 4 times a second; a log file (not a terminal): one line per 2% */
     int64_t step = (p->iters - p->start) / 50 > 0 ? (p->iters - p->start) / 50 : 1;
-    if (p->log ? (s->iter - p->start) % step && s->iter != p->iters
-               : !p->tty || (now - p->last < 0.25 && s->iter != p->iters))
-        return true;
+    bool final = s->iter == p->iters || stop;
+    if (p->log ? (s->iter - p->start) % step && !final : !p->tty || (now - p->last < 0.25 && !final)) return true;
     double el = now - p->t0, rate = (double)(s->iter - p->start) / (el > 0 ? el : 1e-9);
     double eta = (double)(p->iters - s->iter) / (rate > 0 ? rate : 1e-9);
-    bool final = s->iter == p->iters;
-    fprintf(stderr, "%s%s update %lld/%lld  loss %-10.4g score-loss %-10.4g sigma %.3g  %.1f it/s  %s %.0fs   %s",
+    fprintf(stderr, "%s%s update %lld/%lld  loss %-10.4g score-loss %-10.4g sigma %.3g  drift %-8.3g %.1f it/s  %s %.0fs%s",
             p->log ? "" : "\r", p->tag, (long long)s->iter, (long long)p->iters, s->sampler_loss, s->score_loss,
-            s->sigma, rate, final ? "took" : "eta", final ? el : eta, final || p->log ? "\n" : "");
+            s->sigma, p->drift, rate, final ? "took" : "eta", final ? el : eta,
+            stop ? "  (stopped: the drift stayed below --stop-drift)\n" : final || p->log ? "   \n" : "   ");
     fflush(stderr);
     p->last = now;
     return true;

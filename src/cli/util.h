@@ -38,6 +38,7 @@ typedef struct {
     bool log;                 /* stderr is a file or pipe (and not --quiet): a line per 2% of the updates */
     int64_t iters, start;     /* the run's target update count and where it started */
     double t0, last;          /* clock at the start, at the last line */
+    double drift;             /* the convergence monitor's last drift (NaN: none yet) */
 } cli_progress;
 void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t iters, int64_t start);
 bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s);

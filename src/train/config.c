@@ -10,6 +10,7 @@
 static const char *const methods[] = {"dft", "kl", "fisher", NULL};
 static const char *const nets[] = {"mlp", "conv", NULL};
 static const char *const score_models[] = {"auto", "plain", "residual", NULL};
+static const char *const whiteners[] = {"laplace", "pilot", NULL};
 
 const char *nis_method_name(nis_method m) { return (int)m >= 0 && (int)m < 3 ? methods[m] : "?"; }
 
@@ -79,13 +80,22 @@ static nis_field fields[] = {
     {"init_at_mode", NIS_FIELD_BOOL, AT(init_at_mode), 1, 0, 0, NULL,
      "start around 0 instead of the target's mode (blr: the posterior mode)", "no-init-mode", NULL, MLP},
     {"whiten", NIS_FIELD_BOOL, AT(whiten), 0, 0, 0, NULL,
-     "first a pilot run with these settings; the main run trains on the target whitened by the pilot's sample mean "
-     "and covariance, x = m + L u, from u ~ N(0, I), with --white-lr (two runs' cost; docs/dft.md)",
+     "train on the target whitened by a Gaussian fit N(m, L Lt) (--whiten-by), x = m + L u, from u ~ N(0, I), with "
+     "--white-lr (docs/dft.md)",
      NULL, NULL, MLP},
+    {"whiten_by", NIS_FIELD_ENUM, AT(whiten_by), NIS_WHITEN_LAPLACE, 0, 0, whiteners,
+     "with --whiten: laplace (the mode and the Hessian there: seconds) | pilot (a first run with these settings and "
+     "--lr, then its samples' mean and covariance: two runs' cost)", NULL, "whiten", MLP},
     {"white_lr", NIS_FIELD_REAL, AT(white_lr), 1e-3, 1e-12, 1, NULL,
-     "with --whiten: the main run's sampler lr (--lr is the pilot's)", NULL, "whiten", MLP},
+     "with --whiten: the whitened run's sampler lr (--lr is the pilot's)", NULL, "whiten", MLP},
     {"white_lr_final", NIS_FIELD_REAL, AT(white_lr_final), 3e-5, 0, 1, NULL,
-     "with --whiten: the main run's lr at the end of its cosine decay (0: constant)", NULL, "whiten", MLP},
+     "with --whiten: the whitened run's lr at the end of its cosine decay (0: constant)", NULL, "whiten", MLP},
+    INT(monitor_every, 100, 0, 1e9, ALL,
+        "every this many updates, the drift of the sampler's output for fixed latent draws (nis_train_stats.drift; "
+        "0: off)"),
+    REAL(stop_drift, 0, 0, 1e9, ALL,
+         "stop when the drift (in the samples' own sds per check) stays below this at two checks in a row (0: off; "
+         "docs/dft.md)"),
 };
 
 const nis_schema *nis_train_schema(void) {
@@ -130,6 +140,8 @@ nis_status nis_train_config_check(const nis_train_config *c, const nis_target *t
     else if (c->sigma_max > 0 && !(c->sigma_max > c->sigma)) bad = "sigma_max must exceed sigma";
     else if (c->sigma_max > 0 && (c->method == NIS_METHOD_FISHER || c->sigma_start > 0 || c->whiten))
         bad = "sigma_max does not combine with method fisher, sigma_start or whiten";
+    else if (c->whiten && c->whiten_by == NIS_WHITEN_LAPLACE && t && t->stochastic)
+        bad = "whiten_by laplace needs the exact log q, not a minibatch estimate (whiten_by pilot works with one)";
     else if (c->sigma_max > 0 && t && !t->log_prob_at)
         bad = "sigma_max needs a target with noise levels (a noise-conditional energy)";
     if (bad) snprintf(err, errlen, "train config: %s", bad);

@@ -47,6 +47,10 @@ struct nis_trainer {
     int64_t failed;                  /* the update the last failed nis_trainer_step was at (1-based) */
     double guard_ref;                /* the divergence guard's reference scale (0: not measured yet) */
     nis_real *guard_x;               /* its NIS__GUARD_N samples (owned) */
+    double *mon_prev;                /* the monitor's last check: mean (dim) then sd (dim) (owned; monitor.c) */
+    bool mon_have;                   /* mon_prev holds a check */
+    int64_t mon_calm;                /* checks in a row with drift below stop_drift */
+    int64_t stopped;                 /* the update at which the stopping rule ended training (0: not) */
     char msg[1024];                  /* the last error (nis_trainer_message) */
 };
 
@@ -90,6 +94,11 @@ double nis__sched_cosine(double lr, double lr_final, int64_t n, int64_t it);
  * NIS_ENUMERIC (not finite), or the context's / parameters' status. */
 nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
                        int64_t iter, const char *what, double *norm, char *msg, size_t msglen);
+
+/* ---- monitor.c ---- */
+/* The convergence monitor's check after the current update (nis_train_stats.drift; NaN at a trainer's first check)
+ * and the stopping rule (sets tr->stopped).  NIS_OK, or a failure with tr->msg. */
+nis_status nis__monitor_check(nis_trainer *tr, double *drift);
 
 /* Allocate a trainer for target t and config cfg (checked here) with its networks built and initialised, and
  * the preconditioner of start (copied); no broad start, no EMA.  NULL with a message in err. */

@@ -76,11 +76,12 @@ nis_status nis_trainer_checkpoint(nis_trainer *tr, const char *path, int n_meta,
     const nis_params *G = tr->nets.G, *S = tr->nets.S;
     int64_t d = tr->t->dim, evals = tr->q.rows, ema_updates = tr->ema.shadow ? tr->ema.updates : 0;
     int64_t gstep = tr->opt_g.step, sstep = tr->opt_s.step, iter = tr->iter;
+    int64_t calm = tr->mon_calm;
     counter cnt[] = {{"iter", &iter}, {"target_evals", &evals}, {"gen_adam_step", &gstep},
-                     {"score_adam_step", &sstep}, {"ema_updates", &ema_updates}};
+                     {"score_adam_step", &sstep}, {"ema_updates", &ema_updates}, {"monitor_calm", &calm}};
     const int n_cnt = (int)(sizeof cnt / sizeof cnt[0]);
     bool mg = gstep > 0 && G->m && G->v, ms = sstep > 0 && S->m && S->v;
-    int n = G->count * (mg ? 3 : 1) + S->count * (ms ? 3 : 1) + (tr->ema.shadow ? G->count : 0) + 2;
+    int n = G->count * (mg ? 3 : 1) + S->count * (ms ? 3 : 1) + (tr->ema.shadow ? G->count : 0) + 3;
     int nkv = sc->count + n_cnt + 5 + n_meta;
     nis_st_entry *e = nis_calloc((size_t)n, sizeof *e);
     char (*names)[NAME_LEN] = nis_calloc((size_t)n, sizeof *names);
@@ -98,6 +99,9 @@ nis_status nis_trainer_checkpoint(nis_trainer *tr, const char *path, int n_meta,
         e[k++] = (nis_st_entry){.name = "precond.mean", .dtype = NIS_DT_REAL, .ndim = 1, .shape = {d}, .data = tr->pre_m};
         e[k++] = (nis_st_entry){.name = "precond.L", .dtype = NIS_DT_REAL, .ndim = 2, .shape = {d, d}, .data = tr->pre_L};
     }
+    if (tr->mon_have)   /* the convergence monitor's last check, so that a resumed run stops where this one would */
+        e[k++] = (nis_st_entry){.name = "monitor.prev", .dtype = NIS_DT_F64, .ndim = 2, .shape = {2, d},
+                                .data = tr->mon_prev};
     char rng[320];
     rng_format(&tr->rng, rng, sizeof rng);
     int m = 0, v = 0;
@@ -141,6 +145,15 @@ static nis_status load_set(const nis_st_file *f, const nis_params *P, const char
     return NIS_OK;
 }
 
+/* Fields added to the configuration after checkpoints were first written: missing in older files, which then
+ * read as their defaults (sigma_max 0: one level; the Laplace whitening and the monitor did not exist). */
+static bool added_later(const char *name) {
+    static const char *const later[] = {"sigma_max", "whiten_by", "monitor_every", "stop_drift"};
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+        if (!strcmp(name, later[i])) return true;
+    return false;
+}
+
 /* The configuration, counters, σ and noise state of f; false with a message (err without the path). */
 static bool read_state(const nis_st_file *f, nis_train_config *c, int64_t cnt[5], double *sigma, nis_rng *rng,
                        char *err, size_t errlen) {
@@ -158,7 +171,7 @@ static bool read_state(const nis_st_file *f, nis_train_config *c, int64_t cnt[5]
     for (int i = 0; i < sc->count; i++) {
         const char *v = nis_st_meta(f, sc->fields[i].name);
         char e2[200];
-        if (!v && !strcmp(sc->fields[i].name, "sigma_max")) continue;   /* added later: older files have one level */
+        if (!v && added_later(sc->fields[i].name)) continue;   /* older files: the default */
         if (!v) {
             snprintf(err, errlen, "metadata '%s' is missing", sc->fields[i].name);
             return false;
@@ -168,6 +181,7 @@ static bool read_state(const nis_st_file *f, nis_train_config *c, int64_t cnt[5]
             return false;
         }
     }
+    if (c->whiten && !nis_st_meta(f, "whiten_by")) c->whiten_by = NIS_WHITEN_PILOT;   /* the only kind there was */
     for (int i = 0; i < 5; i++)
         if (!nis_st_meta_int(f, keys[i], 0, INT64_MAX, &cnt[i])) {
             snprintf(err, errlen, "metadata '%s' is missing or not a count", keys[i]);
@@ -242,6 +256,20 @@ nis_trainer *nis_trainer_resume(const nis_target *t, const char *path, char *err
     if (st != NIS_OK) goto fail;
     tr->iter = cnt[0], tr->q.rows = cnt[1], tr->opt_g.step = cnt[2], tr->opt_s.step = cnt[3];
     if (tr->ema.shadow) tr->ema.updates = cnt[4];
+    if (nis_st_find(f, "monitor.prev")) {   /* optional: files before the monitor, or saved before its first check */
+        int64_t calm = 0, d = t->dim;
+        if (!(tr->mon_prev = nis_malloc((size_t)(2 * d) * sizeof *tr->mon_prev))) {
+            snprintf(e2, sizeof e2, "out of memory");
+            goto fail;
+        }
+        if (nis_st_load(f, "monitor.prev", NIS_DT_F64, 2, (int64_t[]){2, d}, tr->mon_prev, true, e2, sizeof e2) != NIS_OK)
+            goto fail;
+        if (nis_st_meta(f, "monitor_calm") && !nis_st_meta_int(f, "monitor_calm", 0, INT64_MAX, &calm)) {
+            snprintf(e2, sizeof e2, "metadata 'monitor_calm' is not a count");
+            goto fail;
+        }
+        tr->mon_have = true, tr->mon_calm = calm;
+    }
     tr->sigma = sigma;
     tr->rng = rng;
     nis_free(pre);

@@ -124,7 +124,7 @@ void nis_trainer_free(nis_trainer *tr) {
     if (!tr) return;
     nis_ema_free(&tr->ema);
     nis__nets_free(&tr->nets);
-    nis_free(tr->pre_m), nis_free(tr->pre_L), nis_free(tr->guard_x);
+    nis_free(tr->pre_m), nis_free(tr->pre_L), nis_free(tr->guard_x), nis_free(tr->mon_prev);
     nis_ctx_free(tr->ctx);
     nis_free(tr);
 }
@@ -135,6 +135,7 @@ const nis_train_config *nis_trainer_config(const nis_trainer *tr) { return &tr->
 double nis_trainer_sigma(const nis_trainer *tr) { return tr->sigma; }
 int64_t nis_trainer_iter(const nis_trainer *tr) { return tr->iter; }
 int64_t nis_trainer_target_evals(const nis_trainer *tr) { return tr->q.rows; }
+int64_t nis_trainer_stopped(const nis_trainer *tr) { return tr->stopped; }
 nis_params *nis_trainer_generator(nis_trainer *tr) { return tr->nets.G; }
 nis_params *nis_trainer_score_net(nis_trainer *tr) { return tr->nets.S; }
 const nis_ema *nis_trainer_ema(const nis_trainer *tr) { return tr->ema.shadow ? &tr->ema : NULL; }
@@ -265,16 +266,22 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     tr->iter++;
     if (stats)
         *stats = (nis_train_stats){.iter = tr->iter, .sampler_loss = mon, .score_loss = score_mon, .sigma = tr->sigma,
-                                   .lr = tr->opt_g.lr, .target_evals = tr->q.rows};
+                                   .lr = tr->opt_g.lr, .target_evals = tr->q.rows, .drift = NAN};
     /* 5. the divergence guard (finite runaway values; NaN and Inf are caught above) */
     tr->failed = tr->iter;
-    if (tr->iter % NIS__GUARD_EVERY == 0) return guard_check(tr);
+    if (tr->iter % NIS__GUARD_EVERY == 0 && (st = guard_check(tr)) != NIS_OK) return st;
+    /* 6. the convergence monitor and the stopping rule (monitor.c) */
+    if (c->monitor_every > 0 && tr->iter % c->monitor_every == 0) {
+        double drift;
+        if ((st = nis__monitor_check(tr, &drift)) != NIS_OK) return st;
+        if (stats) stats->drift = drift;
+    }
     return NIS_OK;
 }
 
 nis_status nis_trainer_train(nis_trainer *tr, int64_t iters, nis_train_progress_fn fn, void *ud) {
     nis_train_stats s = {0};
-    while (tr->iter < iters) {
+    while (tr->iter < iters && !tr->stopped) {
         nis_status st = nis_trainer_step(tr, &s);
         if (st != NIS_OK) return st;
         if (fn && !fn(ud, tr, &s)) break;

@@ -1,6 +1,7 @@
-/* src/train/whiten.c — the whitened training's policy (nis_whiten_pilot, nis_whitened_config): DFT's Fisher
- * divergence is not affine-invariant, so on a badly scaled target a first (pilot) run's samples give a mean m and
- * a factor L of their covariance, and the main run trains on q(m + L u), close to standardised (docs/dft.md). */
+/* src/train/whiten.c — the whitened training's policy (nis_trainer_prepare): DFT's Fisher divergence is not
+ * affine-invariant, so on a badly scaled target a Gaussian fit N(m, L Lᵀ) — the Laplace approximation at the mode
+ * (nis_laplace_fit), or a first (pilot) run's samples (nis_whiten_pilot) — gives the coordinates u of x = m + L u
+ * in which the run trains on q(m + L u), close to standardised (docs/dft.md). */
 #include "internal.h"
 
 #include <stdio.h>
@@ -46,7 +47,15 @@ nis_trainer *nis_trainer_prepare(const nis_target *t, const nis_train_config *cf
         return NULL;
     }
     nis_trainer *tr = NULL;
-    if (nis_whiten_pilot(t, cfg, fn, ud, pre, pre + d, err, errlen) == NIS_OK) {
+    nis_status st;
+    if (cfg->whiten_by == NIS_WHITEN_LAPLACE) {
+        char e2[400];
+        if ((st = nis_laplace_fit(t, NULL, pre, pre + d, NULL, e2, sizeof e2)) != NIS_OK)
+            snprintf(err, errlen, "whitening (--whiten-by laplace): %s", e2);
+    } else {
+        st = nis_whiten_pilot(t, cfg, fn, ud, pre, pre + d, err, errlen);
+    }
+    if (st == NIS_OK) {
         nis_train_config run = nis_whitened_config(cfg);
         nis_train_start start = {.precond_mean = pre, .precond_L = pre + d};   /* copied by the trainer */
         tr = nis_trainer_new(t, &run, &start, err, errlen);
