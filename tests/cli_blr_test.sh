@@ -85,13 +85,13 @@ has '"whiten":[[:space:]]*true' "$dir/wh/config.json"
 has '"whiten_by":[[:space:]]*"pilot"' "$dir/wh/config.json"
 has '"whiten_seconds"' "$dir/wh/metrics.json"
 has '"lr":[[:space:]]*0.0001,' "$dir/wh/config.json"           # the pilot's: --lr's default
-has '"score_warmup":[[:space:]]*-1,' "$dir/wh/config.json"      # as given: the pilot resolves it to 0
+has '"score_warmup":[[:space:]]*500,' "$dir/wh/config.json"     # as given (the posterior preset's)
 sed -n '/"whitened_run"/,/}/p' "$dir/wh/config.json" > "$dir/main.json"
 has '"lr":[[:space:]]*0.001,' "$dir/main.json"                   # the main run's: --white-lr's default
-has '"score_warmup":[[:space:]]*1000,' "$dir/main.json"          # the main run's automatic score warm-up
+has '"score_warmup":[[:space:]]*500,' "$dir/main.json"           # the main run's score warm-up
 has '"init_scale":[[:space:]]*1,' "$dir/main.json"               # the main run starts at u ~ N(0, I)
 expect 2 "score-warmup" "$NIS" train $D $small --score-warmup -2 --out "$dir/swbad"
-expect 2 "needs --whiten" "$NIS" train $D $small --prior hier-nc --white-lr 0.01 --out "$dir/whbad"
+expect 2 "needs --whiten" "$NIS" train $D $small --whiten=false --white-lr 0.01 --out "$dir/whbad"
 [ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"
@@ -103,7 +103,18 @@ acc=$(tr -d ' \t\n' < "$dir/wl/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "Laplace-whitened run: test accuracy $acc (want > 0.9)"
 expect 2 "minibatch" "$NIS" train $D $small --prior hier-nc --whiten --minibatch 10 --out "$dir/wlmb"
 expect 2 "unknown whiten_by 'nope'" "$NIS" train $D $small --whiten --whiten-by nope --out "$dir/wlbad"
-expect 2 "needs --whiten" "$NIS" train $D $small --whiten-by pilot --out "$dir/wlbad"
+expect 2 "needs --whiten" "$NIS" train --target gauss --iters 2 --whiten-by pilot --out "$dir/wlbad"
+# the posterior preset (nis_train_config_posterior) under the flags given, the non-centred form unless --prior is
+# given, and --whiten=false to turn its whitening off (a switch's =value only for the field's own switch)
+has '"sigma":[[:space:]]*0.05,' "$dir/wl/config.json"
+has '"ema":[[:space:]]*0,' "$dir/wl/config.json"
+expect 0 "" "$NIS" train $D $small --whiten=false --out "$dir/nowh"
+has '"whiten":[[:space:]]*false' "$dir/nowh/config.json"
+has '"prior":[[:space:]]*"hier-nc"' "$dir/nowh/config.json"
+expect 0 "" "$NIS" train $D $small --prior hier --iters 2 --out "$dir/centred"
+has '"prior":[[:space:]]*"hier"' "$dir/centred/config.json"
+expect 2 "--whiten takes no value" "$NIS" train $D $small --whiten= --out "$dir/nowh2"
+expect 2 "--clean-output takes no value" "$NIS" train $D $small --clean-output=false --out "$dir/nowh2"
 # the stopping rule: a loose --stop-drift ends the run at the second check in a row with a drift below it (the first
 # check, at 5, has nothing to compare with; 10 and 15 are below)
 expect 0 "" "$NIS" train $D $small --prior hier-nc --monitor-every 5 --stop-drift 1e9 --out "$dir/stop"

@@ -66,6 +66,14 @@ void nis_blr_target_free(nis_target *t);
  * NIS_ENOMEM, NIS_ENUMERIC. */
 nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t errlen);
 
+/* The parametrisation a one-step sampler trains on for prior p: HIER_NC for HIER (the same posterior without the
+ * centred form's spike at the funnel's neck, into which DFT falls: bench/blr_notes.md), else p.  What `nis train
+ * --target blr` uses when --prior is not given. */
+nis_blr_prior nis_blr_prior_for_sampler(nis_blr_prior p);
+/* The prior's name as the CLI and files spell it ("hier", "normal", "hier-nc", "hier-marg"), and back (false for an
+ * unknown name). */
+const char *nis_blr_prior_name(nis_blr_prior p);
+bool nis_blr_prior_parse(const char *name, nis_blr_prior *out);
 /* Map n samples x (n, D) of the non-centred target, [v, log α], to θ = [w, log α] in place: w = v e^{−log α/2}. */
 void nis_blr_nc_to_theta(nis_real *x, int64_t n, int D);
 /* The same as the non-centred target's report map (nis_target.report): x (n, t->dim) in place. */

@@ -82,6 +82,14 @@ typedef struct {
     int ed_dims;
 } nis_posterior_cmp;
 
+/* A known failure of a sampler on a target close to Gaussian, against its Laplace approximation N(m, L Lᵀ)
+ * (nis_laplace_fit): n samples x (n, dim) in the same coordinates, any coordinate whose sample mean lies more than
+ * 10 Laplace sds from m (the sampler sits elsewhere: the funnel's neck of a centred hierarchical posterior, or it did
+ * not arrive) or whose sample sd is below a tenth or above ten times the Laplace sd (a collapsed or exploded scale).
+ * true with one line in msg naming the worst coordinate (1-based) and the numbers; false (msg "") when none. */
+bool nis_laplace_check(const nis_real *x, int64_t n, int dim, const nis_real *m, const nis_real *L, char *msg,
+                       size_t len);
+
 /* Fill *out.  NIS_EINVAL (NULL arrays, n < 2, m < 2, D < 1, ed_dims > D), NIS_ENUMERIC (a non-finite value in x
  * or g, or a gold coordinate with sd 0), NIS_ENOMEM. */
 nis_status nis_posterior_compare(const nis_real *x, int64_t n, const nis_real *g, int64_t m, int D, int ed_dims,

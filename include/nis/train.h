@@ -144,6 +144,14 @@ const nis_schema *nis_train_schema(void);
  * σ = 0.1, antithetic noise, clipping at 10, a broad start (init_scale 2, 500 steps) around the target's mode,
  * EMA 0.999 (found by the sweeps of docs/results-2d.md).  noisy_output is off for Fisher. */
 nis_train_config nis_train_config_default(nis_method method);
+/* Defaults for a Bayesian posterior with many data (close to Gaussian, tens to hundreds of dimensions; what
+ * `nis train --target blr` starts from): trained on the target whitened by its Laplace approximation (whiten,
+ * whiten_by laplace), and the smallest networks, batch and schedule that held the accuracy bar of
+ * docs/results-blr-defaults.md on the four UCI posteriors (the values: src/train/config.c). */
+nis_train_config nis_train_config_posterior(nis_method method);
+/* The posterior preset's rule for its target t, applied after the user's settings: on a minibatch estimate of the
+ * likelihood (t->stochastic) the Laplace whitening, which needs the exact log q, is off unless whiten_given. */
+void nis_train_config_for_posterior(nis_train_config *cfg, const nis_target *t, bool whiten_given);
 /* Defaults for conv samplers of images (c, h, w): batch 64, latent 64, generator stem 64 channels, U-Net 16,
  * 3 score updates per update, no broad start; the rest as above. */
 nis_train_config nis_train_config_image(nis_method method, int c, int h, int w);

@@ -34,6 +34,19 @@ bool cli_given(const char *name) {
     return false;
 }
 
+const char *cli_peek(int argc, char **argv, const char *name) {
+    const char *v = NULL;
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++) {   /* argv[0] is the first option, as in cli_parse */
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) break;
+        if (strncmp(a, "--", 2) || strncmp(a + 2, name, n)) continue;
+        if (a[2 + n] == '=') v = a + 3 + n;
+        else if (!a[2 + n] && i + 1 < argc) v = argv[++i];
+    }
+    return v;
+}
+
 int cli_opts_count(const cli_opt *opts) {
     int n = 0;
     while (n < CLI_MAX_OPTS && opts[n].name) n++;
@@ -149,7 +162,7 @@ static int set_value(const char *cmd, const cli_opt *o, const char *val) {
     case OPT_FIELD: {
         const cli_field *cf = o->var;
         char err[256];
-        if (cf->f->type == NIS_FIELD_BOOL) val = cf->f->def != 0 ? "false" : "true";   /* a switch */
+        if (cf->f->type == NIS_FIELD_BOOL && !*val) val = cf->f->def != 0 ? "false" : "true";   /* a switch */
         if (nis_field_parse(cf->f, cf->obj, val, err, sizeof err) != NIS_OK) {
             const char *colon = strchr(err, ':');   /* "name: why" -> "--flag: why" */
             return cli_error(cmd, "--%s%s", o->name, colon ? colon : err);
@@ -192,9 +205,10 @@ int cli_parse(const char *cmd, const char *summary, int argc, char **argv, const
             if (strlen(opts[j].name) == len && !strncmp(opts[j].name, name, len)) k = j;
         if (k < 0) return cli_error(cmd, "unknown option '%.*s' (see nis %s --help)", (int)len + 2, a, cmd);
         const char *val;
-        if (is_switch(&opts[k])) {
-            if (eq) return cli_error(cmd, "--%s takes no value", opts[k].name);
-            val = "";
+        if (is_switch(&opts[k])) {   /* a field's own switch also takes =true|false (a preset may have turned it on) */
+            const nis_field *sf = field_of(&opts[k]);
+            if (eq && (!sf || sf->flag || !eq[1])) return cli_error(cmd, "--%s takes no value", opts[k].name);
+            val = eq ? eq + 1 : "";
         } else if (eq) {
             val = eq + 1;
         } else if (i + 1 < argc) {

@@ -50,6 +50,9 @@ typedef struct {
 int cli_parse(const char *cmd, const char *summary, int argc, char **argv, const cli_opt *opts, int nopts);
 /* Whether option `name` was on the command line of the last cli_parse. */
 bool cli_given(const char *name);
+/* The value of --name in argv (as cli_parse gets it) before parsing (--name V or --name=V; the last wins), or NULL: for a command
+ * whose defaults depend on one flag (nis train's --target). */
+const char *cli_peek(int argc, char **argv, const char *name);
 /* Append to opts[n..] an OPT_FIELD option for every field of s whose scope has a bit of `scope`, writing into
  * obj; returns the new count (at most CLI_MAX_OPTS).  Flags are the field names with '-' for '_' (or their
  * nis_field.flag). */

@@ -69,7 +69,7 @@ int cmd_eval(int argc, char **argv) {
         return 1;
     }
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "target", t->name);   /* a static string, also for blr */
+    cJSON_AddStringToObject(m, "target", ct.blr ? "blr" : t->name);   /* samples are θ whatever the prior's form */
     if (ct.blr) {
         cJSON_AddNumberToObject(m, "n", (double)n);
         cJSON_AddNumberToObject(m, "n_test", (double)ct.test.n);

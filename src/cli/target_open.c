@@ -22,7 +22,7 @@ int cli_blr_flags_opts(cli_blr_flags *f, cli_opt *o) {
         {"format", OPT_STRING, &f->format, "blr: csv|arff|libsvm (default: from the file's extension)", 0, 0, false},
         {"label", OPT_STRING, &f->label, "blr: label column / class attribute, by name or 0-based index (default: last)", 0, 0, false},
         {"positive", OPT_STRING, &f->positive, "blr: the label value of class 1 (required for ARFF)", 0, 0, false},
-        {"prior", OPT_STRING, &f->prior, "blr: hier (w ~ N(0, 1/alpha), alpha ~ Gamma(1, 0.01)) | hier-nc (the same, sampled as v = w sqrt(alpha); outputs are w) | normal (w ~ N(0, I))", 0, 0, false},
+        {"prior", OPT_STRING, &f->prior, "blr: hier (w ~ N(0, 1/alpha), alpha ~ Gamma(1, 0.01)) | hier-nc (the same, sampled as v = w sqrt(alpha); outputs are w) | normal (w ~ N(0, I)); nis train's default: hier, trained as hier-nc", 0, 0, false},
         {"minibatch", OPT_INT, &f->minibatch, "blr: likelihood minibatch rows (0: full batch)", 0, 1e12, false},
         {"test-frac", OPT_DOUBLE, &f->test_frac, "blr: fraction of rows held out for testing", 1e-9, 0.999999, false},
         {"split-seed", OPT_INT, &f->split_seed, "blr: seed of the train/test split (< 2^53: config.json keeps it exactly)", 0, 9007199254740991.0, false},
@@ -92,10 +92,8 @@ int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, u
     where(f, "data", w_data, sizeof w_data), where(f, "prior", w_prior, sizeof w_prior);
     where(f, "format", w_format, sizeof w_format);
     nis_blr_opts bo = nis_blr_defaults();
-    if (!strcmp(f->prior, "hier")) bo.prior = NIS_BLR_PRIOR_HIER;
-    else if (!strcmp(f->prior, "normal")) bo.prior = NIS_BLR_PRIOR_NORMAL;
-    else if (!strcmp(f->prior, "hier-nc")) bo.prior = NIS_BLR_PRIOR_HIER_NC;
-    else return cli_error(cmd, "%s: unknown prior '%s' (hier, hier-nc, normal)", w_prior, nis_quote(q, sizeof q, f->prior));
+    if (!nis_blr_prior_parse(f->prior, &bo.prior) || bo.prior == NIS_BLR_PRIOR_HIER_MARG)   /* marg: not in the CLI */
+        return cli_error(cmd, "%s: unknown prior '%s' (hier, hier-nc, normal)", w_prior, nis_quote(q, sizeof q, f->prior));
     nis_data_format fmt = f->format ? nis_data_format_parse(f->format) : from_extension(f->data);
     if (!fmt && f->format)
         return cli_error(cmd, "%s: unknown format '%s' (csv, arff, libsvm)", w_format, nis_quote(q, sizeof q, f->format));

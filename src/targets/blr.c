@@ -29,6 +29,23 @@ nis_blr_opts nis_blr_defaults(void) {
     return o;
 }
 
+static const char *const prior_names[] = {"hier", "normal", "hier-nc", "hier-marg"};
+
+const char *nis_blr_prior_name(nis_blr_prior p) {
+    return (int)p >= 0 && (int)p < 4 ? prior_names[p] : "?";
+}
+
+bool nis_blr_prior_parse(const char *name, nis_blr_prior *out) {
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, prior_names[i])) {
+            *out = (nis_blr_prior)i;
+            return true;
+        }
+    return false;
+}
+
+nis_blr_prior nis_blr_prior_for_sampler(nis_blr_prior p) { return p == NIS_BLR_PRIOR_HIER ? NIS_BLR_PRIOR_HIER_NC : p; }
+
 /* The rows for one evaluation: all of A (a view), or M rows drawn without replacement (partial Fisher-Yates
  * on the persistent permutation) copied into the arena.  *scale receives N / M. */
 static nis_tensor *rows(nis_ctx *c, const nis_target *t, double *scale) {
