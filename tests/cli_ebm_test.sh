@@ -124,6 +124,14 @@ expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --ener
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/cl.npy"
 grep -q '"levels":3,"energy_grad_evals_per_sample":7' "$dir/out" && ok || bad "langevin --levels 3: $(cat "$dir/out")"
 expect 2 "--levels 3 needs a noise-conditional energy" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 6 --levels 3 --out "$dir/x.npy"
+# reverse diffusion over the levels: one gradient per step (+ the jump), deterministic, refused without levels
+expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 5 --reverse --n 3 --jump --out "$dir/rv.npy"
+grep -q '"method":"reverse diffusion"' "$dir/out" && grep -q '"energy_grad_evals_per_sample":6' "$dir/out" && ok \
+  || bad "langevin --reverse: $(cat "$dir/out")"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 5 --reverse --n 3 --jump --out "$dir/rv2.npy"
+cmp -s "$dir/rv.npy" "$dir/rv2.npy" && ok || bad "reverse diffusion is not deterministic"
+expect 2 "--reverse needs a noise-conditional energy" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 5 --reverse --out "$dir/x.npy"
+expect 2 "--reverse takes one step per level" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 5 --reverse --levels 2 --out "$dir/x.npy"
 # a U-Net energy (--arch unet): bad flags, resume bit-identical, its file drives the walk and the jump
 un=(--data "$dir/data" --noise 0.1 --noise-max 1 --batch 4 --checkpoint-every 2 --quiet --seed 1)
 expect 2 "--arch: unknown network 'mlp'" "$NIS" ebm train "${un[@]}" --out "$dir/u" --arch mlp

@@ -68,6 +68,8 @@ typedef enum {
 typedef struct {
     int64_t steps;       /* K, number of steps (default 1000) */
     double step_size;    /* h > 0 (default 0.01) */
+    double noise;        /* > 0: the noise's sd per step instead of sqrt(2h) (a reverse-diffusion step uses sqrt(h));
+                          * 0 (a zeroed struct): Langevin */
 } nis_ula_config;
 
 nis_ula_config nis_ula_defaults(void);
@@ -155,6 +157,14 @@ nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_rea
  * evaluations per chain (= steps).  Advances rng.  NIS_EINVAL: levels > 1 on another energy, or steps < levels. */
 nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, nis_rng *rng, nis_real *x,
                             int64_t n, int64_t *grad_evals, char *err, size_t errlen);
+/* Reverse diffusion from noise on a noise-conditional energy (the predictor of Song et al. 2021's variance-exploding
+ * sampler, "ancestral"): n chains start at u + noise_max ε, u ~ U[0, 1)^(c h w), ε ~ N(0, I), then one step per level
+ * over `steps` levels s_0 = noise_max > ... > s_K = noise, geometric: x <- x + (s_i² − s_{i+1}²) ∇log q_{s_i}(x)
+ * + (s_i² − s_{i+1}²)^½ N(0, I), which carries q_{s_i}'s samples to q_{s_{i+1}}'s when the energy is exact (the
+ * same cost per step as Langevin: one energy gradient).  x: (n, c*h*w) caller-owned output; grad_evals (may be
+ * NULL) = steps.  NIS_EINVAL on another kind of energy or steps < 1. */
+nis_status nis_ebm_reverse_diffusion(const nis_ebm *E, int64_t steps, nis_rng *rng, nis_real *x, int64_t n,
+                                     int64_t *grad_evals, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -351,10 +351,11 @@ static int ebm_langevin(int argc, char **argv) {
     const char *energy = NULL, *out = NULL, *png = NULL;
     int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500, levels = 0;
     double h = 0;
-    bool jump = false;
+    bool jump = false, reverse = false;
     const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
         {"steps", OPT_INT, &steps, "Langevin steps K from uniform noise", 0, 1e7, false},
+        {"reverse", OPT_FLAG, &reverse, "noise-conditional energies: reverse diffusion instead of Langevin, one step per level over --steps levels (no --levels, --step-size)", 0, 0, false},
         {"n", OPT_INT, &n, "number of chains (samples)", 1, 1e8, false},
         CLI_SEED(&seed),
         {"out", OPT_OUTFILE, &out, "output .npy, float32 (n, c, h, w)", 0, 0, true},
@@ -371,6 +372,12 @@ static int ebm_langevin(int argc, char **argv) {
     char err[512];
     nis_ebm E;
     if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm langevin", "--energy: %s", err);
+    if (reverse && (cli_given("levels") || cli_given("step-size") || !nis_ebm_is_conditional(&E) || steps < 1)) {
+        const char *why = !nis_ebm_is_conditional(&E) ? "needs a noise-conditional energy"
+                          : steps < 1 ? "needs --steps >= 1" : "takes one step per level: no --levels or --step-size";
+        nis_ebm_free(&E);
+        return cli_error("ebm langevin", "--reverse %s", why);
+    }
     if (levels == 0) levels = !nis_ebm_is_conditional(&E) || steps < 1 ? 1 : steps < 10 ? steps : 10;
     if (levels > 1 && !nis_ebm_is_conditional(&E)) {
         nis_ebm_free(&E);
@@ -395,7 +402,9 @@ static int ebm_langevin(int argc, char **argv) {
     double t0 = nis_seconds();
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
-        s = nis_ebm_langevin(&E, steps, h, (int)levels, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err);
+        s = reverse ? nis_ebm_reverse_diffusion(&E, steps, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err)
+                    : nis_ebm_langevin(&E, steps, h, (int)levels, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err,
+                                       sizeof err);
     if (s == NIS_OK && jump) s = nis_ebm_denoise(&E, x, n, err, sizeof err), ge += jump;
     double secs = nis_seconds() - t0, mE = NAN, mf = NAN;
     if (s == NIS_OK) s = nis_ebm_mean_energy(&E, x, n, &mE, &mf, err, sizeof err);
@@ -410,6 +419,7 @@ static int ebm_langevin(int argc, char **argv) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "samples", (double)n);
         cJSON_AddNumberToObject(j, "steps", (double)steps);
+        cJSON_AddStringToObject(j, "method", reverse ? "reverse diffusion" : "langevin");
         cJSON_AddNumberToObject(j, "step_size", h > 0 ? h : nis_ebm_ula_step(&E));
         cJSON_AddNumberToObject(j, "levels", (double)levels);
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_sample", (double)ge);

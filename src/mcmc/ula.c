@@ -17,7 +17,7 @@ nis_status nis_ula_run(const nis_target *t, const nis_ula_config *cfg, nis_rng *
     if (!cfg || !rng || cfg->steps < 0 || !(cfg->step_size > 0) || !isfinite(cfg->step_size))
         return nis__mcmc_end(&r, NULL, nis__mcmc_fail(&r, NIS_EINVAL, "needs cfg, rng, steps >= 0, step_size > 0"));
     const int d = r.dim;
-    const double h = cfg->step_size, noise = sqrt(2 * h);
+    const double h = cfg->step_size, noise = cfg->noise > 0 ? cfg->noise : sqrt(2 * h);
     nis_real *score = nis_malloc((size_t)(n * d) * sizeof *score);
     nis_rng *rs = nis__mcmc_chain_rngs(rng, n);
     if (!score || !rs) s = nis__mcmc_fail(&r, NIS_ENOMEM, "out of memory");
