@@ -220,7 +220,8 @@ typedef struct {
                               * coordinates, sqrt(mean_i ((Δmean_i)² + (Δsd_i)²) / sd_i²) (sd_i: the last check's) */
 } nis_train_stats;
 
-/* Latent draws of the convergence monitor (the stream NIS_STREAM_MONITOR, the same draws at every check). */
+/* Latent draws of the convergence monitor (the stream NIS_STREAM_MONITOR, the same draws at every check; an image
+ * generator's monitor uses its first 256). */
 #define NIS_MONITOR_N 1024
 
 /* Arrays a run may start from (all optional). */

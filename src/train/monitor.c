@@ -10,7 +10,8 @@
 #include <stdio.h>
 
 nis_status nis__monitor_check(nis_trainer *tr, double *drift) {
-    const int64_t n = NIS_MONITOR_N, d = tr->t->dim;
+    const int64_t chunk = nis__gen_chunk(&tr->nets.gen), n = chunk < NIS_MONITOR_N ? chunk : NIS_MONITOR_N;
+    const int64_t d = tr->t->dim;   /* n: 1024 draws, or one chunk of the image generator (256) */
     *drift = NAN;
     if (!tr->mon_prev && !(tr->mon_prev = nis_calloc((size_t)(2 * d), sizeof *tr->mon_prev))) {
         snprintf(tr->msg, sizeof tr->msg, "convergence monitor: out of memory");
