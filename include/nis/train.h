@@ -161,6 +161,7 @@ nis_train_config nis_train_config_image(nis_method method, int c, int h, int w);
  * err for an unknown name or a bad value (cfg unchanged); get: false for an unknown name. */
 nis_train_config *nis_train_config_new(nis_method method);
 nis_train_config *nis_train_config_new_image(nis_method method, int c, int h, int w);   /* nis_train_config_image's */
+nis_train_config *nis_train_config_new_posterior(nis_method method);   /* nis_train_config_posterior's */
 nis_status nis_train_config_set(nis_train_config *cfg, const char *name, const char *text, char *err, size_t errlen);
 bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *buf, size_t size);
 /* The policy for a sampler of an image energy E (nis/ebm.h), applied after the user's settings: a DSM energy models the

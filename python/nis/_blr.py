@@ -22,12 +22,15 @@ class BLR:
     Either way the rows are split (test_frac, split_seed), the features standardised by the training part and an
     intercept added, exactly as the CLI does (prepare=False keeps arrays as given: all rows train, no test part).
     prior: "hier" (w ~ N(0, 1/α), α ~ Gamma(1, 0.01); θ = [w, log α]), "hier-nc" (the same, sampled non-centred;
-    samples are reported as θ) or "normal" (w ~ N(0, I)).  minibatch > 0: each evaluation draws that many rows
+    samples are reported as θ) or "normal" (w ~ N(0, I)); not given: "hier", which nis.train trains in its
+    non-centred form, as `nis train` does without --prior (nis_blr_prior_for_sampler).  minibatch > 0: each evaluation draws that many rows
     (seeded by seed: pass the training seed to match `nis train`, which uses it).
     """
 
     def __init__(self, X=None, y=None, *, path=None, format=None, label=None, positive=None, skip_lines=0,
-                 no_header=False, prior="hier", minibatch=0, test_frac=0.2, split_seed=0, seed=0, prepare=True):
+                 no_header=False, prior=None, minibatch=0, test_frac=0.2, split_seed=0, seed=0, prepare=True):
+        self._prior_given = prior is not None
+        prior = "hier" if prior is None else prior
         if prior not in _PRIORS:
             raise ValueError(f"prior must be one of {', '.join(_PRIORS)}, not {prior!r}")
         if (path is None) == (X is None):
@@ -35,7 +38,7 @@ class BLR:
         if not (0 < float(test_frac) < 1):
             raise ValueError(f"test_frac must be in (0, 1), not {test_frac!r}")
         self._train, self._test = _lib.Dataset(), _lib.Dataset()
-        self._t = None
+        self._t, self._own = None, []   # _own: targets in another parametrisation made for nis.train
         err = ctypes.create_string_buffer(600)
         all_ = _lib.Dataset()
         try:
@@ -68,19 +71,35 @@ class BLR:
                     raise NisError(err.value.decode(errors="replace"))
             else:
                 self._train, all_ = all_, _lib.Dataset()
-            o = _lib.blr_defaults()
-            o.prior, o.minibatch, o.seed = _PRIORS[prior], int(minibatch), int(seed)
-            self._t = _lib.blr_target_new(ctypes.byref(self._train), ctypes.byref(o), err, len(err))
-            if not self._t:
-                raise NisError(err.value.decode(errors="replace"))
+            self._minibatch, self._seed = int(minibatch), int(seed)
+            self._t = self._new_target(_PRIORS[prior])
         finally:
             _lib.dataset_free(ctypes.byref(all_))
         self.prior, self.n_train, self.n_test, self.d = prior, self._train.n, self._test.n, self._train.d
+
+    def _new_target(self, prior):
+        o = _lib.blr_defaults()
+        o.prior, o.minibatch, o.seed = prior, self._minibatch, self._seed
+        err = ctypes.create_string_buffer(600)
+        t = _lib.blr_target_new(ctypes.byref(self._train), ctypes.byref(o), err, len(err))
+        if not t:
+            raise NisError(err.value.decode(errors="replace"))
+        return t
+
+    def _sampler_target(self):
+        """The C target a sampler trains on (owned by the caller when it is not self._t, free with blr_target_free):
+        the library's parametrisation for a sampler (nis_blr_prior_for_sampler) unless prior was given."""
+        p = _PRIORS[self.prior]
+        q = p if self._prior_given else _lib.blr_prior_for_sampler(p)
+        return self._t if q == p else self._new_target(q)
 
     def __del__(self):
         if getattr(self, "_t", None):
             _lib.blr_target_free(self._t)
             self._t = None
+        for t in getattr(self, "_own", []):
+            _lib.blr_target_free(t)
+        self._own = []
         for ds in ("_train", "_test"):
             if hasattr(self, ds):
                 _lib.dataset_free(ctypes.byref(getattr(self, ds)))

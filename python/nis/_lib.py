@@ -79,7 +79,7 @@ class McmcStats(ctypes.Structure):
 
 class UlaConfig(ctypes.Structure):
     """nis_ula_config (nis/mcmc.h)."""
-    _fields_ = [("steps", ctypes.c_int64), ("step_size", ctypes.c_double)]
+    _fields_ = [("steps", ctypes.c_int64), ("step_size", ctypes.c_double), ("noise", ctypes.c_double)]
 
 
 class MalaConfig(ctypes.Structure):
@@ -226,6 +226,9 @@ ebm_langevin = _declare("nis_ebm_langevin", ci, vp, i64, ctypes.c_double, ci, ct
                         c_int64_p, cp, sz)
 ebm_denoise = _declare("nis_ebm_denoise", ci, vp, c_float_p, i64, cp, sz)
 train_config_new_image = _declare("nis_train_config_new_image", vp, ci, ci, ci, ci)
+train_config_new_posterior = _declare("nis_train_config_new_posterior", vp, ci)
+train_config_for_posterior = _declare("nis_train_config_for_posterior", None, vp, vp, cb)
+blr_prior_for_sampler = _declare("nis_blr_prior_for_sampler", ci, ci)
 train_config_for_energy = _declare("nis_train_config_for_energy", None, vp, vp, cb, cb)
 sampler_image_shape = _declare("nis_sampler_image_shape", cb, vp, ctypes.POINTER(ci), ctypes.POINTER(ci),
                                ctypes.POINTER(ci))

@@ -110,9 +110,11 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     the files `nis train --out` writes.  threads: as --threads.  progress: called as progress(stats) after every
     update with a dict (phase, iter, sampler_loss, score_loss, sigma, lr, target_evals, drift: the convergence
     monitor's, NaN between its checks); returning False stops the run.  An exception raised by progress, or Ctrl-C,
-    stops training and is raised here.  whiten=True fits a Gaussian first (whiten_by="laplace", the default: the
-    mode and the Hessian there; "pilot": a pilot run, phase "pilot") and trains on the whitened target (phase
-    "main"), as `nis train --whiten` does.
+    stops training and is raised here.  whiten=True fits a Gaussian first (whiten_by="pilot", the default: a pilot
+    run, phase "pilot"; "laplace": the mode and the Hessian there) and trains on the whitened target (phase "main"),
+    as `nis train --whiten` does.  A nis.BLR target starts from the library's preset for posteriors, as
+    `nis train --target blr` does (Laplace-whitened, its sizes: nis_train_config_posterior; whiten=False turns the
+    whitening off).
 
     The same settings, seed and thread count give the CLI's sampler bit for bit.
     """
@@ -120,10 +122,14 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         raise TypeError("progress must be callable")
     if not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be an int >= 0, not {checkpoint_every!r}")
-    t = open_target(target)
+    blr = type(target).__name__ == "BLR"
+    t = target._sampler_target() if blr else open_target(target)   # a BLR trains in the library's parametrisation
+    if blr and t != target._t:
+        target._own.append(t)   # freed with the BLR object
     dim = target_dim(t)
     energy = target if type(target).__name__ == "Energy" else None
-    cfg = ctypes.c_void_p(_lib.train_config_new_image(0, *energy.shape) if energy else _lib.train_config_new(0))
+    cfg = ctypes.c_void_p(_lib.train_config_new_image(0, *energy.shape) if energy
+                          else _lib.train_config_new_posterior(0) if blr else _lib.train_config_new(0))
     if not cfg:
         raise MemoryError("nis: out of memory for a configuration")
     err = ctypes.create_string_buffer(512)
@@ -131,6 +137,8 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         for name, value in [("method", method)] + list(config.items()):
             if _lib.train_config_set(cfg, name.encode(), _text(name, value).encode(), err, len(err)) != 0:
                 raise ValueError(err.value.decode(errors="replace"))
+        if blr:   # the library's policy for a posterior (its preset above, and its rule), as `nis train` applies it
+            _lib.train_config_for_posterior(cfg, t, "whiten" in config)
         if energy:   # the library's policy for an energy's sampler, as `nis ebm sampler` applies it
             _lib.train_config_for_energy(cfg, energy._E, "sigma" in config,
                                          "sigma_max" in config or "sigma_start" in config)

@@ -83,9 +83,10 @@ static nis_field fields[] = {
      "train on the target whitened by a Gaussian fit N(m, L Lt) (--whiten-by), x = m + L u, from u ~ N(0, I), with "
      "--white-lr (docs/dft.md; on for --target blr, --whiten=false turns it off)",
      NULL, NULL, MLP},
-    {"whiten_by", NIS_FIELD_ENUM, AT(whiten_by), NIS_WHITEN_LAPLACE, 0, 0, whiteners,
-     "with --whiten: laplace (the mode and the Hessian there: seconds) | pilot (a first run with these settings and "
-     "--lr, then its samples' mean and covariance: two runs' cost)", NULL, "whiten", MLP},
+    {"whiten_by", NIS_FIELD_ENUM, AT(whiten_by), NIS_WHITEN_PILOT, 0, 0, whiteners,
+     "with --whiten: pilot (a first run with these settings and --lr, then its samples' mean and covariance: two "
+     "runs' cost; any target) | laplace (Newton to the mode, the Hessian there: seconds; for a target near Gaussian "
+     "around one mode, the default for --target blr)", NULL, "whiten", MLP},
     {"white_lr", NIS_FIELD_REAL, AT(white_lr), 1e-3, 1e-12, 1, NULL,
      "with --whiten: the whitened run's sampler lr (--lr is the pilot's)", NULL, "whiten", MLP},
     {"white_lr_final", NIS_FIELD_REAL, AT(white_lr_final), 3e-5, 0, 1, NULL,
@@ -194,6 +195,12 @@ bool nis_train_config_get(const nis_train_config *cfg, const char *name, char *b
     if (!f || !cfg || !buf || !size) return false;
     nis_field_format(f, cfg, buf, size);
     return true;
+}
+
+nis_train_config *nis_train_config_new_posterior(nis_method method) {
+    nis_train_config *c = nis_malloc(sizeof *c);
+    if (c) *c = nis_train_config_posterior(method);
+    return c;
 }
 
 nis_train_config *nis_train_config_new_image(nis_method method, int c, int h, int w) {
