@@ -10,7 +10,7 @@ import numpy as np
 from tablelib import load
 
 a = argparse.ArgumentParser()
-for k in ("out", "tag", "seeds", "datasets", "methods", "threads", "cmdline", "flags"):
+for k in ("out", "tag", "seeds", "datasets", "methods", "threads", "cmdline", "flags", "compare"):
     a.add_argument("--" + k, default="")
 a = a.parse_args()
 seeds = a.seeds.split()
@@ -36,6 +36,13 @@ w("Cost: train s = the whole `nis train` run's training wall time (whitening inc
   "sampler's s per draw): the number of draws from which the sampler, training included, is cheaper than "
   "running HMC for them.")
 w("")
+for c in a.compare.split():
+    try:
+        cflags = open(f"{a.out}/{c}/flags.txt").read().strip()
+    except OSError:
+        cflags = "?"
+    w(f"Rows marked [{c}]: the same command plus `{cflags}`, run in the same session, for comparison.")
+    w("")
 verdict = []
 for d in a.datasets.split():
     g = load(f"{a.out}/gold-{d}.json")
@@ -56,11 +63,14 @@ for d in a.datasets.split():
     w("| method | accuracy % per seed | mean err avg per seed | worst | sd err avg | updates | train s | "
       "s / 1000 | break-even draws | meets the bar |")
     w("|---|---|---|---|---|---|---|---|---|---|")
-    for m in a.methods.split():
-        rs = [load(f"{a.out}/{a.tag}/{d}/{m}_s{s}/metrics.json") for s in seeds]
+    rows = [(m, a.tag, m.upper()) for m in a.methods.split()]
+    rows += [(m, c, f"{m.upper()} [{c}]") for c in a.compare.split() for m in a.methods.split()]
+    for m, tag, label in rows:
+        rs = [load(f"{a.out}/{tag}/{d}/{m}_s{s}/metrics.json") for s in seeds]
         rs = [r for r in rs if r]
         if not rs:
-            w(f"| {m.upper()} | not run | | | | | | | | |")
+            if tag == a.tag:
+                w(f"| {label} | not run | | | | | | | | |")
             continue
         acc = [100 * r["test_accuracy"] for r in rs]
         me, mx, se = [], [], []
@@ -72,15 +82,21 @@ for d in a.datasets.split():
         per = [r["seconds_per_1000_samples"] for r in rs]
         upd = [f"{r['updates']}" + (" (stopped)" if r.get("stopped_at") else "") for r in rs]
         be = [t / (hmc_per_draw - p / 1000) if hmc_per_draw > p / 1000 else float("inf") for t, p in zip(tr, per)]
-        ok = len(rs) == len(seeds) and all(abs(x - 100 * g["acc"]) <= 1.0 for x in acc) and all(x <= 0.2 for x in me)
-        verdict.append((d, m, ok))
-        w(f"| {m.upper()} | {', '.join(f'{x:.2f}' for x in acc)} | {', '.join(f'{x:.3f}' for x in me)} | "
+        held = all(abs(x - 100 * g["acc"]) <= 1.0 for x in acc) and all(x <= 0.2 for x in me)
+        ok = len(rs) == len(seeds) and held
+        if tag == a.tag:
+            verdict.append((d, m, ok))
+        verdict_text = ("**yes**" if ok else "**no**") if tag == a.tag else \
+            ("yes" if held else "no") + f" ({len(rs)} of {len(seeds)} seeds)"
+        w(f"| {label} | {', '.join(f'{x:.2f}' for x in acc)} | {', '.join(f'{x:.3f}' for x in me)} | "
           f"{max(mx):.3f} | {np.mean(se):.3f} | {', '.join(upd)} | {np.mean(tr):.1f} (max {max(tr):.1f}) | "
-          f"{np.mean(per):.4f} | {np.mean(be):,.0f} | {'**yes**' if ok else '**no**'} |")
+          f"{np.mean(per):.4f} | {np.mean(be):,.0f} | {verdict_text} |")
     if hmc:
-        w(f"| HMC (short) | {', '.join(f'{100 * h['acc']:.2f}' for h in hmc)} | "
-          f"{', '.join(f'{h['mean_err_avg']:.3f}' for h in hmc)} | {max(h['mean_err_max'] for h in hmc):.3f} | "
-          f"{np.mean([h['sd_err_avg'] for h in hmc]):.3f} | – | – | {1000 * hmc_per_draw:.3f} | – | – |")
+        h_acc = ", ".join("%.2f" % (100 * h["acc"]) for h in hmc)
+        h_me = ", ".join("%.3f" % h["mean_err_avg"] for h in hmc)
+        h_mx = max(h["mean_err_max"] for h in hmc)
+        h_sd = np.mean([h["sd_err_avg"] for h in hmc])
+        w(f"| HMC (short) | {h_acc} | {h_me} | {h_mx:.3f} | {h_sd:.3f} | – | – | {1000 * hmc_per_draw:.3f} | – | – |")
     w("")
 ok_all = [f"{d} ({m.upper()})" for d, m, ok in verdict if ok]
 bad = [f"{d} ({m.upper()})" for d, m, ok in verdict if not ok]

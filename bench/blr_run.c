@@ -26,6 +26,9 @@
  *   blr_run pred  --dataset NAME [--save FILE.npy]
  *       Diagnostic: the test rows whose gold-standard predictive probability is in [0.3, 0.7], with the
  *       probability under the samples in FILE.npy ((n, D), e.g. written by run --save).
+ *   blr_run fit   --dataset NAME --seed S [--save FILE.npy]
+ *       The posterior preset's whitening of the non-centred posterior (nis_whiten_hmc, seed S): its time, and 4000
+ *       draws of its Gaussian N(m, L Lᵀ) mapped to θ into FILE.npy (compare: bench/blr_diag.py GOLD FILE.npy).
  *   blr_run speed [--out DIR]
  *       Covertype-shaped synthetic data (581,012 x 54): load, target and DFT-step timings; OUT/speed.json.
  *
@@ -797,6 +800,39 @@ static void run_pred(const opts *o) {
     nis_dataset_free(&train), nis_dataset_free(&test);
 }
 
+static void run_fit(const opts *o) {
+    nis_dataset train, test;
+    load_dataset(o, &train, &test);
+    nis_target *t = make_target(&train, 0, 0, "hier-nc");
+    const int64_t D = t->dim, n = 4000;
+    char err[512];
+    nis_real *m = malloc(sizeof(nis_real) * (size_t)(D + D * D)), *L = m ? m + D : NULL;
+    nis_real *x = malloc(sizeof(nis_real) * (size_t)(n * D));
+    if (!m || !x) die("out of memory%s%s", "", "");
+    if (D > 1024) die("fit: at most 1024 dimensions%s%s", "", "");
+    double t0 = nis_seconds();
+    if (nis_whiten_hmc(t, (uint64_t)o->seed, m, L, err, sizeof err) != NIS_OK) die("%s%s", err, "");
+    double secs = nis_seconds() - t0;
+    nis_rng g = nis_rng_init((uint64_t)o->seed, NIS_STREAM_SAMPLE);
+    for (int64_t i = 0; i < n; i++) {   /* x = m + L z */
+        double z[1024];
+        for (int64_t j = 0; j < D; j++) z[j] = nis_rng_normal(&g);
+        for (int64_t j = 0; j < D; j++) {
+            double s = m[j];
+            for (int64_t k = 0; k < D; k++) s += L[j * D + k] * z[k];
+            x[i * D + j] = (nis_real)s;
+        }
+    }
+    nis_blr_nc_to_theta(x, n, (int)D);
+    printf("fit %s seed %lld: %.2f s (%d threads)\n", o->dataset, (long long)o->seed, secs, nis_threads());
+    if (o->save && nis_npy_write(o->save, sizeof(nis_real) == 4 ? NIS_DT_F32 : NIS_DT_F64, 2, (int64_t[]){n, D}, x, err,
+                                 sizeof err) != NIS_OK)
+        die("%s%s", err, "");
+    free(m), free(x);
+    nis_blr_target_free(t);
+    nis_dataset_free(&train), nis_dataset_free(&test);
+}
+
 int main(int argc, char **argv) {
     opts o;
     parse(argc, argv, &o);
@@ -804,6 +840,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(o.mode, "run")) run_method(&o);
     else if (!strcmp(o.mode, "speed")) run_speed(&o);
     else if (!strcmp(o.mode, "pred")) run_pred(&o);
-    else die("unknown mode '%s' (gold, run, speed, pred)%s", o.mode, "");
+    else if (!strcmp(o.mode, "fit")) run_fit(&o);
+    else die("unknown mode '%s' (gold, run, speed, pred, fit)%s", o.mode, "");
     return 0;
 }

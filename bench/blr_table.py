@@ -75,6 +75,35 @@ for d in a.datasets.split():
       f"{g['seconds']:.0f} |")
 w("")
 
+# ---- the cost with the CLI's defaults (bench/blr_defaults: runs DIR/defaults/NAME/METHOD_sS/metrics.json)
+rows = []
+for d in a.datasets.split():
+    for m in ("dft", "kl"):
+        rs = [load(os.path.join(a.out, "defaults", d, f"{m}_s{s}", "metrics.json")) for s in seeds]
+        rs = [r for r in rs if r]
+        hmc = [load(os.path.join(a.out, d, f"hmc_s{s}.json")) for s in seeds]
+        hmc = [h["train_s"] / 1000 for h in hmc if h]   # seconds per draw (1000 draws, warm-up included)
+        if rs and hmc:
+            per = statistics.mean(hmc)
+            be = [r["total_train_seconds"] / (per - r["seconds_per_1000_samples"] / 1000) for r in rs]
+            rows.append(f"| {d} | {m.upper()} | {len(rs)} | {ms([r['total_train_seconds'] for r in rs], '{:.1f}', False)} | "
+                        f"{ms([r['seconds_per_1000_samples'] for r in rs], '{:.4f}', False)} | {1000 * per:.3f} | "
+                        f"{ms(be, '{:,.0f}', False)} |")
+if rows:
+    w("## Cost with the CLI's defaults (issue 22)")
+    w("")
+    w("`nis train --target blr --data FILE --positive CLASS --method M --seed S --threads 2`, nothing else (the "
+      "posterior preset); accuracy and errors against the gold standards in "
+      "[results-blr-defaults.md](results-blr-defaults.md), which `bench/blr_defaults` writes.  train s: the whole "
+      "training (whitening included, 2 threads); HMC: the bench's short HMC (10 chains, 300 warm-up + 100 draws, one "
+      "thread; `nis train` runs the same for its metrics.json's `break_even_draws`); break-even: the draws from "
+      "which the sampler, training included, is cheaper than that HMC.  Means over the seeds.")
+    w("")
+    w("| dataset | method | seeds | train s | s / 1000 draws | HMC s / 1000 draws | break-even draws |")
+    w("|---|---|---|---|---|---|---|")
+    out.extend(rows)
+    w("")
+
 # ---- per dataset
 verdict = []
 for d in a.datasets.split():

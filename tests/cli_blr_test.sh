@@ -95,13 +95,22 @@ expect 2 "needs --whiten" "$NIS" train $D $small --whiten=false --white-lr 0.01 
 [ ! -e "$dir/whbad" ] && ok || bad "a refused --white-lr wrote output"
 acc=$(tr -d ' \t\n' < "$dir/wh/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "whitened run: test accuracy $acc (want > 0.9)"
-# --whiten (by laplace, the default): no pilot, the Laplace fit in its place; a posterior this easy is then right
+# --whiten (by hmc, the posterior preset's): no pilot, short HMC chains' fit in its place; a posterior this easy is
+# then right; metrics.json has the cost of HMC on the same posterior and the break-even draw count.  --whiten-by
+# laplace: the Laplace fit.  Both need the exact likelihood.
 expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten --out "$dir/wl"
-has '"whiten_by":[[:space:]]*"laplace"' "$dir/wl/config.json"
+has '"whiten_by":[[:space:]]*"hmc"' "$dir/wl/config.json"
 has '"whiten_seconds"' "$dir/wl/metrics.json"
+has '"hmc_seconds_per_1000_draws":[[:space:]]*[0-9]' "$dir/wl/metrics.json"
+has '"break_even_draws":[[:space:]]*[0-9n]' "$dir/wl/metrics.json"
 acc=$(tr -d ' \t\n' < "$dir/wl/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "HMC-whitened run: test accuracy $acc (want > 0.9)"
+expect 0 "" "$NIS" train $D $small --prior hier-nc --whiten-by laplace --out "$dir/wlap"
+has '"whiten_by":[[:space:]]*"laplace"' "$dir/wlap/config.json"
+acc=$(tr -d ' \t\n' < "$dir/wlap/metrics.json" | sed 's/.*"test_accuracy":\([0-9.e-]*\).*/\1/')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "Laplace-whitened run: test accuracy $acc (want > 0.9)"
 expect 2 "minibatch" "$NIS" train $D $small --prior hier-nc --whiten --minibatch 10 --out "$dir/wlmb"
+expect 2 "minibatch" "$NIS" train $D $small --prior hier-nc --whiten-by laplace --whiten --minibatch 10 --out "$dir/wlmb"
 expect 2 "unknown whiten_by 'nope'" "$NIS" train $D $small --whiten --whiten-by nope --out "$dir/wlbad"
 expect 2 "needs --whiten" "$NIS" train --target gauss --iters 2 --whiten-by pilot --out "$dir/wlbad"
 # the posterior preset (nis_train_config_posterior) under the flags given, the non-centred form unless --prior is

@@ -43,7 +43,7 @@ for m in dft kl; do
 done
 
 # nis train --whiten on a small BLR set (non-centred prior: pilot run, whitened main run, samples mapped back;
-# then the Laplace fit in place of the pilot)
+# then the Laplace fit and the HMC fit of the posterior preset in place of the pilot)
 awk 'BEGIN { srand(7); print "a,b,c,label";
   for (i = 0; i < 150; i++) { a = 2*rand()-1; b = 2*rand()-1; c = 2*rand()-1;
     z = 2*a - b + 0.5*c + 0.6*(rand() - 0.5); printf "%.4f,%.4f,%.4f,%s\n", a, b, c, (z > 0 ? "yes" : "no") } }' \
@@ -53,10 +53,12 @@ run "$NIS" train --target blr --data "$dir/d.csv" --positive yes --prior hier-nc
 run "$NIS" sample --model "$dir/wh" --n 500 --seed 1 --out "$dir/wh.npy"
 pin train.whiten.sampler "$dir/wh/sampler.safetensors"
 pin train.whiten.samples "$dir/wh.npy"
-run "$NIS" train --target blr --data "$dir/d.csv" --positive yes --prior hier-nc --whiten --iters 100 --batch 64 \
-  --width 16 --score-width 16 --eval-n 400 --quiet --out "$dir/wl"
-run "$NIS" sample --model "$dir/wl" --n 500 --seed 1 --out "$dir/wl.npy"
-pin train.laplace.samples "$dir/wl.npy"
+for by in laplace hmc; do
+  run "$NIS" train --target blr --data "$dir/d.csv" --positive yes --prior hier-nc --whiten-by $by --iters 100 \
+    --batch 64 --width 16 --score-width 16 --eval-n 400 --quiet --out "$dir/w$by"
+  run "$NIS" sample --model "$dir/w$by" --n 500 --seed 1 --out "$dir/w$by.npy"
+  pin train.$by.samples "$dir/w$by.npy"
+done
 
 # nis ebm sampler (DFT and KL) against the Gaussian image target
 for m in dft kl; do

@@ -82,12 +82,13 @@ typedef struct {
     int ed_dims;
 } nis_posterior_cmp;
 
-/* A known failure of a sampler on a target close to Gaussian, against its Laplace approximation N(m, L Lᵀ)
- * (nis_laplace_fit): n samples x (n, dim) in the same coordinates, any coordinate whose sample mean lies more than
- * 10 Laplace sds from m (the sampler sits elsewhere: the funnel's neck of a centred hierarchical posterior, or it did
- * not arrive) or whose sample sd is below a tenth or above ten times the Laplace sd (a collapsed or exploded scale).
+/* A known failure of a sampler on a target close to Gaussian, against a Gaussian fit N(m, L Lᵀ) of its bulk (short
+ * HMC chains' nis_whiten_hmc, as `nis train` uses; the Laplace approximation nis_laplace_fit where the mode lies in
+ * the bulk): n samples x (n, dim) in the same coordinates, any coordinate whose sample mean lies more than 10 of the
+ * fit's sds from m (the sampler sits elsewhere: the funnel's neck of a centred hierarchical posterior, or it did not
+ * arrive) or whose sample sd is below a tenth or above ten times the fit's sd (a collapsed or exploded scale).
  * true with one line in msg naming the worst coordinate (1-based) and the numbers; false (msg "") when none. */
-bool nis_laplace_check(const nis_real *x, int64_t n, int dim, const nis_real *m, const nis_real *L, char *msg,
+bool nis_gaussian_check(const nis_real *x, int64_t n, int dim, const nis_real *m, const nis_real *L, char *msg,
                        size_t len);
 
 /* Fill *out.  NIS_EINVAL (NULL arrays, n < 2, m < 2, D < 1, ed_dims > D), NIS_ENUMERIC (a non-finite value in x

@@ -83,9 +83,11 @@ typedef enum { NIS_NET_MLP, NIS_NET_CONV } nis_net_kind;
  * plain elsewhere (measured better on a 3-D Gaussian, BLR and the MNIST energy; docs/dft.md). */
 typedef enum { NIS_SCORE_AUTO, NIS_SCORE_PLAIN, NIS_SCORE_RESIDUAL } nis_score_model;
 /* How a whitened training finds its Gaussian fit N(m, L Lᵀ): the Laplace approximation at the target's mode
- * (nis_laplace_fit: seconds, for targets close to Gaussian such as posteriors with many data), or a pilot run of the
- * sampler itself and its samples' mean and covariance (nis_whiten_pilot: a whole run's cost, for any shape). */
-typedef enum { NIS_WHITEN_LAPLACE, NIS_WHITEN_PILOT } nis_whiten_by;
+ * (nis_laplace_fit: seconds, for targets close to Gaussian such as posteriors with many data), short HMC chains in
+ * the Laplace coordinates and their draws' mean and covariance (nis_whiten_hmc: the bulk, not the mode, for about
+ * the same cost), or a pilot run of the sampler itself and its samples' mean and covariance (nis_whiten_pilot: a
+ * whole run's cost, for any shape). */
+typedef enum { NIS_WHITEN_LAPLACE, NIS_WHITEN_PILOT, NIS_WHITEN_HMC } nis_whiten_by;
 
 /* Short name ("dft", "kl", "fisher") and its inverse (false if unknown). */
 const char *nis_method_name(nis_method m);
@@ -145,12 +147,12 @@ const nis_schema *nis_train_schema(void);
  * EMA 0.999 (found by the sweeps of docs/results-2d.md).  noisy_output is off for Fisher. */
 nis_train_config nis_train_config_default(nis_method method);
 /* Defaults for a Bayesian posterior with many data (close to Gaussian, tens to hundreds of dimensions; what
- * `nis train --target blr` starts from): trained on the target whitened by its Laplace approximation (whiten,
- * whiten_by laplace), and the smallest networks, batch and schedule that held the accuracy bar of
+ * `nis train --target blr` starts from): trained on the target whitened by a Gaussian fit of its bulk (whiten,
+ * whiten_by hmc: nis_whiten_hmc), and the smallest networks, batch and schedule that held the accuracy bar of
  * docs/results-blr-defaults.md on the four UCI posteriors (the values: src/train/config.c). */
 nis_train_config nis_train_config_posterior(nis_method method);
 /* The posterior preset's rule for its target t, applied after the user's settings: on a minibatch estimate of the
- * likelihood (t->stochastic) the Laplace whitening, which needs the exact log q, is off unless whiten_given. */
+ * likelihood (t->stochastic) the whitening by Laplace or HMC, which needs the exact log q, is off unless whiten_given. */
 void nis_train_config_for_posterior(nis_train_config *cfg, const nis_target *t, bool whiten_given);
 /* Defaults for conv samplers of images (c, h, w): batch 64, latent 64, generator stem 64 channels, U-Net 16,
  * 3 score updates per update, no broad start; the rest as above. */
@@ -316,6 +318,12 @@ nis_status nis_whiten_pilot(const nis_target *t, const nis_train_config *cfg, ni
  * when score_warmup is -1, 1000 score updates first (the whitened target is well conditioned; bench/blr_notes.md,
  * Session 8). */
 nis_train_config nis_whitened_config(const nis_train_config *pilot);
+/* The Gaussian fit of whiten_by hmc: the Laplace fit N(m0, L0 L0ᵀ) (nis_laplace_fit), then 16 HMC chains on
+ * q(m0 + L0 u) from u ~ N(0, I) (200 warm-up iterations adapting the step, 250 draws each, 8 leapfrog steps, the
+ * stream NIS_STREAM_PILOT of seed), and m (dim), L (dim, dim), caller-owned, fitted to the 4000 draws mapped back
+ * (nis_affine_fit).  Where the mode and the bulk differ (a hierarchical posterior's scale), the fit is the bulk's.
+ * One line in err on failure. */
+nis_status nis_whiten_hmc(const nis_target *t, uint64_t seed, nis_real *m, nis_real *L, char *err, size_t errlen);
 /* A trainer for cfg as `nis train` runs it: with cfg->whiten the Gaussian fit first — whiten_by laplace:
  * nis_laplace_fit from the target's mode; pilot: the pilot run (nis_whiten_pilot, progress fn after each of its
  * updates; may be NULL) — then the trainer of the whitened run (nis_whitened_config, the fit's m and L copied in);

@@ -111,10 +111,10 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
     update with a dict (phase, iter, sampler_loss, score_loss, sigma, lr, target_evals, drift: the convergence
     monitor's, NaN between its checks); returning False stops the run.  An exception raised by progress, or Ctrl-C,
     stops training and is raised here.  whiten=True fits a Gaussian first (whiten_by="pilot", the default: a pilot
-    run, phase "pilot"; "laplace": the mode and the Hessian there) and trains on the whitened target (phase "main"),
-    as `nis train --whiten` does.  A nis.BLR target starts from the library's preset for posteriors, as
-    `nis train --target blr` does (Laplace-whitened, its sizes: nis_train_config_posterior; whiten=False turns the
-    whitening off).
+    run, phase "pilot"; "laplace": the mode and the Hessian there; "hmc": short HMC chains' fit of the bulk) and
+    trains on the whitened target (phase "main"), as `nis train --whiten` does.  A nis.BLR target starts from the
+    library's preset for posteriors, as `nis train --target blr` does (whitened by the HMC fit, its sizes:
+    nis_train_config_posterior; whiten=False turns the whitening off).
 
     The same settings, seed and thread count give the CLI's sampler bit for bit.
     """

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "target_open.h"
 #include "util.h"
+#include "nis/mcmc.h"
 #include "nis/metrics.h"
 #include "nis/plot.h"
 
@@ -49,15 +50,38 @@ static bool blr_metrics(cJSON *m, const cli_target *ct, const nis_real *x, int64
 }
 
 /* A known failure of a posterior sampler, in one line (warn "" when none): its samples x (n, t->dim, t's coordinates)
- * against t's Laplace approximation (nis_laplace_check), with the remedy.  Nothing when the fit itself fails. */
-static void laplace_warning(const nis_target *t, const nis_real *x, int64_t n, char *warn, size_t len) {
+ * against a Gaussian fit of the posterior's bulk (short HMC chains: nis_whiten_hmc; the Laplace approximation's
+ * mode can lie far from the bulk of a hierarchical posterior) by nis_gaussian_check, with the remedy.  Nothing when
+ * the fit itself fails. */
+static void posterior_warning(const nis_target *t, uint64_t seed, const nis_real *x, int64_t n, char *warn,
+                              size_t len) {
     const int64_t d = t->dim;
     nis_real *mL = t->stochastic ? NULL : nis_malloc((size_t)(d + d * d) * sizeof *mL);
     char e[300], msg[300];
-    if (mL && nis_laplace_fit(t, NULL, mL, mL + d, NULL, e, sizeof e) == NIS_OK &&
-        nis_laplace_check(x, n, (int)d, mL, mL + d, msg, sizeof msg))
+    if (mL && nis_whiten_hmc(t, seed, mL, mL + d, e, sizeof e) == NIS_OK &&
+        nis_gaussian_check(x, n, (int)d, mL, mL + d, msg, sizeof msg))
         snprintf(warn, len, "%s (a known failure; the defaults of --target blr train non-centred and whitened)", msg);
     nis_free(mL);
+}
+
+/* What HMC costs on the same posterior, for the break-even count: the bench's short HMC (10 chains from N(0, 0.1² I),
+ * 300 warm-up iterations adapting the step, then 100 draws each of 10 leapfrog steps: 1000 draws, with mean errors
+ * like the sampler's on the UCI sets; docs/results-blr-defaults.md), its seconds per 1000 draws at the run's
+ * threads, warm-up included; NaN when it fails. */
+static double hmc_seconds_per_1000(const nis_target *t, uint64_t seed) {
+    enum { C = 10 };
+    nis_real *x = nis_malloc((size_t)C * (size_t)t->dim * sizeof *x);
+    if (!x || t->stochastic) return nis_free(x), NAN;
+    nis_rng g = nis_rng_init(seed, NIS_STREAM_MCMC);
+    nis_mcmc_init_normal(&g, x, C, (int)t->dim, 0, 0.1);
+    nis_hmc_config h = nis_hmc_defaults();
+    h.warmup = 300, h.steps = 100, h.n_leapfrog = 10, h.jitter = 0.2, h.step_size = 0.01, h.reject_nonfinite = true;
+    char e[200];
+    double t0 = nis_seconds();
+    nis_status st = nis_hmc_run(t, &h, &g, x, C, NULL, NULL, e, sizeof e);
+    double s = nis_seconds() - t0;
+    nis_free(x);
+    return st == NIS_OK ? s * 1000 / (double)(C * h.steps) : NAN;
 }
 
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
@@ -74,7 +98,7 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     nis_status st = nis_trainer_sample(tr, &g, n_eval, c->noisy_output, x);
     double sample_time = nis_seconds() - ts;
     char warn[400] = "";
-    if (st == NIS_OK && ct->blr) laplace_warning(t, x, n_eval, warn, sizeof warn);   /* in t's coordinates */
+    if (st == NIS_OK && ct->blr) posterior_warning(t, (uint64_t)c->seed, x, n_eval, warn, sizeof warn);   /* in t's coordinates */
     if (st == NIS_OK) nis_target_report(t, x, n_eval);   /* blr-nc: report w, not v */
     else snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
     nis_eval_result r;
@@ -92,6 +116,12 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
         cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
         if (nis_trainer_stopped(tr)) cJSON_AddNumberToObject(m, "stopped_at", (double)nis_trainer_stopped(tr));
         cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / (double)n_eval * 1000);
+        double hmc = ct->blr ? hmc_seconds_per_1000(t, (uint64_t)c->seed) : NAN;
+        if (isfinite(hmc)) {   /* from this many draws on, the sampler (training included) is cheaper than HMC */
+            cJSON_AddNumberToObject(m, "hmc_seconds_per_1000_draws", hmc);
+            double gain = (hmc - sample_time / (double)n_eval * 1000) / 1000;
+            cli_json_number(m, "break_even_draws", gain > 0 ? ceil((train_seconds + whiten_seconds) / gain) : INFINITY);
+        }
         cJSON_AddNumberToObject(m, "target_grad_evals_training", (double)nis_trainer_target_evals(tr));
         cJSON_AddNumberToObject(m, "target_grad_evals_per_1000_samples", 0);
         cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));

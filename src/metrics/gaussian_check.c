@@ -1,11 +1,11 @@
-/* src/metrics/laplace_check.c — a sampler's known failures found against the Laplace approximation of its target
- * (nis_laplace_check): samples far from the mode, or a collapsed or exploded scale. */
+/* src/metrics/gaussian_check.c — a sampler's known failures found against a Gaussian fit of its target's bulk
+ * (nis_gaussian_check): samples far from the bulk, or a collapsed or exploded scale. */
 #include "nis/metrics.h"
 
 #include <math.h>
 #include <stdio.h>
 
-bool nis_laplace_check(const nis_real *x, int64_t n, int dim, const nis_real *m, const nis_real *L, char *msg,
+bool nis_gaussian_check(const nis_real *x, int64_t n, int dim, const nis_real *m, const nis_real *L, char *msg,
                        size_t len) {
     if (msg && len) msg[0] = '\0';
     if (!x || n < 2 || dim < 1 || !m || !L) return false;
@@ -24,10 +24,10 @@ bool nis_laplace_check(const nis_real *x, int64_t n, int dim, const nis_real *m,
     }
     if (worst < 0) return false;
     if (msg && len && kind == 1)
-        snprintf(msg, len, "coordinate %d of the samples has mean %.4g, %.3g Laplace sds from the mode %.4g: the sampler "
-                 "sits elsewhere than the posterior's bulk", worst + 1, mean_w, worst_z, (double)m[worst]);
+        snprintf(msg, len, "coordinate %d of the samples has mean %.4g, %.3g sds of the posterior's Gaussian fit from its "
+                 "mean %.4g: the sampler sits elsewhere than the posterior's bulk", worst + 1, mean_w, worst_z, (double)m[worst]);
     else if (msg && len)
-        snprintf(msg, len, "coordinate %d of the samples has sd %.4g against the Laplace approximation's %.4g: a %s scale",
+        snprintf(msg, len, "coordinate %d of the samples has sd %.4g against the posterior's Gaussian fit's %.4g: a %s scale",
                  worst + 1, sd_w, lsd_w, sd_w < lsd_w ? "collapsed" : "exploded");
     return true;
 }
