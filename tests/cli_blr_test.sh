@@ -124,6 +124,12 @@ expect 0 "" "$NIS" train $D $small --prior hier --iters 2 --out "$dir/centred"
 has '"prior":[[:space:]]*"hier"' "$dir/centred/config.json"
 expect 2 "--whiten takes no value" "$NIS" train $D $small --whiten= --out "$dir/nowh2"
 expect 2 "--clean-output takes no value" "$NIS" train $D $small --clean-output=false --out "$dir/nowh2"
+# a known failure is told in one line (and in metrics.json): an untrained sampler (random init, one update) has a
+# collapsed scale against the posterior's Gaussian fit; the preset's run has no warning
+expect 0 "warning: coordinate 5 of the samples has sd" "$NIS" train $D --iters 1 --init-scale 0 --whiten=false \
+  --width 16 --score-width 16 --batch 64 --eval-n 400 --quiet --out "$dir/collapsed"
+has '"warning":[[:space:]]*"coordinate 5.*a collapsed scale' "$dir/collapsed/metrics.json"
+! grep -q '"warning"' "$dir/wl/metrics.json" && ok || bad "the HMC-whitened run warned: $(cat "$dir/wl/metrics.json")"
 # the stopping rule: a loose --stop-drift ends the run at the second check in a row with a drift below it (the first
 # check, at 5, has nothing to compare with; 10 and 15 are below)
 expect 0 "" "$NIS" train $D $small --prior hier-nc --monitor-every 5 --stop-drift 1e9 --out "$dir/stop"
