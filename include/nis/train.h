@@ -318,15 +318,17 @@ nis_status nis_whiten_pilot(const nis_target *t, const nis_train_config *cfg, ni
  * when score_warmup is -1, 1000 score updates first (the whitened target is well conditioned; bench/blr_notes.md,
  * Session 8). */
 nis_train_config nis_whitened_config(const nis_train_config *pilot);
-/* The Gaussian fit of whiten_by hmc: the Laplace fit N(m0, L0 L0ᵀ) (nis_laplace_fit), then 16 HMC chains on
- * q(m0 + L0 u) from u ~ N(0, I) (200 warm-up iterations adapting the step, 250 draws each, 8 leapfrog steps, the
- * stream NIS_STREAM_PILOT of seed), and m (dim), L (dim, dim), caller-owned, fitted to the 4000 draws mapped back
- * (nis_affine_fit).  Where the mode and the bulk differ (a hierarchical posterior's scale), the fit is the bulk's.
- * One line in err on failure. */
+/* The Gaussian fit of whiten_by hmc: the Laplace fit N(m0, L0 L0ᵀ) (nis_laplace_fit), then rounds of 16 HMC chains
+ * on q(m0 + L0 u) from u ~ N(0, I) (300 warm-up iterations adapting the step in the first round, 200 in the next,
+ * then 250 draws each, 8 leapfrog steps; the stream NIS_STREAM_PILOT of seed), each fitting m (dim) and L (dim, dim),
+ * caller-owned, to its 4000 draws mapped back (nis_affine_fit) and becoming the next round's m0, L0, until two fits
+ * agree (no mean moved by 0.2 of its sd, no sd by a factor e^0.2) or after 8 rounds.  Where the mode and the bulk
+ * differ (a hierarchical posterior's scale), the fit is the bulk's.  Needs the exact log q (NIS_EINVAL for a
+ * stochastic target, as nis_laplace_fit).  One line in err on failure. */
 nis_status nis_whiten_hmc(const nis_target *t, uint64_t seed, nis_real *m, nis_real *L, char *err, size_t errlen);
 /* A trainer for cfg as `nis train` runs it: with cfg->whiten the Gaussian fit first — whiten_by laplace:
- * nis_laplace_fit from the target's mode; pilot: the pilot run (nis_whiten_pilot, progress fn after each of its
- * updates; may be NULL) — then the trainer of the whitened run (nis_whitened_config, the fit's m and L copied in);
+ * nis_laplace_fit from the target's mode; hmc: nis_whiten_hmc; pilot: the pilot run (nis_whiten_pilot, progress fn
+ * after each of its updates; may be NULL) — then the trainer of the whitened run (nis_whitened_config, the fit's m and L copied in);
  * else nis_trainer_new(t, cfg, NULL).  NULL with one line in err. */
 nis_trainer *nis_trainer_prepare(const nis_target *t, const nis_train_config *cfg, nis_train_progress_fn fn, void *ud,
                                  char *err, size_t errlen);

@@ -60,9 +60,9 @@ static double fit_change(const nis_real *m0, const nis_real *L0, const nis_real 
         double s0 = 0, s = 0;
         for (int64_t j = 0; j < d; j++) s0 += (double)L0[i * d + j] * L0[i * d + j], s += (double)L[i * d + j] * L[i * d + j];
         s0 = sqrt(s0), s = sqrt(s);
-        double dm = fabs((double)m[i] - m0[i]) / s, dl = fabs(log(s / s0));
-        worst = fmax(worst, fmax(dm, dl));
         if (!(s > 0 && s0 > 0)) return INFINITY;
+        double dm = fabs((double)m[i] - m0[i]) / s, dl = fabs(log(s / s0));
+        if (!(dm <= worst && dl <= worst)) worst = isnan(dm) || isnan(dl) ? INFINITY : fmax(worst, fmax(dm, dl));
     }
     return worst;
 }
@@ -70,6 +70,10 @@ static double fit_change(const nis_real *m0, const nis_real *L0, const nis_real 
 nis_status nis_whiten_hmc(const nis_target *t, uint64_t seed, nis_real *m, nis_real *L, char *err, size_t errlen) {
     enum { CHAINS = 16, DRAWS = 250, MAX_ROUNDS = 8 };   /* 4000 draws per round, as the pilot's fit */
     const double settled = 0.2;   /* rounds end when no mean moves by 0.2 sd and no sd by a factor e^0.2 */
+    if (!t || t->dim < 1 || !m || !L) {
+        snprintf(err, errlen, "whitening (--whiten-by hmc): needs a target, mean and L");
+        return NIS_EINVAL;
+    }
     const int64_t d = t->dim;
     char e2[400];
     nis_real *m0 = nis_malloc((size_t)(d + d * d) * sizeof *m0), *L0 = m0 ? m0 + d : NULL;
