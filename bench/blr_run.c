@@ -809,20 +809,17 @@ static void run_fit(const opts *o) {
     nis_real *m = malloc(sizeof(nis_real) * (size_t)(D + D * D)), *L = m ? m + D : NULL;
     nis_real *x = malloc(sizeof(nis_real) * (size_t)(n * D));
     if (!m || !x) die("out of memory%s%s", "", "");
-    if (D > 1024) die("fit: at most 1024 dimensions%s%s", "", "");
     double t0 = nis_seconds();
     if (nis_whiten_hmc(t, (uint64_t)o->seed, m, L, err, sizeof err) != NIS_OK) die("%s%s", err, "");
     double secs = nis_seconds() - t0;
     nis_rng g = nis_rng_init((uint64_t)o->seed, NIS_STREAM_SAMPLE);
-    for (int64_t i = 0; i < n; i++) {   /* x = m + L z */
-        double z[1024];
-        for (int64_t j = 0; j < D; j++) z[j] = nis_rng_normal(&g);
-        for (int64_t j = 0; j < D; j++) {
-            double s = m[j];
-            for (int64_t k = 0; k < D; k++) s += L[j * D + k] * z[k];
-            x[i * D + j] = (nis_real)s;
-        }
-    }
+    nis_real *z = malloc(sizeof(nis_real) * (size_t)(n * D));
+    if (!z) die("out of memory%s%s", "", "");
+    nis_mcmc_init_normal(&g, z, n, (int)D, 0, 1);
+    nis_affine_target fit;   /* x = m + L z */
+    nis_affine_target_init(&fit, t, m, L);
+    nis_affine_target_to_x(&fit, z, n, x);
+    free(z);
     nis_blr_nc_to_theta(x, n, (int)D);
     printf("fit %s seed %lld: %.2f s (%d threads)\n", o->dataset, (long long)o->seed, secs, nis_threads());
     if (o->save && nis_npy_write(o->save, sizeof(nis_real) == 4 ? NIS_DT_F32 : NIS_DT_F64, 2, (int64_t[]){n, D}, x, err,

@@ -38,7 +38,7 @@ class BLR:
         if not (0 < float(test_frac) < 1):
             raise ValueError(f"test_frac must be in (0, 1), not {test_frac!r}")
         self._train, self._test = _lib.Dataset(), _lib.Dataset()
-        self._t, self._own = None, []   # _own: targets in another parametrisation made for nis.train
+        self._t, self._own = None, {}   # _own: targets in another parametrisation made for nis.train, by prior
         err = ctypes.create_string_buffer(600)
         all_ = _lib.Dataset()
         try:
@@ -87,19 +87,21 @@ class BLR:
         return t
 
     def _sampler_target(self):
-        """The C target a sampler trains on (owned by the caller when it is not self._t, free with blr_target_free):
-        the library's parametrisation for a sampler (nis_blr_prior_for_sampler) unless prior was given."""
+        """The C target a sampler trains on (owned by this object, made once per parametrisation): the library's
+        parametrisation for a sampler (nis_blr_prior_for_sampler) unless prior was given."""
         p = _PRIORS[self.prior]
         q = p if self._prior_given else _lib.blr_prior_for_sampler(p)
-        return self._t if q == p else self._new_target(q)
+        if q != p and q not in self._own:
+            self._own[q] = self._new_target(q)
+        return self._t if q == p else self._own[q]
 
     def __del__(self):
         if getattr(self, "_t", None):
             _lib.blr_target_free(self._t)
             self._t = None
-        for t in getattr(self, "_own", []):
+        for t in getattr(self, "_own", {}).values():
             _lib.blr_target_free(t)
-        self._own = []
+        self._own = {}
         for ds in ("_train", "_test"):
             if hasattr(self, ds):
                 _lib.dataset_free(ctypes.byref(getattr(self, ds)))

@@ -124,8 +124,6 @@ def train(target, *, method="dft", out=None, threads=1, checkpoint_every=0, prog
         raise ValueError(f"checkpoint_every must be an int >= 0, not {checkpoint_every!r}")
     blr = type(target).__name__ == "BLR"
     t = target._sampler_target() if blr else open_target(target)   # a BLR trains in the library's parametrisation
-    if blr and t != target._t:
-        target._own.append(t)   # freed with the BLR object
     dim = target_dim(t)
     energy = target if type(target).__name__ == "Energy" else None
     cfg = ctypes.c_void_p(_lib.train_config_new_image(0, *energy.shape) if energy

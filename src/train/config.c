@@ -86,7 +86,8 @@ static nis_field fields[] = {
     {"whiten_by", NIS_FIELD_ENUM, AT(whiten_by), NIS_WHITEN_PILOT, 0, 0, whiteners,
      "with --whiten: pilot (a first run with these settings and --lr, then its samples' mean and covariance: two "
      "runs' cost; any target) | laplace (Newton to the mode, the Hessian there: seconds; for a target near Gaussian "
-     "around one mode, the default for --target blr)", NULL, "whiten", MLP},
+     "around one mode) | hmc (short HMC chains in the Laplace coordinates: the bulk's mean and covariance in about "
+     "a second; the default for --target blr)", NULL, "whiten", MLP},
     {"white_lr", NIS_FIELD_REAL, AT(white_lr), 1e-3, 1e-12, 1, NULL,
      "with --whiten: the whitened run's sampler lr (--lr is the pilot's)", NULL, "whiten", MLP},
     {"white_lr_final", NIS_FIELD_REAL, AT(white_lr_final), 3e-5, 0, 1, NULL,
