@@ -122,7 +122,13 @@ expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 
 grep -q '"levels":6,' "$dir/out" && ok || bad "the default annealing (10 levels, or --steps if fewer): $(cat "$dir/out")"
 expect 2 "--steps (6) must be at least --levels (10)" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 10 --out "$dir/x.npy"
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/cl.npy"
-grep -q '"levels":3,"energy_grad_evals_per_sample":7' "$dir/out" && ok || bad "langevin --levels 3: $(cat "$dir/out")"
+grep -q '"levels":3,"temperature":1,"energy_grad_evals_per_sample":7' "$dir/out" && ok || bad "langevin --levels 3: $(cat "$dir/out")"
+# at a temperature below 1: other draws from the same seed, recorded; refused at 0 and with --reverse
+expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --temperature 0.5 --out "$dir/clt.npy"
+grep -q '"temperature":0.5,' "$dir/out" && ok || bad "langevin --temperature 0.5: $(cat "$dir/out")"
+cmp -s "$dir/cl.npy" "$dir/clt.npy" && bad "--temperature 0.5 made no difference" || ok
+expect 2 "--temperature" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 6 --temperature 0 --out "$dir/x.npy"
+expect 2 "--reverse takes one step per level" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 5 --reverse --temperature 0.5 --out "$dir/x.npy"
 expect 2 "--levels 3 needs a noise-conditional energy" "$NIS" ebm langevin --energy "$dir/d4/energy.safetensors" --steps 6 --levels 3 --out "$dir/x.npy"
 # reverse diffusion over the levels: one gradient per step (+ the jump), deterministic, refused without levels
 expect 0 "" "$NIS" ebm langevin --energy "$dir/c4/energy.safetensors" --steps 5 --reverse --n 3 --jump --out "$dir/rv.npy"

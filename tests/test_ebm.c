@@ -223,8 +223,8 @@ static void test_round_trip_and_resume(const nis_real *data) {
     nis_real *x1 = malloc(10 * D * sizeof *x1), *x2 = malloc(10 * D * sizeof *x2), *u = malloc(10 * D * sizeof *u);
     nis_rng r1 = nis_rng_init(5, 0), r2 = nis_rng_init(5, 0), r3 = nis_rng_init(5, 0);
     int64_t ge = -1;
-    CHECK(nis_ebm_langevin(&L, 25, 0, 1, &r1, x1, 10, &ge, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_langevin(&L, 25, 0, 1, &r2, x2, 10, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, 25, 0, 1, 1, &r1, x1, 10, &ge, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, 25, 0, 1, 1, &r2, x2, 10, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(ge == 25, "grad evals %lld", (long long)ge);
     CHECK(!memcmp(x1, x2, 10 * D * sizeof *x1), "same seed, same chains");
     nis_rng_fill_uniform(&r3, u, 10 * D, 0, 1);
@@ -232,7 +232,7 @@ static void test_round_trip_and_resume(const nis_real *data) {
     CHECK(nis_ebm_mean_energy(&L, u, 10, NULL, &eu, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_mean_energy(&L, x1, 10, NULL, &ex, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(ex < eu, "Langevin lowers f: %g -> %g", eu, ex);
-    CHECK(nis_ebm_langevin(&L, 5, 0, 1, &r1, x1, 0, NULL, err, sizeof err) == NIS_EINVAL, "n = 0 is invalid");
+    CHECK(nis_ebm_langevin(&L, 5, 0, 1, 1, &r1, x1, 0, NULL, err, sizeof err) == NIS_EINVAL, "n = 0 is invalid");
     free(x1), free(x2), free(u);
 
     nis_ebm_free(&L);
@@ -395,8 +395,8 @@ static void test_conditional(const nis_real *data) {
     nis_rng r1 = nis_rng_init(4, 0), r2 = nis_rng_init(4, 0), r3 = nis_rng_init(4, 0);
     int64_t ge = -1;
     const double h = 1e-4;
-    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, &r1, x1, N, &ge, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, &r2, x2, N, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, 1, &r1, x1, N, &ge, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, 1, &r2, x2, N, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(ge == STEPS && !memcmp(x1, x2, N * D * sizeof *x1), "annealed walk: %lld evals, deterministic",
           (long long)ge);
     nis_rng_fill_uniform(&r3, x3, N * D, 0, 1);
@@ -412,12 +412,32 @@ static void test_conditional(const nis_real *data) {
     double worst = 0;
     for (int64_t i = 0; i < N * D; i++) worst = fmax(worst, fabs((double)x1[i] - x3[i]));
     CHECK(worst <= 1e-5, "annealed walk vs ULA on the level views: %g", worst);
-    CHECK(nis_ebm_langevin(&L, 2, h, 3, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL && strstr(err, "step"),
+    /* at temperature T each step's noise is sqrt(2 h T): the same ULA runs with that noise */
+    const double temp = 0.25;
+    r1 = nis_rng_init(5, 0), r3 = nis_rng_init(5, 0);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, temp, &r1, x1, N, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    nis_rng_fill_uniform(&r3, x3, N * D, 0, 1);
+    for (int i = 0; i < LEVELS; i++) {
+        nis_ebm view;
+        CHECK(nis_ebm_at_level(&L, lev[i], &view, err, sizeof err) == NIS_OK, "%s", err);
+        const double hi = h * (lev[i] / 0.05) * (lev[i] / 0.05);
+        nis_ula_config u = {.steps = share[i], .step_size = hi, .noise = sqrt(2 * hi * temp)};
+        nis_mcmc_stats ms;
+        CHECK(nis_ula_run(nis_ebm_target(&view), &u, &r3, x3, N, &ms, err, sizeof err) == NIS_OK, "%s", err);
+    }
+    worst = 0;
+    for (int64_t i = 0; i < N * D; i++) worst = fmax(worst, fabs((double)x1[i] - x3[i]));
+    CHECK(worst <= 1e-5, "walk at temperature %g vs ULA with noise sqrt(2hT): %g", temp, worst);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, 0, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL &&
+          strstr(err, "temperature"), "temperature 0: %s", err);
+    CHECK(nis_ebm_langevin(&L, STEPS, h, LEVELS, NAN, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL,
+          "temperature NaN is invalid");
+    CHECK(nis_ebm_langevin(&L, 2, h, 3, 1, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL && strstr(err, "step"),
           "fewer steps than levels: %s", err);
     nis_ebm ml;
     nis_ebm_config mc = tiny();
     CHECK(nis_ebm_init(&ml, &mc, 1, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(nis_ebm_langevin(&ml, 10, 0, 2, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL &&
+    CHECK(nis_ebm_langevin(&ml, 10, 0, 2, 1, &r1, x1, N, NULL, err, sizeof err) == NIS_EINVAL &&
           strstr(err, "noise-conditional"), "levels on an ML energy: %s", err);
     nis_ebm_free(&ml);
     free(x1), free(x2), free(x3);

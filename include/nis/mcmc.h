@@ -153,10 +153,12 @@ nis_status nis_svgd_run(const nis_target *t, const nis_svgd_config *cfg, nis_rea
  * then `steps` ULA steps of size h (h <= 0: nis_ebm_ula_step(E)) on its target.  With levels L > 1 (a
  * noise-conditional energy only), the walk is annealed (Song & Ermon 2019): the steps are split evenly over L
  * levels s_1 = noise_max > ... > s_L = noise, geometric, and level s_i runs ULA on E_{s_i} = f / s_i with step
- * h (s_i / noise)².  x: (n, c*h*w) caller-owned output.  grad_evals (may be NULL) receives the energy-gradient
- * evaluations per chain (= steps).  Advances rng.  NIS_EINVAL: levels > 1 on another energy, or steps < levels. */
-nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, nis_rng *rng, nis_real *x,
-                            int64_t n, int64_t *grad_evals, char *err, size_t errlen);
+ * h (s_i / noise)².  temperature T > 0 scales the noise's variance: each step adds sqrt(2 h T) N(0, I), so the walk
+ * samples q^(1/T) (T = 1: q itself; T < 1, as in Du & Mordatch 2019, trades diversity for sharper samples).
+ * x: (n, c*h*w) caller-owned output.  grad_evals (may be NULL) receives the energy-gradient evaluations per chain
+ * (= steps).  Advances rng.  NIS_EINVAL: levels > 1 on another energy, steps < levels, or T <= 0. */
+nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, double temperature, nis_rng *rng,
+                            nis_real *x, int64_t n, int64_t *grad_evals, char *err, size_t errlen);
 /* Reverse diffusion from noise on a noise-conditional energy (the predictor of Song et al. 2021's variance-exploding
  * sampler, "ancestral"): n chains start at u + noise_max ε, u ~ U[0, 1)^(c h w), ε ~ N(0, I), then one step per level
  * over `steps` levels s_0 = noise_max > ... > s_K = noise, geometric: x <- x + (s_i² − s_{i+1}²) ∇log q_{s_i}(x)

@@ -10,6 +10,7 @@ every training setting of `nis train` (its schema), samplers saved and loaded, s
     s.save("donut.safetensors"); s2 = nis.load("donut.safetensors")
 """
 
+from . import _blas  # noqa: F401  (first: it chooses OpenBLAS's kernels before NumPy loads one)
 from ._blr import BLR
 from ._core import NisError, set_threads
 from ._energy import Energy

@@ -34,10 +34,12 @@ class Energy:
             _lib.ebm_close(self._E)
             self._E = None
 
-    def langevin(self, n=1000, steps=200, step_size=0.0, levels=0, jump=False, seed=0, chunk=500, threads=1):
+    def langevin(self, n=1000, steps=200, step_size=0.0, levels=0, jump=False, seed=0, chunk=500, threads=1,
+                 temperature=1.0):
         """n images (n, c, h, w) float32 from Langevin started at U[0, 1): `steps` steps of size step_size (0: the
         energy's default), annealed over `levels` levels for a noise-conditional energy (0: 10, or steps if fewer),
-        then with jump the Tweedie step to the clean image.  The same draws as `nis ebm langevin` bit for bit."""
+        at `temperature` (noise sqrt(2 h T) per step: samples q^(1/T)), then with jump the Tweedie step to the clean
+        image.  The same draws as `nis ebm langevin` bit for bit."""
         for name, v, lo in (("n", n, 1), ("steps", steps, 0), ("levels", levels, 0), ("chunk", chunk, 1)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
                 raise ValueError(f"{name} must be an int >= {lo}, not {v!r}")
@@ -49,13 +51,15 @@ class Energy:
             raise ValueError(f"steps ({steps}) must be at least levels ({levels})")
         if jump and not self.noise:
             raise ValueError("jump needs a DSM energy (noise > 0)")
+        if not (isinstance(temperature, (int, float, np.floating)) and 0 < temperature < float("inf")):
+            raise ValueError(f"temperature must be a number > 0, not {temperature!r}")
         set_threads(threads)
         x = np.empty((int(n), self.dim), dtype=np.float32)
         rng = _lib.rng_init(int(seed), _lib.STREAM_LANGEVIN)
         err, ge = ctypes.create_string_buffer(600), ctypes.c_int64()
         for i in range(0, n, chunk):
             part = x[i:i + chunk]
-            st = _lib.ebm_langevin(self._E, int(steps), float(step_size), int(levels), ctypes.byref(rng),
+            st = _lib.ebm_langevin(self._E, int(steps), float(step_size), int(levels), float(temperature), ctypes.byref(rng),
                                    part.ctypes.data_as(_lib.c_float_p), len(part), ctypes.byref(ge), err, len(err))
             if st:
                 raise NisError(f"{_lib.status_name(st).decode()}: {err.value.decode(errors='replace')}")

@@ -24,6 +24,15 @@ def _find_library():
 
 path = _find_library()
 lib = ctypes.CDLL(path)
+lib.nis_blas_core.restype = lib.nis_blas_better_core.restype = ctypes.c_char_p
+lib.nis_blas_core.argtypes = lib.nis_blas_better_core.argtypes = []
+if lib.nis_blas_better_core():   # nis/_blas.py: the kernels could not be chosen before OpenBLAS loaded
+    import warnings
+
+    _core, _better = lib.nis_blas_core().decode(), lib.nis_blas_better_core().decode()
+    warnings.warn(f"nis: OpenBLAS runs its {_core} kernels on a CPU that runs {_better}'s: 2-5x slower, and other "
+                  f"bits than the nis command line; set OPENBLAS_CORETYPE={_better} before Python starts (or import "
+                  f"nis before numpy)", stacklevel=2)
 
 c_int64_p = ctypes.POINTER(ctypes.c_int64)
 c_float_p = ctypes.POINTER(ctypes.c_float)
@@ -222,7 +231,7 @@ ebm_close = _declare("nis_ebm_close", None, vp)
 ebm_info = _declare("nis_ebm_info", None, vp, ctypes.POINTER(ci), ctypes.POINTER(ci), ctypes.POINTER(ci),
                     ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double))
 ebm_target = _declare("nis_ebm_target", vp, vp)
-ebm_langevin = _declare("nis_ebm_langevin", ci, vp, i64, ctypes.c_double, ci, ctypes.POINTER(Rng), c_float_p, i64,
+ebm_langevin = _declare("nis_ebm_langevin", ci, vp, i64, ctypes.c_double, ci, ctypes.c_double, ctypes.POINTER(Rng), c_float_p, i64,
                         c_int64_p, cp, sz)
 ebm_denoise = _declare("nis_ebm_denoise", ci, vp, c_float_p, i64, cp, sz)
 train_config_new_image = _declare("nis_train_config_new_image", vp, ci, ci, ci, ci)

@@ -333,7 +333,7 @@ static int ebm_train(int argc, char **argv) {
         if (!x) {
             fprintf(stderr, "nis ebm train: out of memory\n");
             status = 1;
-        } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, 1, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
+        } else if (nis_ebm_langevin(&E, tc.langevin_steps, 0, 1, 1, &g, x, n, NULL, err, sizeof err) != NIS_OK ||
                    !write_grid(cli_path(path, sizeof path, out, "shortrun.png"), &E, x, n, err, sizeof err)) {
             fprintf(stderr, "nis ebm train: %s\n", err);
             status = 1;
@@ -350,7 +350,7 @@ static int ebm_train(int argc, char **argv) {
 static int ebm_langevin(int argc, char **argv) {
     const char *energy = NULL, *out = NULL, *png = NULL;
     int64_t steps = 200, n = 1000, seed = 0, threads = 1, chunk = 500, levels = 0;
-    double h = 0;
+    double h = 0, temperature = 1;
     bool jump = false, reverse = false;
     const cli_opt opts[] = {
         {"energy", OPT_STRING, &energy, "energy file (DIR/energy.safetensors)", 0, 0, true},
@@ -362,6 +362,7 @@ static int ebm_langevin(int argc, char **argv) {
         {"png", OPT_OUTFILE, &png, "also write a grid of the first 64 samples as PNG", 0, 0, false},
         {"step-size", OPT_DOUBLE, &h, "ULA step h (0: the energy's default: sigma^2 / 2, the training chains' step; DSM energies 0.3 noise^2)", 0, 1e6, false},
         {"levels", OPT_INT, &levels, "noise-conditional energies: anneal over this many levels from noise-max to noise (0: 10, or --steps if fewer; others 1)", 0, 1000, false},
+        {"temperature", OPT_DOUBLE, &temperature, "Langevin at temperature T: noise sqrt(2 h T) per step, samples q^(1/T) (T < 1: sharper, less diverse)", 1e-6, 1e6, false},
         {"jump", OPT_FLAG, &jump, "DSM energies: end with the jump x - noise^2 grad E(x) to the clean image", 0, 0, false},
         {"chunk", OPT_INT, &chunk, "chains run together (memory)", 1, 1e6, false},
         CLI_THREADS(&threads),
@@ -372,9 +373,9 @@ static int ebm_langevin(int argc, char **argv) {
     char err[512];
     nis_ebm E;
     if (nis_ebm_load(energy, &E, err, sizeof err) != NIS_OK) return cli_error("ebm langevin", "--energy: %s", err);
-    if (reverse && (cli_given("levels") || cli_given("step-size") || !nis_ebm_is_conditional(&E) || steps < 1)) {
+    if (reverse && (cli_given("levels") || cli_given("step-size") || cli_given("temperature") || !nis_ebm_is_conditional(&E) || steps < 1)) {
         const char *why = !nis_ebm_is_conditional(&E) ? "needs a noise-conditional energy"
-                          : steps < 1 ? "needs --steps >= 1" : "takes one step per level: no --levels or --step-size";
+                          : steps < 1 ? "needs --steps >= 1" : "takes one step per level: no --levels, --step-size or --temperature";
         nis_ebm_free(&E);
         return cli_error("ebm langevin", "--reverse %s", why);
     }
@@ -403,7 +404,7 @@ static int ebm_langevin(int argc, char **argv) {
     nis_status s = NIS_OK;
     for (int64_t i = 0; i < n && s == NIS_OK; i += chunk)
         s = reverse ? nis_ebm_reverse_diffusion(&E, steps, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err, sizeof err)
-                    : nis_ebm_langevin(&E, steps, h, (int)levels, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err,
+                    : nis_ebm_langevin(&E, steps, h, (int)levels, temperature, &rng, x + i * d, n - i < chunk ? n - i : chunk, &ge, err,
                                        sizeof err);
     if (s == NIS_OK && jump) s = nis_ebm_denoise(&E, x, n, err, sizeof err), ge += jump;
     double secs = nis_seconds() - t0, mE = NAN, mf = NAN;
@@ -422,6 +423,7 @@ static int ebm_langevin(int argc, char **argv) {
         cJSON_AddStringToObject(j, "method", reverse ? "reverse diffusion" : "langevin");
         cJSON_AddNumberToObject(j, "step_size", h > 0 ? h : nis_ebm_ula_step(&E));
         cJSON_AddNumberToObject(j, "levels", (double)levels);
+        if (!reverse) cJSON_AddNumberToObject(j, "temperature", temperature);
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_sample", (double)ge);
         cJSON_AddNumberToObject(j, "energy_grad_evals_per_1000_samples", (double)ge * 1000.0);
         cJSON_AddNumberToObject(j, "seconds", secs);

@@ -6,11 +6,12 @@
 #include <math.h>
 #include <stdio.h>
 
-nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, nis_rng *rng, nis_real *x,
-                            int64_t n, int64_t *grad_evals, char *err, size_t errlen) {
+nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int levels, double temperature, nis_rng *rng,
+                            nis_real *x, int64_t n, int64_t *grad_evals, char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
-    if (!E || !E->P || !rng || !x || n < 1 || steps < 0 || levels < 1) {
-        if (err && errlen) snprintf(err, errlen, "ebm langevin: needs an energy, rng, x, n >= 1, steps >= 0, levels >= 1");
+    if (!E || !E->P || !rng || !x || n < 1 || steps < 0 || levels < 1 || !(temperature > 0 && isfinite(temperature))) {
+        if (err && errlen)
+            snprintf(err, errlen, "ebm langevin: needs an energy, rng, x, n >= 1, steps >= 0, levels >= 1, temperature > 0");
         return NIS_EINVAL;
     }
     if (levels > 1 && (!nis_ebm_is_conditional(E) || steps < levels)) {
@@ -36,6 +37,7 @@ nis_status nis_ebm_langevin(const nis_ebm *E, int64_t steps, double h, int level
             r = lv / E->cfg.noise;
         }
         nis_ula_config u = {.steps = steps * (i + 1) / levels - steps * i / levels, .step_size = h0 * r * r};
+        if (temperature != 1) u.noise = sqrt(2 * u.step_size * temperature); /* T = 1: ULA's own sqrt(2h), same bits */
         nis_mcmc_stats ms = {0};
         if (s == NIS_OK && u.steps > 0) s = nis_ula_run(nis_ebm_target(levels > 1 ? &view : E), &u, rng, x, n, &ms,
                                                         err, errlen);

@@ -3,13 +3,13 @@ and NIS_CLI): trained samplers bit for bit the CLI's, samples bit for bit `nis s
 
 import os
 import subprocess
+import sys
 import threading
 import time
 
+import nis  # before numpy: nis chooses OpenBLAS's kernels as the CLI does before any OpenBLAS loads (nis/_blas.py)
 import numpy as np
 import pytest
-
-import nis
 
 CLI = os.environ.get("NIS_CLI", "build/nis")
 SMALL = dict(iters=60, batch=32, width=16, score_width=16, init_steps=20)
@@ -17,6 +17,19 @@ SMALL = dict(iters=60, batch=32, width=16, score_width=16, init_steps=20)
 
 def cli(*args):
     subprocess.run([CLI, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _avx2():
+    with open("/proc/cpuinfo") as f:
+        return any(line.startswith("flags") and " avx2" in line and " fma" in line for line in f)
+
+
+@pytest.mark.skipif(not _avx2(), reason="the warning is for CPUs that run AVX2 kernels")
+def test_generic_kernels_warn_once():
+    env = dict(os.environ, OPENBLAS_CORETYPE="Prescott")   # generic kernels on a CPU that runs better ones
+    r = subprocess.run([sys.executable, "-c", "import nis, nis._core"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr.count("nis: OpenBLAS runs its Prescott kernels") == 1, r.stderr
+    assert "OPENBLAS_CORETYPE=" in r.stderr
 
 
 def test_targets():
