@@ -9,7 +9,7 @@ cd "$1" || exit 1
 
 # layer of each public header (its one home directory) and the rank of each layer
 declare -A home=(
-  [core.h]=core [ops.h]=core [rng.h]=core [schema.h]=core
+  [core.h]=core [ops.h]=core [rng.h]=core [schema.h]=core [dist.h]=core
   [io.h]=io [data.h]=io [idx.h]=io [images.h]=io [plot.h]=io
   [nn.h]=nn [checkpoint.h]=nn
   [target.h]=targets [blr.h]=targets [ebm.h]=targets
@@ -17,7 +17,7 @@ declare -A home=(
   [mcmc.h]=mcmc
   [metrics.h]=metrics [fid.h]=metrics
 )
-declare -A rank=([core]=0 [io]=1 [nn]=2 [targets]=3 [train]=4 [mcmc]=4 [metrics]=4 [cli]=5)
+declare -A rank=([core]=0 [io]=1 [dist]=1 [nn]=2 [targets]=3 [train]=4 [mcmc]=4 [metrics]=4 [cli]=5)
 # sideways edges within a rank: the energy's trainer runs Langevin chains; the FID classifier's trainer trains it
 sideways=" train>mcmc train>metrics "
 

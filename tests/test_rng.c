@@ -48,6 +48,41 @@ int main(void) {
         CHECK(nis_rng_u32(&r) == want[0], "block 1 word 0");
     }
 
+    /* skip-ahead: the state after skipping is the state after drawing, from any position (mid-block, with a
+     * spare normal) and for any count (within a block, across blocks, odd numbers of normals) */
+    for (uint64_t pre = 0; pre < 7; pre++)
+        for (uint64_t m = 0; m < 23; m++) {
+            nis_rng a = nis_rng_init(7, 3), b;
+            for (uint64_t i = 0; i < pre; i++) (void)nis_rng_normal(&a);   /* leaves a spare when pre is odd */
+            (void)nis_rng_u32(&a);                                          /* and a block part used */
+            b = a;
+            nis_rng c = a, d = a, e = a, f = a;
+            for (uint64_t i = 0; i < m; i++) (void)nis_rng_u32(&a);
+            nis_rng_skip_u32(&b, m);
+            CHECK(nis_rng_u32(&a) == nis_rng_u32(&b) && nis_rng_u32(&a) == nis_rng_u32(&b), "skip_u32 %llu after %llu",
+                  (unsigned long long)m, (unsigned long long)pre);
+            for (uint64_t i = 0; i < m; i++) (void)nis_rng_normal(&c);
+            nis_rng_skip_normals(&d, m);
+            double c1 = nis_rng_normal(&c), d1 = nis_rng_normal(&d), c2 = nis_rng_normal(&c), d2 = nis_rng_normal(&d);
+            CHECK(c1 == d1 && c2 == d2, "skip_normals %llu after %llu", (unsigned long long)m, (unsigned long long)pre);
+            for (uint64_t i = 0; i < m; i++) (void)nis_rng_uniform(&e);
+            nis_rng_skip_uniforms(&f, m);
+            CHECK(nis_rng_uniform(&e) == nis_rng_uniform(&f), "skip_uniforms %llu after %llu", (unsigned long long)m,
+                  (unsigned long long)pre);
+        }
+    {   /* a share of a fill is the fill's rows, and the generator ends where the whole fill leaves it */
+        enum { N = 37, A = 11, B = 26 };
+        nis_real whole[N], part[N];
+        nis_rng a = nis_rng_init(9, 1), b = a;
+        (void)nis_rng_normal(&a), (void)nis_rng_normal(&b);   /* start with a spare */
+        nis_rng_fill_normal(&a, whole, N, 0, 1);
+        nis_rng_skip_normals(&b, A);
+        nis_rng_fill_normal(&b, part, B - A, 0, 1);
+        nis_rng_skip_normals(&b, N - B);
+        CHECK(!memcmp(whole + A, part, (B - A) * sizeof *part), "a share of fill_normal is its rows");
+        CHECK(nis_rng_normal(&a) == nis_rng_normal(&b), "and the generator ends where the whole fill leaves it");
+    }
+
     /* moments: U[0,1): mean 1/2, var 1/12, m4 1/80;  N(0,1): var 1, m4 3 */
     nis_rng r = nis_rng_init(42, 0);
     moments("uniform", nis_rng_uniform, &r, 0.5, 1.0 / 12, 1.0 / 80);

@@ -74,6 +74,14 @@ double nis_rng_normal(nis_rng *r);
  * a finite number > 0. */
 double nis_rng_gamma(nis_rng *r, double shape);
 
+/* Skip ahead without drawing: r ends where m calls of nis_rng_u32 (k of nis_rng_uniform, k of nis_rng_normal)
+ * would leave it, in O(1) (one Philox block at most).  A process that fills only its share [a, b) of a draw of n
+ * values skips a, fills b - a and skips n - b, and its values are those of the whole draw's rows a..b-1: how the
+ * ranks of a data-parallel run split one batch (nis/dist.h). */
+void nis_rng_skip_u32(nis_rng *r, uint64_t m);
+void nis_rng_skip_uniforms(nis_rng *r, uint64_t k);
+void nis_rng_skip_normals(nis_rng *r, uint64_t k);
+
 /* out[0..n) ~ N(mean, std^2), drawn in order with nis_rng_normal. */
 void nis_rng_fill_normal(nis_rng *r, nis_real *out, int64_t n, double mean, double std);
 /* out[0..n) ~ U[lo, hi) (lo < hi), drawn in order with nis_rng_uniform; values that round to hi in

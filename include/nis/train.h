@@ -18,6 +18,7 @@
 #define NIS_TRAIN_H
 
 #include "nis/core.h"
+#include "nis/dist.h"
 #include "nis/nn.h"
 #include "nis/rng.h"
 #include "nis/schema.h"
@@ -192,11 +193,15 @@ struct nis_train_step {
     nis_score_fn resid;           /* r_φ = s_φ - s_q with the residual model, else NULL */
     const void *nets;             /* the trainer's networks (for nis_train_draw) */
     nis_rng *rng;                 /* the training noise */
+    const nis_dist *dist;         /* a group training together (this rank draws its share of each batch), or NULL */
 };
 /* Fresh z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim) (antithetic pairs when configured: the second half of
  * the batch is the first half's z with -ε) into *eps, and with sigma_max set (and sig not NULL) the rows' levels
  * (B, 1) into *sig (antithetic pairs share theirs; else *sig = NULL); returns x0 = g(z) (B, dim), with the
- * generator's graph when `graph`.  NULL with the context's error set. */
+ * generator's graph when `graph`.  NULL with the context's error set.  In a group (s->dist), this rank's rows
+ * only: its share (nis_dist_share) of the batch's draws (of its pairs with antithetic pairs, each pair's two rows
+ * together), the same values as those rows of one process's batch, the generator left where the whole batch leaves
+ * it (nis_rng_skip_normals), so the sum of the ranks' losses' gradients is one process's up to rounding. */
 nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps, nis_tensor **sig);
 
 typedef struct nis_objective {
@@ -245,6 +250,12 @@ nis_trainer *nis_trainer_new(const nis_target *t, const nis_train_config *cfg, c
 void nis_trainer_free(nis_trainer *tr);
 /* Replace the objective (a plug-in, e.g. from bench/; borrowed, must outlive tr).  Its name goes into files. */
 void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj);
+/* Train as rank d->rank of a group of d->size processes (d borrowed, must outlive tr; NULL: alone): every rank
+ * builds the same trainer (same target, cfg and seed), draws its share of every batch, and the networks' gradients
+ * and the losses are averaged over the group before each optimiser step, so every rank holds the same parameters
+ * and P ranks with batch B train the sampler one process does with batch B, up to the order of the sums.  The batch
+ * (its antithetic pairs) must split evenly: NIS_EINVAL otherwise.  Call before the first update. */
+nis_status nis_trainer_set_dist(nis_trainer *tr, const nis_dist *d, char *err, size_t errlen);
 /* One update (see the top of this file).  NIS_ENUMERIC if a loss or gradient is not finite (the network whose
  * update failed is left as it was), or when the run has diverged: every 10 updates 64 fresh samples (their own
  * random stream) are drawn, and a root mean square above 1e6 times theirs before this trainer's first update

@@ -114,6 +114,31 @@ double nis_rng_gamma(nis_rng *r, double shape) {
     }
 }
 
+void nis_rng_skip_u32(nis_rng *r, uint64_t m) {
+    if (m == 0) return;
+    /* position of the next word in the stream: block ctr - 1 is the current one, `used` of its words gone */
+    uint64_t next = (uint64_t)r->ctr[1] << 32 | r->ctr[0];
+    uint64_t pos = next * 4 - 4 + r->used + m, blk = pos / 4;
+    uint32_t off = (uint32_t)(pos % 4);
+    if (off == 0) {   /* at a block boundary: leave the block to be made by the next draw */
+        r->ctr[0] = (uint32_t)blk, r->ctr[1] = (uint32_t)(blk >> 32);
+        r->used = 4;
+        return;
+    }
+    r->ctr[0] = (uint32_t)blk, r->ctr[1] = (uint32_t)(blk >> 32);
+    nis_philox4x32_10(r->ctr, r->key, r->block);
+    if (++r->ctr[0] == 0) ++r->ctr[1];
+    r->used = off;
+}
+
+void nis_rng_skip_uniforms(nis_rng *r, uint64_t k) { nis_rng_skip_u32(r, 2 * k); }
+
+void nis_rng_skip_normals(nis_rng *r, uint64_t k) {
+    if (k > 0 && r->has_spare) r->has_spare = 0, k--;
+    nis_rng_skip_uniforms(r, 2 * (k / 2));   /* whole Box-Muller pairs: two uniforms each */
+    if (k % 2) (void)nis_rng_normal(r);      /* half a pair: draw it, its second value becomes the spare */
+}
+
 /* out: (n,) */
 void nis_rng_fill_normal(nis_rng *r, nis_real *out, int64_t n, double mean, double std) {
     for (int64_t i = 0; i < n; i++) out[i] = (nis_real)(mean + std * nis_rng_normal(r));

@@ -221,7 +221,7 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         char msg[256];
         nis_tensor *loss = dsm_loss(T, data, n_data, &rng, &ss.f_pos);
         lv = loss ? loss->data[0] : NAN;
-        nis_status st = nis__update(T->ctx, loss, lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg,
+        nis_status st = nis__update(T->ctx, NULL, loss, &lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg,
                                     sizeof msg);
         if (st != NIS_OK) {
             if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
@@ -256,7 +256,7 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
     nis_tensor *loss = nis_add(ctx, nis_sub(ctx, mp, mn), nis_mul_scalar(ctx, reg, T->cfg.alpha));
     double lv = loss ? loss->data[0] : NAN, gn = NAN;
     char msg[256];
-    st = nis__update(ctx, loss, lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg, sizeof msg);
+    st = nis__update(ctx, NULL, loss, &lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg, sizeof msg);
     if (st != NIS_OK) {
         if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
         return st;

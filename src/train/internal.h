@@ -51,6 +51,7 @@ struct nis_trainer {
     bool mon_have;                   /* mon_prev holds a check */
     int64_t mon_calm;                /* checks in a row with drift below stop_drift */
     int64_t stopped;                 /* the update at which the stopping rule ended training (0: not) */
+    const nis_dist *dist;            /* the group this trainer is a rank of (borrowed), or NULL */
     char msg[1024];                  /* the last error (nis_trainer_message) */
 };
 
@@ -91,9 +92,12 @@ double nis__sched_cosine(double lr, double lr_final, int64_t n, int64_t it);
 /* Back-propagate loss (a scalar in ctx) into P (zeroed first), clip the gradient at norm clip (<= 0: none),
  * check that loss, monitor and the gradient norm are finite, and take an Adam step.  `iter` (updates done before
  * this one) and `what` (the network) name the failure in msg.  *norm (may be NULL) gets the norm before clipping.
- * NIS_ENUMERIC (not finite), or the context's / parameters' status. */
-nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
-                       int64_t iter, const char *what, double *norm, char *msg, size_t msglen);
+ * NIS_ENUMERIC (not finite), or the context's / parameters' status.  In a group (dist not NULL), the loss and
+ * *monitor are averaged over the ranks before the check (so every rank fails together) and the gradient before
+ * clipping; *monitor is left the group's. */
+nis_status nis__update(nis_ctx *ctx, const nis_dist *dist, nis_tensor *loss, double *monitor, nis_params *P,
+                       nis_adam *opt, double clip, int64_t iter, const char *what, double *norm, char *msg,
+                       size_t msglen);
 
 /* ---- monitor.c ---- */
 /* The convergence monitor's check after the current update (nis_train_stats.drift; NaN at a trainer's first check)

@@ -86,11 +86,17 @@ nis_tensor *nis__score(nis_ctx *ctx, void *ud, nis_tensor *x, nis_tensor *sig) {
 nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps_out, nis_tensor **sig_out) {
     const nis__nets *N = s->nets;
     nis_ctx *c = s->ctx;
-    int64_t B = N->batch, lz = N->gen.latent, d = N->gen.dim, half = N->antithetic ? B / 2 : B;
+    int64_t lz = N->gen.latent, d = N->gen.dim, units = N->antithetic ? N->batch / 2 : N->batch, a = 0, b = units;
+    if (s->dist) nis_dist_share(units, s->dist->rank, s->dist->size, &a, &b);   /* this rank's rows (or pairs) */
+    int64_t half = b - a, B = N->antithetic ? 2 * half : half;
     nis_tensor *z = nis_new2(c, B, lz), *eps = nis_new2(c, B, d);
     if (!z || !eps) return NULL;
+    /* the batch's draws in order, z then ε then the levels, of which this rank fills rows [a, b) */
+    nis_rng_skip_normals(s->rng, (uint64_t)(a * lz));
     nis_rng_fill_normal(s->rng, z->data, half * lz, 0, 1);
+    nis_rng_skip_normals(s->rng, (uint64_t)((units - b) * lz + a * d));
     nis_rng_fill_normal(s->rng, eps->data, half * d, 0, 1);
+    nis_rng_skip_normals(s->rng, (uint64_t)((units - b) * d));
     if (half < B) {   /* antithetic: the second half is the first half's z with -ε */
         memcpy(z->data + half * lz, z->data, (size_t)(half * lz) * sizeof(nis_real));
         for (int64_t i = 0; i < half * d; i++) eps->data[half * d + i] = -eps->data[i];
@@ -101,7 +107,9 @@ nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps
         nis_tensor *sig = nis_new2(c, B, 1);
         if (!sig) return NULL;
         double lo = log(s->sigma), hi = log(s->cfg->sigma_max);
+        nis_rng_skip_uniforms(s->rng, (uint64_t)a);
         for (int64_t i = 0; i < half; i++) sig->data[i] = (nis_real)exp(lo + nis_rng_uniform(s->rng) * (hi - lo));
+        nis_rng_skip_uniforms(s->rng, (uint64_t)(units - b));
         for (int64_t i = half; i < B; i++) sig->data[i] = sig->data[i - half];
         *sig_out = sig;
     }

@@ -130,6 +130,21 @@ void nis_trainer_free(nis_trainer *tr) {
 }
 
 void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj) { tr->obj = obj; }
+
+nis_status nis_trainer_set_dist(nis_trainer *tr, const nis_dist *d, char *err, size_t errlen) {
+    if (d && (d->size < 1 || d->rank < 0 || d->rank >= d->size || !d->sum_real || !d->sum_double)) {
+        snprintf(err, errlen, "trainer: a group needs 0 <= rank < size and its two sums");
+        return NIS_EINVAL;
+    }
+    int64_t B = tr->cfg.batch, units = tr->cfg.antithetic ? B / 2 : B;
+    if (d && units % d->size) {
+        snprintf(err, errlen, "trainer: the batch (%lld%s) does not split evenly over %d ranks", (long long)B,
+                 tr->cfg.antithetic ? ", in antithetic pairs" : "", d->size);
+        return NIS_EINVAL;
+    }
+    tr->dist = d && d->size > 1 ? d : NULL;
+    return NIS_OK;
+}
 const char *nis_trainer_message(const nis_trainer *tr) { return tr->msg; }
 const nis_train_config *nis_trainer_config(const nis_trainer *tr) { return &tr->cfg; }
 double nis_trainer_sigma(const nis_trainer *tr) { return tr->sigma; }
@@ -156,20 +171,32 @@ double nis__sched_cosine(double lr, double lr_final, int64_t n, int64_t it) {
 
 /* ---- one optimiser update of a network from its loss ---- */
 
-nis_status nis__update(nis_ctx *ctx, nis_tensor *loss, double monitor, nis_params *P, nis_adam *opt, double clip,
-                       int64_t iter, const char *what, double *norm_out, char *msg, size_t msglen) {
+nis_status nis__update(nis_ctx *ctx, const nis_dist *dist, nis_tensor *loss, double *monitor, nis_params *P,
+                       nis_adam *opt, double clip, int64_t iter, const char *what, double *norm_out, char *msg,
+                       size_t msglen) {
     if (!loss) {
         snprintf(msg, msglen, "%s loss: %s", what, nis_ctx_message(ctx));
         return nis_ctx_status(ctx) ? nis_ctx_status(ctx) : NIS_ESTATE;
     }
-    if (!isfinite(monitor) || !isfinite(loss->data[0])) {
-        snprintf(msg, msglen, "%s loss is not finite (%g) at update %lld", what, monitor, (long long)iter + 1);
+    double lm[2] = {*monitor, loss->data[0]};
+    char derr[256];
+    if (nis_dist_mean_double(dist, lm, 2, derr, sizeof derr) != NIS_OK) {
+        snprintf(msg, msglen, "%s loss: %s", what, derr);
+        return NIS_EIO;
+    }
+    *monitor = lm[0];
+    if (!isfinite(lm[0]) || !isfinite(lm[1])) {
+        snprintf(msg, msglen, "%s loss is not finite (%g) at update %lld", what, lm[0], (long long)iter + 1);
         return NIS_ENUMERIC;
     }
     nis_params_zero_grad(P);
     if (nis_backward(ctx, loss, NULL) != NIS_OK) {
         snprintf(msg, msglen, "%s backward: %s", what, nis_ctx_message(ctx));
         return nis_ctx_status(ctx);
+    }
+    if (nis_dist_mean_real(dist, P->grad, P->n, derr, sizeof derr) != NIS_OK) {
+        snprintf(msg, msglen, "%s gradient: %s", what, derr);
+        return NIS_EIO;
     }
     double norm = clip > 0 ? nis_clip_grad_norm(P, clip) : nis_grad_norm(P);
     if (norm_out) *norm_out = norm;
@@ -235,7 +262,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     tr->sigma = nis__sched_geometric(c->sigma_start, c->sigma, c->anneal_iters, tr->iter);
     tr->opt_g.lr = nis__sched_cosine(c->lr, c->lr_final, c->iters, tr->iter);
     nis_train_step s = {.ctx = tr->ctx, .q = &tr->q.target, .cfg = c, .sigma = tr->sigma, .iter = tr->iter,
-                  .score = nis__score, .resid = N->residual ? nis__resid : NULL, .nets = N, .rng = &tr->rng};
+                  .score = nis__score, .resid = N->residual ? nis__resid : NULL, .nets = N, .rng = &tr->rng,
+                  .dist = tr->dist};
     double score_mon = NAN, mon = NAN;
     nis_status st = NIS_OK;
 
@@ -244,8 +272,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     for (int64_t k = 0; k < k_score && st == NIS_OK; k++) {
         nis_ctx_reset(tr->ctx);
         nis_tensor *loss = tr->obj->score_loss(&s, &score_mon);
-        st = nis__update(tr->ctx, loss, score_mon, N->S, &tr->opt_s, c->grad_clip, tr->iter, "score-network", NULL,
-                         tr->msg, sizeof tr->msg);
+        st = nis__update(tr->ctx, tr->dist, loss, &score_mon, N->S, &tr->opt_s, c->grad_clip, tr->iter,
+                         "score-network", NULL, tr->msg, sizeof tr->msg);
     }
     if (st != NIS_OK) return st;
 
@@ -253,8 +281,8 @@ nis_status nis_trainer_step(nis_trainer *tr, nis_train_stats *stats) {
     nis_ctx_reset(tr->ctx);
     nis_params_set_requires_grad(N->S, false);
     nis_tensor *loss = tr->obj->sampler_loss(&s, &mon);
-    st = nis__update(tr->ctx, loss, mon, N->G, &tr->opt_g, c->grad_clip, tr->iter, "sampler", NULL, tr->msg,
-                     sizeof tr->msg);
+    st = nis__update(tr->ctx, tr->dist, loss, &mon, N->G, &tr->opt_g, c->grad_clip, tr->iter, "sampler", NULL,
+                     tr->msg, sizeof tr->msg);
     nis_params_set_requires_grad(N->S, true);
     if (st != NIS_OK) return st;
 
