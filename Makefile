@@ -10,7 +10,7 @@ JOBS ?= 2
 NATIVE ?= 0
 NATIVE_FLAG := $(if $(filter 1 ON on yes,$(NATIVE)),-DNIS_NATIVE=ON,-DNIS_NATIVE=OFF)
 
-.PHONY: all setup test asan demo bench toy2d clean ubsan-clang fuzz fuzz-long
+.PHONY: all setup setup-test test asan demo bench toy2d clean ubsan-clang fuzz fuzz-long
 
 all: setup
 	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(NATIVE_FLAG) > $(BUILD)/cmake.log 2>&1 || (cat $(BUILD)/cmake.log; exit 1)
@@ -19,9 +19,12 @@ all: setup
 setup:
 	@bash scripts/setup.sh
 
-test: all
-	@bash scripts/setup.sh torch
+# (OpenMPI first, so that the build finds it: NIS_MPI=AUTO; docs/scaling.md)
+test: setup-test all
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+setup-test:
+	@bash scripts/setup.sh torch mpi
 
 asan: setup
 	@mkdir -p build-asan && cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNIS_SANITIZE=ON > build-asan/cmake.log 2>&1 || (cat build-asan/cmake.log; exit 1)

@@ -2,7 +2,8 @@
 # Install what the build needs from Debian's packages, if missing.  Idempotent; silent when all is present.
 # Extra groups on request: `setup.sh clang` adds clang with libFuzzer, the sanitizer runtimes and clang's OpenMP
 # (make fuzz, make ubsan-clang); `setup.sh llvm` adds llvm-profdata and llvm-cov (bench/fuzz's coverage); `setup.sh
-# torch` adds Debian's PyTorch (make test: the Python package's PyTorch helper is tested against it).
+# torch` adds Debian's PyTorch (make test: the Python package's PyTorch helper is tested against it); `setup.sh mpi`
+# adds OpenMPI (make test builds nis with it and runs tests/cli_mpi_test.sh: two ranks under mpirun).
 set -euo pipefail
 need=(gcc make cmake libopenblas-dev libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev python3 python3-numpy python3-pytest
       python3-venv python3-setuptools python3-wheel)
@@ -11,7 +12,8 @@ for group in "$@"; do
     clang) need+=(clang libclang-rt-14-dev libomp-14-dev) ;;
     llvm) need+=(llvm-14) ;;
     torch) need+=(python3-torch) ;;
-    *) echo "setup: unknown group '$group' (clang, llvm, torch)" >&2; exit 2 ;;
+    mpi) need+=(libopenmpi-dev openmpi-bin) ;;
+    *) echo "setup: unknown group '$group' (clang, llvm, torch, mpi)" >&2; exit 2 ;;
   esac
 done
 missing=()

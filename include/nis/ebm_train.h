@@ -77,6 +77,7 @@ typedef struct {
     nis_ctx *ctx;
     nis_trainer *sampler;       /* joint training: the source of negatives (borrowed), else NULL */
     nis_ema ema;                /* cfg.ema > 0: the average of the energy's weights (empty before the first step) */
+    const nis_dist *dist;       /* the group training this energy together (nis_ebm_trainer_set_dist), or NULL */
 } nis_ebm_trainer;
 
 /* Start a run on E (freshly initialised, or loaded to fine-tune): buffer = U[0, 1) noise from seed.
@@ -89,6 +90,13 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T);
  * already taken its update; a failed sampler update is reported as "sampler: ..." before the energy moves). */
 nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_ebm_step_stats *stats,
                               char *err, size_t errlen);
+/* Train a DSM energy as rank d->rank of a group (nis/dist.h; d borrowed; NULL: alone): every rank builds the same
+ * trainer and energy from the same seed, takes its share of every batch (the indices of the whole batch are drawn
+ * by every rank, the noise and levels of its own rows only, by skipping ahead), and the loss and gradient are
+ * averaged before each step, so the ranks hold the same weights and P ranks train what one process does with the
+ * same batch, up to the order of the sums.  NIS_EINVAL if the batch does not split evenly, or for an energy trained
+ * by maximum likelihood (its replay buffer is not shared). */
+nis_status nis_ebm_trainer_set_dist(nis_ebm_trainer *T, const nis_dist *d, char *err, size_t errlen);
 /* Joint training: take the negatives from s, a one-step sampler whose target is nis_ebm_target(T->E) (the
  * energy being trained; s is borrowed and must outlive T's use of it), updated once per iteration before the
  * energy step (see above).  The negatives are s's training output (g(z) + σ ε when noisy_output, the live

@@ -256,6 +256,9 @@ void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj);
  * and P ranks with batch B train the sampler one process does with batch B, up to the order of the sums.  The batch
  * (its antithetic pairs) must split evenly: NIS_EINVAL otherwise.  Call before the first update. */
 nis_status nis_trainer_set_dist(nis_trainer *tr, const nis_dist *d, char *err, size_t errlen);
+/* nis_trainer_set_dist's check alone, on a configuration (before a run creates anything): NIS_EINVAL with one line
+ * when the batch does not split evenly over d's ranks, or d is not a group; d NULL: NIS_OK. */
+nis_status nis_train_config_check_dist(const nis_train_config *c, const nis_dist *d, char *err, size_t errlen);
 /* One update (see the top of this file).  NIS_ENUMERIC if a loss or gradient is not finite (the network whose
  * update failed is left as it was), or when the run has diverged: every 10 updates 64 fresh samples (their own
  * random stream) are drawn, and a root mean square above 1e6 times theirs before this trainer's first update

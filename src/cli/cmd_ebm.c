@@ -10,6 +10,7 @@
 #include "args.h"
 #include "commands.h"
 #include "util.h"
+#include "dist/mpi.h"
 #include "nis/ebm.h"
 #include "nis/images.h"
 #include "nis/ebm_train.h"
@@ -160,7 +161,11 @@ static nis_trainer *joint_sampler(bool resume, const char *out, const nis_ebm *E
     return smp;
 }
 
-static int ebm_train(int argc, char **argv) {
+/* Under mpirun the ranks agree once, before training, that every one is ready (nis_mpi_agree); an early return
+ * from ebm_train_body agrees on the way out (ebm_train). */
+static bool train_agreed;
+
+static int ebm_train_body(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
@@ -256,7 +261,9 @@ static int ebm_train(int argc, char **argv) {
     if ((rc = load_split("ebm train", data, dataset, false, &im))) return rc;
     int64_t n_data = limit > 0 && limit < im.n ? limit : im.n;
     nis_set_threads((int)threads);
-    if (!cli_ensure_dir(out, err, sizeof err)) {
+    const nis_dist *grp = nis_mpi_group();
+    const bool root = nis_mpi_root();   /* under mpirun, rank 0 alone writes files and prints */
+    if (root && !cli_ensure_dir(out, err, sizeof err)) {
         nis_images_free(&im);
         return cli_error("ebm train", "--out: %s", err);
     }
@@ -289,6 +296,7 @@ static int ebm_train(int argc, char **argv) {
     nis_trainer *smp = s == NIS_OK ? joint_sampler(resume, out, &E, &T, &sc, smethod != NULL, &s, err, sizeof err)
                                    : NULL;
     if (s == NIS_OK && smp) s = nis_ebm_trainer_use_sampler(&T, smp, err, sizeof err);
+    if (s == NIS_OK && grp) s = nis_ebm_trainer_set_dist(&T, grp, err, sizeof err);
     if (s != NIS_OK) {
         nis_trainer_free(smp);
         nis_ebm_trainer_free(&T);
@@ -296,20 +304,23 @@ static int ebm_train(int argc, char **argv) {
         nis_images_free(&im);
         return cli_error("ebm train", "%s", err);
     }
+    int status = nis_mpi_agree(0);   /* every rank is ready, or all stop (another rank has said why) */
+    train_agreed = true;
+    quiet = quiet || !root;
     bool tty = !quiet && isatty(STDERR_FILENO);
     int64_t start = T.iter;
     double t0 = nis_seconds(), last = 0;
     nis_ebm_step_stats st = {.iter = T.iter};
-    int status = 0;
-    while (T.iter < iters) {
+    while (status == 0 && T.iter < iters) {
         s = nis_ebm_train_step(&T, im.x, n_data, &st, err, sizeof err);
         if (s != NIS_OK) {
             if (tty) fputc('\n', stderr);
             fprintf(stderr, "nis ebm train: %s; the last checkpoint in %s is kept\n", err, out);
             status = 1;
+            if (grp) nis_mpi_failed_together();   /* the loss is the group's: every rank stops at this update */
             break;
         }
-        bool save = T.iter % every == 0 || T.iter == iters;
+        bool save = root && (T.iter % every == 0 || T.iter == iters);
         if (save && !save_all(&T, im.x, out, err, sizeof err)) {
             fprintf(stderr, "%snis ebm train: %s\n", tty ? "\n" : "", err);
             status = 1;
@@ -321,11 +332,11 @@ static int ebm_train(int argc, char **argv) {
             last = now;
         }
     }
-    if (status == 0 && T.iter == start && !save_all(&T, im.x, out, err, sizeof err)) {
+    if (status == 0 && root && T.iter == start && !save_all(&T, im.x, out, err, sizeof err)) {
         fprintf(stderr, "nis ebm train: %s\n", err);
         status = 1;
     }
-    if (status == 0 && tc.langevin_steps > 0) {
+    if (status == 0 && root && tc.langevin_steps > 0) {
         /* fresh short-run chains from noise: what K training steps make of noise now */
         const int64_t n = 64;
         nis_real *x = nis_malloc((size_t)(n * E.target.dim) * sizeof *x);
@@ -345,6 +356,12 @@ static int ebm_train(int argc, char **argv) {
     nis_ebm_free(&E);
     nis_images_free(&im);
     return status;
+}
+
+static int ebm_train(int argc, char **argv) {
+    train_agreed = false;
+    int status = ebm_train_body(argc, argv);
+    return train_agreed ? status : nis_mpi_agree(status);
 }
 
 static int ebm_langevin(int argc, char **argv) {

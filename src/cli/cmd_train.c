@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "target_open.h"
 #include "util.h"
+#include "dist/mpi.h"
 #include "nis/mcmc.h"
 #include "nis/metrics.h"
 #include "nis/plot.h"
@@ -87,7 +88,7 @@ static double hmc_seconds_per_1000(const nis_target *t, uint64_t seed) {
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
  * the 2-D targets, samples.png.  0, or 1 after a message. */
 static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, double train_seconds,
-                    double whiten_seconds, double last_loss) {
+                    double whiten_seconds, double last_loss, double target_evals, int ranks) {
     const nis_target *t = ct->t;
     const nis_train_config *c = nis_trainer_config(tr);
     char err[512], path[4096];
@@ -122,7 +123,8 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
             double gain = (hmc - sample_time / (double)n_eval * 1000) / 1000;
             cli_json_number(m, "break_even_draws", gain > 0 ? ceil((train_seconds + whiten_seconds) / gain) : INFINITY);
         }
-        cJSON_AddNumberToObject(m, "target_grad_evals_training", (double)nis_trainer_target_evals(tr));
+        cJSON_AddNumberToObject(m, "target_grad_evals_training", target_evals);
+        if (ranks > 1) cJSON_AddNumberToObject(m, "ranks", ranks);
         cJSON_AddNumberToObject(m, "target_grad_evals_per_1000_samples", 0);
         cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));
         cli_json_number(m, "final_sampler_loss", last_loss);
@@ -159,7 +161,11 @@ static bool write_config(const char *out, const nis_train_config *c, const cli_t
     return ok;
 }
 
-int cmd_train(int argc, char **argv) {
+/* Under mpirun the ranks agree once, before training, on whether every one of them is ready (nis_mpi_agree):
+ * `agreed` says that has happened; a return before it agrees on the way out (train_body's early failures). */
+static bool agreed;
+
+static int train_body(int argc, char **argv) {
     /* a posterior gets the library's preset for posteriors as its defaults (the flags then override them) */
     const char *peek = cli_peek(argc, argv, "target");
     bool blr = peek && !strcmp(peek, "blr");
@@ -211,7 +217,8 @@ int cmd_train(int argc, char **argv) {
         tr = nis_trainer_resume(ct.t, cli_path(path, sizeof path, out, "checkpoint.safetensors"), err, sizeof err);
         if (!tr) status = cli_error(CMD, "--resume: %s", err);
         else if (!cli_given("iters")) c.iters = nis_trainer_config(tr)->iters;
-    } else if (nis_train_config_check(&c, ct.t, err, sizeof err) != NIS_OK) {   /* before --out is created */
+    } else if (nis_train_config_check(&c, ct.t, err, sizeof err) != NIS_OK ||   /* before --out is created */
+               nis_train_config_check_dist(&c, nis_mpi_group(), err, sizeof err) != NIS_OK) {
         status = cli_error(CMD, "%s", err);
     } else {
         cli_progress p;
@@ -223,18 +230,35 @@ int cmd_train(int argc, char **argv) {
         if (c.whiten) whiten_seconds = nis_seconds() - t0;
         if (!tr && c.whiten) status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);   /* the fit failed: a run's failure */
         else if (!tr) status = cli_error(CMD, "%s", err);                          /* a configuration the trainer refused */
-        if (!status && !cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
+        if (!status && nis_mpi_root() && !cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
         nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
         if (tr) given.latent = nis_trainer_config(tr)->latent, given.score_model = nis_trainer_config(tr)->score_model;
-        if (!status && !write_config(out, &given, &ct, &bf, threads, c.whiten ? nis_trainer_config(tr) : NULL, err,
+        if (!status && nis_mpi_root() && !write_config(out, &given, &ct, &bf, threads, c.whiten ? nis_trainer_config(tr) : NULL, err,
                                      sizeof err))
             status = cli_error(CMD, "%s", err);
     }
     cJSON_Delete(keep);
+    /* a group (mpirun): every rank trains its share of each batch; rank 0 alone writes files and prints */
+    const nis_dist *g = nis_mpi_group();
+    bool root = nis_mpi_root();
+    if (!status && g && nis_trainer_set_dist(tr, g, err, sizeof err) != NIS_OK) status = cli_error(CMD, "%s", err);
+    status = nis_mpi_agree(status), agreed = true;
     nis_train_run_result res;
-    if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, ct.t->name, 0, NULL, &res)))
-        status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss);
+    if (!status && (status = cli_train_run(CMD, tr, c.iters, root ? out : NULL, every, quiet || !root, ct.t->name, 0,
+                                           NULL, &res)))
+        nis_mpi_failed_together();   /* the losses are the group's: every rank stops at the same update */
+    double evals = tr ? (double)nis_trainer_target_evals(tr) : 0;   /* the group's: every rank's share summed */
+    if (!status && g && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK) status = cli_error(CMD, "%s", err);
+    if (!status && root)
+        status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
+                          g ? g->size : 1);
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;
+}
+
+int cmd_train(int argc, char **argv) {
+    agreed = false;
+    int status = train_body(argc, argv);
+    return agreed ? status : nis_mpi_agree(status);
 }

@@ -1,6 +1,7 @@
 /* src/cli/main.c — `nis COMMAND [options]`: dispatch to the subcommands. */
 #include "args.h"
 #include "commands.h"
+#include "dist/mpi.h"
 
 #include "nis/core.h"
 
@@ -54,18 +55,39 @@ static void blas_kernels(char **argv) {
             "OPENBLAS_CORETYPE=%s\n", nis_blas_core(), better, better);
 }
 
-int main(int argc, char **argv) {
-    blas_kernels(argv);
+/* The command's exit status.  Under mpirun every rank runs this with the same argv, so the failures here are
+ * every rank's (nis_mpi_failed_together). */
+static int run(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        nis_mpi_failed_together();
+        if (nis_mpi_root()) usage(stderr);
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
     }
-    for (int i = 0; i < n_commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "nis: unknown command '%s' (see nis --help)\n", argv[1]);
+    for (int i = 0; i < n_commands; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        const nis_dist *g = nis_mpi_group();
+        bool group_cmd = !strcmp(argv[1], "train") || (!strcmp(argv[1], "ebm") && argc > 2 && !strcmp(argv[2], "train"));
+        if (g && g->size > 1 && !group_cmd) {   /* P copies would each write the same files */
+            if (nis_mpi_root())
+                fprintf(stderr, "nis %s: runs in one process; under mpirun only nis train and nis ebm train train as a "
+                                "group (docs/scaling.md)\n", argv[1]);
+            nis_mpi_failed_together();
+            return 2;
+        }
+        return commands[i].run(argc - 2, argv + 2);
+    }
+    nis_mpi_failed_together();
+    if (nis_mpi_root()) fprintf(stderr, "nis: unknown command '%s' (see nis --help)\n", argv[1]);
     return 2;
+}
+
+/* Under mpirun (an MPI build), every rank joins the group first and leaves it with the command's status. */
+int main(int argc, char **argv) {
+    blas_kernels(argv);
+    nis_mpi_join(&argc, &argv);
+    return nis_mpi_leave(run(argc, argv));
 }

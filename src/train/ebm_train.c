@@ -174,24 +174,48 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
 
 /* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + s ε, with s = noise, or for a
  * noise-conditional energy a level per image, log-uniform in [noise, noise_max]. */
+/* The batch's draws in order (indices, then ε, then the levels); in a group this rank's rows [a, b) only (every
+ * index is drawn, since a rejection draw cannot be skipped; ε and the levels are skipped past). */
 static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
     nis_ctx *ctx = T->ctx;
-    const int64_t B = T->cfg.batch, d = T->E->target.dim;
+    const int64_t N = T->cfg.batch, d = T->E->target.dim;
+    int64_t a = 0, b = N;
+    if (T->dist) nis_dist_share(N, T->dist->rank, T->dist->size, &a, &b);
+    const int64_t B = b - a;
     const nis_ebm_config *c = &T->E->cfg;
     nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d), *lv = nis_new1(ctx, B);
     if (!y || !eps || !lv) return NULL;
-    for (int64_t b = 0; b < B; b++) {
+    for (int64_t k = 0; k < N; k++) {
         int64_t i = nis_rng_below(rng, (uint32_t)n_data);
-        memcpy(y->data + b * d, data + i * d, (size_t)d * sizeof *y->data);
+        if (k >= a && k < b) memcpy(y->data + (k - a) * d, data + i * d, (size_t)d * sizeof *y->data);
     }
+    nis_rng_skip_normals(rng, (uint64_t)(a * d));
     nis_rng_fill_normal(rng, eps->data, B * d, 0, 1);
-    for (int64_t b = 0; b < B; b++) {
+    nis_rng_skip_normals(rng, (uint64_t)((N - b) * d));
+    if (c->noise_max > 0) nis_rng_skip_uniforms(rng, (uint64_t)a);
+    for (int64_t k = 0; k < B; k++) {
         double s = c->noise;
         if (c->noise_max > 0) s = c->noise * exp(nis_rng_uniform(rng) * log(c->noise_max / c->noise));
-        lv->data[b] = (nis_real)s;
-        for (int64_t j = b * d; j < (b + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
+        lv->data[k] = (nis_real)s;
+        for (int64_t j = k * d; j < (k + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
     }
     return nis_ebm_dsm_objective(ctx, T->E, y, lv, eps, f_mean);
+}
+
+nis_status nis_ebm_trainer_set_dist(nis_ebm_trainer *T, const nis_dist *d, char *err, size_t errlen) {
+    if (d && (d->size < 1 || d->rank < 0 || d->rank >= d->size || !d->sum_real || !d->sum_double))
+        return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "a group needs 0 <= rank < size and its two sums");
+    if (d && d->size > 1 && !(T->E->cfg.noise > 0))
+        return fail(err, errlen, NIS_EINVAL, "ebm train: %s",
+                    "a group trains denoising (--noise) energies only: the replay buffer is one process's");
+    if (d && T->cfg.batch % d->size) {
+        if (err && errlen)
+            snprintf(err, errlen, "ebm train: the batch (%lld) does not split evenly over %d ranks",
+                     (long long)T->cfg.batch, d->size);
+        return NIS_EINVAL;
+    }
+    T->dist = d && d->size > 1 ? d : NULL;
+    return NIS_OK;
 }
 
 /* After an update: the moving average of the weights (started from them at the first update). */
@@ -221,8 +245,8 @@ nis_status nis_ebm_train_step(nis_ebm_trainer *T, const nis_real *data, int64_t 
         char msg[256];
         nis_tensor *loss = dsm_loss(T, data, n_data, &rng, &ss.f_pos);
         lv = loss ? loss->data[0] : NAN;
-        nis_status st = nis__update(T->ctx, NULL, loss, &lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn, msg,
-                                    sizeof msg);
+        nis_status st = nis__update(T->ctx, T->dist, loss, &lv, T->E->P, &T->opt, T->cfg.clip, T->iter, "energy", &gn,
+                                    msg, sizeof msg);
         if (st != NIS_OK) {
             if (err && errlen) snprintf(err, errlen, "ebm train: %s", msg);
             return st;
