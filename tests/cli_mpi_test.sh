@@ -2,7 +2,8 @@
 # sampler one process trains with batch B (to float tolerance), two such runs are bit-identical, a checkpoint resumes
 # with another number of ranks, bad input stops every rank with one line and exit 2 (nothing written), a diverging run
 # stops both with one line, other commands refuse to run as a group, and a rank killed mid-run ends the job within
-# seconds, after which --resume finishes; and the same for the energy's training (nis ebm train, DSM).  Skipped (77) without mpirun or when NIS was built without MPI.
+# seconds, after which --resume finishes; the same for the energy's training (nis ebm train, DSM); and a BLR
+# likelihood whose rows are split over the ranks (--group-split rows) trains what one process does.  Skipped (77) without mpirun or when NIS was built without MPI.
 NIS=$1
 . "$(dirname "$0")/cli_lib.sh"
 command -v mpirun > /dev/null || { echo "cli_mpi_test: skipped: no mpirun (apt install openmpi-bin)"; exit 77; }
@@ -58,6 +59,18 @@ expect 2 "is out of range" mpi 2 "$NIS" train "${small[@]}" --lr 1e9 --out "$dir
 expect 2 "cannot read\|no such\|not found\|No such" mpi 2 "$NIS" train --target blr --data "$dir/none.csv" --out "$dir/bad"
 expect 1 "the run diverged" mpi 2 "$NIS" train --target donut --iters 300 --lr 1 --lr-score 1 --out "$dir/div" --quiet
 expect 2 "runs in one process; under mpirun only nis train and nis ebm train" mpi 2 "$NIS" sample --model "$dir/p1" --n 4 --out "$dir/s.npy"
+
+# a likelihood split by rows (--group-split rows): every rank runs the whole batch against its rows; the sums of the
+# target keep the ranks equal and the sampler one process's
+blr=(--target blr --data synthetic:500:5:3 --iters 30 --score-warmup 10 --width 32 --score-width 32 --batch 64
+     --whiten=false --seed 1 --quiet --eval-n 100)
+expect 0 "" "$NIS" train "${blr[@]}" --out "$dir/b1"
+expect 0 "" mpi 2 "$NIS" train "${blr[@]}" --group-split rows --out "$dir/b2"
+d=$(maxdiff "$dir/b1/sampler.safetensors" "$dir/b2/sampler.safetensors")
+echo "cli_mpi_test: BLR rows split over 2 ranks against one process after 30 DFT updates: largest difference $d"
+close "$d" 1e-4 && ok || bad "the row-split BLR run differs from one process by $d"
+expect 2 "--group-split rows needs --target blr" mpi 2 "$NIS" train "${small[@]}" --group-split rows --out "$dir/x"
+expect 2 "is not synthetic:ROWS:FEATURES" "$NIS" train --target blr --data synthetic:5 --out "$dir/x"
 
 # the energy's training (DSM over levels) as a group: one process's energy, bit-identical runs, ML energies refused
 mkdir -p "$dir/data/mnist"

@@ -1,7 +1,11 @@
 /* Data-parallel training (nis/dist.h) without MPI: a group of threads whose sum is a barrier and a loop in rank
  * order.  P ranks with batch B train the sampler one process trains with batch B (to float tolerance), every rank
- * holds the same bits, two runs of the same group are bit-identical, and an uneven batch is refused. */
+ * holds the same bits, two runs of the same group are bit-identical, and an uneven batch is refused.  A BLR
+ * likelihood split by rows over the ranks (nis_dist_sum / nis_dist_copy in its graph) has the whole data's log q,
+ * score, HVP (hand-written and by double backward) and mode on every rank. */
 #include "check.h"
+#include "nis/blr.h"
+#include "nis/data.h"
 #include "nis/dist.h"
 #include "nis/target.h"
 #include "nis/train.h"
@@ -104,7 +108,101 @@ static void free_jobs(rank_job *jobs, int P) {
     for (int r = 0; r < P; r++) free(jobs[r].out), jobs[r].out = NULL;
 }
 
+/* ---- the row-split BLR target ---- */
+enum { BLR_B = 5 };
+typedef struct {
+    nis_dist d;
+    const nis_dataset *ds;
+    nis_blr_prior prior;
+    const nis_real *x, *v;   /* (BLR_B, D) */
+    nis_real lp[BLR_B], score[BLR_B * 64], hvp[BLR_B * 64], mode[64];
+    bool grouped;
+    nis_status st;
+    char err[512];
+} blr_job;
+
+static void *blr_rank(void *arg) {
+    blr_job *j = arg;
+    nis_blr_opts o = nis_blr_defaults();
+    o.prior = j->prior;
+    o.dist = j->grouped ? &j->d : NULL;
+    nis_target *t = nis_blr_target_new(j->ds, &o, j->err, sizeof j->err);
+    j->st = NIS_EINVAL;
+    if (!t) return NULL;
+    nis_ctx *c = nis_ctx_new(0);
+    int D = t->dim;
+    nis_tensor *x = nis_new2(c, BLR_B, D), *v = nis_new2(c, BLR_B, D);
+    memcpy(x->data, j->x, sizeof(nis_real) * BLR_B * D), memcpy(v->data, j->v, sizeof(nis_real) * BLR_B * D);
+    nis_tensor *lp = t->log_prob(c, t, x), *sc = nis_target_score(c, t, x, false), *hv = nis_target_hvp(c, t, x, v);
+    if (lp && sc && hv) {
+        memcpy(j->lp, lp->data, sizeof(nis_real) * BLR_B);
+        memcpy(j->score, sc->data, sizeof(nis_real) * BLR_B * D);
+        memcpy(j->hvp, hv->data, sizeof(nis_real) * BLR_B * D);
+        j->st = t->mode(t, j->mode, j->err, sizeof j->err);
+    } else {
+        snprintf(j->err, sizeof j->err, "%s", nis_ctx_message(c));
+    }
+    nis_ctx_free(c);
+    nis_blr_target_free(t);
+    return NULL;
+}
+
+/* Largest |a - b| / (1 + |b|) over n values. */
+static double rel(const nis_real *a, const nis_real *b, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]) / (1 + fabs((double)b[i])));
+    return m;
+}
+
+static void blr_split(void) {
+    nis_dataset ds;
+    CHECK(nis_dataset_synthetic_logistic(101, 6, 2.0, 7, &ds, NULL) == NIS_OK, "synthetic data");
+    nis_rng r = nis_rng_init(11, 0);
+    nis_real x[BLR_B * 64], v[BLR_B * 64];
+    nis_rng_fill_normal(&r, x, BLR_B * 64, 0, 0.5);
+    nis_rng_fill_normal(&r, v, BLR_B * 64, 0, 1);
+    const nis_blr_prior priors[] = {NIS_BLR_PRIOR_HIER, NIS_BLR_PRIOR_NORMAL, NIS_BLR_PRIOR_HIER_NC, NIS_BLR_PRIOR_HIER_MARG};
+    for (int pi = 0; pi < 4; pi++) {
+        blr_job one = {.ds = &ds, .prior = priors[pi], .x = x, .v = v};
+        blr_rank(&one);
+        CHECK(one.st == NIS_OK, "prior %d alone: %s", pi, one.err);
+        const int D = 6 + (priors[pi] == NIS_BLR_PRIOR_HIER || priors[pi] == NIS_BLR_PRIOR_HIER_NC);
+        for (int P = 2; P <= 3; P++) {
+            static group g;
+            blr_job jobs[MAX_RANKS];
+            pthread_t th[MAX_RANKS];
+            pthread_barrier_init(&g.bar, NULL, (unsigned)P);
+            for (int k = 0; k < P; k++) {
+                jobs[k] = (blr_job){.d = {.rank = k, .size = P, .sum_real = sum_real, .sum_double = sum_double, .ud = &g},
+                                    .ds = &ds, .prior = priors[pi], .x = x, .v = v, .grouped = true};
+                pthread_create(&th[k], NULL, blr_rank, &jobs[k]);
+            }
+            for (int k = 0; k < P; k++) pthread_join(th[k], NULL);
+            pthread_barrier_destroy(&g.bar);
+            for (int k = 0; k < P; k++) {
+                CHECK(jobs[k].st == NIS_OK, "prior %d, P = %d, rank %d: %s", pi, P, k, jobs[k].err);
+                double e[4] = {rel(jobs[k].lp, one.lp, BLR_B), rel(jobs[k].score, one.score, BLR_B * D),
+                               rel(jobs[k].hvp, one.hvp, BLR_B * D), rel(jobs[k].mode, one.mode, D)};
+                CHECK(e[0] < 1e-5 && e[1] < 1e-5 && e[2] < 1e-5 && e[3] < 1e-4,
+                      "prior %d, P = %d, rank %d: log q %g, score %g, HVP %g, mode %g from the unsplit target", pi, P, k,
+                      e[0], e[1], e[2], e[3]);
+                if (k == 0 && P == 2)
+                    printf("blr prior %d split over 2 ranks: largest relative difference log q %.2g, score %.2g, HVP %.2g, "
+                           "mode %.2g\n", pi, e[0], e[1], e[2], e[3]);
+            }
+        }
+    }
+    nis_blr_opts o = nis_blr_defaults();
+    nis_dist d = {.rank = 0, .size = 2, .sum_real = sum_real, .sum_double = sum_double};
+    o.dist = &d, o.minibatch = 10;
+    char err[256];
+    CHECK(nis_blr_target_new(&ds, &o, err, sizeof err) == NULL && strstr(err, "full batch"), "minibatch + split: %s", err);
+    nis_dataset_free(&ds);
+}
+
 int main(void) {
+    blr_split();
+
     /* the shares: contiguous, in rank order, covering n */
     int64_t a, b, prev = 0;
     for (int r = 0; r < 3; r++) {

@@ -31,6 +31,7 @@
 
 #include "nis/core.h"
 #include "nis/data.h"
+#include "nis/dist.h"
 #include "nis/target.h"
 
 #ifdef __cplusplus
@@ -44,6 +45,10 @@ typedef struct {
     int64_t minibatch;               /* 0 (or >= N) = full batch */
     double gamma_shape, gamma_rate;  /* HIER: α ~ Gamma(shape, rate) */
     uint64_t seed;                   /* minibatch draws */
+    const nis_dist *dist;            /* a group: this rank keeps its share of the rows (nis_dist_share) and the
+                                      * likelihood is summed over the ranks inside the graph (nis_dist_sum), the
+                                      * prior added once; log q, score and HVP are the whole data's on every rank.
+                                      * Full batch only.  Borrowed; NULL: every row here */
 } nis_blr_opts;
 
 /* HIER, full batch, Gamma(1, rate 0.01), seed 0. */

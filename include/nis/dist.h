@@ -33,6 +33,15 @@ void nis_dist_share(int64_t n, int rank, int size, int64_t *a, int64_t *b);
 nis_status nis_dist_mean_real(const nis_dist *d, nis_real *x, int64_t n, char *err, size_t errlen);
 nis_status nis_dist_mean_double(const nis_dist *d, double *x, int64_t n, char *err, size_t errlen);
 
+/* Sums across the group inside a graph (autodiff works through them, to any order): every rank builds the same
+ * graph.  nis_dist_sum(x) is the elementwise sum of every rank's x (x's shape; a collective call: every rank, same
+ * order); nis_dist_copy(x) is x, whose gradient is summed over the ranks.  A likelihood split by rows over the
+ * ranks is then nis_dist_sum(part(nis_dist_copy(θ))), the replicated parts (a prior) added outside, and its
+ * score and HVP by autodiff are the whole likelihood's.  d NULL or of size 1: x itself.  d is borrowed and must
+ * outlive the graph.  A failed sum fails the context (NIS_EIO). */
+nis_tensor *nis_dist_sum(nis_ctx *ctx, const nis_dist *d, nis_tensor *x);
+nis_tensor *nis_dist_copy(nis_ctx *ctx, const nis_dist *d, nis_tensor *x);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,9 +86,10 @@ static double hmc_seconds_per_1000(const nis_target *t, uint64_t seed) {
 }
 
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
- * the 2-D targets, samples.png.  0, or 1 after a message. */
+ * the 2-D targets, samples.png, when `write` (the ranks of a row-split target all evaluate it: its checks call it,
+ * a collective; rank 0 writes).  0, or 1 after a message. */
 static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, double train_seconds,
-                    double whiten_seconds, double last_loss, double target_evals, int ranks) {
+                    double whiten_seconds, double last_loss, double target_evals, int ranks, bool write) {
     const nis_target *t = ct->t;
     const nis_train_config *c = nis_trainer_config(tr);
     char err[512], path[4096];
@@ -129,12 +130,12 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
         cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));
         cli_json_number(m, "final_sampler_loss", last_loss);
         if (warn[0]) cJSON_AddStringToObject(m, "warning", warn);
-        ok = cli_write_json(cli_path(path, sizeof path, out, "metrics.json"), m, err, sizeof err);
+        ok = !write || cli_write_json(cli_path(path, sizeof path, out, "metrics.json"), m, err, sizeof err);
         char *line = cJSON_PrintUnformatted(m);
-        if (ok && line) printf("%s\n", line);
+        if (ok && write && line) printf("%s\n", line);
         cJSON_free(line);
         nis_ctx *pc = nis_ctx_new(0);
-        if (ok && pc && !ct->blr)   /* a picture of the density: 2-D targets only */
+        if (ok && write && pc && !ct->blr)   /* a picture of the density: 2-D targets only */
             ok = nis_plot_samples_2d(cli_path(path, sizeof path, out, "samples.png"), pc, t, x,
                                      n_eval < 5000 ? n_eval : 5000, 512, err, sizeof err) == NIS_OK;
         nis_ctx_free(pc);
@@ -173,6 +174,7 @@ static int train_body(int argc, char **argv) {
     const char *target = NULL, *out = NULL;
     int64_t threads = 1, n_eval = 5000, every = 0;
     bool quiet = false, resume = false;
+    const char *split = "batch";
     cli_blr_flags bf;
     cli_blr_flags_default(&bf);
     cli_opt opts[CLI_MAX_OPTS] = {
@@ -183,6 +185,8 @@ static int train_body(int argc, char **argv) {
         {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
+        {"group-split", OPT_STRING, &split, "under mpirun: each rank takes a share of every batch (batch), or of the "
+         "data's rows and the whole batch (rows: --target blr; docs/scaling.md)", 0, 0, false},
     };
     int nopts = cli_schema_opts(nis_train_schema(), NIS_SCOPE_MLP, &c, opts, cli_opts_count(opts));
     nopts += cli_blr_flags_opts(&bf, opts + nopts);
@@ -202,6 +206,12 @@ static int train_body(int argc, char **argv) {
         if ((rc = cli_config_flags(CMD, out, &target, &bf, &keep))) return rc;
     }
     if (!target) return cli_error(CMD, "--target is required");
+    bool rows = !strcmp(split, "rows");
+    if (!rows && strcmp(split, "batch")) return cli_error(CMD, "--group-split: expected batch or rows, got '%s'", split);
+    if (rows && strcmp(target, "blr")) return cli_error(CMD, "--group-split rows needs --target blr (a sum over rows)");
+    const nis_dist *g = nis_mpi_group();
+    bool root = nis_mpi_root();
+    if (rows) bf.dist = g;   /* the likelihood's rows split over the ranks; the batch whole on each */
     cli_target ct;
     rc = cli_target_open(CMD, target, &bf, (uint64_t)c.seed, &ct);
     if (rc) {
@@ -218,7 +228,7 @@ static int train_body(int argc, char **argv) {
         if (!tr) status = cli_error(CMD, "--resume: %s", err);
         else if (!cli_given("iters")) c.iters = nis_trainer_config(tr)->iters;
     } else if (nis_train_config_check(&c, ct.t, err, sizeof err) != NIS_OK ||   /* before --out is created */
-               nis_train_config_check_dist(&c, nis_mpi_group(), err, sizeof err) != NIS_OK) {
+               nis_train_config_check_dist(&c, rows ? NULL : g, err, sizeof err) != NIS_OK) {
         status = cli_error(CMD, "%s", err);
     } else {
         cli_progress p;
@@ -238,20 +248,21 @@ static int train_body(int argc, char **argv) {
             status = cli_error(CMD, "%s", err);
     }
     cJSON_Delete(keep);
-    /* a group (mpirun): every rank trains its share of each batch; rank 0 alone writes files and prints */
-    const nis_dist *g = nis_mpi_group();
-    bool root = nis_mpi_root();
-    if (!status && g && nis_trainer_set_dist(tr, g, err, sizeof err) != NIS_OK) status = cli_error(CMD, "%s", err);
+    /* a group (mpirun): every rank trains its share of each batch (or, row-split, the whole batch against its rows:
+     * the target's sums keep the ranks equal); rank 0 alone writes files and prints */
+    if (!status && g && !rows && nis_trainer_set_dist(tr, g, err, sizeof err) != NIS_OK)
+        status = cli_error(CMD, "%s", err);
     status = nis_mpi_agree(status), agreed = true;
     nis_train_run_result res;
     if (!status && (status = cli_train_run(CMD, tr, c.iters, root ? out : NULL, every, quiet || !root, ct.t->name, 0,
                                            NULL, &res)))
         nis_mpi_failed_together();   /* the losses are the group's: every rank stops at the same update */
     double evals = tr ? (double)nis_trainer_target_evals(tr) : 0;   /* the group's: every rank's share summed */
-    if (!status && g && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK) status = cli_error(CMD, "%s", err);
-    if (!status && root)
+    if (!status && g && !rows && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK)
+        status = cli_error(CMD, "%s", err);
+    if (!status && (root || rows))
         status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
-                          g ? g->size : 1);
+                          g ? g->size : 1, root);
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;

@@ -19,6 +19,7 @@ typedef struct {
     double test_frac;
     bool no_header;
     char origin[4200];   /* "" when the values came from flags; else the config.json they were read from (errors name it) */
+    const nis_dist *dist;   /* a group whose ranks split the data's rows (nis_blr_opts.dist), or NULL (not a flag) */
 } cli_blr_flags;
 
 #define CLI_BLR_NOPTS 10

@@ -66,6 +66,9 @@ static nis_tensor *rows(nis_ctx *c, const nis_target *t, double *scale) {
     return R;
 }
 
+/* The group the rows are split over (NULL: all rows here). */
+static const nis_dist *group(const blr *b) { return b->o.dist && b->o.dist->size > 1 ? b->o.dist : NULL; }
+
 /* True if θ has a log α coordinate (HIER, HIER_NC). */
 static bool has_alpha(const blr *b) { return b->o.prior == NIS_BLR_PRIOR_HIER || b->o.prior == NIS_BLR_PRIOR_HIER_NC; }
 
@@ -89,11 +92,18 @@ static nis_tensor *blr_log_prob(nis_ctx *c, const nis_target *t, nis_tensor *x) 
     const blr *b = t->data;
     if (!shape_ok(c, t, x, "log_prob")) return NULL;
     double scale;
-    nis_tensor *A = rows(c, t, &scale), *la;
+    nis_tensor *A = rows(c, t, &scale), *la, *lal;
     nis_tensor *w = weights(c, b, x, &la), *v = NULL;
-    if (b->o.prior == NIS_BLR_PRIOR_HIER_NC) v = w, w = nis_mul(c, v, nis_exp(c, nis_mul_scalar(c, la, -0.5)));
-    nis_tensor *ll = nis_mul_scalar(c, nis_sum_axis(c, nis_softplus(c, nis_matmul(c, w, A, false, true)), 1, false),
+    /* the likelihood: this rank's rows at a copy of x (its gradient summed over the ranks), summed over the ranks */
+    nis_tensor *wl = group(b) ? weights(c, b, nis_dist_copy(c, group(b), x), &lal) : w;
+    if (!group(b)) lal = la;
+    if (b->o.prior == NIS_BLR_PRIOR_HIER_NC) {
+        v = w, w = nis_mul(c, v, nis_exp(c, nis_mul_scalar(c, la, -0.5)));
+        wl = group(b) ? nis_mul(c, wl, nis_exp(c, nis_mul_scalar(c, lal, -0.5))) : w;
+    }
+    nis_tensor *ll = nis_mul_scalar(c, nis_sum_axis(c, nis_softplus(c, nis_matmul(c, wl, A, false, true)), 1, false),
                                     -scale);
+    ll = nis_dist_sum(c, group(b), ll);
     if (v) {   /* non-centred: − ‖v‖²/2 + a log α − b α */
         nis_tensor *a = nis_reshape(c, la, 1, (int64_t[]){x->shape[0]});
         nis_tensor *p = nis_sub(c, nis_mul_scalar(c, a, b->o.gamma_shape), nis_mul_scalar(c, nis_exp(c, a), b->o.gamma_rate));
@@ -116,10 +126,11 @@ static nis_tensor *blr_score(nis_ctx *c, const nis_target *t, nis_tensor *x) {
     const blr *b = t->data;
     if (!shape_ok(c, t, x, "score")) return NULL;
     double scale;
-    nis_tensor *A = rows(c, t, &scale), *la;
-    nis_tensor *w = weights(c, b, x, &la);
-    nis_tensor *S = nis_sigmoid(c, nis_matmul(c, w, A, false, true));           /* (B, M) */
+    nis_tensor *A = rows(c, t, &scale), *la, *lal;
+    nis_tensor *w = weights(c, b, x, &la), *wl = group(b) ? weights(c, b, nis_dist_copy(c, group(b), x), &lal) : w;
+    nis_tensor *S = nis_sigmoid(c, nis_matmul(c, wl, A, false, true));          /* (B, M) */
     nis_tensor *gl = nis_mul_scalar(c, nis_matmul(c, S, A, false, false), -scale);   /* (B, d) */
+    gl = nis_dist_sum(c, group(b), gl);
     if (b->o.prior == NIS_BLR_PRIOR_NORMAL) return nis_sub(c, gl, w);
     nis_tensor *ea = nis_exp(c, la);                                               /* (B, 1) */
     nis_tensor *gw = nis_sub(c, gl, nis_mul(c, ea, w));
@@ -141,6 +152,7 @@ static nis_tensor *blr_hvp(nis_ctx *c, const nis_target *t, nis_tensor *x, nis_t
     nis_tensor *D = nis_mul(c, S, nis_rsub_scalar(c, S, 1.0));                     /* σ(1 - σ) */
     nis_tensor *Av = nis_matmul(c, vw, A, false, true);                            /* (B, M) */
     nis_tensor *hl = nis_mul_scalar(c, nis_matmul(c, nis_mul(c, D, Av), A, false, false), -scale);
+    hl = nis_dist_sum(c, group(b), hl);   /* (not differentiated further: no copy of x needed) */
     if (b->o.prior == NIS_BLR_PRIOR_NORMAL) return nis_sub(c, hl, vw);
     nis_tensor *ea = nis_exp(c, la);
     nis_tensor *hw = nis_sub(c, hl, nis_mul(c, ea, nis_add(c, vw, nis_mul(c, w, va))));
@@ -159,6 +171,9 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
     else if (opts.prior != NIS_BLR_PRIOR_HIER && opts.prior != NIS_BLR_PRIOR_NORMAL &&
              opts.prior != NIS_BLR_PRIOR_HIER_NC && opts.prior != NIS_BLR_PRIOR_HIER_MARG) bad = "unknown prior";
     else if (opts.minibatch < 0) bad = "minibatch must be >= 0";
+    else if (opts.dist && opts.dist->size > 1 && opts.minibatch > 0 && opts.minibatch < train->n)
+        bad = "a likelihood split over ranks is full batch (no minibatch)";
+    else if (opts.dist && opts.dist->size > 1 && train->n < opts.dist->size) bad = "fewer rows than ranks";
     else if (opts.prior != NIS_BLR_PRIOR_NORMAL && !(opts.gamma_shape > 0 && opts.gamma_rate > 0))
         bad = "the Gamma prior needs shape > 0 and rate > 0";
     else if (train->n > (int64_t)UINT32_MAX) bad = "too many rows (at most 2^32 - 1)";
@@ -179,7 +194,9 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
             return NULL;
         }
     blr *b = nis_calloc(1, sizeof *b);
-    int64_t N = train->n, d = train->d;
+    int64_t N = train->n, d = train->d, r0 = 0, r1 = N;   /* this rank's rows [r0, r1) */
+    if (opts.dist && opts.dist->size > 1) nis_dist_share(N, opts.dist->rank, opts.dist->size, &r0, &r1);
+    N = r1 - r0;
     bool mb = opts.minibatch > 0 && opts.minibatch < N;
     if (b) b->A = nis_malloc((size_t)(N * d) * sizeof(nis_real));
     if (b && mb) b->perm = nis_malloc((size_t)N * sizeof(uint32_t));
@@ -190,8 +207,8 @@ nis_target *nis_blr_target_new(const nis_dataset *train, const nis_blr_opts *o, 
         return NULL;
     }
     for (int64_t i = 0; i < N; i++) {
-        double s = train->y[i] == 1.0f ? -1.0 : 1.0;
-        for (int64_t j = 0; j < d; j++) b->A[i * d + j] = (nis_real)(s * (double)train->X[i * d + j]);
+        double s = train->y[r0 + i] == 1.0f ? -1.0 : 1.0;
+        for (int64_t j = 0; j < d; j++) b->A[i * d + j] = (nis_real)(s * (double)train->X[(r0 + i) * d + j]);
     }
     if (mb)
         for (int64_t i = 0; i < N; i++) b->perm[i] = (uint32_t)i;
@@ -228,7 +245,7 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     int64_t N = b->N, d = b->d;
     bool hier = b->o.prior != NIS_BLR_PRIOR_NORMAL;   /* α re-estimated (for MARG only w is returned) */
     double *w = nis_calloc((size_t)(3 * d), sizeof(double)), *m = w ? w + d : NULL, *v = w ? w + 2 * d : NULL;
-    double *g = nis_malloc((size_t)d * sizeof(double));
+    double *g = nis_malloc((size_t)(2 * d) * sizeof(double)), *gl = g ? g + d : NULL;   /* gl: a rank's rows' part */
     if (!w || !g) {
         nis_free(w), nis_free(g);
         snprintf(err, errlen, "blr mode: out of memory");
@@ -239,13 +256,23 @@ nis_status nis_blr_mode(const nis_target *t, nis_real *out, char *err, size_t er
     double alpha = 1, lr = 0.05, b1 = 0.9, b2 = 0.999;
     for (int step = 1; step <= 2000; step++) {
         double gn = 0, wn = 0;
-        for (int64_t j = 0; j < d; j++) g[j] = -alpha * w[j];
+        /* alone, into g after the prior's part (the order of the sums the pinned results were made with); in a group,
+         * the rows' part on its own, summed over the ranks, then the prior's */
+        double *acc = group(b) ? gl : g;
+        for (int64_t j = 0; j < d; j++) acc[j] = group(b) ? 0 : -alpha * w[j];
         for (int64_t i = 0; i < N; i++) {
             const nis_real *a = b->A + i * d;
             double u = 0;
             for (int64_t j = 0; j < d; j++) u += a[j] * w[j];
             double sg = 1 / (1 + exp(-u));
-            for (int64_t j = 0; j < d; j++) g[j] -= sg * a[j];
+            for (int64_t j = 0; j < d; j++) acc[j] -= sg * a[j];
+        }
+        if (group(b)) {
+            if (group(b)->sum_double(group(b), gl, d, err, errlen) != NIS_OK) {
+                nis_free(w), nis_free(g);
+                return NIS_EIO;
+            }
+            for (int64_t j = 0; j < d; j++) g[j] = -alpha * w[j] + gl[j];
         }
         for (int64_t j = 0; j < d; j++) {
             m[j] = b1 * m[j] + (1 - b1) * g[j], v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j];
