@@ -69,6 +69,8 @@ expect 0 "" mpi 2 "$NIS" train "${blr[@]}" --group-split rows --out "$dir/b2"
 d=$(maxdiff "$dir/b1/sampler.safetensors" "$dir/b2/sampler.safetensors")
 echo "cli_mpi_test: BLR rows split over 2 ranks against one process after 30 DFT updates: largest difference $d"
 close "$d" 1e-4 && ok || bad "the row-split BLR run differs from one process by $d"
+expect 0 "" mpi 2 "$NIS" train "${blr[@]}" --group-split rows --eval-n 0 --out "$dir/b3"   # (no evaluation: no rank waits)
+cmp -s "$dir/b2/sampler.safetensors" "$dir/b3/sampler.safetensors" && ok || bad "--eval-n 0 changed the row-split sampler"
 expect 2 "--group-split rows needs --target blr" mpi 2 "$NIS" train "${small[@]}" --group-split rows --out "$dir/x"
 expect 2 "is not synthetic:ROWS:FEATURES" "$NIS" train --target blr --data synthetic:5 --out "$dir/x"
 

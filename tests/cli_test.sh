@@ -105,4 +105,9 @@ expect 1 "update 10: the run diverged: the samples' root mean square is .*kept t
   --checkpoint-every 5 --quiet --out "$dir/div"
 [ -s "$dir/div/sampler.safetensors" ] && [ -s "$dir/div/checkpoint.safetensors" ] && ok || bad "diverged run: files"
 
+# --eval-n 0: no evaluation, metrics.json with the training's numbers only; 1 is refused
+expect 0 "" "$NIS" train --target donut --iters 5 --eval-n 0 --quiet --out "$dir/ev0"
+grep -q '"updates":.5' "$dir/ev0/metrics.json" && ! grep -q '"ksd"' "$dir/ev0/metrics.json" && [ ! -e "$dir/ev0/samples.png" ] \
+  && ok || bad "--eval-n 0: $(cat "$dir/ev0/metrics.json")"
+expect 2 "--eval-n: 0 (no evaluation) or at least 2" "$NIS" train --target donut --iters 5 --eval-n 1 --out "$dir/ev1"
 finish cli_test

@@ -5,6 +5,7 @@
 #include "nis/core.h"
 #include "nis/ops.h"
 #include "nis/rng.h"
+#include "nis/dist.h"
 #include "nis/nn.h"
 #include "nis/io.h"
 #include "nis/checkpoint.h"

@@ -85,6 +85,16 @@ static double hmc_seconds_per_1000(const nis_target *t, uint64_t seed) {
     return st == NIS_OK ? s * 1000 / (double)(C * h.steps) : NAN;
 }
 
+/* In a group: the ranks, and what this rank summed with the others so far (the scaling model's traffic). */
+static void group_metrics(cJSON *m, int ranks) {
+    if (ranks <= 1) return;
+    int64_t calls, values;
+    nis_mpi_traffic(&calls, &values);
+    cJSON_AddNumberToObject(m, "ranks", ranks);
+    cJSON_AddNumberToObject(m, "group_sums", (double)calls);
+    cJSON_AddNumberToObject(m, "group_values_summed", (double)values);
+}
+
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
  * the 2-D targets, samples.png, when `write` (the ranks of a row-split target all evaluate it: its checks call it,
  * a collective; rank 0 writes).  0, or 1 after a message. */
@@ -125,7 +135,7 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
             cli_json_number(m, "break_even_draws", gain > 0 ? ceil((train_seconds + whiten_seconds) / gain) : INFINITY);
         }
         cJSON_AddNumberToObject(m, "target_grad_evals_training", target_evals);
-        if (ranks > 1) cJSON_AddNumberToObject(m, "ranks", ranks);
+        group_metrics(m, ranks);
         cJSON_AddNumberToObject(m, "target_grad_evals_per_1000_samples", 0);
         cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));
         cli_json_number(m, "final_sampler_loss", last_loss);
@@ -144,6 +154,31 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     if (ok && warn[0]) fprintf(stderr, "nis " CMD ": warning: %s\n", warn);
     cJSON_Delete(m);
     nis_free(x);
+    return ok ? 0 : 1;
+}
+
+/* --eval-n 0: metrics.json with the training's numbers only (no samples drawn, no checks). */
+static int training_metrics(nis_trainer *tr, const nis_target *t, const char *out, double train_seconds,
+                            double whiten_seconds, double last_loss, double target_evals, int ranks) {
+    const nis_train_config *c = nis_trainer_config(tr);
+    char err[512], path[4096];
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "target", t->name);
+    cJSON_AddStringToObject(m, "method", nis_method_name(c->method));
+    cJSON_AddNumberToObject(m, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(m, "train_seconds", train_seconds);
+    if (c->whiten) cJSON_AddNumberToObject(m, "whiten_seconds", whiten_seconds);
+    cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
+    cJSON_AddNumberToObject(m, "target_grad_evals_training", target_evals);
+    group_metrics(m, ranks);
+    cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));
+    cli_json_number(m, "final_sampler_loss", last_loss);
+    bool ok = cli_write_json(cli_path(path, sizeof path, out, "metrics.json"), m, err, sizeof err);
+    char *line = cJSON_PrintUnformatted(m);
+    if (ok && line) printf("%s\n", line);
+    cJSON_free(line);
+    cJSON_Delete(m);
+    if (!ok) fprintf(stderr, "nis " CMD ": %s\n", err);
     return ok ? 0 : 1;
 }
 
@@ -182,7 +217,9 @@ static int train_body(int argc, char **argv) {
         CLI_OUT_DIR(&out),
         CLI_RESUME(&resume),   /* (the target and data options too: from OUT/config.json) */
         CLI_EVERY(&every),
-        {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png", 2, 1e6, false},
+        {"eval-n", OPT_INT, &n_eval, "samples drawn for metrics.json and samples.png (0: no evaluation, metrics.json "
+         "holds the training's numbers only: for data sets where the posterior checks cost more than training)", 0,
+         1e6, false},
         CLI_THREADS(&threads),
         CLI_QUIET(&quiet),
         {"group-split", OPT_STRING, &split, "under mpirun: each rank takes a share of every batch (batch), or of the "
@@ -194,6 +231,7 @@ static int train_body(int argc, char **argv) {
                        "regression posterior of a data set (--target blr --data PATH; DFT, KL or Fisher training).",
                        argc, argv, opts, nopts);
     if (rc) return rc == 1 ? 0 : rc;
+    if (n_eval == 1) return cli_error(CMD, "--eval-n: 0 (no evaluation) or at least 2");
     nis_blr_prior pr;   /* the non-centred form of the hierarchical prior unless --prior says otherwise */
     if (blr && !resume && !cli_given("prior") && nis_blr_prior_parse(bf.prior, &pr))
         bf.prior = nis_blr_prior_name(nis_blr_prior_for_sampler(pr));
@@ -260,9 +298,13 @@ static int train_body(int argc, char **argv) {
     double evals = tr ? (double)nis_trainer_target_evals(tr) : 0;   /* the group's: every rank's share summed */
     if (!status && g && !rows && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);
-    if (!status && (root || rows))
+    if (!status && n_eval == 0) {
+        if (root) status = training_metrics(tr, ct.t, out, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
+                                            g ? g->size : 1);
+    } else if (!status && (root || rows)) {
         status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
                           g ? g->size : 1, root);
+    }
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;

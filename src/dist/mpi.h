@@ -12,6 +12,8 @@
 const nis_dist *nis_mpi_join(int *argc, char ***argv);
 /* The group joined (NULL: alone). */
 const nis_dist *nis_mpi_group(void);
+/* What this rank has summed with the others so far: calls and values (float or double), for the scaling model. */
+void nis_mpi_traffic(int64_t *calls, int64_t *values);
 /* True on rank 0 or when alone: the process that writes files and prints. */
 bool nis_mpi_root(void);
 /* Agree on a status: the largest of every rank's (0 = success), so that a failure on one rank (a file it cannot
