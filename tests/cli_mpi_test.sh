@@ -57,6 +57,12 @@ expect 2 "does not split evenly over 3 ranks" mpi 3 "$NIS" train "${small[@]}" -
 [ ! -e "$dir/odd" ] && ok || bad "a refused group run created its directory"
 expect 2 "is out of range" mpi 2 "$NIS" train "${small[@]}" --lr 1e9 --out "$dir/bad"
 expect 2 "cannot read\|no such\|not found\|No such" mpi 2 "$NIS" train --target blr --data "$dir/none.csv" --out "$dir/bad"
+# a file only rank 1 cannot read: every rank stops before training, one line (rank 1's), exit 2, nothing written
+printf 'a,b,y\n1,2,0\n2,1,1\n3,3,0\n1,1,1\n' > "$dir/ok.csv"
+expect 2 "missing.csv" mpi 2 sh -c 'f="$1"; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && f="$2"; exec "$3" train --target blr \
+  --data "$f" --label y --positive 1 --whiten=false --width 16 --score-width 16 --batch 32 --init-steps 10 \
+  --iters 5 --quiet --out "$4"' sh "$dir/ok.csv" "$dir/missing.csv" "$NIS" "$dir/one"
+[ ! -e "$dir/one" ] && ok || bad "a run that rank 1 could not start created its directory"
 expect 1 "the run diverged" mpi 2 "$NIS" train --target donut --iters 300 --lr 1 --lr-score 1 --out "$dir/div" --quiet
 expect 2 "runs in one process; under mpirun only nis train and nis ebm train" mpi 2 "$NIS" sample --model "$dir/p1" --n 4 --out "$dir/s.npy"
 

@@ -278,19 +278,24 @@ static int train_body(int argc, char **argv) {
         if (c.whiten) whiten_seconds = nis_seconds() - t0;
         if (!tr && c.whiten) status = 1, fprintf(stderr, "nis " CMD ": %s\n", err);   /* the fit failed: a run's failure */
         else if (!tr) status = cli_error(CMD, "%s", err);                          /* a configuration the trainer refused */
-        if (!status && nis_mpi_root() && !cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
-        nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
-        if (tr) given.latent = nis_trainer_config(tr)->latent, given.score_model = nis_trainer_config(tr)->score_model;
-        if (!status && nis_mpi_root() && !write_config(out, &given, &ct, &bf, threads, c.whiten ? nis_trainer_config(tr) : NULL, err,
-                                     sizeof err))
-            status = cli_error(CMD, "%s", err);
     }
     cJSON_Delete(keep);
     /* a group (mpirun): every rank trains its share of each batch (or, row-split, the whole batch against its rows:
-     * the target's sums keep the ranks equal); rank 0 alone writes files and prints */
+     * the target's sums keep the ranks equal); rank 0 alone writes files and prints.  The ranks agree that each is
+     * ready before anything is written, and again after rank 0 has made the run's directory. */
     if (!status && g && !rows && nis_trainer_set_dist(tr, g, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);
     status = nis_mpi_agree(status), agreed = true;
+    const bool ready = !status;   /* every rank is: the second agreement below is theirs too */
+    if (!status && !resume && root) {
+        nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
+        given.latent = nis_trainer_config(tr)->latent, given.score_model = nis_trainer_config(tr)->score_model;
+        if (!cli_ensure_dir(out, err, sizeof err)) status = cli_error(CMD, "--out: %s", err);
+        else if (!write_config(out, &given, &ct, &bf, threads, c.whiten ? nis_trainer_config(tr) : NULL, err,
+                               sizeof err))
+            status = cli_error(CMD, "%s", err);
+    }
+    if (g && ready) status = nis_mpi_agree(status);
     nis_train_run_result res;
     if (!status && (status = cli_train_run(CMD, tr, c.iters, root ? out : NULL, every, quiet || !root, ct.t->name, 0,
                                            NULL, &res)))
