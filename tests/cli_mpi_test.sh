@@ -64,7 +64,7 @@ expect 2 "missing.csv" mpi 2 sh -c 'f="$1"; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && f
   --iters 5 --quiet --out "$4"' sh "$dir/ok.csv" "$dir/missing.csv" "$NIS" "$dir/one"
 [ ! -e "$dir/one" ] && ok || bad "a run that rank 1 could not start created its directory"
 expect 1 "the run diverged" mpi 2 "$NIS" train --target donut --iters 300 --lr 1 --lr-score 1 --out "$dir/div" --quiet
-expect 2 "runs in one process; under mpirun only nis train and nis ebm train" mpi 2 "$NIS" sample --model "$dir/p1" --n 4 --out "$dir/s.npy"
+expect 2 "runs in one process; under mpirun only nis train, nis ebm train and nis mcmc" mpi 2 "$NIS" sample --model "$dir/p1" --n 4 --out "$dir/s.npy"
 
 # a likelihood split by rows (--group-split rows): every rank runs the whole batch against its rows; the sums of the
 # target keep the ranks equal and the sampler one process's
@@ -77,6 +77,21 @@ echo "cli_mpi_test: BLR rows split over 2 ranks against one process after 30 DFT
 close "$d" 1e-4 && ok || bad "the row-split BLR run differs from one process by $d"
 expect 0 "" mpi 2 "$NIS" train "${blr[@]}" --group-split rows --eval-n 0 --out "$dir/b3"   # (no evaluation: no rank waits)
 cmp -s "$dir/b2/sampler.safetensors" "$dir/b3/sampler.safetensors" && ok || bad "--eval-n 0 changed the row-split sampler"
+# MCMC on the row-split target: Langevin chains as one process's (HMC's adapted step drifts with the rounding)
+expect 0 "" "$NIS" mcmc --target blr --data synthetic:500:5:3 --method ula --steps 30 --n 8 --seed 0 --out "$dir/u1.npy"
+expect 0 "" mpi 2 "$NIS" mcmc --target blr --data synthetic:500:5:3 --method ula --steps 30 --n 8 --seed 0 --out "$dir/u2.npy"
+d=$(python3 - "$dir/u1.npy" "$dir/u2.npy" <<'PY'
+import struct, sys
+def load(p):   # a float32 .npy: magic, version, header length, header, data
+    b = open(p, "rb").read(); n = struct.unpack("<H", b[8:10])[0]; d = b[10 + n:]
+    return struct.unpack("<%df" % (len(d) // 4), d)
+a, b = load(sys.argv[1]), load(sys.argv[2])
+print(max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) else "inf")
+PY
+)
+echo "cli_mpi_test: ULA on BLR, rows split over 2 ranks against one process: largest difference $d"
+close "$d" 1e-4 && ok || bad "ULA on the row-split target differs from one process by $d"
+expect 2 "under mpirun only --target blr" mpi 2 "$NIS" mcmc --target donut --method ula --steps 3 --n 4 --out "$dir/x.npy"
 expect 2 "--group-split rows needs --target blr" mpi 2 "$NIS" train "${small[@]}" --group-split rows --out "$dir/x"
 expect 2 "is not synthetic:ROWS:FEATURES" "$NIS" train --target blr --data synthetic:5 --out "$dir/x"
 

@@ -6,13 +6,19 @@
 #include "commands.h"
 #include "target_open.h"
 #include "util.h"
+#include "dist/mpi.h"
 #include "nis/io.h"
 #include "nis/mcmc.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int cmd_mcmc(int argc, char **argv) {
+/* Under mpirun (--target blr only): the data's rows are split over the ranks, every rank runs every chain against its
+ * rows and the target's sums make the chains the same on every rank; rank 0 writes.  The ranks agree once that each
+ * is ready (`agreed`); an early return agrees on the way out (cmd_mcmc). */
+static bool agreed;
+
+static int mcmc_body(int argc, char **argv) {
     const char *target = NULL, *method = NULL, *out = NULL;
     int64_t steps = 1000, n = 1000, seed = 0, threads = 1, warmup = -1, leapfrog = 10;
     double step = 0, init_std = 1;
@@ -38,6 +44,10 @@ int cmd_mcmc(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : rc;
     if (strcmp(method, "ula") && strcmp(method, "mala") && strcmp(method, "hmc") && strcmp(method, "svgd"))
         return cli_error("mcmc", "--method: unknown method '%s' (ula, mala, hmc, svgd)", method);
+    const nis_dist *g = nis_mpi_group();
+    if (g && (!target || strcmp(target, "blr")))
+        return cli_error("mcmc", "under mpirun only --target blr runs as a group (its rows split)");
+    bf.dist = g;
     cli_target ct;
     if ((rc = cli_target_open("mcmc", target, &bf, (uint64_t)seed, &ct))) return rc;
     const nis_target *t = ct.t;
@@ -54,6 +64,13 @@ int cmd_mcmc(int argc, char **argv) {
         cli_target_close(&ct);
         return cli_error("mcmc", "out of memory for %lld chains", (long long)n);
     }
+    if ((rc = nis_mpi_agree(0)) != 0) {   /* another rank could not start: it has said why */
+        agreed = true;
+        nis_free(x);
+        cli_target_close(&ct);
+        return rc;
+    }
+    agreed = true;
     nis_rng rng = nis_rng_init((uint64_t)seed, NIS_STREAM_MCMC);
     nis_mcmc_init_normal(&rng, x, n, d, 0, init_std);
     nis_mcmc_stats s = {0};
@@ -89,12 +106,14 @@ int cmd_mcmc(int argc, char **argv) {
         st = nis_svgd_run(t, &c, x, n, &s, err, sizeof err);
     }
     int status = 0;
+    if (st != NIS_OK) nis_mpi_failed_together();   /* the chains are the same on every rank, and so is their end */
     if (st == NIS_OK) nis_target_report(t, x, n);   /* e.g. chains that ran in the non-centred [v, log α] -> θ */
     if (st == NIS_ENUMERIC && !strstr(err, "initial")) {   /* chains that ran to NaN/Inf: the step size the user chose (or ours) is too large */
         status = cli_error("mcmc", "%s: the chains diverged; use a smaller --step-size (it was %g)", err, used);
     } else if (st != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;
+    } else if (!nis_mpi_root()) {   /* rank 0 writes the group's chains */
     } else if (nis_npy_write(out, NIS_DT_REAL, 2, (int64_t[]){n, d}, x, err, sizeof err) != NIS_OK) {
         fprintf(stderr, "nis mcmc: %s\n", err);
         status = 1;
@@ -124,4 +143,10 @@ int cmd_mcmc(int argc, char **argv) {
     nis_free(x);
     cli_target_close(&ct);
     return status;
+}
+
+int cmd_mcmc(int argc, char **argv) {
+    agreed = false;
+    int status = mcmc_body(argc, argv);
+    return agreed ? status : nis_mpi_agree(status);
 }

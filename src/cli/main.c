@@ -70,11 +70,12 @@ static int run(int argc, char **argv) {
     for (int i = 0; i < n_commands; i++) {
         if (strcmp(argv[1], commands[i].name)) continue;
         const nis_dist *g = nis_mpi_group();
-        bool group_cmd = !strcmp(argv[1], "train") || (!strcmp(argv[1], "ebm") && argc > 2 && !strcmp(argv[2], "train"));
+        bool group_cmd = !strcmp(argv[1], "train") || !strcmp(argv[1], "mcmc") ||
+                         (!strcmp(argv[1], "ebm") && argc > 2 && !strcmp(argv[2], "train"));
         if (g && g->size > 1 && !group_cmd) {   /* P copies would each write the same files */
             if (nis_mpi_root())
-                fprintf(stderr, "nis %s: runs in one process; under mpirun only nis train and nis ebm train train as a "
-                                "group (docs/scaling.md)\n", argv[1]);
+                fprintf(stderr, "nis %s: runs in one process; under mpirun only nis train, nis ebm train and nis mcmc "
+                                "run as a group (docs/scaling.md)\n", argv[1]);
             nis_mpi_failed_together();
             return 2;
         }
