@@ -119,7 +119,7 @@ expect 2 "denoising (--noise) energies only" mpi 2 "$NIS" ebm train --data "$dir
 timeout 120 mpirun --oversubscribe -np 2 "$NIS" train --target donut --iters 100000 --checkpoint-every 100 --seed 2 \
   --quiet --out "$dir/kill" > /dev/null 2> "$dir/kill.err" &
 job=$!
-for _ in $(seq 100); do [ -f "$dir/kill/checkpoint.safetensors" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -f "$dir/kill/checkpoint.safetensors" ] && break; sleep 0.1; done
 victim=""
 for p in $(pgrep -f "nis train --target donut --iters 100000"); do
   tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
