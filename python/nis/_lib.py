@@ -136,7 +136,7 @@ class DataOpts(ctypes.Structure):
 class BlrOpts(ctypes.Structure):
     """nis_blr_opts (nis/blr.h)."""
     _fields_ = [("prior", ctypes.c_int), ("minibatch", ctypes.c_int64), ("gamma_shape", ctypes.c_double),
-                ("gamma_rate", ctypes.c_double), ("seed", ctypes.c_uint64)]
+                ("gamma_rate", ctypes.c_double), ("seed", ctypes.c_uint64), ("dist", ctypes.c_void_p)]
 
 
 ARRAY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_float_p, ctypes.c_int64, c_float_p)
