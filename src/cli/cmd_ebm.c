@@ -317,7 +317,7 @@ static int ebm_train_body(int argc, char **argv) {
             if (tty) fputc('\n', stderr);
             fprintf(stderr, "nis ebm train: %s; the last checkpoint in %s is kept\n", err, out);
             status = 1;
-            if (grp) nis_mpi_failed_together();   /* the loss is the group's: every rank stops at this update */
+            if (grp && s == NIS_ENUMERIC) nis_mpi_failed_together();   /* the group's loss: all stop here */
             break;
         }
         bool save = root && (T.iter % every == 0 || T.iter == iters);

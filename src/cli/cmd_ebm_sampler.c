@@ -154,7 +154,7 @@ int cmd_ebm_sampler(int argc, char **argv) {
         cJSON_Delete(cj);
     }
     nis_train_run_result res;
-    if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, name, 2, meta, &res)))
+    if (!status && !(status = cli_train_run(CMD, tr, c.iters, out, every, quiet, name, 2, meta, &res, NULL)))
         status = evaluate(tr, t, energy ? energy : target, out, n_eval, res.seconds);
     nis_trainer_free(tr);
     nis_gauss_image_target_free(gauss);

@@ -106,7 +106,7 @@ static int mcmc_body(int argc, char **argv) {
         st = nis_svgd_run(t, &c, x, n, &s, err, sizeof err);
     }
     int status = 0;
-    if (st != NIS_OK) nis_mpi_failed_together();   /* the chains are the same on every rank, and so is their end */
+    if (st == NIS_ENUMERIC) nis_mpi_failed_together();   /* the chains are the same on every rank, and so is their end */
     if (st == NIS_OK) nis_target_report(t, x, n);   /* e.g. chains that ran in the non-centred [v, log α] -> θ */
     if (st == NIS_ENUMERIC && !strstr(err, "initial")) {   /* chains that ran to NaN/Inf: the step size the user chose (or ours) is too large */
         status = cli_error("mcmc", "%s: the chains diverged; use a smaller --step-size (it was %g)", err, used);

@@ -297,9 +297,12 @@ static int train_body(int argc, char **argv) {
     }
     if (g && ready) status = nis_mpi_agree(status);
     nis_train_run_result res;
+    nis_status why = NIS_OK;
     if (!status && (status = cli_train_run(CMD, tr, c.iters, root ? out : NULL, every, quiet || !root, ct.t->name, 0,
-                                           NULL, &res)))
-        nis_mpi_failed_together();   /* the losses are the group's: every rank stops at the same update */
+                                           NULL, &res, &why)) &&
+        why == NIS_ENUMERIC)
+        nis_mpi_failed_together();   /* the losses are the group's: every rank stops at the same update (a failure of
+                                      * rank 0's writes is its own: leaving then aborts the group) */
     double evals = tr ? (double)nis_trainer_target_evals(tr) : 0;   /* the group's: every rank's share summed */
     if (!status && g && !rows && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);

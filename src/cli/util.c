@@ -155,14 +155,16 @@ bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s) {
 }
 
 int cli_train_run(const char *cmd, nis_trainer *tr, int64_t iters, const char *dir, int64_t every, bool quiet,
-                  const char *name, int n_meta, const char *const *meta, nis_train_run_result *res) {
+                  const char *name, int n_meta, const char *const *meta, nis_train_run_result *res, nis_status *why) {
     char tag[96];
     cli_progress p;
     snprintf(tag, sizeof tag, "[%s %s]", nis_method_name(nis_trainer_config(tr)->method), name);
     cli_progress_init(&p, tag, quiet, iters, nis_trainer_iter(tr));
     nis_train_run_opts ro = {.dir = dir, .every = every, .n_meta = n_meta, .meta = meta, .progress = cli_progress_fn,
                              .ud = &p};
-    if (nis_trainer_run(tr, iters, &ro, res) == NIS_OK) return 0;
+    nis_status st = nis_trainer_run(tr, iters, &ro, res);
+    if (why) *why = st;
+    if (st == NIS_OK) return 0;
     if (p.tty) fputc('\n', stderr);
     fprintf(stderr, "nis %s: %s\n", cmd, nis_trainer_message(tr));
     return 1;

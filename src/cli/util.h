@@ -44,9 +44,9 @@ void cli_progress_init(cli_progress *p, const char *tag, bool quiet, int64_t ite
 bool cli_progress_fn(void *ud, nis_trainer *tr, const nis_train_stats *s);
 /* A training run of a command: nis_trainer_run up to iters with its files in dir (every `every` updates, with the
  * n_meta checkpoint pairs meta), a progress line "[method name]" unless quiet; on failure one line "nis CMD: ..."
- * on stderr and 1, else 0 with the run's result in *res. */
+ * on stderr and 1 (the library's status in *why, when not NULL), else 0 with the run's result in *res. */
 int cli_train_run(const char *cmd, nis_trainer *tr, int64_t iters, const char *dir, int64_t every, bool quiet,
-                  const char *name, int n_meta, const char *const *meta, nis_train_run_result *res);
+                  const char *name, int n_meta, const char *const *meta, nis_train_run_result *res, nis_status *why);
 /* With --resume: every option of opts given on the command line that the checkpoint holds (the schema's fields
  * but `iters`) is refused: 2 after a one-line error, else 0. */
 int cli_resume_refuse(const char *cmd, const cli_opt *opts, int nopts);
