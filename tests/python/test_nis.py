@@ -32,6 +32,33 @@ def test_generic_kernels_warn_once():
     assert "OPENBLAS_CORETYPE=" in r.stderr
 
 
+def test_ctypes_mirrors_have_the_c_sizes(tmp_path):
+    """Every struct nis/_lib.py mirrors has its C struct's size (a field added in C and not in Python made the
+    library read past the ctypes struct once: nis_blr_opts.dist).  Compiled here with the public headers."""
+    import ctypes
+    import shutil
+    from nis import _lib
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        pytest.skip("no C compiler")
+    mirrors = {}
+    for name in dir(_lib):
+        cls = getattr(_lib, name)
+        if isinstance(cls, type) and issubclass(cls, ctypes.Structure) and (cls.__doc__ or "").startswith("nis_"):
+            mirrors[name] = cls.__doc__.split()[0]
+    assert "BlrOpts" in mirrors and len(mirrors) >= 10, mirrors
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    src = tmp_path / "sizes.c"
+    src.write_text('#include "nis/nis.h"\n#include <stdio.h>\nint main(void) {\n' +
+                   "".join(f'    printf("{py} %zu\\n", sizeof({c}));\n' for py, c in mirrors.items()) + "}\n")
+    exe = tmp_path / "sizes"
+    subprocess.run([cc, "-std=c17", "-I", os.path.join(root, "include"), str(src), "-o", str(exe)], check=True)
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()
+    for py, size in zip(out[0::2], out[1::2]):
+        got = ctypes.sizeof(getattr(_lib, py))
+        assert got == int(size), f"{py} ({mirrors[py]}): ctypes {got} bytes, C {size}"
+
+
 def test_targets():
     assert {"donut", "funnel", "mog2"} <= set(nis.targets())
 
