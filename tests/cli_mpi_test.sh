@@ -111,6 +111,9 @@ cmp -s "$dir/e2/energy.safetensors" "$dir/e2b/energy.safetensors" && ok || bad "
 d=$(maxdiff "$dir/e1/energy.safetensors" "$dir/e2/energy.safetensors")
 echo "cli_mpi_test: energy, P = 2 against one process after 6 updates: largest parameter difference $d"
 close "$d" 1e-5 && ok || bad "the P = 2 energy differs from one process's by $d"
+expect 2 "nowhere" mpi 2 sh -c 'd="$1"; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d="$2"; shift 2; exec "$@" --data "$d"' \
+  sh "$dir/data" "$dir/nowhere" "$NIS" "${ebm[@]}" --out "$dir/eone"
+[ ! -e "$dir/eone" ] && ok || bad "an energy run that rank 1 could not start created its directory"
 expect 2 "denoising (--noise) energies only" mpi 2 "$NIS" ebm train --data "$dir/data" --batch 4 --buffer 8 --steps 2 \
   --width 2 --iters 2 --quiet --out "$dir/eml"
 

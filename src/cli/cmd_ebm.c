@@ -263,10 +263,6 @@ static int ebm_train_body(int argc, char **argv) {
     nis_set_threads((int)threads);
     const nis_dist *grp = nis_mpi_group();
     const bool root = nis_mpi_root();   /* under mpirun, rank 0 alone writes files and prints */
-    if (root && !cli_ensure_dir(out, err, sizeof err)) {
-        nis_images_free(&im);
-        return cli_error("ebm train", "--out: %s", err);
-    }
     ec.c = im.c, ec.h = im.h, ec.w = im.w;
     ec.lambda = lambda, ec.sigma = sigma, ec.noise = noise, ec.noise_max = noise_max;
     for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
@@ -306,6 +302,10 @@ static int ebm_train_body(int argc, char **argv) {
     }
     int status = nis_mpi_agree(0);   /* every rank is ready, or all stop (another rank has said why) */
     train_agreed = true;
+    if (!status) {   /* then rank 0 makes the run's directory, and the ranks agree again */
+        if (root && !cli_ensure_dir(out, err, sizeof err)) status = cli_error("ebm train", "--out: %s", err);
+        if (grp) status = nis_mpi_agree(status);
+    }
     quiet = quiet || !root;
     bool tty = !quiet && isatty(STDERR_FILENO);
     int64_t start = T.iter;
