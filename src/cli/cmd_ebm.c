@@ -161,11 +161,9 @@ static nis_trainer *joint_sampler(bool resume, const char *out, const nis_ebm *E
     return smp;
 }
 
-/* Under mpirun the ranks agree once, before training, that every one is ready (nis_mpi_agree); an early return
- * from ebm_train_body agrees on the way out (ebm_train). */
-static bool train_agreed;
-
-static int ebm_train_body(int argc, char **argv) {
+/* Under mpirun the ranks agree, before training, that every one is ready (nis_mpi_agree; an earlier return is
+ * agreed on in nis_mpi_leave). */
+static int ebm_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
@@ -301,7 +299,6 @@ static int ebm_train_body(int argc, char **argv) {
         return cli_error("ebm train", "%s", err);
     }
     int status = nis_mpi_agree(0);   /* every rank is ready, or all stop (another rank has said why) */
-    train_agreed = true;
     if (!status) {   /* then rank 0 makes the run's directory, and the ranks agree again */
         if (root && !cli_ensure_dir(out, err, sizeof err)) status = cli_error("ebm train", "--out: %s", err);
         if (grp) status = nis_mpi_agree(status);
@@ -356,12 +353,6 @@ static int ebm_train_body(int argc, char **argv) {
     nis_ebm_free(&E);
     nis_images_free(&im);
     return status;
-}
-
-static int ebm_train(int argc, char **argv) {
-    train_agreed = false;
-    int status = ebm_train_body(argc, argv);
-    return train_agreed ? status : nis_mpi_agree(status);
 }
 
 static int ebm_langevin(int argc, char **argv) {

@@ -14,11 +14,9 @@
 #include <string.h>
 
 /* Under mpirun (--target blr only): the data's rows are split over the ranks, every rank runs every chain against its
- * rows and the target's sums make the chains the same on every rank; rank 0 writes.  The ranks agree once that each
- * is ready (`agreed`); an early return agrees on the way out (cmd_mcmc). */
-static bool agreed;
-
-static int mcmc_body(int argc, char **argv) {
+ * rows and the target's sums make the chains the same on every rank; rank 0 writes.  The ranks agree that each is
+ * ready before the chains start (an earlier return is agreed on in nis_mpi_leave). */
+int cmd_mcmc(int argc, char **argv) {
     const char *target = NULL, *method = NULL, *out = NULL;
     int64_t steps = 1000, n = 1000, seed = 0, threads = 1, warmup = -1, leapfrog = 10;
     double step = 0, init_std = 1;
@@ -65,12 +63,10 @@ static int mcmc_body(int argc, char **argv) {
         return cli_error("mcmc", "out of memory for %lld chains", (long long)n);
     }
     if ((rc = nis_mpi_agree(0)) != 0) {   /* another rank could not start: it has said why */
-        agreed = true;
         nis_free(x);
         cli_target_close(&ct);
         return rc;
     }
-    agreed = true;
     nis_rng rng = nis_rng_init((uint64_t)seed, NIS_STREAM_MCMC);
     nis_mcmc_init_normal(&rng, x, n, d, 0, init_std);
     nis_mcmc_stats s = {0};
@@ -143,10 +139,4 @@ static int mcmc_body(int argc, char **argv) {
     nis_free(x);
     cli_target_close(&ct);
     return status;
-}
-
-int cmd_mcmc(int argc, char **argv) {
-    agreed = false;
-    int status = mcmc_body(argc, argv);
-    return agreed ? status : nis_mpi_agree(status);
 }

@@ -197,11 +197,7 @@ static bool write_config(const char *out, const nis_train_config *c, const cli_t
     return ok;
 }
 
-/* Under mpirun the ranks agree once, before training, on whether every one of them is ready (nis_mpi_agree):
- * `agreed` says that has happened; a return before it agrees on the way out (train_body's early failures). */
-static bool agreed;
-
-static int train_body(int argc, char **argv) {
+int cmd_train(int argc, char **argv) {
     /* a posterior gets the library's preset for posteriors as its defaults (the flags then override them) */
     const char *peek = cli_peek(argc, argv, "target");
     bool blr = peek && !strcmp(peek, "blr");
@@ -285,7 +281,7 @@ static int train_body(int argc, char **argv) {
      * ready before anything is written, and again after rank 0 has made the run's directory. */
     if (!status && g && !rows && nis_trainer_set_dist(tr, g, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);
-    status = nis_mpi_agree(status), agreed = true;
+    status = nis_mpi_agree(status);   /* (an earlier return is agreed on in nis_mpi_leave) */
     const bool ready = !status;   /* every rank is: the second agreement below is theirs too */
     if (!status && !resume && root) {
         nis_train_config given = c;   /* as given, with the automatic values the trainer resolved */
@@ -316,10 +312,4 @@ static int train_body(int argc, char **argv) {
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;
-}
-
-int cmd_train(int argc, char **argv) {
-    agreed = false;
-    int status = train_body(argc, argv);
-    return agreed ? status : nis_mpi_agree(status);
 }

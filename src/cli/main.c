@@ -55,12 +55,11 @@ static void blas_kernels(char **argv) {
             "OPENBLAS_CORETYPE=%s\n", nis_blas_core(), better, better);
 }
 
-/* The command's exit status.  Under mpirun every rank runs this with the same argv, so the failures here are
- * every rank's (nis_mpi_failed_together). */
+/* The command's exit status.  (Under mpirun every rank runs this; a failure before a command's first agreement is
+ * agreed on when the ranks leave, which shows one line: rank 0's, or the lowest failing rank's.) */
 static int run(int argc, char **argv) {
     if (argc < 2) {
-        nis_mpi_failed_together();
-        if (nis_mpi_root()) usage(stderr);
+        usage(stderr);
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -73,16 +72,13 @@ static int run(int argc, char **argv) {
         bool group_cmd = !strcmp(argv[1], "train") || !strcmp(argv[1], "mcmc") ||
                          (!strcmp(argv[1], "ebm") && argc > 2 && !strcmp(argv[2], "train"));
         if (g && g->size > 1 && !group_cmd) {   /* P copies would each write the same files */
-            if (nis_mpi_root())
-                fprintf(stderr, "nis %s: runs in one process; under mpirun only nis train, nis ebm train and nis mcmc "
-                                "run as a group (docs/scaling.md)\n", argv[1]);
-            nis_mpi_failed_together();
+            fprintf(stderr, "nis %s: runs in one process; under mpirun only nis train, nis ebm train and nis mcmc run "
+                            "as a group (docs/scaling.md)\n", argv[1]);
             return 2;
         }
         return commands[i].run(argc - 2, argv + 2);
     }
-    nis_mpi_failed_together();
-    if (nis_mpi_root()) fprintf(stderr, "nis: unknown command '%s' (see nis --help)\n", argv[1]);
+    fprintf(stderr, "nis: unknown command '%s' (see nis --help)\n", argv[1]);
     return 2;
 }
 

@@ -54,7 +54,7 @@ static nis_status sum_double(const nis_dist *d, double *x, int64_t n, char *err,
  * to the real stderr only when that rank alone has something to say (nis_mpi_agree, nis_mpi_leave). */
 static FILE *held;
 static int held_fd = -1;
-static bool together;
+static bool together, agreed;   /* the failure is every rank's; an agreement has happened */
 
 static void hold_output(void) {
     fflush(stdout), fflush(stderr);
@@ -100,6 +100,7 @@ void nis_mpi_traffic(int64_t *calls, int64_t *values) { *calls = n_calls, *value
 
 int nis_mpi_agree(int status) {
     if (!joined) return status;
+    agreed = true;
     /* the worst status, rank 0's, and the lowest failing rank */
     int mine[2] = {status, status ? group.rank : INT_MAX}, all[2] = {status, INT_MAX}, root = status;
     if (MPI_Allreduce(&mine[0], &all[0], 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS ||
@@ -118,6 +119,7 @@ void nis_mpi_failed_together(void) { together = true; }
 
 int nis_mpi_leave(int status) {
     if (!joined) return status;
+    if (status && !agreed) status = nis_mpi_agree(status);
     if (status && !together) {
         flush_held(true);
         MPI_Abort(MPI_COMM_WORLD, status);
