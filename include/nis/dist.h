@@ -29,6 +29,10 @@ struct nis_dist {
  * one (equal when size divides n). */
 void nis_dist_share(int64_t n, int rank, int size, int64_t *a, int64_t *b);
 
+/* d NULL, or a group (0 <= rank < size, both sums) over which n items split evenly: NIS_OK; else NIS_EINVAL and one
+ * line "WHO: ..." in err, naming the items as `what` (e.g. "the batch (256)"). */
+nis_status nis_dist_check(const nis_dist *d, int64_t n, const char *who, const char *what, char *err, size_t errlen);
+
 /* The mean over ranks of x[0..n) (sum_real, then / size); d NULL or of size 1: nothing. */
 nis_status nis_dist_mean_real(const nis_dist *d, nis_real *x, int64_t n, char *err, size_t errlen);
 nis_status nis_dist_mean_double(const nis_dist *d, double *x, int64_t n, char *err, size_t errlen);

@@ -115,9 +115,9 @@ int cli_target_open(const char *cmd, const char *name, const cli_blr_flags *f, u
                         .no_header = f->no_header};
     nis_dataset all;
     char err[512];
-    if (synth ? nis_dataset_synthetic_logistic(sn, sd, 2.0, (uint64_t)ss, &all, NULL) != NIS_OK &&
-                    snprintf(err, sizeof err, "out of memory for %lld x %lld", sn, sd)
-              : nis_data_load(f->data, fmt, &lo, &all, err, sizeof err) != NIS_OK)
+    if (synth && nis_dataset_synthetic_logistic(sn, sd, 2.0, (uint64_t)ss, &all, NULL) != NIS_OK)
+        return cli_error(cmd, "%s: out of memory for %lld x %lld", w_data, sn, sd);   /* (the sizes are checked) */
+    if (!synth && nis_data_load(f->data, fmt, &lo, &all, err, sizeof err) != NIS_OK)
         return cli_error(cmd, "%s: %s", w_data, err);
     nis_status st = nis_data_prepare(&all, f->test_frac, (uint64_t)f->split_seed, &out->train, &out->test, err, sizeof err);
     nis_dataset_free(&all);

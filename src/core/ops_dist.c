@@ -23,23 +23,22 @@ static void dist_sum_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis
 }
 static const nis_op_info op_dist_sum = {"dist_sum", dist_sum_backward};
 
-nis_tensor *nis_dist_copy(nis_ctx *ctx, const nis_dist *d, nis_tensor *x) {
+/* op's node over x holding x's values and the group (x itself, no node, alone). */
+static nis_tensor *dist_node(nis_ctx *ctx, const nis_op_info *op, const nis_dist *d, nis_tensor *x) {
     if (nis__bail(ctx, x)) return NULL;
     if (!d || d->size <= 1) return x;
-    nis_tensor *y = nis__result_like(ctx, &op_dist_copy, x, x, NULL, NULL);
+    nis_tensor *y = nis__result_like(ctx, op, x, x, NULL, NULL);
     if (!y) return NULL;
     y->p.i[0] = (int64_t)(intptr_t)d;
     memcpy(y->data, x->data, (size_t)x->n * sizeof *y->data);
     return y;
 }
 
+nis_tensor *nis_dist_copy(nis_ctx *ctx, const nis_dist *d, nis_tensor *x) { return dist_node(ctx, &op_dist_copy, d, x); }
+
 nis_tensor *nis_dist_sum(nis_ctx *ctx, const nis_dist *d, nis_tensor *x) {
-    if (nis__bail(ctx, x)) return NULL;
-    if (!d || d->size <= 1) return x;
-    nis_tensor *y = nis__result_like(ctx, &op_dist_sum, x, x, NULL, NULL);
-    if (!y) return NULL;
-    y->p.i[0] = (int64_t)(intptr_t)d;
-    memcpy(y->data, x->data, (size_t)x->n * sizeof *y->data);
+    nis_tensor *y = dist_node(ctx, &op_dist_sum, d, x);
+    if (!y || y == x) return y;
     char err[256];
     if (d->sum_real(d, y->data, y->n, err, sizeof err) != NIS_OK) {
         nis_ctx_fail(ctx, NIS_EIO, "dist_sum: %s", err);

@@ -120,12 +120,9 @@ void nis_rng_skip_u32(nis_rng *r, uint64_t m) {
     uint64_t next = (uint64_t)r->ctr[1] << 32 | r->ctr[0];
     uint64_t pos = next * 4 - 4 + r->used + m, blk = pos / 4;
     uint32_t off = (uint32_t)(pos % 4);
-    if (off == 0) {   /* at a block boundary: leave the block to be made by the next draw */
-        r->ctr[0] = (uint32_t)blk, r->ctr[1] = (uint32_t)(blk >> 32);
-        r->used = 4;
-        return;
-    }
     r->ctr[0] = (uint32_t)blk, r->ctr[1] = (uint32_t)(blk >> 32);
+    r->used = 4;
+    if (off == 0) return;   /* at a block boundary: the next draw makes the block */
     nis_philox4x32_10(r->ctr, r->key, r->block);
     if (++r->ctr[0] == 0) ++r->ctr[1];
     r->used = off;

@@ -173,9 +173,9 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
 }
 
 /* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + s ε, with s = noise, or for a
- * noise-conditional energy a level per image, log-uniform in [noise, noise_max]. */
-/* The batch's draws in order (indices, then ε, then the levels); in a group this rank's rows [a, b) only (every
- * index is drawn, since a rejection draw cannot be skipped; ε and the levels are skipped past). */
+ * noise-conditional energy a level per image, log-uniform in [noise, noise_max].  The batch's draws come in that
+ * order (indices, ε, levels); in a group this rank's rows [a, b) only (every index is drawn, since a rejection draw
+ * cannot be skipped; ε and the levels are skipped past). */
 static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
     nis_ctx *ctx = T->ctx;
     const int64_t N = T->cfg.batch, d = T->E->target.dim;
@@ -203,17 +203,12 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
 }
 
 nis_status nis_ebm_trainer_set_dist(nis_ebm_trainer *T, const nis_dist *d, char *err, size_t errlen) {
-    if (d && (d->size < 1 || d->rank < 0 || d->rank >= d->size || !d->sum_real || !d->sum_double))
-        return fail(err, errlen, NIS_EINVAL, "ebm train: %s", "a group needs 0 <= rank < size and its two sums");
+    char what[48];
+    snprintf(what, sizeof what, "the batch (%lld)", (long long)T->cfg.batch);
+    if (nis_dist_check(d, T->cfg.batch, "ebm train", what, err, errlen) != NIS_OK) return NIS_EINVAL;
     if (d && d->size > 1 && !(T->E->cfg.noise > 0))
         return fail(err, errlen, NIS_EINVAL, "ebm train: %s",
                     "a group trains denoising (--noise) energies only: the replay buffer is one process's");
-    if (d && T->cfg.batch % d->size) {
-        if (err && errlen)
-            snprintf(err, errlen, "ebm train: the batch (%lld) does not split evenly over %d ranks",
-                     (long long)T->cfg.batch, d->size);
-        return NIS_EINVAL;
-    }
     T->dist = d && d->size > 1 ? d : NULL;
     return NIS_OK;
 }

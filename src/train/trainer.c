@@ -132,18 +132,9 @@ void nis_trainer_free(nis_trainer *tr) {
 void nis_trainer_set_objective(nis_trainer *tr, const nis_objective *obj) { tr->obj = obj; }
 
 nis_status nis_train_config_check_dist(const nis_train_config *c, const nis_dist *d, char *err, size_t errlen) {
-    if (!d) return NIS_OK;
-    if (d->size < 1 || d->rank < 0 || d->rank >= d->size || !d->sum_real || !d->sum_double) {
-        snprintf(err, errlen, "trainer: a group needs 0 <= rank < size and its two sums");
-        return NIS_EINVAL;
-    }
-    int64_t B = c->batch, units = c->antithetic ? B / 2 : B;
-    if (units % d->size) {
-        snprintf(err, errlen, "trainer: the batch (%lld%s) does not split evenly over %d ranks", (long long)B,
-                 c->antithetic ? ", in antithetic pairs" : "", d->size);
-        return NIS_EINVAL;
-    }
-    return NIS_OK;
+    char what[64];
+    snprintf(what, sizeof what, "the batch (%lld%s)", (long long)c->batch, c->antithetic ? ", in antithetic pairs" : "");
+    return nis_dist_check(d, c->antithetic ? c->batch / 2 : c->batch, "trainer", what, err, errlen);
 }
 
 nis_status nis_trainer_set_dist(nis_trainer *tr, const nis_dist *d, char *err, size_t errlen) {
