@@ -28,7 +28,10 @@ a, b = load(sys.argv[1]), load(sys.argv[2])
 print(max(abs(x - y) for k in a for x, y in zip(a[k], b[k])) if a.keys() == b.keys() else "inf")
 EOF
 }
-close() { awk -v d="$1" -v t="$2" 'BEGIN { exit !(d + 0 <= t + 0) }'; }
+close() {   # close D TOL: D is a number (not empty, not "inf": a comparison that could not run fails) and D <= TOL
+  case "$1" in ""|*[!0-9.e+-]*) return 1 ;; esac
+  awk -v d="$1" -v t="$2" 'BEGIN { exit !(d + 0 <= t + 0) }'
+}
 
 # one process, and two ranks with the same (global) batch
 expect 0 "" "$NIS" train "${small[@]}" --out "$dir/p1"
