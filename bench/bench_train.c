@@ -155,7 +155,7 @@ static void case_build(bench_case *c) {
                                               {.channels = 64, .kernel = 3, .stride = 2, .pad = 1},
                                               {.channels = 64, .kernel = 3, .stride = 2, .pad = 1}};
         const int64_t batch = 64;
-        st = nis_convnet_add(&c->conv, c->P, "net", 1, 28, 28, 3, spec, NIS_ACT_SILU, 1);
+        st = nis_convnet_add(&c->conv, c->P, "net", 1, 28, 28, 3, spec, NIS_ACT_SILU, 0, 1);
         c->ndim = 4;
         c->shape[0] = batch;
         c->shape[1] = 1;

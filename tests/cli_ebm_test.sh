@@ -160,6 +160,15 @@ cmp -s "$dir/l4/energy.safetensors" "$dir/l2/energy.safetensors" && ok || bad "r
 cmp -s "$dir/l4/energy.safetensors" "$dir/c4/energy.safetensors" && bad "--level-input made no difference" || ok
 expect 0 "" "$NIS" ebm langevin --energy "$dir/l4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/ll.npy"
 expect 0 "" "$NIS" ebm sampler --energy "$dir/l4/energy.safetensors" --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --iters 1 --out "$dir/lsl"
+# a hidden layer before the head (--hidden): bad flags, resume bit-identical, the walk reads its file
+expect 2 "--hidden needs the conv net" "$NIS" ebm train "${un[@]}" --out "$dir/h" --arch unet --hidden 4
+expect 2 "--hidden: -3 is out of range" "$NIS" ebm train "${cond[@]}" --out "$dir/h" --hidden -3
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --hidden 6 --out "$dir/h4" --iters 4
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --hidden 6 --out "$dir/h2" --iters 2
+expect 2 "--hidden cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/h2" --iters 4 --resume --hidden 6
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/h2" --iters 4 --resume --quiet
+cmp -s "$dir/h4/energy.safetensors" "$dir/h2/energy.safetensors" && ok || bad "resumed energy with a hidden layer differs"
+expect 0 "" "$NIS" ebm langevin --energy "$dir/h4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/hl.npy"
 
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)

@@ -229,14 +229,20 @@ static void test_unet(void) {
 /* f evaluated at a level view (ud): the view's level reaches the level features */
 static nis_tensor *f_view(nis_ctx *ctx, nis_tensor *const *x, void *ud) { return nis_ebm_f(ctx, ud, x[0]); }
 
-/* A noise-conditional conv energy with level features (levels 0.1 .. 1). */
-static void test_level_input(void) {
+/* A noise-conditional conv energy with level features (levels 0.1 .. 1), with a linear head (hidden 0) or a
+ * hidden layer of that many units (which the level shifts too). */
+static void test_level_input(int hidden) {
     nis_ebm_config cfg = tiny();
-    cfg.noise = 0.1, cfg.noise_max = 1, cfg.level_features = 4;
+    cfg.noise = 0.1, cfg.noise_max = 1, cfg.level_features = 4, cfg.hidden = hidden;
     nis_ebm E, bad_E, view, back;
     char err[256];
     CHECK(nis_ebm_init(&E, &cfg, 9, err, sizeof err) == NIS_OK, "%s", err);
-    CHECK(E.P->count == 2 * 2 + 2 + 2, "convs, head and one conditioning Linear per conv: %d tensors", E.P->count);
+    CHECK(E.P->count == 2 * 2 + 2 + 2 + (hidden ? 3 : 0),
+          "convs, [hidden,] head and one conditioning Linear per conv [and hidden layer]: %d tensors", E.P->count);
+    if (hidden)
+        CHECK(nis_params_get(E.P, "energy.hidden.weight") && nis_params_get(E.P, "energy.cond3.weight") &&
+                  nis_params_get(E.P, "energy.head.weight")->shape[1] == hidden,
+              "hidden layer's tensors");
     nis_ebm_config bad = cfg;
     bad.noise_max = 0;
     CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "level features on a one-level energy");
@@ -244,6 +250,8 @@ static void test_level_input(void) {
     CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "level features on a U-Net energy");
     bad = cfg, bad.level_features = 65;
     CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "65 level features");
+    bad = cfg, bad.hidden = -1;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "-1 hidden units");
 
     const int64_t B = 2, d = 64;
     double yv[2 * 64], ev[2 * 64], half[2] = {0.5, 0.5}, low[2] = {0.1, 0.1};
@@ -279,7 +287,8 @@ static void test_level_input(void) {
     CHECK(nis_ebm_save(path, &E, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
     CHECK(nis_ebm_load(path, &back, err, sizeof err) == NIS_OK, "%s", err);
     remove(path);
-    CHECK(back.cfg.level_features == 4, "level features after loading: %d", back.cfg.level_features);
+    CHECK(back.cfg.level_features == 4 && back.cfg.hidden == hidden, "level features, hidden units after loading: %d, %d",
+          back.cfg.level_features, back.cfg.hidden);
     nis_ctx_reset(c);
     x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
     nis_tensor *fa = nis_ebm_f(c, &E, x), *fb = nis_ebm_f(c, &back, x);
@@ -348,6 +357,7 @@ int main(void) {
     test_dsm();
     test_conditional();
     test_unet();
-    test_level_input();
+    test_level_input(0);
+    test_level_input(5);
     return check_done("test_ebm_f64");
 }

@@ -309,7 +309,7 @@ static void test_convnets(void) {
     nis_params *P = nis_params_new();
     nis_convnet N;
     const nis_conv_spec convs[] = {{32, 3, 1, 1, 0}, {64, 3, 2, 1, 0}, {64, 3, 2, 1, 0}};
-    CHECK(nis_convnet_add(&N, P, "energy", 1, 28, 28, 3, convs, NIS_ACT_SILU, 10) == NIS_OK,
+    CHECK(nis_convnet_add(&N, P, "energy", 1, 28, 28, 3, convs, NIS_ACT_SILU, 0, 10) == NIS_OK,
           "convnet_add: %s", nis_params_message(P));
     CHECK(N.out_c == 64 && N.out_h == 7 && N.out_w == 7, "conv output %lldx%lldx%lld", (long long)N.out_c,
           (long long)N.out_h, (long long)N.out_w);
@@ -355,7 +355,7 @@ static void test_convnets(void) {
 
     P = nis_params_new();
     const nis_conv_spec big[] = {{4, 9, 1, 0, 0}};
-    CHECK(nis_convnet_add(&N, P, "c", 1, 5, 5, 1, big, NIS_ACT_RELU, 2) == NIS_ESHAPE, "9x9 kernel on 5x5");
+    CHECK(nis_convnet_add(&N, P, "c", 1, 5, 5, 1, big, NIS_ACT_RELU, 0, 2) == NIS_ESHAPE, "9x9 kernel on 5x5");
     nis_params_free(P);
 }
 

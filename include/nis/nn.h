@@ -203,30 +203,37 @@ typedef struct {
     int channels, kernel, stride, pad, out_pad;
 } nis_conv_spec;
 
-/* conv, act, conv, act, ..., flatten, Linear head.  E.g. an MNIST energy / classifier:
+/* conv, act, conv, act, ..., flatten, [Linear hidden, act,] Linear head.  E.g. an MNIST energy / classifier:
  * 1x28x28 -> conv 32 3x3 s1 p1 -> act -> conv 64 3x3 s2 p1 -> act -> conv 64 3x3 s2 p1 -> act -> flatten
  * -> linear out. */
 typedef struct {
     int n_conv;
     nis_act act;
     nis_conv2d_layer conv[NIS_CONVNET_MAX_LAYERS];
+    nis_linear_layer hidden;     /* with hidden_units > 0: flattened features -> hidden_units, then act */
     nis_linear_layer head;
-    nis_linear_layer cond[NIS_CONVNET_MAX_LAYERS]; /* with conditioning: cond (B, k) -> a shift per channel */
+    nis_linear_layer cond[NIS_CONVNET_MAX_LAYERS + 1]; /* with conditioning: cond (B, k) -> a shift per channel
+                                                          (and one for the hidden layer) */
+    int64_t hidden_units;        /* 0: the head reads the flattened features directly */
     int64_t cond_features;       /* k (0: no conditioning input) */
     int64_t in_c, in_h, in_w;    /* input image shape */
     int64_t out_c, out_h, out_w; /* shape after the last conv (flattened into the head) */
 } nis_convnet;
 
 /* Declare a conv net on (in_c, in_h, in_w) images: "<prefix>.conv1" ... "<prefix>.conv<n_conv>" (with
- * biases) and "<prefix>.head" (Linear out_c*out_h*out_w -> out_features).  n_conv in 0..8. */
+ * biases), with hidden > 0 "<prefix>.hidden" (Linear out_c*out_h*out_w -> hidden, then the activation: a
+ * nonlinear head, whose units combine features from every position) and "<prefix>.head" (Linear to
+ * out_features from the hidden units, or from the flattened features when hidden is 0).  n_conv in 0..8,
+ * hidden in 0..65536. */
 nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, int64_t in_c, int64_t in_h,
-                           int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act,
+                           int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act, int64_t hidden,
                            int64_t out_features);
 /* x: (B, in_c, in_h, in_w) or (B, in_c*in_h*in_w) -> (B, out_features).  ESHAPE for a conditioned net. */
 nis_tensor *nis_convnet_forward(nis_ctx *ctx, const nis_convnet *N, nis_tensor *x);
 /* Give N a conditioning input of k features (after nis_convnet_add, before finalizing P): "<prefix>.cond1" ...
  * "<prefix>.cond<n_conv>", Linear k -> that conv's channels without bias, whose output is added to the conv's
- * output per image and channel before the activation (a FiLM shift; Perez et al. 2018).  k in 1..1024. */
+ * output per image and channel before the activation (a FiLM shift; Perez et al. 2018), and with a hidden layer
+ * "<prefix>.cond<n_conv+1>", the same for its units.  k in 1..1024. */
 nis_status nis_convnet_add_cond(nis_convnet *N, nis_params *P, const char *prefix, int64_t k);
 /* x as in nis_convnet_forward, cond (B, k) the conditioning features (constants: no gradient flows to them)
  * -> (B, out_features).  cond must be NULL exactly when N has no conditioning input (ESHAPE otherwise). */

@@ -166,7 +166,7 @@ static nis_trainer *joint_sampler(bool resume, const char *out, const nis_ebm *E
 static int ebm_train(int argc, char **argv) {
     const char *data = NULL, *dataset = "mnist", *out = NULL;
     nis_ebm_train_config tc = nis_ebm_train_defaults();
-    int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16;
+    int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16, hidden = 0;
     const nis_ebm_config ec0 = nis_ebm_config_default();
     double lambda = ec0.lambda, sigma = ec0.sigma;
     bool resume = false, quiet = false, level_input = false;
@@ -190,6 +190,7 @@ static int ebm_train(int argc, char **argv) {
         {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
         {"noise-max", OPT_DOUBLE, &noise_max, "with --noise: a noise-conditional energy E(x, s) = f(x) / s for every level s in [noise, noise-max], sampled by annealed Langevin", 0, 100, false},
         {"level-input", OPT_FLAG, &level_input, "with --noise-max, conv nets: f also sees the level, f(x, s) (each conv shifted by a Linear of cosine features of log s)", 0, 0, false},
+        {"hidden", OPT_INT, &hidden, "conv nets: a hidden layer of N units between the last conv and the scalar head (0: a linear head)", 0, 65536, false},
         {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
         {"sampler-sigma", OPT_DOUBLE, &ssigma, "the joint sampler's noise level (0: --sigma, the Langevin noise)", 0, 100, false},
@@ -206,7 +207,7 @@ static int ebm_train(int argc, char **argv) {
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
-                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max", "level-input"};
+                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max", "level-input", "hidden"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, sizeof sampler_flags / sizeof sampler_flags[0]))) return cli_error("ebm train", "--%s needs --sampler", f);
     if (init && (f = first_given(arch, sizeof arch / sizeof arch[0])))
@@ -218,6 +219,7 @@ static int ebm_train(int argc, char **argv) {
     bool unet = !strcmp(arch_name, "unet");
     if (!unet && strcmp(arch_name, "conv")) return cli_error("ebm train", "--arch: unknown network '%s' (conv, unet)", arch_name);
     if (unet && channels) return cli_error("ebm train", "--arch unet takes --width, not --channels");
+    if (unet && hidden) return cli_error("ebm train", "--hidden needs the conv net (--arch conv)");
     if (!resume && cli_given("noise-max") && !(noise > 0 && noise_max > noise))
         return cli_error("ebm train", "--noise-max (%g) needs --noise and must exceed it (%g)", noise_max, noise);
     if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
@@ -244,7 +246,7 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "level-input", "sampler",
+        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "level-input", "hidden", "sampler",
                                       "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
@@ -266,6 +268,7 @@ static int ebm_train(int argc, char **argv) {
     for (int l = 0; !channels && l < ec.n_conv; l++) ec.channels[l] = (int)(width << l);
     if (unet) ec.arch = NIS_EBM_UNET, ec.n_conv = 1, ec.channels[0] = (int)width;
     if (level_input) ec.level_features = NIS_EBM_LEVEL_FEATURES;
+    ec.hidden = (int)hidden;
 
     nis_ebm E;
     nis_ebm_trainer T = {0};

@@ -49,7 +49,7 @@ nis_status nis_classifier_new(nis_classifier *C, const nis_classifier_config *cf
     nis_conv_spec spec[NIS_CLASSIFIER_MAX_CONV];
     for (int i = 0; i < cfg->n_conv; i++)
         spec[i] = (nis_conv_spec){.channels = cfg->channels[i], .kernel = 3, .stride = cfg->stride[i], .pad = 1};
-    nis_convnet_add(&c.body, c.P, "classifier", cfg->in_c, cfg->in_h, cfg->in_w, cfg->n_conv, spec, NIS_ACT_RELU,
+    nis_convnet_add(&c.body, c.P, "classifier", cfg->in_c, cfg->in_h, cfg->in_w, cfg->n_conv, spec, NIS_ACT_RELU, 0,
                     cfg->features);
     nis_linear_layer_add(&c.out, c.P, "classifier.out", cfg->features, cfg->classes, true);
     nis_status st = nis_params_finalize(c.P);

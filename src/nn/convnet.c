@@ -36,10 +36,13 @@ static nis_status check_net(nis_params *P, const char *prefix, bool deconv, int 
 }
 
 nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, int64_t in_c, int64_t in_h,
-                           int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act,
+                           int64_t in_w, int n_conv, const nis_conv_spec *convs, nis_act act, int64_t hidden,
                            int64_t out_features) {
     nis_status st = check_net(P, prefix, false, n_conv, in_c, in_h, in_w, act);
     if (st != NIS_OK) return st;
+    if (hidden < 0 || hidden > 65536)
+        return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": %lld hidden units (0..65536)", prefix,
+                               (long long)hidden);
     memset(N, 0, sizeof *N);
     N->n_conv = n_conv;
     N->act = act;
@@ -64,8 +67,14 @@ nis_status nis_convnet_add(nis_convnet *N, nis_params *P, const char *prefix, in
     N->out_c = c;
     N->out_h = h;
     N->out_w = w;
+    N->hidden_units = hidden;
+    if (hidden > 0) {
+        if (!layer_name(P, name, prefix, "hidden", 0)) return P->status;
+        st = nis_linear_layer_add(&N->hidden, P, name, c * h * w, hidden, true);
+        if (st != NIS_OK) return st;
+    }
     if (!layer_name(P, name, prefix, "head", 0)) return P->status;
-    return nis_linear_layer_add(&N->head, P, name, c * h * w, out_features, true);
+    return nis_linear_layer_add(&N->head, P, name, hidden > 0 ? hidden : c * h * w, out_features, true);
 }
 
 nis_status nis_convnet_add_cond(nis_convnet *N, nis_params *P, const char *prefix, int64_t k) {
@@ -74,9 +83,10 @@ nis_status nis_convnet_add_cond(nis_convnet *N, nis_params *P, const char *prefi
         return nis_params_fail(P, NIS_EINVAL, "convnet \"%s\": conditioning of %lld features (1..1024, once)", prefix,
                                (long long)k);
     char name[256];
-    for (int l = 0; l < N->n_conv; l++) {
+    for (int l = 0; l < N->n_conv + (N->hidden_units > 0); l++) {
         if (!layer_name(P, name, prefix, "cond", l + 1)) return P->status;
-        nis_status st = nis_linear_layer_add(&N->cond[l], P, name, k, N->conv[l].cout, false);
+        int64_t units = l < N->n_conv ? N->conv[l].cout : N->hidden_units;
+        nis_status st = nis_linear_layer_add(&N->cond[l], P, name, k, units, false);
         if (st != NIS_OK) return st;
     }
     N->cond_features = k;
@@ -103,6 +113,11 @@ nis_tensor *nis_convnet_forward_cond(nis_ctx *ctx, const nis_convnet *N, nis_ten
         x = nis_activation(ctx, N->act, h);
     }
     if (x && x->ndim != 2) x = nis_reshape(ctx, x, 2, (int64_t[]){B, -1});
+    if (N->hidden_units > 0) {
+        nis_tensor *h = nis_linear_layer_forward(ctx, &N->hidden, x);
+        if (cond) h = nis_add(ctx, h, nis_linear_layer_forward(ctx, &N->cond[N->n_conv], cond));
+        x = nis_activation(ctx, N->act, h);
+    }
     return nis_linear_layer_forward(ctx, &N->head, x);
 }
 

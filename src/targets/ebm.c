@@ -39,6 +39,8 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
     if (cfg->level_features < 0 || cfg->level_features > 64 ||
         (cfg->level_features && (cfg->arch != NIS_EBM_CONVNET || !(cfg->noise_max > 0))))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (level features: 0..64, a noise-conditional conv net only)");
+    if (cfg->hidden < 0 || cfg->hidden > 65536 || (cfg->hidden && cfg->arch != NIS_EBM_CONVNET))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (hidden units: 0..65536, a conv net only)");
     if (cfg->arch == NIS_EBM_UNET && (cfg->n_conv != 1 || cfg->h % 4 || cfg->w % 4))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (a U-Net energy has one width and images divisible by 4)");
     for (int l = 0; l < cfg->n_conv; l++)
@@ -54,7 +56,8 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
                                   .stride = cfg->strides[l] ? cfg->strides[l] : 2, .pad = cfg->kernel / 2};
     nis_status s = cfg->arch == NIS_EBM_UNET
                        ? nis_unet_add(&E->unet, E->P, "energy.unet", cfg->channels[0], cfg->c, cfg->h, cfg->w, cfg->act)
-                       : nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act, 1);
+                       : nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act,
+                                         cfg->hidden, 1);
     if (s == NIS_OK && cfg->level_features) s = nis_convnet_add_cond(&E->net, E->P, "energy", cfg->level_features);
     if (s == NIS_OK) s = nis_params_finalize(E->P);
     nis_rng rng = nis_rng_init(seed, NIS_STREAM_EBM_INIT);

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 11
+#define N_EBM_META 12
 
 /* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
  * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one,
- * the architecture only for a U-Net, the level features only when there are some (files before them have none of
- * them). */
+ * the architecture only for a U-Net, the level features and hidden units only when there are some (files before
+ * them have none of them). */
 static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
@@ -27,7 +27,7 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
                                            "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.arch",
-                                           "ebm.level_features"};
+                                           "ebm.level_features", "ebm.hidden"};
     int n = 6;
     bool all2 = true;
     for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
@@ -52,6 +52,10 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     if (c->level_features) {
         snprintf(vals[10], 160, "%d", c->level_features);
         kv[2 * n] = keys[10], kv[2 * n + 1] = vals[10], n++;
+    }
+    if (c->hidden) {
+        snprintf(vals[11], 160, "%d", c->hidden);
+        kv[2 * n] = keys[11], kv[2 * n + 1] = vals[11], n++;
     }
     for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
@@ -153,6 +157,9 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     if (lf && (parse_ints(lf, &c.level_features, 1) != 1 || c.level_features < 1 || c.level_features > 64 ||
                !(c.noise_max > 0) || c.arch != NIS_EBM_CONVNET))
         return bad_key(path, "ebm.level_features", err, errlen);
+    const char *hu = nis_st_meta(f, "ebm.hidden");   /* absent: a linear head */
+    if (hu && (parse_ints(hu, &c.hidden, 1) != 1 || c.hidden < 1 || c.hidden > 65536 || c.arch != NIS_EBM_CONVNET))
+        return bad_key(path, "ebm.hidden", err, errlen);
     *cfg = c;
     return NIS_OK;
 }

@@ -353,7 +353,8 @@ nis_status nis_ebm_checkpoint_config(const char *path, nis_ebm_train_config *cfg
 static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
     if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
         a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise ||
-        a->noise_max != b->noise_max || a->arch != b->arch || a->level_features != b->level_features)
+        a->noise_max != b->noise_max || a->arch != b->arch || a->level_features != b->level_features ||
+        a->hidden != b->hidden)
         return false;
     for (int l = 0; l < a->n_conv; l++)
         if (a->channels[l] != b->channels[l] || (a->strides[l] ? a->strides[l] : 2) != (b->strides[l] ? b->strides[l] : 2))
