@@ -97,38 +97,40 @@ static void group_metrics(cJSON *m, int ranks) {
 
 /* n_eval fresh samples of tr, reported in the target's parameters: metrics.json (and its line on stdout) and, for
  * the 2-D targets, samples.png, when `write` (the ranks of a row-split target all evaluate it: its checks call it,
- * a collective; rank 0 writes).  0, or 1 after a message. */
+ * a collective; rank 0 writes).  n_eval 0 (--eval-n 0): the training's numbers alone, no samples drawn, no checks.
+ * 0, or 1 after a message. */
 static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, double train_seconds,
                     double whiten_seconds, double last_loss, double target_evals, int ranks, bool write) {
     const nis_target *t = ct->t;
     const nis_train_config *c = nis_trainer_config(tr);
-    char err[512], path[4096];
-    nis_real *x = nis_malloc((size_t)n_eval * (size_t)t->dim * sizeof *x);
-    if (!x) return cli_error(CMD, "out of memory for %lld samples", (long long)n_eval), 1;
+    char err[512] = "", path[4096];
+    nis_real *x = n_eval > 0 ? nis_malloc((size_t)n_eval * (size_t)t->dim * sizeof *x) : NULL;
+    if (n_eval > 0 && !x) return cli_error(CMD, "out of memory for %lld samples", (long long)n_eval), 1;
     nis_rng g = nis_rng_init((uint64_t)c->seed, NIS_STREAM_SAMPLE);
     double ts = nis_seconds();
-    nis_status st = nis_trainer_sample(tr, &g, n_eval, c->noisy_output, x);
+    nis_status st = n_eval > 0 ? nis_trainer_sample(tr, &g, n_eval, c->noisy_output, x) : NIS_OK;
     double sample_time = nis_seconds() - ts;
     char warn[400] = "";
-    if (st == NIS_OK && ct->blr) posterior_warning(t, (uint64_t)c->seed, x, n_eval, warn, sizeof warn);   /* in t's coordinates */
-    if (st == NIS_OK) nis_target_report(t, x, n_eval);   /* blr-nc: report w, not v */
-    else snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
+    if (n_eval > 0 && st == NIS_OK && ct->blr)   /* in t's coordinates */
+        posterior_warning(t, (uint64_t)c->seed, x, n_eval, warn, sizeof warn);
+    if (n_eval > 0 && st == NIS_OK) nis_target_report(t, x, n_eval);   /* blr-nc: report w, not v */
+    else if (st != NIS_OK) snprintf(err, sizeof err, "%s", nis_trainer_message(tr));
     nis_eval_result r;
-    if (st == NIS_OK && !ct->blr) st = nis_evaluate(t, x, n_eval, (uint64_t)c->seed, &r, err, sizeof err);
+    if (n_eval > 0 && st == NIS_OK && !ct->blr) st = nis_evaluate(t, x, n_eval, (uint64_t)c->seed, &r, err, sizeof err);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "target", t->name);
     cJSON_AddStringToObject(m, "method", nis_method_name(c->method));
     cJSON_AddNumberToObject(m, "seed", (double)c->seed);
-    if (st == NIS_OK && !ct->blr) cli_json_eval(m, &r);
-    else if (st == NIS_OK && !blr_metrics(m, ct, x, n_eval, err, sizeof err)) st = NIS_ENUMERIC;
+    if (n_eval > 0 && st == NIS_OK && !ct->blr) cli_json_eval(m, &r);
+    else if (n_eval > 0 && st == NIS_OK && !blr_metrics(m, ct, x, n_eval, err, sizeof err)) st = NIS_ENUMERIC;
     bool ok = st == NIS_OK;
     if (ok) {
         cJSON_AddNumberToObject(m, "train_seconds", train_seconds);
         if (c->whiten) cJSON_AddNumberToObject(m, "whiten_seconds", whiten_seconds);   /* the fit: laplace or pilot */
         cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
         if (nis_trainer_stopped(tr)) cJSON_AddNumberToObject(m, "stopped_at", (double)nis_trainer_stopped(tr));
-        cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / (double)n_eval * 1000);
-        double hmc = ct->blr ? hmc_seconds_per_1000(t, (uint64_t)c->seed) : NAN;
+        if (n_eval > 0) cJSON_AddNumberToObject(m, "seconds_per_1000_samples", sample_time / (double)n_eval * 1000);
+        double hmc = n_eval > 0 && ct->blr ? hmc_seconds_per_1000(t, (uint64_t)c->seed) : NAN;
         if (isfinite(hmc)) {   /* from this many draws on, the sampler (training included) is cheaper than HMC */
             cJSON_AddNumberToObject(m, "hmc_seconds_per_1000_draws", hmc);
             double gain = (hmc - sample_time / (double)n_eval * 1000) / 1000;
@@ -144,8 +146,8 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
         char *line = cJSON_PrintUnformatted(m);
         if (ok && write && line) printf("%s\n", line);
         cJSON_free(line);
-        nis_ctx *pc = nis_ctx_new(0);
-        if (ok && write && pc && !ct->blr)   /* a picture of the density: 2-D targets only */
+        nis_ctx *pc = n_eval > 0 && write && !ct->blr ? nis_ctx_new(0) : NULL;
+        if (ok && pc)   /* a picture of the density: 2-D targets only */
             ok = nis_plot_samples_2d(cli_path(path, sizeof path, out, "samples.png"), pc, t, x,
                                      n_eval < 5000 ? n_eval : 5000, 512, err, sizeof err) == NIS_OK;
         nis_ctx_free(pc);
@@ -154,31 +156,6 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     if (ok && warn[0]) fprintf(stderr, "nis " CMD ": warning: %s\n", warn);
     cJSON_Delete(m);
     nis_free(x);
-    return ok ? 0 : 1;
-}
-
-/* --eval-n 0: metrics.json with the training's numbers only (no samples drawn, no checks). */
-static int training_metrics(nis_trainer *tr, const nis_target *t, const char *out, double train_seconds,
-                            double whiten_seconds, double last_loss, double target_evals, int ranks) {
-    const nis_train_config *c = nis_trainer_config(tr);
-    char err[512], path[4096];
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "target", t->name);
-    cJSON_AddStringToObject(m, "method", nis_method_name(c->method));
-    cJSON_AddNumberToObject(m, "seed", (double)c->seed);
-    cJSON_AddNumberToObject(m, "train_seconds", train_seconds);
-    if (c->whiten) cJSON_AddNumberToObject(m, "whiten_seconds", whiten_seconds);
-    cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
-    cJSON_AddNumberToObject(m, "target_grad_evals_training", target_evals);
-    group_metrics(m, ranks);
-    cJSON_AddNumberToObject(m, "updates", (double)nis_trainer_iter(tr));
-    cli_json_number(m, "final_sampler_loss", last_loss);
-    bool ok = cli_write_json(cli_path(path, sizeof path, out, "metrics.json"), m, err, sizeof err);
-    char *line = cJSON_PrintUnformatted(m);
-    if (ok && line) printf("%s\n", line);
-    cJSON_free(line);
-    cJSON_Delete(m);
-    if (!ok) fprintf(stderr, "nis " CMD ": %s\n", err);
     return ok ? 0 : 1;
 }
 
@@ -302,13 +279,9 @@ int cmd_train(int argc, char **argv) {
     double evals = tr ? (double)nis_trainer_target_evals(tr) : 0;   /* the group's: every rank's share summed */
     if (!status && g && !rows && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);
-    if (!status && n_eval == 0) {
-        if (root) status = training_metrics(tr, ct.t, out, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
-                                            g ? g->size : 1);
-    } else if (!status && (root || rows)) {
+    if (!status && (root || (rows && n_eval > 0)))   /* a row-split target's checks are collectives */
         status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
                           g ? g->size : 1, root);
-    }
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;
