@@ -1,4 +1,4 @@
-"""nis._blas: picks OpenBLAS's kernels before OpenBLAS loads, as the `nis` command line does.
+"""nis._blas: picks OpenBLAS's kernels and build before OpenBLAS loads, as the `nis` command line does.
 
 OpenBLAS reads OPENBLAS_CORETYPE once, when it loads.  `nis` restarts itself with it set when OpenBLAS picks older
 kernels than the CPU runs (src/cli/main.c; Debian 12's OpenBLAS 0.3.21 takes newer Xeons for generic "Prescott"
@@ -7,9 +7,17 @@ libnis's, so libnis then uses NumPy's), so this module runs first in `import nis
 OpenBLAS is loaded yet and OPENBLAS_CORETYPE is unset, it asks for SkylakeX, the kernels `nis` ends on there
 (OpenBLAS's own Cooperlake and SapphireRapids choices compute the same bits).  When NumPy was imported first, or on
 a CPU this rule does not cover, nis._lib warns once after loading.
+
+The build: libnis links the OpenMP build of OpenBLAS, so that BLAS and nis's own OpenMP loops share one pool of
+threads (CMakeLists.txt: with the pthread build the two pools spin against each other, 2-6x slower conv steps on 2
+threads).  NumPy links the system's default, Debian's pthread build, under the same soname, so whichever loads first
+serves both.  This module loads the OpenMP build first (RTLD_GLOBAL: NumPy's BLAS calls then go to it too, and
+libnis's dependency is the library already loaded); nis.set_threads warns when NumPy came first.
 """
 
+import ctypes
 import os
+import sysconfig
 
 
 def _cpu_has_avx512():
@@ -32,5 +40,18 @@ def _openblas_loaded():
         return False
 
 
-if "OPENBLAS_CORETYPE" not in os.environ and not _openblas_loaded() and _cpu_has_avx512():
-    os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+def _openmp_openblas():
+    """The OpenMP build of OpenBLAS that libnis links (Debian's openblas-openmp), or None."""
+    arch = sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu"
+    path = f"/usr/lib/{arch}/openblas-openmp/libopenblas.so.0"
+    return path if os.path.exists(path) else None
+
+
+if not _openblas_loaded():
+    if "OPENBLAS_CORETYPE" not in os.environ and _cpu_has_avx512():
+        os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+    if _openmp_openblas():
+        try:
+            ctypes.CDLL(_openmp_openblas(), mode=os.RTLD_GLOBAL)
+        except OSError:
+            pass   # libnis then loads whichever OpenBLAS the system gives it

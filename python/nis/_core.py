@@ -14,10 +14,21 @@ def _check(status, message):
         raise NisError(f"{_lib.status_name(status).decode()}: {message}")
 
 
+_warned_pthreads = False
+
+
 def set_threads(n):
     """Threads for OpenMP and OpenBLAS (as the CLI's --threads); results are bit-identical for a given count."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"threads must be an int >= 1, not {n!r}")
+    global _warned_pthreads
+    if n > 1 and _lib.blas_parallel == 1 and not _warned_pthreads:
+        import warnings
+
+        _warned_pthreads = True
+        warnings.warn("nis: libnis is using NumPy's pthread build of OpenBLAS (numpy was imported before nis), whose "
+                      "threads compete with nis's OpenMP threads: up to 2-6x slower with threads > 1; import nis "
+                      "before numpy", stacklevel=2)
     _lib.set_threads(n)
 
 

@@ -34,6 +34,12 @@ if lib.nis_blas_better_core():   # nis/_blas.py: the kernels could not be chosen
                   f"bits than the nis command line; set OPENBLAS_CORETYPE={_better} before Python starts (or import "
                   f"nis before numpy)", stacklevel=2)
 
+try:   # OpenBLAS's threading: 0 none, 1 pthreads, 2 OpenMP (the build libnis links; nis/_blas.py)
+    lib.openblas_get_parallel.restype = ctypes.c_int
+    blas_parallel = lib.openblas_get_parallel()
+except AttributeError:
+    blas_parallel = -1
+
 c_int64_p = ctypes.POINTER(ctypes.c_int64)
 c_float_p = ctypes.POINTER(ctypes.c_float)
 

@@ -32,6 +32,19 @@ def test_generic_kernels_warn_once():
     assert "OPENBLAS_CORETYPE=" in r.stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0"),
+                    reason="Debian's OpenMP build of OpenBLAS is not installed")
+def test_openmp_openblas_before_numpy():
+    """`import nis` loads the OpenMP OpenBLAS libnis links before NumPy loads the pthread one under the same soname
+    (whose threads would compete with nis's OpenMP threads); with NumPy imported first, set_threads(2) warns once."""
+    code = "import nis, numpy; from nis import _lib; print(_lib.blas_parallel); nis.set_threads(2)"
+    r = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["2"] and "pthread" not in r.stderr, r.stdout + r.stderr
+    code = "import numpy, nis; nis.set_threads(2); nis.set_threads(2); nis.set_threads(1)"
+    r = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr.count("NumPy's pthread build of OpenBLAS") == 1, r.stderr
+
+
 def test_ctypes_mirrors_have_the_c_sizes(tmp_path):
     """Every struct nis/_lib.py mirrors has its C struct's size (a field added in C and not in Python made the
     library read past the ctypes struct once: nis_blr_opts.dist).  Compiled here with the public headers."""
