@@ -7,13 +7,15 @@
  * computes the force of DFT's loss and of KL's at the same x0, ε and score network:
  *   KL:  F = w (s_φ(x̃) − s_q(x̃))                                          (x̃ = x0 + σ_b ε, w = (σ_b/σ)² / B)
  *   DFT: F = 2 w (H_q(x̃) (s_q(x̃) + ε/σ_b) − J_φ(x̃)ᵀ (s_φ(x̃) + ε/σ_b))
+ * and DFT's two terms apart (the target's, by its own gradient; the score network's, the difference).
  * It prints, for each:
  *   - signal and noise per image: S_b = mean over the R draws of F, N_b² = their variance; the ratio
- *     Σ_b ||S_b||² / Σ_b N_b² (bias-corrected) says whether one draw's gradient points where the mean does;
+ *     Σ_b ||S_b||² / Σ_b N_b² (the signal's power less the N²/R the mean of R draws keeps of the noise, here and
+ *     per band) says whether one draw's gradient points where the mean does;
  *   - the share of the signal's and of the noise's power in four bands of spatial frequency (radius |k| in cycles
  *     per image: 0, the brightness; low 1..3, the shape of a digit; mid 4..8, strokes; high > 8, the pixel grid and
  *     stripes), beside the same shares for the images x0 themselves and for test digits;
- *   - the cosine between DFT's and KL's signals;
+ *   - the cosine between DFT's and KL's signals, and between DFT's two terms';
  * and, to say why the bands differ, the energy's curvature along band-limited random directions v at x̃:
  * −vᵀ ∇²log q v / vᵀv (the Rayleigh quotient of H_q = −∇²log q at the lowest level), low and high band.
  *
@@ -104,7 +106,7 @@ typedef struct {
     double *x0, *sig, *eps0;     /* the batch: images (B, d), levels (B) or NULL, its ε (B, d) */
     double *sum[2], *sumsq[2];   /* per method (0 DFT, 1 KL): Σ_r F (B, d), Σ_r ||F_b||² (B) */
     double *noise_pw[2];         /* per method: Σ_r band power of (F_r − mean): filled in a second pass */
-    double **F[2];               /* every draw's force: F[m][r] (B, d) */
+    double **F[4];               /* every draw's force: F[m][r] (B, d); m: DFT, KL, DFT's target term, its score term */
     const char *err;
 } diag;
 
@@ -122,8 +124,19 @@ static int force(const nis_train_step *s, int method, const double *eps, double 
     nis_ctx *c = nis_ctx_new(0);
     nis_tensor *x = nis_requires_grad(from_doubles(c, B, d, D.x0));
     nis_tensor *e = from_doubles(c, B, d, eps), *sg = D.sig ? from_doubles(c, B, 1, D.sig) : NULL;
-    nis_tensor *loss = method == 0 ? nis_dft_objective(c, s->q, x, e, s->sigma, sg, s->score, (void *)s, NULL)
-                                   : nis_kl_objective(c, s->q, x, e, s->sigma, sg, s->score, (void *)s, NULL);
+    nis_tensor *loss;
+    if (method == 0) {
+        loss = nis_dft_objective(c, s->q, x, e, s->sigma, sg, s->score, (void *)s, NULL);
+    } else if (method == 1) {
+        loss = nis_kl_objective(c, s->q, x, e, s->sigma, sg, s->score, (void *)s, NULL);
+    } else {   /* DFT's first term alone, mean_b w_b ||s_q(x̃) + ε/σ_b||² (objectives.c, a deterministic target) */
+        nis_tensor *xt = nis_add(c, x, sg ? nis_mul(c, e, sg) : nis_mul_scalar(c, e, s->sigma));
+        nis_tensor *en = sg ? nis_div(c, e, sg) : nis_mul_scalar(c, e, 1 / s->sigma);
+        nis_tensor *r = nis_add(c, nis_target_score_at(c, s->q, xt, sg, true), en);
+        nis_tensor *per = nis_sum_axis(c, nis_square(c, r), 1, false);
+        if (sg) per = nis_mul(c, per, nis_square(c, nis_mul_scalar(c, nis_reshape(c, sg, 1, (int64_t[]){B}), 1 / s->sigma)));
+        loss = nis_mean(c, per);
+    }
     nis_tensor *g = NULL;
     int ok = loss && nis_grad(c, 1, &loss, NULL, 1, &x, false, &g) == NIS_OK && g;
     if (ok)
@@ -154,7 +167,7 @@ static nis_tensor *force_loss(const nis_train_step *s, double *monitor) {
         nis_rng rng = nis_rng_init(12345, 77);
         double *e = malloc(sizeof(double) * B * d);
         nis_real *z = malloc(sizeof(nis_real) * B * d);
-        for (int m = 0; m < 2; m++) D.F[m] = calloc((size_t)D.reps, sizeof(double *));
+        for (int m = 0; m < 4; m++) D.F[m] = calloc((size_t)D.reps, sizeof(double *));
         for (int r = 0; r < D.reps; r++) {
             if (r == 0) {
                 memcpy(e, D.eps0, sizeof(double) * B * d);
@@ -164,10 +177,12 @@ static nis_tensor *force_loss(const nis_train_step *s, double *monitor) {
                 if (s->cfg->antithetic)
                     for (int64_t i = 0; i < B / 2 * d; i++) e[B / 2 * d + i] = -e[i];
             }
-            for (int m = 0; m < 2; m++) {
+            for (int m = 0; m < 3; m++) {
                 D.F[m][r] = malloc(sizeof(double) * B * d);
                 if (!force(s, m, e, D.F[m][r])) return NULL;
             }
+            D.F[3][r] = malloc(sizeof(double) * B * d);   /* DFT = target term - score term */
+            for (int64_t i = 0; i < B * d; i++) D.F[3][r][i] = D.F[2][r][i] - D.F[0][r][i];
         }
         free(e);
         free(z);
@@ -203,13 +218,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     const int B = D.B, R = D.reps, d = NPIX;
-    const char *mname[2] = {"DFT", "KL"};
-    double *S[2];
+    const char *mname[4] = {"DFT", "KL", "DFT's target term 2 w H_q (s_q + ε/σ_b)", "DFT's score term 2 w J_φᵀ (s_φ + ε/σ_b)"};
+    double *S[4];
     printf("sampler %s after %lld updates, energy %s; batch %d, %d noise draws, sigma %g%s\n\n", argv[2],
            (long long)nis_trainer_iter(tr) - 1, argv[1], B, R, nis_trainer_sigma(tr), D.sig ? " (levels per image)" : "");
     printf("| force | signal ||S||² per image | noise N² per draw | signal / noise | signal: k = 0 | low | mid | high | "
            "noise: k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < 4; m++) {
         S[m] = calloc((size_t)B * d, sizeof(double));
         for (int r = 0; r < R; r++)
             for (int i = 0; i < B * d; i++) S[m][i] += D.F[m][r][i] / R;
@@ -227,19 +242,26 @@ int main(int argc, char **argv) {
         }
         n2 /= (double)B * (R - 1);            /* per image and draw, unbiased */
         s2 = s2 / B - n2 / R;                 /* E||S||² = ||mean||² + N²/R */
+        for (int k = 0; k < NBANDS; k++) {    /* the same per band: the mean's own power, not the draws' noise */
+            npw[k] /= (double)B * (R - 1);
+            spw[k] = fmax(spw[k] / B - npw[k] / R, 0);
+        }
         printf("| %s | %.4g | %.4g | %.3g |", mname[m], s2, n2, s2 / n2);
         print_shares(spw);
         print_shares(npw);
         printf("\n");
     }
-    double cs = 0;
-    for (int b = 0; b < B; b++) {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < d; i++)
-            ab += S[0][b * d + i] * S[1][b * d + i], aa += S[0][b * d + i] * S[0][b * d + i], bb += S[1][b * d + i] * S[1][b * d + i];
-        cs += ab / sqrt(aa * bb + 1e-300) / B;
-    }
-    printf("\nmean cosine between DFT's and KL's signal per image: %.3f\n\n", cs);
+    /* mean cosine per image between two methods' signals */
+    double cs[2] = {0, 0};
+    const int pairs[2][2] = {{0, 1}, {2, 3}};
+    for (int p = 0; p < 2; p++)
+        for (int b = 0; b < B; b++) {
+            const double *u = S[pairs[p][0]] + b * d, *w = S[pairs[p][1]] + b * d;
+            double ab = 0, aa = 0, bb = 0;
+            for (int i = 0; i < d; i++) ab += u[i] * w[i], aa += u[i] * u[i], bb += w[i] * w[i];
+            cs[p] += ab / sqrt(aa * bb + 1e-300) / B;
+        }
+    printf("\nmean cosine per image between the signals of DFT and KL: %.3f; of DFT's two terms: %.3f\n\n", cs[0], cs[1]);
 
     /* the images' own spectra, and test digits' */
     printf("| images | k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|\n");
