@@ -186,6 +186,14 @@ expect 2 "trained against 'gauss784', not 'ebm'" "$NIS" ebm sampler --energy "$d
 expect 0 "" "$NIS" ebm sampler --target gauss784 --out "$dir/es3" --resume --iters 6 --quiet --eval-n 8
 cmp -s "$dir/es6/sampler.safetensors" "$dir/es3/sampler.safetensors" && ok || bad "resumed image sampler differs"
 expect 0 "" "$NIS" ebm sample --model "$dir/es6" --n 3 --out "$dir/es.npy"
+# the pooled score U-Net (--score-net pooled): its own network, resumed bit for bit (the checkpoint holds the choice)
+expect 0 "" "$NIS" ebm sampler "${es[@]}" --score-net pooled --iters 4 --out "$dir/ep4"
+expect 0 "" "$NIS" ebm sampler "${es[@]}" --score-net pooled --iters 2 --out "$dir/ep2"
+expect 0 "" "$NIS" ebm sampler --target gauss784 --out "$dir/ep2" --resume --iters 4 --quiet --eval-n 8
+cmp -s "$dir/ep4/sampler.safetensors" "$dir/ep2/sampler.safetensors" && ok || bad "resumed sampler with the pooled U-Net differs"
+expect 0 "" "$NIS" ebm sampler "${es[@]}" --iters 4 --out "$dir/es4"
+cmp -s "$dir/ep4/sampler.safetensors" "$dir/es4/sampler.safetensors" && bad "--score-net pooled made no difference" || ok
+grep -q '"score_net":.*"pooled"' "$dir/ep4/config.json" && ok || bad "config.json lacks score_net pooled"
 head -c 128 "$dir/es.npy" | grep -q "'shape': (3, 1, 28, 28)" && ok || bad "image sampler npy: $(head -c 128 "$dir/es.npy")"
 
 # Langevin from noise, its energies, data energies

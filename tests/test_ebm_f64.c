@@ -226,6 +226,53 @@ static void test_unet(void) {
     nis_ebm_free(&E);
 }
 
+/* The pooled U-Net (nis_unet with `pooled`, the image samplers' score network option): U(x) to second order in
+ * x, and its parameter gradient (the sampler's score network trains by it; DFT's loss differentiates through it). */
+static nis_tensor *unet_of(nis_ctx *ctx, nis_tensor *const *x, void *ud) { return nis_unet_forward(ctx, ud, x[0]); }
+
+static void test_pooled_unet(void) {
+    nis_params *P = nis_params_new();
+    nis_unet U;
+    CHECK(nis_unet_add(&U, P, "score", 2, 1, 8, 8, NIS_ACT_SILU, true) == NIS_OK && nis_params_finalize(P) == NIS_OK,
+          "pooled U-Net: %s", nis_params_message(P));
+    CHECK(nis_params_get(P, "score.up1.weight") && nis_params_get(P, "score.up1.weight")->n == 4 * 4 * 9,
+          "pooled U-Net: up1 is a 3x3 conv of 4 channels");
+    nis_rng rng = nis_rng_init(4, 0);
+    nis_params_init(P, &rng);
+    gc_spec sp = {2, {2, 64}, 0, 1};
+    CHECK(gc_check("pooled unet", unet_of, &U, 1, &sp, 2, 1e-6), "gradcheck of the pooled U-Net");
+    /* parameters: <w, U(x)> against central differences of a few weights of every layer */
+    nis_ctx *c = nis_ctx_new(0);
+    double xv[2 * 64], wv[2 * 64];
+    for (int i = 0; i < 128; i++) xv[i] = test_uniform(), wv[i] = test_normal();
+    nis_params_zero_grad(P);
+    nis_tensor *y = nis_unet_forward(c, &U, nis_tensor_from(c, 2, (int64_t[]){2, 64}, xv));
+    nis_tensor *L = nis_sum(c, nis_mul(c, y, nis_tensor_from(c, 2, (int64_t[]){2, 64}, wv)));
+    CHECK(L && nis_backward(c, L, NULL) == NIS_OK, "backward: %s", nis_ctx_message(c));
+    static const char *const names[] = {"score.in.weight", "score.down1.weight", "score.down2.weight",
+                                        "score.up1.weight", "score.up2.weight", "score.out.bias"};
+    double worst = 0;
+    for (int k = 0; k < 6; k++) {
+        nis_tensor *p = nis_params_get(P, names[k]);
+        for (int64_t i = 0; p && i < p->n; i += 7) {
+            double keep = p->data[i], l[2];
+            for (int sgn = 0; sgn < 2; sgn++) {
+                p->data[i] = keep + (sgn ? -1e-6 : 1e-6);
+                nis_ctx_reset(c);
+                nis_tensor *yy = nis_unet_forward(c, &U, nis_tensor_from(c, 2, (int64_t[]){2, 64}, xv));
+                double acc = 0;
+                for (int j = 0; yy && j < 128; j++) acc += yy->data[j] * wv[j];
+                l[sgn] = acc;
+            }
+            p->data[i] = keep;
+            worst = fmax(worst, fabs((l[0] - l[1]) / 2e-6 - p->grad[i]));
+        }
+    }
+    CHECK(worst < 1e-6, "pooled U-Net parameter gradient vs differences: %g", worst);
+    nis_ctx_free(c);
+    nis_params_free(P);
+}
+
 /* f evaluated at a level view (ud): the view's level reaches the level features */
 static nis_tensor *f_view(nis_ctx *ctx, nis_tensor *const *x, void *ud) { return nis_ebm_f(ctx, ud, x[0]); }
 
@@ -357,6 +404,7 @@ int main(void) {
     test_dsm();
     test_conditional();
     test_unet();
+    test_pooled_unet();
     test_level_input(0);
     test_level_input(5);
     return check_done("test_ebm_f64");

@@ -275,15 +275,21 @@ nis_tensor *nis_imggen_forward(nis_ctx *ctx, const nis_imggen *G, nis_tensor *z)
 /* A U-Net-lite for images (c, h, w), h and w divisible by 4, S channels at full resolution:
  *   x -> conv S 3x3 -> act (h1) -> conv 2S 4x4 s2 -> act (h2, /2) -> conv 2S 4x4 s2 -> act (/4)
  *     -> convT 2S 4x4 s2, + h2, act -> convT S 4x4 s2, + h1, act -> conv c 3x3;
- * the additive skips keep the full-resolution detail that predicting noise needs.  Parameters "<prefix>.in",
- * ".down1", ".down2", ".up1", ".up2", ".out". */
+ * the additive skips keep the full-resolution detail that predicting noise needs.  `pooled` resamples without
+ * strides: each down is 2x2 average pooling then a 3x3 conv, each up nearest-neighbour upsampling by 2 then a 3x3
+ * conv, so neither the map nor its input-gradient has a stride's period-2 pattern built in (a strided conv's
+ * adjoint, a transposed conv, paints every other pixel with other weights).  Parameters "<prefix>.in", ".down1",
+ * ".down2", ".up1", ".up2", ".out". */
 typedef struct {
     nis_act act;
     int64_t c, h, w;
+    bool pooled;
     nis_conv2d_layer in, down1, down2, out;
-    nis_convt2d_layer up1, up2;
+    nis_convt2d_layer up1, up2;                   /* strided */
+    nis_conv2d_layer up1c, up2c;                  /* pooled */
 } nis_unet;
-nis_status nis_unet_add(nis_unet *U, nis_params *P, const char *prefix, int S, int c, int h, int w, nis_act act);
+nis_status nis_unet_add(nis_unet *U, nis_params *P, const char *prefix, int S, int c, int h, int w, nis_act act,
+                        bool pooled);
 /* x (B, c*h*w) -> (B, c*h*w). */
 nis_tensor *nis_unet_forward(nis_ctx *ctx, const nis_unet *U, nis_tensor *x);
 

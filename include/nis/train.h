@@ -83,6 +83,8 @@ typedef enum { NIS_NET_MLP, NIS_NET_CONV } nis_net_kind;
  * fixed point), or auto: residual for DFT on targets of dimension <= 2 (measured better on the six 2-D targets),
  * plain elsewhere (measured better on a 3-D Gaussian, BLR and the MNIST energy; docs/dft.md). */
 typedef enum { NIS_SCORE_AUTO, NIS_SCORE_PLAIN, NIS_SCORE_RESIDUAL } nis_score_model;
+/* Image score networks (nis_unet): strided convs and transposed convs, or pooling and nearest upsampling. */
+typedef enum { NIS_SCORE_NET_STRIDED, NIS_SCORE_NET_POOLED } nis_score_net;
 /* How a whitened training finds its Gaussian fit N(m, L Lᵀ): the Laplace approximation at the target's mode
  * (nis_laplace_fit: seconds, for targets close to Gaussian such as posteriors with many data), short HMC chains in
  * the Laplace coordinates and their draws' mean and covariance (nis_whiten_hmc: the bulk, not the mode, for about
@@ -108,6 +110,7 @@ typedef struct {
     int64_t img_c, img_h, img_w;         /* conv: image shape, c*h*w = the target's dimension, h, w % 4 == 0 */
     int64_t gen_channels;    /* conv: channels of the generator's stem */
     int64_t score_channels;  /* conv: channels of the U-Net score network at full resolution */
+    nis_score_net score_net; /* conv: how that U-Net resamples (nis/nn.h's nis_unet, `pooled`) */
     bool sigmoid_output;     /* conv: g(z) = sigmoid(...) in (0, 1), the support of image energies (else linear) */
     nis_act act;             /* hidden activation of both networks */
     nis_score_model score_model;

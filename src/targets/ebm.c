@@ -55,7 +55,8 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
         spec[l] = (nis_conv_spec){.channels = cfg->channels[l], .kernel = cfg->kernel,
                                   .stride = cfg->strides[l] ? cfg->strides[l] : 2, .pad = cfg->kernel / 2};
     nis_status s = cfg->arch == NIS_EBM_UNET
-                       ? nis_unet_add(&E->unet, E->P, "energy.unet", cfg->channels[0], cfg->c, cfg->h, cfg->w, cfg->act)
+                       ? nis_unet_add(&E->unet, E->P, "energy.unet", cfg->channels[0], cfg->c, cfg->h, cfg->w, cfg->act,
+                                      false)
                        : nis_convnet_add(&E->net, E->P, "energy", cfg->c, cfg->h, cfg->w, cfg->n_conv, spec, cfg->act,
                                          cfg->hidden, 1);
     if (s == NIS_OK && cfg->level_features) s = nis_convnet_add_cond(&E->net, E->P, "energy", cfg->level_features);

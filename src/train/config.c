@@ -11,6 +11,7 @@ static const char *const methods[] = {"dft", "kl", "fisher", NULL};
 static const char *const nets[] = {"mlp", "conv", NULL};
 static const char *const score_models[] = {"auto", "plain", "residual", NULL};
 static const char *const whiteners[] = {"laplace", "pilot", "hmc", NULL};
+static const char *const score_nets[] = {"strided", "pooled", NULL};
 
 const char *nis_method_name(nis_method m) { return (int)m >= 0 && (int)m < 3 ? methods[m] : "?"; }
 
@@ -49,6 +50,10 @@ static nis_field fields[] = {
     INT(img_w, 0, 0, 4096, 0, "image width"),
     INT(gen_channels, 64, 2, 4096, CONV, "generator stem channels"),
     INT(score_channels, 16, 1, 4096, CONV, "score-network channels"),
+    {"score_net", NIS_FIELD_ENUM, AT(score_net), NIS_SCORE_NET_STRIDED, 0, 0, score_nets,
+     "strided|pooled: the score U-Net's down- and upsampling, 4x4 strided and transposed convs or 2x2 average pooling "
+     "and nearest upsampling each before a 3x3 conv (no stride's grid in its input-gradient; bench/ebm_dsm_notes.md)",
+     NULL, NULL, CONV},
     {"sigmoid_output", NIS_FIELD_BOOL, AT(sigmoid_output), 1, 0, 0, NULL,
      "no sigmoid on the generator's output (pixels unbounded)", "linear-output", NULL, CONV},
     {"act", NIS_FIELD_ENUM, AT(act), NIS_ACT_SILU, 0, 0, NULL, "hidden activation of both networks: none|relu|silu|tanh|softplus|elu|leaky_relu", NULL, NULL,

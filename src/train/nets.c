@@ -45,7 +45,7 @@ nis_status nis__nets_init(nis__nets *N, const nis_train_config *c, int64_t dim, 
     nis__gen_add(&N->gen, N->G, c, dim);
     if (c->net == NIS_NET_CONV) {
         nis_unet_add(&N->score_unet, N->S, "score", (int)c->score_channels, (int)c->img_c, (int)c->img_h,
-                     (int)c->img_w, c->act);
+                     (int)c->img_w, c->act, c->score_net == NIS_SCORE_NET_POOLED);
     } else {
         int64_t w[NIS_MLP_MAX_LAYERS + 2];
         nis_mlp_add(&N->score_mlp, N->S, "score", mlp_widths(w, dim, c->score_width, c->score_depth, dim), w, c->act);

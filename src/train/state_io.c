@@ -146,9 +146,10 @@ static nis_status load_set(const nis_st_file *f, const nis_params *P, const char
 }
 
 /* Fields added to the configuration after checkpoints were first written: missing in older files, which then
- * read as their defaults (sigma_max 0: one level; the Laplace whitening and the monitor did not exist). */
+ * read as their defaults (sigma_max 0: one level; the Laplace whitening, the monitor and the pooled score U-Net did
+ * not exist). */
 static bool added_later(const char *name) {
-    static const char *const later[] = {"sigma_max", "whiten_by", "monitor_every", "stop_drift"};
+    static const char *const later[] = {"sigma_max", "whiten_by", "monitor_every", "stop_drift", "score_net"};
     for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
         if (!strcmp(name, later[i])) return true;
     return false;
