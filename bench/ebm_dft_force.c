@@ -20,6 +20,8 @@
  * −vᵀ ∇²log q v / vᵀv (the Rayleigh quotient of H_q = −∇²log q at the lowest level), low and high band.
  *
  * usage: ebm_dft_force ENERGY.safetensors SAMPLER_CHECKPOINT.safetensors [R=16] [OUT.png]
+ *        ebm_dft_force ENERGY.safetensors test [R=16]   (no sampler: 64 test digits, DFT's target term and the
+ *        curvature there, from data/mnist)
  *   (R ≥ 2; OUT.png: a grid of 8 images x0, then their DFT signal S_b and KL signal, each scaled to [0, 1])
  * The checkpoint's score network takes its usual score_steps updates first (the objective plug-in is called from
  * a training step, which this program then discards); nothing is written but OUT.png. */
@@ -118,7 +120,8 @@ static nis_tensor *from_doubles(nis_ctx *c, int64_t n0, int64_t n1, const double
     return t;
 }
 
-/* the force of one method at x0 (D.x0), ε (eps), levels (D.sig) into out (B, d) */
+/* the force of one method at x0 (D.x0), ε (eps), levels (D.sig) into out (B, d); s: the training step's target,
+ * score network and σ (for method 2, DFT's target term, only s->q and s->sigma are read) */
 static int force(const nis_train_step *s, int method, const double *eps, double *out) {
     int64_t B = D.B, d = NPIX;
     nis_ctx *c = nis_ctx_new(0);
@@ -197,6 +200,90 @@ static void print_shares(const double *pw) {
     for (int k = 0; k < NBANDS; k++) printf(" %.1f%% |", 100 * pw[k] / t);
 }
 
+/* the energy's curvature along band-limited random directions at x̃ = D.x0 + sigma D.eps0 (its lowest level) */
+static void curvature_table(const nis_target *t, double sigma) {
+    const int B = D.B, d = NPIX;
+    nis_rng rng = nis_rng_init(777, 3);
+    nis_ctx *c = nis_ctx_new(0);
+    printf("\n| direction v | −vᵀ ∇²log q v / vᵀv at x̃ (mean over %d images) |\n|---|---:|\n", B);
+    for (int band = 0; band < NBANDS; band++) {
+        nis_ctx_reset(c);
+        nis_tensor *x = nis_tensor_new(c, 2, (int64_t[]){B, d}), *v = nis_tensor_new(c, 2, (int64_t[]){B, d});
+        double vb[NPIX];
+        for (int b = 0; b < B; b++) {
+            band_noise(&rng, band, vb);
+            for (int i = 0; i < d; i++)
+                v->data[b * d + i] = (nis_real)vb[i], x->data[b * d + i] = (nis_real)(D.x0[b * d + i] + sigma * D.eps0[b * d + i]);
+        }
+        nis_tensor *hv = nis_target_hvp(c, t, x, v);
+        if (!hv) {
+            fprintf(stderr, "ebm_dft_force: %s\n", nis_ctx_message(c));
+            break;
+        }
+        double rq = 0;
+        for (int b = 0; b < B; b++) {
+            double num = 0, den = 0;
+            for (int i = 0; i < d; i++) num += v->data[b * d + i] * hv->data[b * d + i], den += v->data[b * d + i] * v->data[b * d + i];
+            rq += -num / den / B;
+        }
+        printf("| %s | %.4g |\n", band_name[band], rq);
+    }
+    nis_ctx_free(c);
+    printf("\n(1/σ² = %g: the curvature of q_σ across directions the data do not vary in)\n", 1 / (sigma * sigma));
+}
+
+/* "test" instead of a checkpoint: no sampler, the images are 64 test digits (every k-th) at the energy's lowest
+ * level σ: DFT's target term there (what the score-network term must cancel when the sampler is exact) and the
+ * energy's curvature by band at x + σε. */
+static void curvature_table(const nis_target *t, double sigma);
+
+static int at_test_digits(const nis_ebm *E, const nis_target *t) {
+    char err[512];
+    nis_images train = {0}, test = {0};
+    if (nis_mnist_load("data/mnist", &train, &test, err, sizeof err) != NIS_OK)
+        return fprintf(stderr, "ebm_dft_force: %s\n", err), 2;
+    const int B = 64, d = NPIX, R = D.reps;
+    double sigma = nis_ebm_is_conditional(E) ? E->cfg.noise : E->cfg.noise > 0 ? E->cfg.noise : 0.1;
+    D.B = B;
+    D.x0 = malloc(sizeof(double) * B * d), D.eps0 = malloc(sizeof(double) * B * d);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < d; i++) D.x0[b * d + i] = test.x[(int64_t)b * (test.n / B) * d + i];
+    nis_train_step s = {.q = t, .sigma = sigma};
+    nis_rng rng = nis_rng_init(12345, 77);
+    nis_real *z = malloc(sizeof(nis_real) * B * d);
+    double **F = calloc((size_t)R, sizeof(double *)), *S = calloc((size_t)B * d, sizeof(double));
+    for (int r = 0; r < R; r++) {
+        nis_rng_fill_normal(&rng, z, B * d, 0, 1);
+        for (int i = 0; i < B * d; i++) D.eps0[i] = z[i];
+        F[r] = malloc(sizeof(double) * B * d);
+        if (!force(&s, 2, D.eps0, F[r])) return 1;
+        for (int i = 0; i < B * d; i++) S[i] += F[r][i] / R;
+    }
+    double s2 = 0, n2 = 0, spw[NBANDS] = {0}, npw[NBANDS] = {0}, dev[NPIX];
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < d; i++) s2 += S[b * d + i] * S[b * d + i];
+        band_power(S + b * d, spw);
+        for (int r = 0; r < R; r++) {
+            for (int i = 0; i < d; i++) dev[i] = F[r][b * d + i] - S[b * d + i], n2 += dev[i] * dev[i];
+            band_power(dev, npw);
+        }
+    }
+    n2 /= (double)B * (R - 1);
+    s2 = s2 / B - n2 / R;
+    for (int k = 0; k < NBANDS; k++) npw[k] /= (double)B * (R - 1), spw[k] = fmax(spw[k] / B - npw[k] / R, 0);
+    printf("64 test digits at sigma %g, %d noise draws: DFT's target term 2 H_q (s_q + ε/σ)\n\n", sigma, R);
+    printf("| force | signal ||S||² per image | noise N² per draw | signal / noise | signal: k = 0 | low | mid | high | "
+           "noise: k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| target term | %.4g | %.4g | %.3g |", s2, n2, s2 / n2);
+    print_shares(spw);
+    print_shares(npw);
+    printf("\n");
+    curvature_table(t, sigma);
+    nis_images_free(&train);
+    nis_images_free(&test);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: ebm_dft_force ENERGY SAMPLER_CHECKPOINT [R] [OUT.png]\n");
@@ -208,6 +295,7 @@ int main(int argc, char **argv) {
     nis_ebm E;
     if (nis_ebm_load(argv[1], &E, err, sizeof err) != NIS_OK) return fprintf(stderr, "ebm_dft_force: %s\n", err), 2;
     const nis_target *t = nis_ebm_target(&E);
+    if (!strcmp(argv[2], "test")) return at_test_digits(&E, t);
     nis_trainer *tr = nis_trainer_resume(t, argv[2], err, sizeof err);
     if (!tr) return fprintf(stderr, "ebm_dft_force: %s\n", err), 2;
     const nis_objective *dft = nis_objective_builtin(NIS_METHOD_DFT);
@@ -286,32 +374,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ebm_dft_force: no test digits (%s)\n", err);
     }
 
-    /* curvature of the energy along band-limited directions at x̃ = x0 + σ ε (the lowest level) */
-    nis_rng rng = nis_rng_init(777, 3);
-    nis_ctx *c = nis_ctx_new(0);
-    printf("\n| direction v | −vᵀ ∇²log q v / vᵀv at x̃ (mean over %d images) |\n|---|---:|\n", B);
-    for (int band = 0; band < NBANDS; band++) {
-        nis_ctx_reset(c);
-        nis_tensor *x = nis_tensor_new(c, 2, (int64_t[]){B, d}), *v = nis_tensor_new(c, 2, (int64_t[]){B, d});
-        double vb[NPIX];
-        for (int b = 0; b < B; b++) {
-            band_noise(&rng, band, vb);
-            for (int i = 0; i < d; i++)
-                v->data[b * d + i] = (nis_real)vb[i], x->data[b * d + i] = (nis_real)(D.x0[b * d + i] + nis_trainer_sigma(tr) * D.eps0[b * d + i]);
-        }
-        nis_tensor *hv = nis_target_hvp(c, t, x, v);
-        if (!hv) return fprintf(stderr, "ebm_dft_force: %s\n", nis_ctx_message(c)), 1;
-        double rq = 0;
-        for (int b = 0; b < B; b++) {
-            double num = 0, den = 0;
-            for (int i = 0; i < d; i++) num += v->data[b * d + i] * hv->data[b * d + i], den += v->data[b * d + i] * v->data[b * d + i];
-            rq += -num / den / B;
-        }
-        printf("| %s | %.4g |\n", band_name[band], rq);
-    }
-    nis_ctx_free(c);
-    printf("\n(1/σ² = %g: the curvature of q_σ across directions the data do not vary in)\n",
-           1 / (nis_trainer_sigma(tr) * nis_trainer_sigma(tr)));
+    curvature_table(t, nis_trainer_sigma(tr));
 
     if (argc > 4) {   /* a picture: 8 images, their DFT signals, their KL signals (each image scaled to [0, 1]) */
         float *g = malloc(sizeof(float) * 24 * d);
