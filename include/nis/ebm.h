@@ -11,7 +11,8 @@
  *
  * Files (safetensors, F32): one tensor per parameter ("energy.conv1.weight", ...) and metadata
  * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma" (and, when
- * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.level_features", "ebm.hidden").
+ * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.level_features",
+ * "ebm.hidden").
  * A training checkpoint adds "<param>.adam_m", "<param>.adam_v", "buffer" (N, c, h, w) and metadata
  * "adam.step", "train.iter", "train.seed" and the training configuration.  nis_ebm_load reads either.
  */
@@ -39,8 +40,8 @@ extern "C" {
  *     drawn log-uniformly from that range; sampled by Langevin annealed from noise_max down to noise (Song & Ermon
  *     2019; nis_ebm_langevin) then the jump.  Its target (what a one-step sampler learns) is the lowest level,
  *     E = f / noise. */
-/* The network f.  NIS_EBM_CONVNET: convs then a linear head to a scalar (or a hidden layer and then one).  NIS_EBM_UNET (Salimans & Ho 2021,
- * "Should EBMs model the energy or the score?"): f(x) = ½ ||x - U(x)||² with U the U-Net-lite of nis/nn.h
+/* The network f.  NIS_EBM_CONVNET: convs then a linear head to a scalar (or a hidden layer and then one).
+ * NIS_EBM_UNET (Salimans & Ho 2021, "Should EBMs model the energy or the score?"): f(x) = ½ ||x - U(x)||² with U the U-Net-lite of nis/nn.h
  * (channels[0] = its width S), so -∇f = (I - J_U)ᵀ (U(x) - x): the energy of a denoiser, whose score keeps the
  * full-resolution detail the U-Net's skips carry.  h and w divisible by 4. */
 typedef enum { NIS_EBM_CONVNET = 0, NIS_EBM_UNET = 1 } nis_ebm_arch;
