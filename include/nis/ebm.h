@@ -42,8 +42,8 @@ extern "C" {
  *     E = f / noise. */
 /* The network f.  NIS_EBM_CONVNET: convs then a linear head to a scalar (or a hidden layer and then one).
  * NIS_EBM_UNET (Salimans & Ho 2021, "Should EBMs model the energy or the score?"): f(x) = ½ ||x - U(x)||² with U
- * the U-Net-lite of nis/nn.h (channels[0] = its width S), so -∇f = (I - J_U)ᵀ (U(x) - x): the energy of a denoiser, whose score keeps the
- * full-resolution detail the U-Net's skips carry.  h and w divisible by 4. */
+ * the U-Net-lite of nis/nn.h (channels[0] = its width S), so -∇f = (I - J_U)ᵀ (U(x) - x): the energy of a
+ * denoiser, whose score keeps the full-resolution detail the U-Net's skips carry.  h and w divisible by 4. */
 typedef enum { NIS_EBM_CONVNET = 0, NIS_EBM_UNET = 1 } nis_ebm_arch;
 
 typedef struct {
