@@ -200,6 +200,56 @@ static void print_shares(const double *pw) {
     for (int k = 0; k < NBANDS; k++) printf(" %.1f%% |", 100 * pw[k] / t);
 }
 
+static void force_table_header(void) {
+    printf("| force | signal ||S||² per image | noise N² per draw | signal / noise | signal: k = 0 | low | mid | high | "
+           "noise: k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+}
+
+/* One force's row of the table from its R draws F[r] (B, d): the signal S = the mean over draws (returned, B * d,
+ * the caller frees it), the noise N² = their variance per image and draw, ||S||² less the N²/R the mean of R draws
+ * keeps of the noise, and the same per band. */
+static double *force_row(const char *name, double *const *F, int R, int B) {
+    const int d = NPIX;
+    double *S = calloc((size_t)B * d, sizeof(double));
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < B * d; i++) S[i] += F[r][i] / R;
+    double s2 = 0, n2 = 0, spw[NBANDS] = {0}, npw[NBANDS] = {0}, dev[NPIX];
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < d; i++) s2 += S[b * d + i] * S[b * d + i];
+        band_power(S + b * d, spw);
+        for (int r = 0; r < R; r++) {
+            for (int i = 0; i < d; i++) {
+                dev[i] = F[r][b * d + i] - S[b * d + i];
+                n2 += dev[i] * dev[i];
+            }
+            band_power(dev, npw);
+        }
+    }
+    n2 /= (double)B * (R - 1);            /* per image and draw, unbiased */
+    s2 = s2 / B - n2 / R;                 /* E||S||² = ||mean||² + N²/R */
+    for (int k = 0; k < NBANDS; k++) {    /* the same per band: the mean's own power, not the draws' noise */
+        npw[k] /= (double)B * (R - 1);
+        spw[k] = fmax(spw[k] / B - npw[k] / R, 0);
+    }
+    printf("| %s | %.4g | %.4g | %.3g |", name, s2, n2, s2 / n2);
+    print_shares(spw);
+    print_shares(npw);
+    printf("\n");
+    return S;
+}
+
+/* n MNIST test digits, every (test.n / n)-th of the class-ordered split, into x (n, d) as doubles; false with a
+ * message in err. */
+static bool test_digits(double *x, int n, char *err, size_t errlen) {
+    nis_images train = {0}, test = {0};
+    if (nis_mnist_load("data/mnist", &train, &test, err, errlen) != NIS_OK) return false;
+    for (int b = 0; b < n; b++)
+        for (int i = 0; i < NPIX; i++) x[b * NPIX + i] = test.x[(int64_t)b * (test.n / n) * NPIX + i];
+    nis_images_free(&train);
+    nis_images_free(&test);
+    return true;
+}
+
 /* the energy's curvature along band-limited random directions at x̃ = D.x0 + sigma D.eps0 (its lowest level) */
 static void curvature_table(const nis_target *t, double sigma) {
     const int B = D.B, d = NPIX;
@@ -235,52 +285,27 @@ static void curvature_table(const nis_target *t, double sigma) {
 /* "test" instead of a checkpoint: no sampler, the images are 64 test digits (every k-th) at the energy's lowest
  * level σ: DFT's target term there (what the score-network term must cancel when the sampler is exact) and the
  * energy's curvature by band at x + σε. */
-static void curvature_table(const nis_target *t, double sigma);
-
 static int at_test_digits(const nis_ebm *E, const nis_target *t) {
     char err[512];
-    nis_images train = {0}, test = {0};
-    if (nis_mnist_load("data/mnist", &train, &test, err, sizeof err) != NIS_OK)
-        return fprintf(stderr, "ebm_dft_force: %s\n", err), 2;
     const int B = 64, d = NPIX, R = D.reps;
-    double sigma = nis_ebm_is_conditional(E) ? E->cfg.noise : E->cfg.noise > 0 ? E->cfg.noise : 0.1;
+    double sigma = E->cfg.noise > 0 ? E->cfg.noise : 0.1;
     D.B = B;
     D.x0 = malloc(sizeof(double) * B * d), D.eps0 = malloc(sizeof(double) * B * d);
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < d; i++) D.x0[b * d + i] = test.x[(int64_t)b * (test.n / B) * d + i];
+    if (!test_digits(D.x0, B, err, sizeof err)) return fprintf(stderr, "ebm_dft_force: %s\n", err), 2;
     nis_train_step s = {.q = t, .sigma = sigma};
     nis_rng rng = nis_rng_init(12345, 77);
     nis_real *z = malloc(sizeof(nis_real) * B * d);
-    double **F = calloc((size_t)R, sizeof(double *)), *S = calloc((size_t)B * d, sizeof(double));
+    double **F = calloc((size_t)R, sizeof(double *));
     for (int r = 0; r < R; r++) {
         nis_rng_fill_normal(&rng, z, B * d, 0, 1);
         for (int i = 0; i < B * d; i++) D.eps0[i] = z[i];
         F[r] = malloc(sizeof(double) * B * d);
         if (!force(&s, 2, D.eps0, F[r])) return 1;
-        for (int i = 0; i < B * d; i++) S[i] += F[r][i] / R;
     }
-    double s2 = 0, n2 = 0, spw[NBANDS] = {0}, npw[NBANDS] = {0}, dev[NPIX];
-    for (int b = 0; b < B; b++) {
-        for (int i = 0; i < d; i++) s2 += S[b * d + i] * S[b * d + i];
-        band_power(S + b * d, spw);
-        for (int r = 0; r < R; r++) {
-            for (int i = 0; i < d; i++) dev[i] = F[r][b * d + i] - S[b * d + i], n2 += dev[i] * dev[i];
-            band_power(dev, npw);
-        }
-    }
-    n2 /= (double)B * (R - 1);
-    s2 = s2 / B - n2 / R;
-    for (int k = 0; k < NBANDS; k++) npw[k] /= (double)B * (R - 1), spw[k] = fmax(spw[k] / B - npw[k] / R, 0);
     printf("64 test digits at sigma %g, %d noise draws: DFT's target term 2 H_q (s_q + ε/σ)\n\n", sigma, R);
-    printf("| force | signal ||S||² per image | noise N² per draw | signal / noise | signal: k = 0 | low | mid | high | "
-           "noise: k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    printf("| target term | %.4g | %.4g | %.3g |", s2, n2, s2 / n2);
-    print_shares(spw);
-    print_shares(npw);
-    printf("\n");
+    force_table_header();
+    free(force_row("target term", F, R, B));
     curvature_table(t, sigma);
-    nis_images_free(&train);
-    nis_images_free(&test);
     return 0;
 }
 
@@ -310,35 +335,8 @@ int main(int argc, char **argv) {
     double *S[4];
     printf("sampler %s after %lld updates, energy %s; batch %d, %d noise draws, sigma %g%s\n\n", argv[2],
            (long long)nis_trainer_iter(tr) - 1, argv[1], B, R, nis_trainer_sigma(tr), D.sig ? " (levels per image)" : "");
-    printf("| force | signal ||S||² per image | noise N² per draw | signal / noise | signal: k = 0 | low | mid | high | "
-           "noise: k = 0 | low | mid | high |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int m = 0; m < 4; m++) {
-        S[m] = calloc((size_t)B * d, sizeof(double));
-        for (int r = 0; r < R; r++)
-            for (int i = 0; i < B * d; i++) S[m][i] += D.F[m][r][i] / R;
-        double s2 = 0, n2 = 0, spw[NBANDS] = {0}, npw[NBANDS] = {0}, dev[NPIX];
-        for (int b = 0; b < B; b++) {
-            for (int i = 0; i < d; i++) s2 += S[m][b * d + i] * S[m][b * d + i];
-            band_power(S[m] + b * d, spw);
-            for (int r = 0; r < R; r++) {
-                for (int i = 0; i < d; i++) {
-                    dev[i] = D.F[m][r][b * d + i] - S[m][b * d + i];
-                    n2 += dev[i] * dev[i];
-                }
-                band_power(dev, npw);
-            }
-        }
-        n2 /= (double)B * (R - 1);            /* per image and draw, unbiased */
-        s2 = s2 / B - n2 / R;                 /* E||S||² = ||mean||² + N²/R */
-        for (int k = 0; k < NBANDS; k++) {    /* the same per band: the mean's own power, not the draws' noise */
-            npw[k] /= (double)B * (R - 1);
-            spw[k] = fmax(spw[k] / B - npw[k] / R, 0);
-        }
-        printf("| %s | %.4g | %.4g | %.3g |", mname[m], s2, n2, s2 / n2);
-        print_shares(spw);
-        print_shares(npw);
-        printf("\n");
-    }
+    force_table_header();
+    for (int m = 0; m < 4; m++) S[m] = force_row(mname[m], D.F[m], R, B);
     /* mean cosine per image between two methods' signals */
     double cs[2] = {0, 0};
     const int pairs[2][2] = {{0, 1}, {2, 3}};
@@ -358,21 +356,17 @@ int main(int argc, char **argv) {
     printf("| the sampler's x0 |");
     print_shares(xpw);
     printf("\n");
-    nis_images train = {0}, test = {0};
-    if (nis_mnist_load("data/mnist", &train, &test, err, sizeof err) == NIS_OK) {
-        double tpw[NBANDS] = {0}, img[NPIX];
-        for (int64_t b = 0; b < 256 && b < test.n; b++) {
-            for (int i = 0; i < d; i++) img[i] = test.x[(b * (test.n / 256)) * d + i];
-            band_power(img, tpw);
-        }
+    double *digits = malloc(sizeof(double) * 256 * d);
+    if (test_digits(digits, 256, err, sizeof err)) {
+        double tpw[NBANDS] = {0};
+        for (int b = 0; b < 256; b++) band_power(digits + b * d, tpw);
         printf("| 256 test digits |");
         print_shares(tpw);
         printf("\n");
-        nis_images_free(&train);
-        nis_images_free(&test);
     } else {
         fprintf(stderr, "ebm_dft_force: no test digits (%s)\n", err);
     }
+    free(digits);
 
     curvature_table(t, nis_trainer_sigma(tr));
 

@@ -50,8 +50,9 @@ def _openmp_openblas():
 if not _openblas_loaded():
     if "OPENBLAS_CORETYPE" not in os.environ and _cpu_has_avx512():
         os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-    if _openmp_openblas():
+    _path = _openmp_openblas()
+    if _path:
         try:
-            ctypes.CDLL(_openmp_openblas(), mode=os.RTLD_GLOBAL)
+            ctypes.CDLL(_path, mode=os.RTLD_GLOBAL)
         except OSError:
             pass   # libnis then loads whichever OpenBLAS the system gives it
