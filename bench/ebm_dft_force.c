@@ -250,8 +250,9 @@ static bool test_digits(double *x, int n, char *err, size_t errlen) {
     return true;
 }
 
-/* the energy's curvature along band-limited random directions at x̃ = D.x0 + sigma D.eps0 (its lowest level) */
-static void curvature_table(const nis_target *t, double sigma) {
+/* the energy's curvature along band-limited random directions at x̃ = D.x0 + sigma D.eps0 (its lowest level);
+ * false after a message */
+static bool curvature_table(const nis_target *t, double sigma) {
     const int B = D.B, d = NPIX;
     nis_rng rng = nis_rng_init(777, 3);
     nis_ctx *c = nis_ctx_new(0);
@@ -268,7 +269,8 @@ static void curvature_table(const nis_target *t, double sigma) {
         nis_tensor *hv = nis_target_hvp(c, t, x, v);
         if (!hv) {
             fprintf(stderr, "ebm_dft_force: %s\n", nis_ctx_message(c));
-            break;
+            nis_ctx_free(c);
+            return false;
         }
         double rq = 0;
         for (int b = 0; b < B; b++) {
@@ -280,6 +282,7 @@ static void curvature_table(const nis_target *t, double sigma) {
     }
     nis_ctx_free(c);
     printf("\n(1/σ² = %g: the curvature of q_σ across directions the data do not vary in)\n", 1 / (sigma * sigma));
+    return true;
 }
 
 /* "test" instead of a checkpoint: no sampler, the images are 64 test digits (every k-th) at the energy's lowest
@@ -305,8 +308,7 @@ static int at_test_digits(const nis_ebm *E, const nis_target *t) {
     printf("64 test digits at sigma %g, %d noise draws: DFT's target term 2 H_q (s_q + ε/σ)\n\n", sigma, R);
     force_table_header();
     free(force_row("target term", F, R, B));
-    curvature_table(t, sigma);
-    return 0;
+    return curvature_table(t, sigma) ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -365,10 +367,11 @@ int main(int argc, char **argv) {
         printf("\n");
     } else {
         fprintf(stderr, "ebm_dft_force: no test digits (%s)\n", err);
+        return 2;
     }
     free(digits);
 
-    curvature_table(t, nis_trainer_sigma(tr));
+    if (!curvature_table(t, nis_trainer_sigma(tr))) return 1;
 
     if (argc > 4) {   /* a picture: 8 images, their DFT signals, their KL signals (each image scaled to [0, 1]) */
         float *g = malloc(sizeof(float) * 24 * d);
@@ -380,7 +383,7 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < d; i++) g[(row * 8 + b) * d + i] = (float)((src[i] - lo) / (hi - lo + 1e-30));
             }
         if (nis_images_write_grid_png(argv[4], g, 24, SIDE, SIDE, 8, 2, err, sizeof err) != NIS_OK)
-            fprintf(stderr, "ebm_dft_force: %s\n", err);
+            return fprintf(stderr, "ebm_dft_force: %s\n", err), 1;
         free(g);
     }
     nis_trainer_free(tr);
