@@ -15,6 +15,7 @@ a.add_argument("--out", required=True)
 a.add_argument("--energy", required=True)
 a.add_argument("--ks", required=True)
 a.add_argument("--methods", required=True)
+a.add_argument("--temps", default="")
 a.add_argument("--cmdline", required=True)
 a.add_argument("--md", required=True)
 args = a.parse_args()
@@ -65,6 +66,11 @@ for k in args.ks.split():
     j = load(f"{out}/ld{k}.json") or {}
     rows.append(row(f"Langevin K = {k} + jump", f"ld{k}", cost(j.get("seconds_per_1000_samples"), ".1f"),
                     num(j.get("energy_grad_evals_per_1000_samples"), ",.0f"), f"{out}/ld{k}.png"))
+for t in args.temps.split():
+    j = load(f"{out}/ld200-t{t}.json") or {}
+    rows.append(row(f"Langevin K = 200 + jump, T = {t} (samples q^(1/{t}))", f"ld200-t{t}",
+                    cost(j.get("seconds_per_1000_samples"), ".1f"),
+                    num(j.get("energy_grad_evals_per_1000_samples"), ",.0f"), f"{out}/ld200-t{t}.png"))
 for m in args.methods.split():
     spk = None
     log = f"{out}/{m}/sample.log"
@@ -76,6 +82,7 @@ for m in args.methods.split():
     rows.append(row(f"{m.upper()} sampler, g(z) + σε + jump", f"{m}-jump", "–", "1,000", f"{out}/{m}/jump.png"))
 L += [r for r in rows if r]
 L.append("")
+n_lines = len(L)
 for m in args.methods.split():
     met = load(f"{out}/{m}/metrics.json")
     if met:
@@ -83,7 +90,8 @@ for m in args.methods.split():
                  f"energy-gradient (DFT: with its Hessian-vector product) evaluations in training" +
                  (f"; {met['train_seconds_this_run']:.0f} s in its last stretch" if met["train_seconds_this_run"] > 1 else "") +
                  " (wall time of a resumed run: bench/ebm_dsm_notes.md).")
-L.append("")
+if len(L) > n_lines:
+    L.append("")
 # the bar of issue 18, from the numbers above
 fid200, cls200 = load(f"{out}/fid-ld200.json"), load(f"{out}/cls-ld200.json")
 if fid200 and cls200:
@@ -92,6 +100,14 @@ if fid200 and cls200:
     L.append(f"**Issue 18's bar for Langevin** (K ≤ 200 + jump: FID ≤ 200, ≥ 80% confident, every class 4–16%): "
              f"LD-200 gives FID {f:.0f}, {100 * c['confident_fraction']:.1f}% confident, classes "
              f"{100 * c['min_class_fraction']:.1f}–{100 * c['max_class_fraction']:.1f}%: **{'met' if ok else 'not met'}**.")
+    for t in args.temps.split():
+        ft, ct = load(f"{out}/fid-ld200-t{t}.json"), load(f"{out}/cls-ld200-t{t}.json")
+        if ft and ct:
+            okt = (ft["fid"] <= 200 and ct["confident_fraction"] >= 0.8 and ct["min_class_fraction"] >= 0.04
+                   and ct["max_class_fraction"] <= 0.16)
+            L.append(f"At temperature {t} (a walk of q^(1/{t}), sharper than q): FID {ft['fid']:.0f}, "
+                     f"{100 * ct['confident_fraction']:.1f}% confident, classes {100 * ct['min_class_fraction']:.1f}–"
+                     f"{100 * ct['max_class_fraction']:.1f}%: **{'met' if okt else 'not met'}**.")
     for m in args.methods.split():
         fm = load(f"{out}/fid-{m}-clean.json")
         if fm:
@@ -99,12 +115,19 @@ if fid200 and cls200:
             L.append(f"- {m.upper()} sampler g(z): FID {fm['fid']:.0f} = {r:.2f} × LD-200's (the one-step bar: ≤ 1.25 ×): "
                      f"**{'met' if r <= 1.25 else 'not met'}**.")
     L.append("")
+if not args.methods.split():
+    L += ["No one-step sampler was run for this table (`--methods` empty); the DFT, KL and DFT-from-KL samplers of the "
+          "energy before this one are in the history below.", ""]
 L += ["## History", "",
       "The experiments before this energy — the persistent-chain maximum-likelihood energy of issue 5 "
       "(models/ebm-mnist) with its Langevin, DFT and KL rows, and joint training of an energy with a one-step sampler "
       "(models/ebm-mnist-joint) — drew strokes and noise (FIDs 1035–2973). Their tables are in this file and in "
       "docs/results-ebm-joint.md as of commit ca727b8 (`git show ca727b8:docs/results-ebm.md`). What was tried on the "
-      "way to this energy and to the samplers above, and why it failed: bench/ebm_dsm_notes.md, the lab notebook.", ""]
+      "way to this energy and to the samplers above, and why it failed: bench/ebm_dsm_notes.md, the lab notebook.", "",
+      "The denoising-score-matching energies before this one: models/ebm-mnist-ncsn (one network for all levels, told "
+      "nothing of the level; LD-200 FID 321, 65.2% confident) has its full table, with DFT, KL and DFT-from-KL "
+      "samplers, in this file at commit 71b0b4b (`git show 71b0b4b:docs/results-ebm.md`); models/ebm-mnist-level "
+      "(told its level; FID 278, 65.3%; at temperature 0.7 FID 220, 70.9%) has its Langevin numbers in its README.", ""]
 tmp = args.md + ".tmp"
 with open(tmp, "w") as f:
     f.write("\n".join(L) + "\n")
