@@ -4,7 +4,8 @@ with the CLI defaults, one update at a time, timed as bench/run_loop2d.sh times 
 
 Usage: /usr/bin/python3 bench/loop2d_torch.py --method dft|kl [--threads T] [--n1 200] [--n2 1200] [--seed 0]
 Prints one JSON object on stdout: ms_per_update = (T(n2) - T(n1)) / (n2 - n1), T(n) being the wall time from the
-start of the first update to the end of update n (set-up, the initial fit and updates 1..n1 are the warm-up).
+start of the first update to the end of update n (set-up, the initial fit and updates 1..n1 are the warm-up), and
+cpu_ms_per_update, the same with the process's CPU time (time.process_time, all threads) for T.
 Torch 1.13 (Debian's python3-torch). The process's BLAS and OpenMP thread counts are set to --threads before torch
 is imported (Debian's torch calls the pthread build of OpenBLAS, whose pool torch.set_num_threads does not size;
 nis sets both, src/core/blas.c). OPENBLAS_CORETYPE is taken from the environment as it is; the kernel set the
@@ -268,16 +269,17 @@ def main():
     loop = Loop(args.method, args.seed, args.init_steps)
     setup_s = time.perf_counter() - t_setup
     t0 = time.perf_counter()
-    t1 = t0
+    t1, c1 = t0, time.process_time()
     mon = float("nan")
     for k in range(args.n2):
         if k == args.n1:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
         mon = loop.step()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     out = {
         "method": args.method, "threads": args.threads, "n1": args.n1, "n2": args.n2,
         "ms_per_update": (t2 - t1) / (args.n2 - args.n1) * 1e3,
+        "cpu_ms_per_update": (c2 - c1) / (args.n2 - args.n1) * 1e3,
         "seconds_first_n1": t1 - t0, "seconds_n1_to_n2": t2 - t1, "setup_seconds": setup_s,
         "final_monitor": mon, "ema_mean_radius": loop.ema_radius(),
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "openblas_core": openblas_core(),

@@ -11,6 +11,10 @@
 #        the default.  The difference also removes the first N1 updates and the one-time costs.
 # torch: bench/loop2d_torch.py --method M --threads T --n1 N1 --n2 N2: the same loop in PyTorch (its header says
 #        what it mirrors), timing updates N1+1..N2 of one run.
+# CPU time: the same differences on the process's CPU clock (nis: train_cpu_seconds in metrics.json; torch:
+#        time.process_time), all threads summed.  On a shared machine a neighbour stretches wall time far more than
+#        CPU time, so at 1 thread the CPU ratio is the steadier one; at 2 threads CPU time also counts the second
+#        thread's work and waiting, so there the wall columns are the ones that answer "faster or not".
 # Cases: METHODS x THREADS.  Each of ROUNDS rounds runs every case once; within a case nis and torch run back to back,
 # and who goes first alternates from case to case and from round to round.  Per case the table has the median
 # over rounds of each side's ms/update and the per-round ratio torch/nis (median, min-max).
@@ -43,7 +47,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# train_seconds of one nis run of $3 updates (method $1, threads $2)
+# "train_seconds train_cpu_seconds" of one nis run of $3 updates (method $1, threads $2)
 nis_seconds() {
     local dir="$tmp/nis-$1-$2-$3"
     if ! "$NIS" train --target donut --method "$1" --iters "$3" --seed 0 --threads "$2" --out "$dir" --quiet \
@@ -52,15 +56,17 @@ nis_seconds() {
         cat "$tmp/nis.err" >&2
         exit 1
     fi
-    "$PY" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["train_seconds"]))' "$dir/metrics.json"
+    "$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); print(repr(m["train_seconds"]), repr(m["train_cpu_seconds"]))' \
+        "$dir/metrics.json"
     rm -rf "$dir"
 }
+# "wall_ms cpu_ms" per update of nis
 nis_ms() {
     local a b
     a=$(nis_seconds "$1" "$2" "$N1")
     b=$(nis_seconds "$1" "$2" "$N2")
-    "$PY" -c 'import sys; a, b, n1, n2 = map(float, sys.argv[1:]); print(repr((b - a) / (n2 - n1) * 1e3))' \
-        "$a" "$b" "$N1" "$N2"
+    "$PY" -c 'import sys; a, ac, b, bc, n1, n2 = map(float, sys.argv[1:]); k = 1e3 / (n2 - n1); print(repr((b - a) * k), repr((bc - ac) * k))' \
+        $a $b "$N1" "$N2"
 }
 torch_ms() {
     if ! "$PY" bench/loop2d_torch.py --method "$1" --threads "$2" --n1 "$N1" --n2 "$N2" >"$tmp/torch.json" \
@@ -70,7 +76,8 @@ torch_ms() {
         exit 1
     fi
     cp "$tmp/torch.json" "$tmp/torch-last.json"
-    "$PY" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["ms_per_update"]))' "$tmp/torch.json"
+    "$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); print(repr(m["ms_per_update"]), repr(m["cpu_ms_per_update"]))' \
+        "$tmp/torch.json"
 }
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -88,7 +95,7 @@ for r in $(seq 1 "$ROUNDS"); do
                 b=$(torch_ms "$m" "$t")
                 a=$(nis_ms "$m" "$t")
             fi
-            printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$t" "$r" "$a" "$b" >>"$tmp/rows.tsv"
+            printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$t" "$r" "$a" "$b" | tr ' ' '\t' >>"$tmp/rows.tsv"
             c=$((c + 1))
         done
     done
@@ -100,21 +107,24 @@ import json, statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines() if l]
 tj = json.load(open(sys.argv[2]))
 cases = {}
-for m, t, r, a, b in rows:
-    cases.setdefault((m, int(t)), []).append((float(a), float(b)))
+for m, t, r, a, ac, b, bc in rows:
+    cases.setdefault((m, int(t)), []).append((float(a), float(b), float(ac), float(bc)))
 print("## End-to-end 2-D training loop: nis against PyTorch (donut, CLI defaults)")
 print()
-print("$start; $ROUNDS round(s); ms/update = (T($N2) - T($N1)) / ($N2 - $N1); nis --checkpoint-every $NIS_CHECKPOINT_EVERY; "
+print("$start; $ROUNDS round(s); ms/update = (T($N2) - T($N1)) / ($N2 - $N1), T wall or the process's CPU time; nis --checkpoint-every $NIS_CHECKPOINT_EVERY; "
       "1-min load average $load_before before, $load_after after; OPENBLAS_CORETYPE ${OPENBLAS_CORETYPE:-unset}; "
       "torch %s, its OpenBLAS core %s; \`bench/run_loop2d.sh\`." % (tj["torch"], tj["openblas_core"]))
 print()
-print("| case | threads | nis ms/update | torch ms/update | speedup torch/nis (median) | min-max over rounds |")
-print("|---|---:|---:|---:|---:|---|")
+print("| case | threads | nis ms/update | torch ms/update | speedup torch/nis (median) | min-max over rounds "
+      "| nis CPU ms | torch CPU ms | CPU speedup (median) | min-max |")
+print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
+med = statistics.median
 for (m, t), v in cases.items():
-    ratios = [b / a for a, b in v]
-    print("| %s donut | %d | %.3f | %.3f | %.2fx | %.2f-%.2f |" % (
-        m, t, statistics.median(a for a, _ in v), statistics.median(b for _, b in v),
-        statistics.median(ratios), min(ratios), max(ratios)))
+    ratios = [b / a for a, b, _, _ in v]
+    cratios = [bc / ac for _, _, ac, bc in v]
+    print("| %s donut | %d | %.3f | %.3f | %.2fx | %.2f-%.2f | %.3f | %.3f | %.2fx | %.2f-%.2f |" % (
+        m, t, med(x[0] for x in v), med(x[1] for x in v), med(ratios), min(ratios), max(ratios),
+        med(x[2] for x in v), med(x[3] for x in v), med(cratios), min(cratios), max(cratios)))
 EOF
 cat "$tmp/table.md"
 if [ -n "${OUT:-}" ]; then

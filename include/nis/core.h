@@ -93,6 +93,9 @@ bool nis_blas_generic(void);
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC; an arbitrary origin): differences time things. */
 double nis_seconds(void);
+/* CPU seconds used by this process, all its threads (CLOCK_PROCESS_CPUTIME_ID; an arbitrary origin): differences time
+ * things on a shared machine, where a neighbour's load stretches wall time but much less CPU time. */
+double nis_cpu_seconds(void);
 
 /* ---------------------------------------------------------------------------------------------------------
  * Tensors.  Contiguous, row-major, up to NIS_MAX_DIMS dimensions; a 0-d tensor is a scalar (n == 1).

@@ -288,7 +288,8 @@ typedef struct {
 typedef struct {
     nis_train_stats stats;            /* of the last update */
     int64_t last_saved;               /* the update the files hold (-1: none written in this run) */
-    double seconds;                   /* training time of this run */
+    double seconds;                   /* training time of this run (wall) */
+    double cpu_seconds;               /* the process's CPU time over the same span (all threads) */
 } nis_train_run_result;
 /* On failure nis_trainer_message says "update N: <why>; kept the last good sampler PATH (update M)" (or "...; no
  * sampler was saved"). */

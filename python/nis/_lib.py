@@ -81,7 +81,8 @@ class RunOpts(ctypes.Structure):
 
 class RunResult(ctypes.Structure):
     """nis_train_run_result (nis/train.h)."""
-    _fields_ = [("stats", TrainStats), ("last_saved", ctypes.c_int64), ("seconds", ctypes.c_double)]
+    _fields_ = [("stats", TrainStats), ("last_saved", ctypes.c_int64), ("seconds", ctypes.c_double),
+                ("cpu_seconds", ctypes.c_double)]
 
 
 class McmcStats(ctypes.Structure):

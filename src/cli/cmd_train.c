@@ -99,8 +99,9 @@ static void group_metrics(cJSON *m, int ranks) {
  * the 2-D targets, samples.png, when `write` (the ranks of a row-split target all evaluate it: its checks call it,
  * a collective; rank 0 writes).  n_eval 0 (--eval-n 0): the training's numbers alone, no samples drawn, no checks.
  * 0, or 1 after a message. */
-static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, double train_seconds,
-                    double whiten_seconds, double last_loss, double target_evals, int ranks, bool write) {
+static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int64_t n_eval, const nis_train_run_result *run,
+                    double whiten_seconds, double target_evals, int ranks, bool write) {
+    const double train_seconds = run->seconds, last_loss = run->stats.sampler_loss;
     const nis_target *t = ct->t;
     const nis_train_config *c = nis_trainer_config(tr);
     char err[512] = "", path[4096];
@@ -126,6 +127,7 @@ static int evaluate(nis_trainer *tr, const cli_target *ct, const char *out, int6
     bool ok = st == NIS_OK;
     if (ok) {
         cJSON_AddNumberToObject(m, "train_seconds", train_seconds);
+        cJSON_AddNumberToObject(m, "train_cpu_seconds", run->cpu_seconds);   /* all threads: the bench's robust clock */
         if (c->whiten) cJSON_AddNumberToObject(m, "whiten_seconds", whiten_seconds);   /* the fit: laplace or pilot */
         cJSON_AddNumberToObject(m, "total_train_seconds", train_seconds + whiten_seconds);
         if (nis_trainer_stopped(tr)) cJSON_AddNumberToObject(m, "stopped_at", (double)nis_trainer_stopped(tr));
@@ -280,8 +282,7 @@ int cmd_train(int argc, char **argv) {
     if (!status && g && !rows && g->sum_double(g, &evals, 1, err, sizeof err) != NIS_OK)
         status = cli_error(CMD, "%s", err);
     if (!status && (root || (rows && n_eval > 0)))   /* a row-split target's checks are collectives */
-        status = evaluate(tr, &ct, out, n_eval, res.seconds, whiten_seconds, res.stats.sampler_loss, evals,
-                          g ? g->size : 1, root);
+        status = evaluate(tr, &ct, out, n_eval, &res, whiten_seconds, evals, g ? g->size : 1, root);
     nis_trainer_free(tr);
     cli_target_close(&ct);
     return status;

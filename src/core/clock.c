@@ -1,4 +1,4 @@
-/* src/core/clock.c — nis_seconds: the one wall clock of the library, the CLI and the benchmarks. */
+/* src/core/clock.c — nis_seconds and nis_cpu_seconds: the clocks of the library, the CLI and the benchmarks. */
 #include "nis/core.h"
 
 #include <time.h>
@@ -6,5 +6,11 @@
 double nis_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double nis_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

@@ -35,9 +35,10 @@ nis_status nis_trainer_run(nis_trainer *tr, int64_t iters, const nis_train_run_o
         snprintf(r.path[0], sizeof r.path[0], "%s/sampler.safetensors", o->dir);
         snprintf(r.path[1], sizeof r.path[1], "%s/checkpoint.safetensors", o->dir);
     }
-    double t0 = nis_seconds();
+    double t0 = nis_seconds(), c0 = nis_cpu_seconds();
     nis_status st = nis_trainer_train(tr, iters, after_update, &r);
     res->seconds = nis_seconds() - t0;
+    res->cpu_seconds = nis_cpu_seconds() - c0;
     if (st == NIS_OK && r.save_failed) return NIS_EIO;
     if (st != NIS_OK) {   /* the update's message, and which files are kept */
         char why[600];
