@@ -168,9 +168,9 @@ void nis__bcast_strides(const nis_tensor *x, int ndim, const int64_t *shape, int
 enum { NIS_ACTG_TANH_Y, NIS_ACTG_SIGMOID_Y, NIS_ACTG_SOFTPLUS_X, NIS_ACTG_SILU_X, NIS_ACTG_ELU_X,
        NIS_ACTG_RELU_X, NIS_ACTG_LEAKY_X };
 nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, double alpha);
-/* As nis__act_grad for NIS_ACTG_SILU_X, given d = 1 + e^-a held (a.n reals the SiLU forward kept in the arena;
- * NULL: computed here): no exp at all, and the same bits as without d. */
-nis_tensor *nis__act_grad_silu(nis_ctx *ctx, nis_tensor *a, nis_tensor *g, const nis_real *d);
+/* As nis__act_grad for NIS_ACTG_SILU_X, given k = [d | 1/d], d = 1 + e^-a held (2 a.n reals the SiLU forward kept
+ * in the arena; NULL: computed here): no exp and one division, and the same bits as without k. */
+nis_tensor *nis__act_grad_silu(nis_ctx *ctx, nis_tensor *a, nis_tensor *g, const nis_real *k);
 
 /* BLAS: C = alpha op(A) op(B) + beta C, row-major, in nis_real (sgemm or dgemm). */
 void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,

@@ -40,14 +40,16 @@ NIS_VECTOR_CLONES static void actg_kernel(int kind, const nis_real *restrict pa,
 #undef ACTG_LOOP
 }
 
-/* SiLU's po = pg * f'(pa) from d = 1 + e^-pa held (as the SiLU forward kept it): the expression of actg_kernel's
- * NIS_ACTG_SILU_X with 1 + e replaced by d, so the same bits.  Compiled per vector width (the division). */
+/* SiLU's po = pg * f'(pa) from k = [d | r], d = 1 + e^-pa held and r = 1 / d (as the SiLU forward kept them, n
+ * each): the expression of actg_kernel's NIS_ACTG_SILU_X with 1 + e replaced by d and 1 / (1 + e) by r, so the same
+ * bits with one division instead of two.  Compiled per vector width (the division). */
 NIS_VECTOR_CLONES static void actg_silu_d_kernel(const nis_real *restrict pa, const nis_real *restrict pg,
-                                                 const nis_real *restrict d, nis_real *restrict po, int64_t n) {
+                                                 const nis_real *restrict k, nis_real *restrict po, int64_t n) {
+    const nis_real *restrict d = k, *restrict r = k + n;
     NIS_PAR_FOR(n > NIS_PAR_MIN, b, (n + NIS_HELD_BLOCK - 1) / NIS_HELD_BLOCK, {
         const int64_t i0 = b * NIS_HELD_BLOCK, m = n - i0 < NIS_HELD_BLOCK ? n - i0 : NIS_HELD_BLOCK;
         _Pragma("omp simd")
-        for (int64_t i = i0; i < i0 + m; i++) po[i] = pg[i] * ((1 + pa[i] * (1 - 1 / d[i])) / d[i]);
+        for (int64_t i = i0; i < i0 + m; i++) po[i] = pg[i] * ((1 + pa[i] * (1 - r[i])) / d[i]);
     });
 }
 
@@ -93,15 +95,15 @@ nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, 
     return out;
 }
 
-nis_tensor *nis__act_grad_silu(nis_ctx *ctx, nis_tensor *a, nis_tensor *g, const nis_real *d) {
-    if (!d) return nis__act_grad(ctx, NIS_ACTG_SILU_X, a, g, 0);
+nis_tensor *nis__act_grad_silu(nis_ctx *ctx, nis_tensor *a, nis_tensor *g, const nis_real *k) {
+    if (!k) return nis__act_grad(ctx, NIS_ACTG_SILU_X, a, g, 0);
     if (nis__bail2(ctx, a, g)) return NULL;
     if (!nis_same_shape(a, g)) return nis__shape_error(ctx, "act_grad", "shapes differ", a, g);
     nis_tensor *out = nis__result_like(ctx, &op_act_grad, a, a, g, NULL);
     if (!out) return NULL;
     out->p.i[0] = NIS_ACTG_SILU_X;
     out->p.f[1] = 0;
-    out->aux = (void *)d;   /* for this node's own backward (d/dg is the same op) */
-    actg_silu_d_kernel(a->data, g->data, d, out->data, a->n);
+    out->aux = (void *)k;   /* for this node's own backward (d/dg is the same op) */
+    actg_silu_d_kernel(a->data, g->data, k, out->data, a->n);
     return out;
 }
