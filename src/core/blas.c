@@ -33,9 +33,67 @@ static void blas_threads_restore(int changed) {
 #endif
 }
 
+#ifndef NIS_REAL_DOUBLE
+/* OpenBLAS's small-matrix path (its SkylakeX-class kernel sets, OpenBLAS >= 0.3.16): products of at most 100^3
+ * multiply-adds, in OpenBLAS's column-major terms NN, NT, and TN only with a small C, run on unpacked operands at
+ * 110-120 GFLOP/s on this project's machines, where the packed path that takes everything else runs these sizes at
+ * 45-70 (docs/benchmarks.md, "Fifth session").  Most of a 2-D MLP's products are just over the limit (256 x 64 x 64 is
+ * 1.05M) or in the TN form (y = x W^T).  So a single-threaded float product (below NIS_GEMM_PAR_MIN) is cut into
+ * row blocks under the limit, and y = x W^T becomes x (W^T) with a small W^T copied to the stack first.  Every element of C
+ * is still one sum over k in order, rounded as the packed path rounds it (alpha 1, beta 0 or 1), as long as the
+ * packed path does not block K (SkylakeX's blocks from K = 512) and C's rows are whole 16-float vectors (with N % 16
+ * in 1-8 the two paths round the tail columns differently): the same bits, checked for all 16,980 shapes with N a
+ * multiple of 16 up to 256, K up to 256, M up to 1100 in this size range, NN and TN (tests/test_gemm.c keeps some). */
+#define NIS_SMALL_MNK ((int64_t)1000000)   /* OpenBLAS's limit: M N K <= 100^3 */
+#define NIS_SMALL_KMAX 256                  /* K up to which every kernel set sums each element in one pass */
+#define NIS_SMALL_BT 4096                   /* the most elements of B transposed on the stack (16 KB): beyond, the
+                                             * copy costs more than the faster kernel saves (64 x 256: 1.14x slower) */
+
+static int small_kernels(void) {
+    static _Atomic int known = -1;   /* -1: not asked yet (the answer is the same for every thread) */
+    int k = known;
+    if (k < 0) {
+        const char *c = nis_blas_core();
+        k = !strcmp(c, "SkylakeX") || !strcmp(c, "Cooperlake") || !strcmp(c, "SapphireRapids");
+        known = k;
+    }
+    return k;
+}
+
+/* The product through OpenBLAS's small-matrix path, if it qualifies (above); false: nothing done. */
+static bool gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,
+                       int64_t lda, const nis_real *B, int64_t ldb, nis_real beta, nis_real *C, int64_t ldc) {
+    const int64_t work = M * N * K;
+    if (alpha != 1 || (beta != 0 && beta != 1) || (ta && tb) || N % 16 || K > NIS_SMALL_KMAX ||
+        work >= NIS_GEMM_PAR_MIN || !small_kernels())
+        return false;
+    /* already on the small path: NN and TN (row-major) under the limit; NT when C is small and K not */
+    if (!tb && work <= NIS_SMALL_MNK) return false;
+    if (tb && (work <= NIS_SMALL_MNK && M * N <= 1200 && K >= 32)) return false;
+    nis_real bt[NIS_SMALL_BT];
+    if (tb) {   /* B (N, K) -> bt (K, N) */
+        if (K * N > NIS_SMALL_BT) return false;
+        for (int64_t j = 0; j < N; j++)
+            for (int64_t k = 0; k < K; k++) bt[k * N + j] = B[j * ldb + k];
+        B = bt, ldb = N;
+    }
+    const int64_t parts = (work + NIS_SMALL_MNK - 1) / NIS_SMALL_MNK;
+    for (int64_t r0 = 0, p = parts; r0 < M; p--) {   /* rows of C in near-equal blocks */
+        const int64_t m = (M - r0 + p - 1) / p;
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)N, (int)K, alpha,
+                    ta ? A + r0 : A + r0 * lda, (int)lda, B, (int)ldb, beta, C + r0 * ldc, (int)ldc);
+        r0 += m;
+    }
+    return true;
+}
+#endif
+
 void nis__gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, nis_real alpha, const nis_real *A,
                int64_t lda, const nis_real *B, int64_t ldb, nis_real beta, nis_real *C, int64_t ldc) {
     if (M == 0 || N == 0) return;
+#ifndef NIS_REAL_DOUBLE
+    if (gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
+#endif
     int one = blas_threads_for(M, N, M * N * K);
 #ifdef NIS_REAL_DOUBLE
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
