@@ -35,11 +35,11 @@ static void blas_threads_restore(int changed) {
 
 #ifndef NIS_REAL_DOUBLE
 /* OpenBLAS's small-matrix path (its SkylakeX-class kernel sets, OpenBLAS >= 0.3.16): products of at most 100^3
- * multiply-adds, in OpenBLAS's column-major terms NN, NT, and TN only with a small C, run on unpacked operands at
- * 110-120 GFLOP/s on this project's machines, where the packed path that takes everything else runs these sizes at
- * 45-70 (docs/benchmarks.md, "Fifth session").  Most of a 2-D MLP's products are just over the limit (256 x 64 x 64 is
- * 1.05M) or in the TN form (y = x W^T).  So a single-threaded float product (below NIS_GEMM_PAR_MIN) is cut into
- * row blocks under the limit, and y = x W^T becomes x (W^T) with a small W^T copied to the stack first.  Every element of C
+ * multiply-adds, in OpenBLAS's column-major terms NN, NT, and TN only with a small C, on unpacked operands: for a
+ * 2-D MLP's 256 x 64 x 64 products 12-15 us where the packed path that takes everything else needs 16-17
+ * (docs/benchmarks.md, "Fifth session").  Most of those products are just over the limit (1.05M multiply-adds) or in
+ * the TN form (y = x W^T).  So a single-threaded float product (below NIS_GEMM_PAR_MIN) is cut into row blocks
+ * under the limit, and y = x W^T becomes x (W^T) with a small W^T copied to the stack first.  Every element of C
  * is still one sum over k in order, rounded as the packed path rounds it (alpha 1, beta 0 or 1), as long as the
  * packed path does not block K (SkylakeX's blocks from K = 512) and C's rows are whole 16-float vectors (with N % 16
  * in 1-8 the two paths round the tail columns differently): the same bits, checked for all 16,980 shapes with N a
