@@ -168,8 +168,13 @@ void nis__bcast_strides(const nis_tensor *x, int ndim, const int64_t *shape, int
 enum { NIS_ACTG_TANH_Y, NIS_ACTG_SIGMOID_Y, NIS_ACTG_SOFTPLUS_X, NIS_ACTG_SILU_X, NIS_ACTG_ELU_X,
        NIS_ACTG_RELU_X, NIS_ACTG_LEAKY_X };
 nis_tensor *nis__act_grad(nis_ctx *ctx, int kind, nis_tensor *a, nis_tensor *g, double alpha);
-/* As nis__act_grad for NIS_ACTG_SILU_X, given k = [d | 1/d], d = 1 + e^-a held (2 a.n reals the SiLU forward kept
- * in the arena; NULL: computed here): no exp and one division, and the same bits as without k. */
+/* SiLU's forward keeps 1/(1 + e^-x) beside 1 + e^-x for its backward only up to this many elements: it saves the
+ * backward a division, and costs one more array written and read, which is the larger cost once the arrays leave
+ * the caches (per element of forward + backward, AVX-512, 1 thread: 16k elements 1.88 -> 1.74 ns, 64k 1.99 -> 1.85,
+ * 256k 2.23 -> 2.46, 3.2M 2.96 -> 3.57; docs/benchmarks.md, "Fifth session").  The bits are the same either way. */
+#define NIS_SILU_KEEP_R 65536
+/* As nis__act_grad for NIS_ACTG_SILU_X, given k = [d | 1/d] (a.n <= NIS_SILU_KEEP_R) or k = d, d = 1 + e^-a held (the
+ * reals the SiLU forward kept in the arena; NULL: computed here): no exp, and the same bits as without k. */
 nis_tensor *nis__act_grad_silu(nis_ctx *ctx, nis_tensor *a, nis_tensor *g, const nis_real *k);
 
 /* BLAS: C = alpha op(A) op(B) + beta C, row-major, in nis_real (sgemm or dgemm). */

@@ -40,16 +40,22 @@ NIS_VECTOR_CLONES static void actg_kernel(int kind, const nis_real *restrict pa,
 #undef ACTG_LOOP
 }
 
-/* SiLU's po = pg * f'(pa) from k = [d | r], d = 1 + e^-pa held and r = 1 / d (as the SiLU forward kept them, n
- * each): the expression of actg_kernel's NIS_ACTG_SILU_X with 1 + e replaced by d and 1 / (1 + e) by r, so the same
- * bits with one division instead of two.  Compiled per vector width (the division). */
+/* SiLU's po = pg * f'(pa) from what the SiLU forward kept: d = 1 + e^-pa held in k[0, n), and for n <=
+ * NIS_SILU_KEEP_R r = 1 / d in k[n, 2n).  The expression of actg_kernel's NIS_ACTG_SILU_X with 1 + e replaced by d
+ * (and 1 / (1 + e) by r), so the same bits; with r one division instead of two.  Compiled per vector width. */
 NIS_VECTOR_CLONES static void actg_silu_d_kernel(const nis_real *restrict pa, const nis_real *restrict pg,
                                                  const nis_real *restrict k, nis_real *restrict po, int64_t n) {
     const nis_real *restrict d = k, *restrict r = k + n;
+    const bool has_r = n <= NIS_SILU_KEEP_R;
     NIS_PAR_FOR(n > NIS_PAR_MIN, b, (n + NIS_HELD_BLOCK - 1) / NIS_HELD_BLOCK, {
         const int64_t i0 = b * NIS_HELD_BLOCK, m = n - i0 < NIS_HELD_BLOCK ? n - i0 : NIS_HELD_BLOCK;
-        _Pragma("omp simd")
-        for (int64_t i = i0; i < i0 + m; i++) po[i] = pg[i] * ((1 + pa[i] * (1 - r[i])) / d[i]);
+        if (has_r) {
+            _Pragma("omp simd")
+            for (int64_t i = i0; i < i0 + m; i++) po[i] = pg[i] * ((1 + pa[i] * (1 - r[i])) / d[i]);
+        } else {
+            _Pragma("omp simd")
+            for (int64_t i = i0; i < i0 + m; i++) po[i] = pg[i] * ((1 + pa[i] * (1 - 1 / d[i])) / d[i]);
+        }
     });
 }
 

@@ -132,22 +132,24 @@ static void silu_backward(nis_ctx *ctx, nis_tensor *node, nis_tensor *g, nis_ten
 }
 static const nis_op_info op_silu = {"silu", silu_backward};
 
-/* y = x / d with d = 1 + e^-x held; when k is not NULL it keeps d in k[0, n) and r = 1 / d in k[n, 2n) (the
- * backward's f' then needs neither exp nor a second division).  y = v r: r is computed either way. */
+/* y = x / d with d = 1 + e^-x held; when k is not NULL it keeps d in k[0, n), and for n <= NIS_SILU_KEEP_R also
+ * r = 1 / d in k[n, 2n) (op.h).  y = v r: r is computed either way. */
 NIS_VECTOR_CLONES static void silu_kernel(nis_tensor *y, const nis_tensor *x, nis_real *restrict k) {
     const int64_t n = x->n;
-    if (k) NIS_MAP_EXPNEG(n, x->data, y->data, v * (k[n + i] = 1 / (k[i] = 1 + e)));
+    if (k && n <= NIS_SILU_KEEP_R) NIS_MAP_EXPNEG(n, x->data, y->data, v * (k[n + i] = 1 / (k[i] = 1 + e)));
+    else if (k) NIS_MAP_EXPNEG(n, x->data, y->data, v * (1 / (k[i] = 1 + e)));
     else NIS_MAP_EXPNEG(n, x->data, y->data, v * (1 / (1 + e)));
 }
 
-/* x sigmoid(x), shaped like x.  When the node is recorded it keeps 1 + e^-x and its reciprocal (2 x.n reals of
- * arena) for its backward. */
+/* x sigmoid(x), shaped like x.  When the node is recorded it keeps 1 + e^-x, and up to NIS_SILU_KEEP_R elements its
+ * reciprocal too (x.n or 2 x.n reals of arena), for its backward. */
 nis_tensor *nis_silu(nis_ctx *ctx, nis_tensor *x) {
     if (nis__bail(ctx, x)) return NULL;
     nis_tensor *y = nis__result_like(ctx, &op_silu, x, x, NULL, NULL);
     if (!y) return NULL;
     nis_real *k = NULL;
-    if (y->op && !(k = nis_ctx_alloc(ctx, (size_t)(x->n > 0 ? 2 * x->n : 1) * sizeof *k))) return NULL;
+    const int64_t kept = x->n <= NIS_SILU_KEEP_R ? 2 * x->n : x->n;
+    if (y->op && !(k = nis_ctx_alloc(ctx, (size_t)(kept > 0 ? kept : 1) * sizeof *k))) return NULL;
     silu_kernel(y, x, k);
     y->aux = k;
     return y;
