@@ -33,6 +33,14 @@ static void blas_threads_restore(int changed) {
 #endif
 }
 
+/* OpenBLAS's AVX-512 kernel sets (the ones with its small-matrix path too). */
+static bool avx512_core(const char *c) {
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    for (size_t i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcmp(c, avx512[i])) return true;
+    return false;
+}
+
 #ifndef NIS_REAL_DOUBLE
 /* OpenBLAS's small-matrix path (its SkylakeX-class kernel sets, OpenBLAS >= 0.3.16): products of at most 100^3
  * multiply-adds, in OpenBLAS's column-major terms NN, NT, and TN only with a small C, on unpacked operands: for a
@@ -52,11 +60,7 @@ static void blas_threads_restore(int changed) {
 static int small_kernels(void) {
     static _Atomic int known = -1;   /* -1: not asked yet (the answer is the same for every thread) */
     int k = known;
-    if (k < 0) {
-        const char *c = nis_blas_core();
-        k = !strcmp(c, "SkylakeX") || !strcmp(c, "Cooperlake") || !strcmp(c, "SapphireRapids");
-        known = k;
-    }
+    if (k < 0) known = k = avx512_core(nis_blas_core());
     return k;
 }
 
@@ -159,10 +163,8 @@ static bool cpu_has_avx2(void) {
 }
 
 const char *nis_blas_better_core(void) {
-    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
     const char *c = nis_blas_core();
-    for (size_t i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
-        if (!strcmp(c, avx512[i])) return NULL;   /* already AVX-512 kernels */
+    if (avx512_core(c)) return NULL;   /* already AVX-512 kernels */
     __builtin_cpu_init();
     bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
