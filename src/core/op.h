@@ -69,9 +69,11 @@ float expm1f(float);
                 e_[j_] = NIS_EXP_HELD && t_ < -87 ? -87 : t_;                                               \
             }                                                                                               \
             _Pragma("omp simd")                                                                             \
+            for (int64_t j_ = 0; j_ < m_; j_++) e_[j_] = exp(e_[j_]);                                       \
+            _Pragma("omp simd")                                                                             \
             for (int64_t j_ = 0; j_ < m_; j_++) {                                                           \
                 const int64_t i = i0_ + j_;                                                                 \
-                const nis_real v = xh_[i], e = exp(e_[j_]);                                                 \
+                const nis_real v = xh_[i], e = e_[j_];                                                      \
                 (void)i, (void)v;                                                                           \
                 oh_[i] = (expr);                                                                            \
             }                                                                                               \
