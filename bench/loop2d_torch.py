@@ -26,8 +26,8 @@ What it mirrors (nis_train_config defaults, as written to DIR/config.json; file:
   0. before the first update, the divergence guard's reference: RMS of 64 samples of the live generator (no grad);
   1. sigma and the sampler lr from their schedules (constant at the defaults: sigma 0.1, lr 1e-4);
   2. score_steps = 5 score-network updates (score_warmup resolves to 0), each [objectives.c:dsm_loss]: a fresh
-     antithetic draw (z ~ N(0, I) for 128 rows, repeated; eps for 128 rows and its negation; nets.c:nis_train_draw),
-     x0 = g(z) without a graph, x~ = x0 + sigma eps detached, DSM loss mean_b ||s(x~) + eps/sigma||^2 where for DFT
+     antithetic draw (z ~ N(0, I) for 128 rows, g(z) on those rows and its output repeated; eps for 128 rows and its
+     negation; nets.c:nis_train_draw), x0 = g(z) without a graph, x~ = x0 + sigma eps detached, DSM loss mean_b ||s(x~) + eps/sigma||^2 where for DFT
      s(x~) = r_phi(x~) + s_q(x~) (the target score computed without create_graph, one log q forward and one backward
      per score step [nets.c:nis__score]) and for KL s = r_phi; then [trainer.c:nis__update] the finiteness check
      of the loss, zero_grad, backward, global gradient-norm clip at 10, the norm's finiteness check, Adam
@@ -155,18 +155,18 @@ class Loop:
             opt.step()
 
     def draw(self, graph):
-        """nets.c:nis_train_draw: antithetic (z, eps), (z, -eps) pairs; x0 = g(z) with or without a graph."""
+        """nets.c:nis_train_draw: antithetic (z, eps), (z, -eps) pairs; x0 = g(z) on the 128 distinct z (with or without
+        a graph), its output repeated for the pairs' second halves."""
         half = BATCH // 2
         zh = torch.randn(half, LATENT, generator=self.gen)
         eh = torch.randn(half, DIM, generator=self.gen)
-        z = torch.cat([zh, zh])
         eps = torch.cat([eh, -eh])
         if graph:
-            x0 = self.G(z)
+            xh = self.G(zh)
         else:
             with torch.no_grad():
-                x0 = self.G(z)
-        return x0, eps
+                xh = self.G(zh)
+        return torch.cat([xh, xh]), eps
 
     def score(self, x):
         """nets.c:nis__score: r_phi(x), plus s_q(x) (no graph) for the residual model."""

@@ -69,6 +69,21 @@ static nis_tensor *nan_at_45(const nis_train_step *s, double *monitor) {
     return l;
 }
 
+/* A plug-in objective: DFT's losses, after counting the antithetic pairs whose two x0 differ in any bit, in a
+ * draw without a graph and one with (nis_train_draw runs g on the first half and repeats it). */
+static int64_t g_pair_mismatch, g_pair_rows;
+static nis_tensor *pairs_equal(const nis_train_step *s, double *monitor) {
+    for (int graph = 0; graph < 2; graph++) {
+        nis_tensor *eps, *x0 = nis_train_draw(s, graph, &eps, NULL);
+        if (!x0) return NULL;
+        const int64_t half = x0->shape[0] / 2, d = x0->shape[1];
+        for (int64_t i = 0; i < half * d; i++) g_pair_mismatch += x0->data[i] != x0->data[half * d + i];
+        for (int64_t i = 0; i < half * d; i++) g_pair_mismatch += eps->data[i] != -eps->data[half * d + i];
+        g_pair_rows += half;
+    }
+    return nis_objective_builtin(NIS_METHOD_DFT)->sampler_loss(s, monitor);
+}
+
 /* A temporary directory's path into buf (created). */
 static const char *temp_dir(char *buf, size_t size) {
     snprintf(buf, size, "/tmp/nis-test-train-XXXXXX");
@@ -444,6 +459,23 @@ int main(void) {
         nis_trainer_free(ma), nis_trainer_free(mb);
         unlink(path);
         rmdir(dir);
+    }
+
+    /* 12b. antithetic pairs: the two rows of a pair have the same x0 to the bit and opposite ε */
+    {
+        nis_train_config cp = small(NIS_METHOD_DFT);
+        cp.init_steps = 2;
+        CHECK(cp.antithetic, "the default configuration has no antithetic pairs");
+        const nis_objective plug = {"dft-pairs", nis_objective_builtin(NIS_METHOD_DFT)->score_loss, pairs_equal};
+        nis_trainer *tp = trainer(t, &cp, err);
+        CHECK(tp != NULL, "pairs: %s", err);
+        if (tp) {
+            nis_trainer_set_objective(tp, &plug);
+            for (int i = 0; i < 3; i++) nis_trainer_step(tp, NULL);
+        }
+        CHECK(g_pair_rows == 3 * 2 * 64 && g_pair_mismatch == 0, "antithetic pairs: %lld of %lld pairs' values differ",
+              (long long)g_pair_mismatch, (long long)g_pair_rows);
+        nis_trainer_free(tp);
     }
 
     /* 13. a run with files: a plug-in objective makes update 45 fail; with saves every 20 the run stops with

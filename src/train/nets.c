@@ -89,7 +89,7 @@ nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps
     int64_t lz = N->gen.latent, d = N->gen.dim, units = N->antithetic ? N->batch / 2 : N->batch, a = 0, b = units;
     if (s->dist) nis_dist_share(units, s->dist->rank, s->dist->size, &a, &b);   /* this rank's rows (or pairs) */
     int64_t half = b - a, B = N->antithetic ? 2 * half : half;
-    nis_tensor *z = nis_new2(c, B, lz), *eps = nis_new2(c, B, d);
+    nis_tensor *z = nis_new2(c, half, lz), *eps = nis_new2(c, B, d);
     if (!z || !eps) return NULL;
     /* the batch's draws in order, z then ε then the levels, of which this rank fills rows [a, b) */
     nis_rng_skip_normals(s->rng, (uint64_t)(a * lz));
@@ -97,10 +97,8 @@ nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps
     nis_rng_skip_normals(s->rng, (uint64_t)((units - b) * lz + a * d));
     nis_rng_fill_normal(s->rng, eps->data, half * d, 0, 1);
     nis_rng_skip_normals(s->rng, (uint64_t)((units - b) * d));
-    if (half < B) {   /* antithetic: the second half is the first half's z with -ε */
-        memcpy(z->data + half * lz, z->data, (size_t)(half * lz) * sizeof(nis_real));
+    if (half < B)   /* antithetic: the second half is the first half's z (below) with -ε */
         for (int64_t i = 0; i < half * d; i++) eps->data[half * d + i] = -eps->data[i];
-    }
     *eps_out = eps;
     if (sig_out) *sig_out = NULL;
     if (sig_out && s->cfg->sigma_max > 0) {   /* one level per row, log-uniform in [σ, sigma_max]; pairs share it */
@@ -113,8 +111,12 @@ nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps
         for (int64_t i = half; i < B; i++) sig->data[i] = sig->data[i - half];
         *sig_out = sig;
     }
+    /* antithetic pairs share z, so g runs on the first half's rows only and the second half is its copy: the pairs'
+     * x0 are equal to the bit, and the generator's work is halved (with a graph, the two halves' gradients meet
+     * in the one pass back through g) */
     bool saved = nis_ctx_set_grad(c, graph);
     nis_tensor *x0 = nis__gen_forward(c, &N->gen, z);
+    if (x0 && half < B) x0 = nis_concat(c, 2, (nis_tensor *const[]){x0, x0}, 0);
     nis_ctx_set_grad(c, saved);
     return x0;
 }
