@@ -162,6 +162,23 @@ nis_tensor *nis_sum_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *sha
     return out;
 }
 
+/* One output row of broadcast_to: po[j] = px[j * step] for j < n (step 0: a fill, 1: a copy). */
+static inline void bcast_row(nis_real *restrict po, const nis_real *px, int64_t n, int64_t step) {
+    if (step == 0) {   /* the innermost axis broadcast: a fill (vectorised), the common case (a sum's g) */
+        const nis_real v = px[0];
+        if (n < 16) {   /* a few values (a 2-D sum's g): the vector loop's set-up would cost more */
+            for (int64_t j = 0; j < n; j++) po[j] = v;
+        } else {
+            _Pragma("omp simd")
+            for (int64_t j = 0; j < n; j++) po[j] = v;
+        }
+    } else if (step == 1) {
+        memcpy(po, px, (size_t)n * sizeof *po);
+    } else {
+        for (int64_t j = 0; j < n; j++) po[j] = px[j * step];
+    }
+}
+
 nis_tensor *nis_broadcast_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_t *shape) {
     if (nis__bail(ctx, x)) return NULL;
     nis_tensor *tmp = nis_tensor_wrap(ctx, ndim, shape, NULL);  /* for the shape check only */
@@ -174,18 +191,17 @@ nis_tensor *nis_broadcast_to(nis_ctx *ctx, nis_tensor *x, int ndim, const int64_
     bcast4_init(&q, ndim, shape, x, NULL);
     const int64_t *s = q.shape;
     int64_t rows = s[0] * s[1] * s[2];
-    NIS_PAR_FOR(out->n > NIS_PAR_MIN, r, rows, {
-        int64_t i0 = r / (s[1] * s[2]), i1 = (r / s[2]) % s[1], i2 = r % s[2];
-        const nis_real *px = x->data + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2];
-        nis_real *restrict po = out->data + r * s[3];
-        if (q.sa[3] == 0) {   /* the innermost axis broadcast: a fill (vectorised), the common case (a sum's g) */
-            const nis_real v = px[0];
-            for (int64_t j = 0; j < s[3]; j++) po[j] = v;
-        } else if (q.sa[3] == 1) {
-            memcpy(po, px, (size_t)s[3] * sizeof *po);
-        } else {
-            for (int64_t j = 0; j < s[3]; j++) po[j] = px[j * q.sa[3]];
-        }
-    });
+    if (out->n > NIS_PAR_MIN) {
+        NIS_PAR_FOR(true, r, rows, {
+            int64_t i0 = r / (s[1] * s[2]), i1 = (r / s[2]) % s[1], i2 = r % s[2];
+            bcast_row(out->data + r * s[3], x->data + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2], s[3], q.sa[3]);
+        });
+        return out;
+    }
+    nis_real *po = out->data;   /* one thread: the rows in order, without a division per row */
+    for (int64_t i0 = 0; i0 < s[0]; i0++)
+        for (int64_t i1 = 0; i1 < s[1]; i1++)
+            for (int64_t i2 = 0; i2 < s[2]; i2++, po += s[3])
+                bcast_row(po, x->data + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2], s[3], q.sa[3]);
     return out;
 }
