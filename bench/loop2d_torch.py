@@ -27,9 +27,9 @@ What it mirrors (nis_train_config defaults, as written to DIR/config.json; file:
   1. sigma and the sampler lr from their schedules (constant at the defaults: sigma 0.1, lr 1e-4);
   2. score_steps = 5 score-network updates (score_warmup resolves to 0), each [objectives.c:dsm_loss]: a fresh
      antithetic draw (z ~ N(0, I) for 128 rows, g(z) on those rows and its output repeated; eps for 128 rows and its
-     negation; nets.c:nis_train_draw), x0 = g(z) without a graph, x~ = x0 + sigma eps detached, DSM loss mean_b ||s(x~) + eps/sigma||^2 where for DFT
-     s(x~) = r_phi(x~) + s_q(x~) (the target score computed without create_graph, one log q forward and one backward
-     per score step [nets.c:nis__score]) and for KL s = r_phi; then [trainer.c:nis__update] the finiteness check
+     negation; nets.c:nis_train_draw), x0 = g(z) without a graph, x~ = x0 + sigma eps detached, DSM loss
+     mean_b ||s(x~) + eps/sigma||^2 where for DFT s(x~) = r_phi(x~) + s_q(x~) (the target score computed without
+     create_graph, one log q forward and one backward per score step [nets.c:nis__score]) and for KL s = r_phi; then [trainer.c:nis__update] the finiteness check
      of the loss, zero_grad, backward, global gradient-norm clip at 10, the norm's finiteness check, Adam
      (lr_score 1e-3, betas 0.9/0.999, eps 1e-8);
   3. the sampler update with the score network's weights frozen (requires_grad off, then on again):

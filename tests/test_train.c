@@ -473,7 +473,7 @@ int main(void) {
             nis_trainer_set_objective(tp, &plug);
             for (int i = 0; i < 3; i++) nis_trainer_step(tp, NULL);
         }
-        CHECK(g_pair_rows == 3 * 2 * 64 && g_pair_mismatch == 0, "antithetic pairs: %lld of %lld pairs' values differ",
+        CHECK(g_pair_rows == 3 * 2 * 64 && g_pair_mismatch == 0, "antithetic pairs: %lld values differ in %lld pairs",
               (long long)g_pair_mismatch, (long long)g_pair_rows);
         nis_trainer_free(tp);
     }

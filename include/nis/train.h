@@ -198,14 +198,15 @@ struct nis_train_step {
     nis_rng *rng;                 /* the training noise */
     const nis_dist *dist;         /* a group training together (this rank draws its share of each batch), or NULL */
 };
-/* Fresh z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim) (antithetic pairs when configured: the second half of
- * the batch is the first half's z with -ε) into *eps, and with sigma_max set (and sig not NULL) the rows' levels
- * (B, 1) into *sig (antithetic pairs share theirs; else *sig = NULL); returns x0 = g(z) (B, dim), with the
- * generator's graph when `graph` (with antithetic pairs g runs on the first half's rows and x0 is that half twice,
- * concatenated: a pair's two x0 are equal to the bit).  NULL with the context's error set.  In a group (s->dist), this rank's rows
- * only: its share (nis_dist_share) of the batch's draws (of its pairs with antithetic pairs, each pair's two rows
- * together), the same values as those rows of one process's batch, the generator left where the whole batch leaves
- * it (nis_rng_skip_normals), so the sum of the ranks' losses' gradients is one process's up to rounding. */
+/* Fresh z ~ N(0, I) (B, latent) and ε ~ N(0, I) (B, dim) (antithetic pairs when configured: the second half of the
+ * batch is the first half's z with -ε) into *eps, and with sigma_max set (and sig not NULL) the rows' levels (B, 1)
+ * into *sig (antithetic pairs share theirs; else *sig = NULL); returns x0 = g(z) (B, dim), with the generator's
+ * graph when `graph` (with antithetic pairs g runs on the first half's rows and x0 is that half twice,
+ * concatenated: a pair's two x0 are equal to the bit).  NULL with the context's error set.  In a group (s->dist),
+ * this rank's rows only: its share (nis_dist_share) of the batch's draws (of its pairs with antithetic pairs, each
+ * pair's two rows together), the same values as those rows of one process's batch, the generator left where the
+ * whole batch leaves it (nis_rng_skip_normals), so the sum of the ranks' losses' gradients is one process's up to
+ * rounding. */
 nis_tensor *nis_train_draw(const nis_train_step *s, bool graph, nis_tensor **eps, nis_tensor **sig);
 
 typedef struct nis_objective {
