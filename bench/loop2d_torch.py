@@ -29,9 +29,9 @@ What it mirrors (nis_train_config defaults, as written to DIR/config.json; file:
      antithetic draw (z ~ N(0, I) for 128 rows, g(z) on those rows and its output repeated; eps for 128 rows and its
      negation; nets.c:nis_train_draw), x0 = g(z) without a graph, x~ = x0 + sigma eps detached, DSM loss
      mean_b ||s(x~) + eps/sigma||^2 where for DFT s(x~) = r_phi(x~) + s_q(x~) (the target score computed without
-     create_graph, one log q forward and one backward per score step [nets.c:nis__score]) and for KL s = r_phi; then [trainer.c:nis__update] the finiteness check
-     of the loss, zero_grad, backward, global gradient-norm clip at 10, the norm's finiteness check, Adam
-     (lr_score 1e-3, betas 0.9/0.999, eps 1e-8);
+     create_graph, one log q forward and one backward per score step [nets.c:nis__score]) and for KL s = r_phi;
+     then [trainer.c:nis__update] the finiteness check of the loss, zero_grad, backward, global gradient-norm clip
+     at 10, the norm's finiteness check, Adam (lr_score 1e-3, betas 0.9/0.999, eps 1e-8);
   3. the sampler update with the score network's weights frozen (requires_grad off, then on again):
      DFT [objectives.c:nis_dft_residual_objective]: antithetic draw, x0 = g(z) with a graph, x~ = x0 + sigma eps,
        e = eps/sigma, s_q(x~) with create_graph (its backward is the Hessian-vector product of log q), r = r_phi(x~),
