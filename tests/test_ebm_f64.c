@@ -5,7 +5,7 @@
  * a noise-conditional one (levels 0.1 .. 1): its objective's value and gradient, level views and jump.
  * The U-Net energy (f = ½ ||x - U(x)||²): its value, f to second order and its DSM gradient.
  * An energy that sees its level (level features): f at a level, views, the DSM gradient with a level per image,
- * a file round trip and the configurations it refuses.
+ * a file round trip and the configurations it refuses; the same with EDM's preconditioning.
  * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
 #include "nis/ebm_train.h"
@@ -345,6 +345,78 @@ static void test_level_input(int hidden) {
     nis_ebm_free(&E);
 }
 
+/* EDM's preconditioning (sigma_data > 0): with the network's weights zero, f(x, s) is the Gaussian energy
+ * s ||x - m||² / (2 (s² + sd²)) exactly; with its weights, f to second order at a level, the DSM objective's value
+ * (EDM's weight per row, by hand) and gradient, a file round trip, and the configurations refused. */
+static void test_precondition(void) {
+    nis_ebm_config cfg = tiny();
+    cfg.noise = 0.1, cfg.noise_max = 1, cfg.level_features = 4, cfg.hidden = 3, cfg.sigma_data = 0.3,
+    cfg.data_mean = 0.13;
+    nis_ebm E, bad_E, view, back;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 11, err, sizeof err) == NIS_OK, "%s", err);
+    nis_ebm_config bad = cfg;
+    bad.level_features = 0;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "preconditioning without level features");
+    bad = cfg, bad.sigma_data = -1;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "sigma_data < 0");
+    bad = cfg, bad.data_mean = NAN;
+    CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "a NaN data mean");
+
+    const int64_t B = 2, d = 64;
+    double yv[2 * 64], ev[2 * 64], g[64];
+    const double lev[2] = {0.12, 0.9};
+    for (int64_t i = 0; i < B * d; i++) ev[i] = test_normal(), yv[i] = test_uniform() + lev[i / d] * ev[i];
+    nis_ctx *c = nis_ctx_new(0);
+
+    /* the Gaussian part alone: zero weights make the network's output 0 (no biases left either) */
+    nis_real *saved = malloc((size_t)E.P->n * sizeof *saved);
+    memcpy(saved, E.P->data, (size_t)E.P->n * sizeof *saved);
+    memset(E.P->data, 0, (size_t)E.P->n * sizeof *E.P->data);
+    nis_tensor *f = nis_ebm_f_at(c, &E, nis_tensor_from(c, 2, (int64_t[]){B, d}, yv),
+                                 nis_tensor_from(c, 1, (int64_t[]){B}, lev));
+    CHECK(f != NULL, "f: %s", nis_ctx_message(c));
+    for (int64_t b = 0; f && b < B; b++) {
+        double ss = 0;
+        for (int64_t i = 0; i < d; i++) ss += (yv[b * d + i] - 0.13) * (yv[b * d + i] - 0.13);
+        CHECK_CLOSE(f->data[b], lev[b] * ss / (2 * (lev[b] * lev[b] + 0.09)), 1e-12, 1e-12);
+    }
+    memcpy(E.P->data, saved, (size_t)E.P->n * sizeof *saved);
+    free(saved);
+
+    /* EDM's weight, normalised to mean 1 over log-uniform levels in [0.1, 1]: E[s²] = 0.99 / (2 ln 10) */
+    const double m2 = 0.99 / (2 * log(10.0));
+    CHECK_CLOSE(nis_ebm_dsm_weight(&E, 0.5), (0.25 + 0.09) / (m2 + 0.09), 1e-14, 0);
+    double want = 0;
+    for (int64_t b = 0; b < B; b++) {
+        CHECK(nis_ebm_at_level(&E, lev[b], &view, err, sizeof err) == NIS_OK, "%s", err);
+        fd_grad_f(&view, d, yv + b * d, 1, g);   /* ∇f at the row's level */
+        double r2 = 0;
+        for (int64_t i = 0; i < d; i++) r2 += (g[i] - ev[b * d + i]) * (g[i] - ev[b * d + i]);
+        want += nis_ebm_dsm_weight(&E, lev[b]) * r2 / (double)B;
+    }
+    CHECK_CLOSE(dsm_value(c, &E, B, d, yv, ev, lev), want, 1e-7, 1e-9);
+    dsm_gradcheck_at(&E, B, d, yv, ev, lev, "preconditioned dsm");
+    CHECK(nis_ebm_at_level(&E, 0.4, &view, err, sizeof err) == NIS_OK, "%s", err);
+    gc_spec sp = {2, {B, d}, 0, 1};
+    CHECK(gc_check("preconditioned f at 0.4", f_view, &view, 1, &sp, 2, 1e-6), "gradcheck of f");
+
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/nis_test_ebm_pre_%d.safetensors", (int)getpid());
+    CHECK(nis_ebm_save(path, &E, 0, NULL, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK(nis_ebm_load(path, &back, err, sizeof err) == NIS_OK, "%s", err);
+    remove(path);
+    CHECK(back.cfg.sigma_data == 0.3 && back.cfg.data_mean == 0.13, "preconditioning after loading: %g, %g",
+          back.cfg.sigma_data, back.cfg.data_mean);
+    nis_ctx_reset(c);
+    nis_tensor *x = nis_tensor_from(c, 2, (int64_t[]){B, d}, yv);
+    nis_tensor *fa = nis_ebm_f(c, &E, x), *fb = nis_ebm_f(c, &back, x);
+    for (int64_t b = 0; fa && fb && b < B; b++) CHECK_CLOSE(fb->data[b], fa->data[b], 1e-6, 1e-6);
+    nis_ebm_free(&back);
+    nis_ctx_free(c);
+    nis_ebm_free(&E);
+}
+
 int main(void) {
     test_seed(5);
     nis_ebm E;
@@ -407,5 +479,6 @@ int main(void) {
     test_pooled_unet();
     test_level_input(0);
     test_level_input(5);
+    test_precondition();
     return check_done("test_ebm_f64");
 }

@@ -12,7 +12,7 @@
  * Files (safetensors, F32): one tensor per parameter ("energy.conv1.weight", ...) and metadata
  * "ebm.image" ("c,h,w"), "ebm.channels" ("16,32,64"), "ebm.kernel", "ebm.act", "ebm.lambda", "ebm.sigma" (and, when
  * they are not the defaults, "ebm.arch" ("unet"), "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.level_features",
- * "ebm.hidden").
+ * "ebm.hidden", "ebm.sigma_data" and "ebm.data_mean").
  * A training checkpoint adds "<param>.adam_m", "<param>.adam_v", "buffer" (N, c, h, w) and metadata
  * "adam.step", "train.iter", "train.seed" and the training configuration.  nis_ebm_load reads either.
  */
@@ -64,6 +64,12 @@ typedef struct {
     int hidden;                                 /* conv nets: > 0 puts a hidden layer of these many units (and the
                                                    activation) between the flattened features and the scalar head;
                                                    0: a linear head */
+    double sigma_data;                          /* > 0 (with level features): EDM's preconditioning (Karras et al.
+                                                   2022) in energy form, f(x, s) = s ||x - m||² / (2 (s² + sd²))
+                                                   + net((x - m) / √(s² + sd²), s), sd = sigma_data: a Gaussian
+                                                   energy (EDM's skip) that the network corrects, its input at unit
+                                                   scale; DSM rows weighted by (s² + sd²) / (E[s²] + sd²).  0: off */
+    double data_mean;                           /* with sigma_data: the data's mean pixel m */
 } nis_ebm_config;
 
 /* The level features of nis_ebm_config.level_features: cos(π j u), j = 1..k, u = log(s / noise) / log(noise_max /
@@ -95,6 +101,9 @@ nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* f at a level per image: x (B, dim) or (B, c, h, w), s (B,) or (B, 1) levels (NULL: every image at E's own level,
  * as nis_ebm_f) -> (B,).  Only energies with level features read s; for the others it is nis_ebm_f. */
 nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *s);
+/* The weight of a DSM row at level s: 1, or with preconditioning (nis_ebm_config.sigma_data) EDM's loss weight in
+ * the ε form, (s² + sd²) / (E[s²] + sd²), normalised to mean 1 over the log-uniform levels of training. */
+double nis_ebm_dsm_weight(const nis_ebm *E, double s);
 /* The energy E(x) = f(x) / T: x as above -> (B,).  log q = -E. */
 nis_tensor *nis_ebm_energy(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* The target view (log q = -E, dim c*h*w); owned by E. */

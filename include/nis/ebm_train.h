@@ -47,7 +47,8 @@ nis_ebm_train_config nis_ebm_train_defaults(void);
  * mean_b ||noise ∇E(y) - ε||² (= noise² ||-∇E(y) + ε/noise||², minimised by -∇E = the score of q_noise); for a
  * noise-conditional energy (y_b = x_b + s_b ε_b at levels s (B,)) mean_b ||∇_y f(y_b, s_b) - ε_b||²; a scalar
  * with its graph to E's parameters (one double backward through the net).  s is read only by energies with level
- * features (NULL: E's own level).  *f_mean (may be NULL) gets mean f(y). */
+ * features (NULL: E's own level); a preconditioned energy weights each row by nis_ebm_dsm_weight(E, s_b) (given s).
+ * *f_mean (may be NULL) gets mean f(y). */
 nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *s, nis_tensor *eps,
                                   double *f_mean);
 /* Its schema (static): the defaults above, ranges, help, the CLI's flags and the checkpoints' "train.*" metadata. */

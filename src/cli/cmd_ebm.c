@@ -169,7 +169,7 @@ static int ebm_train(int argc, char **argv) {
     int64_t iters = 2000, seed = 0, threads = 1, every = 100, limit = 0, width = 16, hidden = 0;
     const nis_ebm_config ec0 = nis_ebm_config_default();
     double lambda = ec0.lambda, sigma = ec0.sigma;
-    bool resume = false, quiet = false, level_input = false;
+    bool resume = false, quiet = false, level_input = false, precond = false;
     const char *smethod = NULL, *init = NULL, *channels = NULL, *strides = NULL, *arch_name = "conv";
     double noise = 0, noise_max = 0;
     nis_train_config sc = nis_train_config_image(NIS_METHOD_DFT, 1, 28, 28);
@@ -190,6 +190,7 @@ static int ebm_train(int argc, char **argv) {
         {"noise", OPT_DOUBLE, &noise, "> 0: a denoising-score-matching energy of the data smoothed by N(0, noise^2 I) (no negatives)", 0, 10, false},
         {"noise-max", OPT_DOUBLE, &noise_max, "with --noise: a noise-conditional energy E(x, s) = f(x) / s for every level s in [noise, noise-max], sampled by annealed Langevin", 0, 100, false},
         {"level-input", OPT_FLAG, &level_input, "with --noise-max, conv nets: f also sees the level, f(x, s) (each conv shifted by a Linear of cosine features of log s)", 0, 0, false},
+        {"precondition", OPT_FLAG, &precond, "with --level-input: EDM's preconditioning (a Gaussian energy of the data's mean and spread that f corrects, f's input at unit scale, EDM's loss weight per level)", 0, 0, false},
         {"hidden", OPT_INT, &hidden, "conv nets: a hidden layer of N units between the last conv and the scalar head (0: a linear head)", 0, 65536, false},
         {"init-energy", OPT_STRING, &init, "start from this energy's weights and architecture (fine-tuning)", 0, 0, false},
         {"sampler", OPT_STRING, &smethod, "dft|kl: joint training, negatives from a one-step sampler (same batch) trained alongside", 0, 0, false},
@@ -207,7 +208,7 @@ static int ebm_train(int argc, char **argv) {
     if (smethod && (!nis_method_parse(smethod, &sc.method) || sc.method == NIS_METHOD_FISHER))
         return cli_error("ebm train", "--sampler: unknown method '%s' (dft, kl)", smethod);
     static const char *sampler_flags[] = {"sampler-sigma", "sampler-lr"},
-                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max", "level-input", "hidden"};
+                      *arch[] = {"arch", "width", "lambda", "sigma", "channels", "strides", "noise", "noise-max", "level-input", "hidden", "precondition"};
     const char *f;
     if (!smethod && (f = first_given(sampler_flags, sizeof sampler_flags / sizeof sampler_flags[0]))) return cli_error("ebm train", "--%s needs --sampler", f);
     if (init && (f = first_given(arch, sizeof arch / sizeof arch[0])))
@@ -225,6 +226,7 @@ static int ebm_train(int argc, char **argv) {
     if (channels && cli_given("width")) return cli_error("ebm train", "--channels replaces --width: give one");
     if (level_input && !resume && (unet || !(noise_max > 0)))
         return cli_error("ebm train", "--level-input needs --noise-max and the conv net");
+    if (precond && !resume && !level_input) return cli_error("ebm train", "--precondition needs --level-input");
     nis_ebm_config ec = nis_ebm_config_default();
     if (channels && (ec.n_conv = parse_list(channels, ec.channels)) < 1)
         return cli_error("ebm train", "--channels: '%s' is not 1 to 8 comma-separated counts in [1, 4096]", channels);
@@ -246,7 +248,7 @@ static int ebm_train(int argc, char **argv) {
     struct stat sb;
     if (resume) {
         /* the checkpoint holds the configuration: changing it would silently make a different run */
-        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "level-input", "hidden", "sampler",
+        static const char *fixed[] = {"seed", "arch", "lambda", "sigma", "width", "channels", "strides", "noise", "noise-max", "level-input", "hidden", "precondition", "sampler",
                                       "sampler-sigma", "sampler-lr", "init-energy"};
         if ((rc = cli_resume_refuse("ebm train", opts, nopts))) return rc;
         if ((f = first_given(fixed, sizeof fixed / sizeof fixed[0])))
@@ -269,6 +271,17 @@ static int ebm_train(int argc, char **argv) {
     if (unet) ec.arch = NIS_EBM_UNET, ec.n_conv = 1, ec.channels[0] = (int)width;
     if (level_input) ec.level_features = NIS_EBM_LEVEL_FEATURES;
     ec.hidden = (int)hidden;
+    if (precond) {   /* the training images' mean pixel and spread */
+        double sum = 0, sum2 = 0;
+        const int64_t n = n_data * ec.c * ec.h * ec.w;
+        for (int64_t i = 0; i < n; i++) sum += im.x[i], sum2 += (double)im.x[i] * im.x[i];
+        ec.data_mean = sum / (double)n;
+        ec.sigma_data = sqrt(fmax(sum2 / (double)n - ec.data_mean * ec.data_mean, 0));
+        if (!(ec.sigma_data > 0)) {
+            nis_images_free(&im);
+            return cli_error("ebm train", "--precondition: the training images are constant (no spread)");
+        }
+    }
 
     nis_ebm E;
     nis_ebm_trainer T = {0};

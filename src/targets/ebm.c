@@ -41,6 +41,9 @@ nis_status nis_ebm_init(nis_ebm *E, const nis_ebm_config *cfg, uint64_t seed, ch
         return fail(err, errlen, NIS_EINVAL, "bad configuration (level features: 0..64, a noise-conditional conv net only)");
     if (cfg->hidden < 0 || cfg->hidden > 65536 || (cfg->hidden && cfg->arch != NIS_EBM_CONVNET))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (hidden units: 0..65536, a conv net only)");
+    if (!(cfg->sigma_data >= 0) || !isfinite(cfg->sigma_data) || !isfinite(cfg->data_mean) ||
+        (cfg->sigma_data > 0 && !cfg->level_features))
+        return fail(err, errlen, NIS_EINVAL, "bad configuration (preconditioning: sigma_data >= 0, an energy with level features)");
     if (cfg->arch == NIS_EBM_UNET && (cfg->n_conv != 1 || cfg->h % 4 || cfg->w % 4))
         return fail(err, errlen, NIS_EINVAL, "bad configuration (a U-Net energy has one width and images divisible by 4)");
     for (int l = 0; l < cfg->n_conv; l++)
@@ -97,10 +100,37 @@ static nis_tensor *level_features(nis_ctx *ctx, const nis_ebm *E, int64_t B, con
     return c;
 }
 
+/* EDM's preconditioning in energy form (nis_ebm_config.sigma_data): with xc = x - m and v = s² + sd² per image,
+ * f = s ||xc||² / (2 v) + net(xc / √v, s).  x (B, d), feat (B, k) -> (B, 1). */
+static nis_tensor *preconditioned(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *feat,
+                                  const nis_tensor *s) {
+    const int64_t B = x->shape[0];
+    const double sd2 = E->cfg.sigma_data * E->cfg.sigma_data;
+    nis_tensor *cin = nis_new2(ctx, B, 1), *cg = nis_new2(ctx, B, 1);
+    if (!cin || !cg) return NULL;
+    for (int64_t b = 0; b < B; b++) {
+        const double lv = s ? (double)s->data[b] : E->temperature, v = lv * lv + sd2;
+        cin->data[b] = (nis_real)(1 / sqrt(v));
+        cg->data[b] = (nis_real)(lv / (2 * v));
+    }
+    nis_tensor *xc = nis_add_scalar(ctx, nis_reshape(ctx, x, 2, (int64_t[]){B, -1}), -E->cfg.data_mean);
+    nis_tensor *net = nis_convnet_forward_cond(ctx, &E->net, nis_mul(ctx, xc, cin), feat);
+    return nis_add(ctx, net, nis_mul(ctx, nis_sum_axis(ctx, nis_square(ctx, xc), 1, true), cg));
+}
+
 nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *s) {
     if (!x || !E->cfg.level_features) return nis_ebm_f(ctx, E, x);
-    nis_tensor *y = nis_convnet_forward_cond(ctx, &E->net, x, level_features(ctx, E, x->shape[0], s));
+    nis_tensor *feat = level_features(ctx, E, x->shape[0], s);
+    nis_tensor *y = E->cfg.sigma_data > 0 ? (feat ? preconditioned(ctx, E, x, feat, s) : NULL)
+                                          : nis_convnet_forward_cond(ctx, &E->net, x, feat);
     return y ? nis_reshape(ctx, y, 1, (int64_t[]){y->shape[0]}) : NULL;
+}
+
+double nis_ebm_dsm_weight(const nis_ebm *E, double s) {
+    const nis_ebm_config *c = &E->cfg;
+    if (!(c->sigma_data > 0)) return 1;
+    const double a = c->noise, b = c->noise_max, m2 = (b * b - a * a) / (2 * log(b / a)), sd2 = c->sigma_data * c->sigma_data;
+    return (s * s + sd2) / (m2 + sd2);   /* E[s²] under the log-uniform levels: m2 */
 }
 
 nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x) {

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_EBM_META 12
+#define N_EBM_META 14
 
 /* The "ebm.*" pairs of E into kv (2 * N_EBM_META entries at most), values formatted into vals; returns how many:
  * the strides only when one is not 2, the noise only for a DSM energy, noise_max only for a noise-conditional one,
- * the architecture only for a U-Net, the level features and hidden units only when there are some (files before
- * them have none of them). */
+ * the architecture only for a U-Net, the level features, hidden units and preconditioning only when there are some
+ * (files before them have none of them). */
 static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **kv) {
     const nis_ebm_config *c = &E->cfg;
     snprintf(vals[0], 160, "%d,%d,%d", c->c, c->h, c->w);
@@ -27,7 +27,7 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     snprintf(vals[5], 160, "%.17g", c->sigma);
     static const char *keys[N_EBM_META] = {"ebm.image", "ebm.channels", "ebm.kernel", "ebm.act", "ebm.lambda",
                                            "ebm.sigma", "ebm.strides", "ebm.noise", "ebm.noise_max", "ebm.arch",
-                                           "ebm.level_features", "ebm.hidden"};
+                                           "ebm.level_features", "ebm.hidden", "ebm.sigma_data", "ebm.data_mean"};
     int n = 6;
     bool all2 = true;
     for (int l = 0; l < c->n_conv; l++) all2 = all2 && (c->strides[l] == 0 || c->strides[l] == 2);
@@ -56,6 +56,12 @@ static int ebm_meta(const nis_ebm *E, char vals[N_EBM_META][160], const char **k
     if (c->hidden) {
         snprintf(vals[11], 160, "%d", c->hidden);
         kv[2 * n] = keys[11], kv[2 * n + 1] = vals[11], n++;
+    }
+    if (c->sigma_data > 0) {
+        snprintf(vals[12], 160, "%.17g", c->sigma_data);
+        snprintf(vals[13], 160, "%.17g", c->data_mean);
+        kv[2 * n] = keys[12], kv[2 * n + 1] = vals[12], n++;
+        kv[2 * n] = keys[13], kv[2 * n + 1] = vals[13], n++;
     }
     for (int i = 0; i < 6; i++) {
         kv[2 * i] = keys[i];
@@ -117,11 +123,19 @@ static int parse_ints(const char *s, int *out, int max) {
     return n;
 }
 
-static bool parse_pos_double(const char *s, double *out) {
+/* A finite number that is the whole of s (NULL: false). */
+static bool parse_double(const char *s, double *out) {
     if (!s) return false;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end || !(v > 0) || !isfinite(v)) return false;
+    if (end == s || *end || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_pos_double(const char *s, double *out) {
+    double v;
+    if (!parse_double(s, &v) || !(v > 0)) return false;
     *out = v;
     return true;
 }
@@ -160,6 +174,11 @@ nis_status nis_ebm_file_config(const nis_st_file *f, const char *path, nis_ebm_c
     const char *hu = nis_st_meta(f, "ebm.hidden");   /* absent: a linear head */
     if (hu && (parse_ints(hu, &c.hidden, 1) != 1 || c.hidden < 1 || c.hidden > 65536 || c.arch != NIS_EBM_CONVNET))
         return bad_key(path, "ebm.hidden", err, errlen);
+    const char *sd = nis_st_meta(f, "ebm.sigma_data"), *dm = nis_st_meta(f, "ebm.data_mean");   /* absent: off */
+    if (sd && (!parse_pos_double(sd, &c.sigma_data) || !c.level_features))
+        return bad_key(path, "ebm.sigma_data", err, errlen);
+    if ((dm != NULL) != (sd != NULL) || (dm && !parse_double(dm, &c.data_mean)))
+        return bad_key(path, "ebm.data_mean", err, errlen);
     *cfg = c;
     return NIS_OK;
 }

@@ -169,7 +169,14 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
         *f_mean = sum / (double)f->n;
     }
     nis_tensor *r = nis_sub(ctx, nis_mul_scalar(ctx, g, s), eps);
-    return nis_mean(ctx, nis_sum_axis(ctx, nis_square(ctx, r), 1, false));
+    nis_tensor *rows = nis_sum_axis(ctx, nis_square(ctx, r), 1, false);
+    if (E->cfg.sigma_data > 0 && s_b && rows) {   /* EDM's weight per row (nis_ebm_dsm_weight) */
+        nis_tensor *w = nis_new1(ctx, rows->n);
+        if (!w) return NULL;
+        for (int64_t b = 0; b < rows->n; b++) w->data[b] = (nis_real)nis_ebm_dsm_weight(E, (double)s_b->data[b]);
+        rows = nis_mul(ctx, rows, w);
+    }
+    return nis_mean(ctx, rows);
 }
 
 /* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + s ε, with s = noise, or for a
@@ -354,7 +361,7 @@ static bool same_config(const nis_ebm_config *a, const nis_ebm_config *b) {
     if (a->c != b->c || a->h != b->h || a->w != b->w || a->n_conv != b->n_conv || a->kernel != b->kernel ||
         a->act != b->act || a->lambda != b->lambda || a->sigma != b->sigma || a->noise != b->noise ||
         a->noise_max != b->noise_max || a->arch != b->arch || a->level_features != b->level_features ||
-        a->hidden != b->hidden)
+        a->hidden != b->hidden || a->sigma_data != b->sigma_data || a->data_mean != b->data_mean)
         return false;
     for (int l = 0; l < a->n_conv; l++)
         if (a->channels[l] != b->channels[l] || (a->strides[l] ? a->strides[l] : 2) != (b->strides[l] ? b->strides[l] : 2))
