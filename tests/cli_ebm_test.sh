@@ -169,6 +169,17 @@ expect 2 "--hidden cannot be given with --resume" "$NIS" ebm train --data "$dir/
 expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/h2" --iters 4 --resume --quiet
 cmp -s "$dir/h4/energy.safetensors" "$dir/h2/energy.safetensors" && ok || bad "resumed energy with a hidden layer differs"
 expect 0 "" "$NIS" ebm langevin --energy "$dir/h4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/hl.npy"
+# EDM's preconditioning (--precondition): bad flags, resume bit-identical, the walk and a sampler read its file
+expect 2 "--precondition needs --level-input" "$NIS" ebm train "${cond[@]}" --precondition --out "$dir/p"
+expect 2 "--precondition cannot be given with --init-energy" "$NIS" ebm train --data "$dir/data" --out "$dir/p" --init-energy "$dir/l4/energy.safetensors" --precondition
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --precondition --hidden 6 --out "$dir/p4" --iters 4
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --precondition --hidden 6 --out "$dir/p2" --iters 2
+expect 2 "--precondition cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/p2" --iters 4 --resume --precondition
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/p2" --iters 4 --resume --quiet
+cmp -s "$dir/p4/energy.safetensors" "$dir/p2/energy.safetensors" && ok || bad "resumed preconditioned energy differs"
+cmp -s "$dir/p4/energy.safetensors" "$dir/h4/energy.safetensors" && bad "--precondition made no difference" || ok
+expect 0 "" "$NIS" ebm langevin --energy "$dir/p4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/pl.npy"
+expect 0 "" "$NIS" ebm sampler --energy "$dir/p4/energy.safetensors" --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --iters 1 --out "$dir/psl"
 
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)
