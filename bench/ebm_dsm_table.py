@@ -127,7 +127,11 @@ L += ["## History", "",
       "The denoising-score-matching energies before this one: models/ebm-mnist-ncsn (one network for all levels, told "
       "nothing of the level; LD-200 FID 321, 65.2% confident) has its full table, with DFT, KL and DFT-from-KL "
       "samplers, in this file at commit 71b0b4b (`git show 71b0b4b:docs/results-ebm.md`); models/ebm-mnist-level "
-      "(told its level; FID 278, 65.3%; at temperature 0.7 FID 220, 70.9%) has its Langevin numbers in its README.", ""]
+      "(told its level; FID 278, 65.3%; at temperature 0.7 FID 220, 70.9%) has its Langevin numbers in its README; "
+      "models/ebm-mnist-level-h (a hidden layer before the head; FID 244, 65.7%; at temperature 0.7 FID 178, 72.3%) "
+      "has its full table, with DFT and KL samplers, in this file at commit f75d22b (`git show "
+      "f75d22b:docs/results-ebm.md`); models/ebm-mnist-level-i (levels up to 5; FID 222, 63.1%; at temperature 0.7 "
+      "FID 196, 70.9%) has its numbers in its README.", ""]
 tmp = args.md + ".tmp"
 with open(tmp, "w") as f:
     f.write("\n".join(L) + "\n")
