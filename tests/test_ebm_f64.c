@@ -362,6 +362,15 @@ static void test_precondition(void) {
     CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "sigma_data < 0");
     bad = cfg, bad.data_mean = NAN;
     CHECK(nis_ebm_init(&bad_E, &bad, 9, err, sizeof err) == NIS_EINVAL, "a NaN data mean");
+    /* the statistics from pixel values: mean 0.25, spread √(0.25 - 0.0625) */
+    const nis_real px[4] = {0, 1, 0, 0}, flat[3] = {0.5, 0.5, 0.5};
+    bad = tiny();
+    CHECK(nis_ebm_config_precondition(&bad, px, 4, err, sizeof err) == NIS_OK, "%s", err);
+    CHECK_CLOSE(bad.data_mean, 0.25, 1e-15, 0);
+    CHECK_CLOSE(bad.sigma_data, sqrt(0.1875), 1e-15, 0);
+    CHECK(nis_ebm_config_precondition(&bad, flat, 3, err, sizeof err) == NIS_EINVAL && bad.data_mean == 0.25,
+          "constant pixels are refused and leave the config alone");
+    CHECK(nis_ebm_config_precondition(&bad, px, 0, err, sizeof err) == NIS_EINVAL, "no pixels are refused");
 
     const int64_t B = 2, d = 64;
     double yv[2 * 64], ev[2 * 64], g[64];

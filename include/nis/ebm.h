@@ -101,6 +101,10 @@ nis_tensor *nis_ebm_f(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x);
 /* f at a level per image: x (B, dim) or (B, c, h, w), s (B,) or (B, 1) levels (NULL: every image at E's own level,
  * as nis_ebm_f) -> (B,).  Only energies with level features read s; for the others it is nis_ebm_f. */
 nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tensor *s);
+/* Switch on EDM's preconditioning in cfg (nis_ebm_config.sigma_data): data_mean and sigma_data become the mean and
+ * spread of the n pixel values x (the training images, all pixels).  NIS_EINVAL (cfg unchanged) when they have no
+ * spread or are not finite. */
+nis_status nis_ebm_config_precondition(nis_ebm_config *cfg, const nis_real *x, int64_t n, char *err, size_t errlen);
 /* The weight of a DSM row at level s: 1, or with preconditioning (nis_ebm_config.sigma_data) EDM's loss weight in
  * the ε form, (s² + sd²) / (E[s²] + sd²), normalised to mean 1 over the log-uniform levels of training. */
 double nis_ebm_dsm_weight(const nis_ebm *E, double s);

@@ -271,16 +271,10 @@ static int ebm_train(int argc, char **argv) {
     if (unet) ec.arch = NIS_EBM_UNET, ec.n_conv = 1, ec.channels[0] = (int)width;
     if (level_input) ec.level_features = NIS_EBM_LEVEL_FEATURES;
     ec.hidden = (int)hidden;
-    if (precond) {   /* the training images' mean pixel and spread */
-        double sum = 0, sum2 = 0;
-        const int64_t n = n_data * ec.c * ec.h * ec.w;
-        for (int64_t i = 0; i < n; i++) sum += im.x[i], sum2 += (double)im.x[i] * im.x[i];
-        ec.data_mean = sum / (double)n;
-        ec.sigma_data = sqrt(fmax(sum2 / (double)n - ec.data_mean * ec.data_mean, 0));
-        if (!(ec.sigma_data > 0)) {
-            nis_images_free(&im);
-            return cli_error("ebm train", "--precondition: the training images are constant (no spread)");
-        }
+    char perr[160];
+    if (precond && nis_ebm_config_precondition(&ec, im.x, n_data * ec.c * ec.h * ec.w, perr, sizeof perr) != NIS_OK) {
+        nis_images_free(&im);
+        return cli_error("ebm train", "--precondition: %s", perr);
     }
 
     nis_ebm E;

@@ -126,6 +126,16 @@ nis_tensor *nis_ebm_f_at(nis_ctx *ctx, const nis_ebm *E, nis_tensor *x, nis_tens
     return y ? nis_reshape(ctx, y, 1, (int64_t[]){y->shape[0]}) : NULL;
 }
 
+nis_status nis_ebm_config_precondition(nis_ebm_config *cfg, const nis_real *x, int64_t n, char *err, size_t errlen) {
+    double sum = 0, sum2 = 0;
+    for (int64_t i = 0; i < n; i++) sum += x[i], sum2 += (double)x[i] * x[i];
+    const double mean = n > 0 ? sum / (double)n : NAN, sd = sqrt(fmax(sum2 / (double)n - mean * mean, 0));
+    if (!(sd > 0) || !isfinite(sd) || !isfinite(mean))
+        return fail(err, errlen, NIS_EINVAL, "preconditioning: the training images are constant (no spread) or not finite");
+    cfg->data_mean = mean, cfg->sigma_data = sd;
+    return NIS_OK;
+}
+
 double nis_ebm_dsm_weight(const nis_ebm *E, double s) {
     const nis_ebm_config *c = &E->cfg;
     if (!(c->sigma_data > 0)) return 1;
