@@ -235,10 +235,19 @@ static int ebm_train(int argc, char **argv) {
                          ec.n_conv);
     for (int l = 0; strides && l < ec.n_conv; l++)
         if (ec.strides[l] > 8) return cli_error("ebm train", "--strides: %d is not in [1, 8]", ec.strides[l]);
-    if (noise > 0 && !cli_given("buffer")) tc.buffer_size = tc.batch;   /* DSM: no replay buffer, */
-    if (noise > 0 && !cli_given("steps")) tc.langevin_steps = 0;        /* no Langevin chains, */
-    if (noise > 0 && !cli_given("beta1")) tc.beta1 = 0.9;               /* Adam's usual momentum (ML: 0) */
-    if (noise > 0 && !cli_given("ema")) tc.ema = 0.999;                 /* an average of the weights (Song & Ermon 2020) */
+    double kind = noise;   /* the defaults below follow the energy's kind: a fine-tuned one's comes from its file */
+    if (init && !resume) {
+        nis_st_file *sf = NULL;
+        nis_ebm_config ic;
+        char e0[8];
+        if (nis_st_read(init, &sf, e0, sizeof e0) == NIS_OK && nis_ebm_file_config(sf, init, &ic, e0, sizeof e0) == NIS_OK)
+            kind = ic.noise;   /* a bad file is reported when it is loaded below */
+        nis_st_close(sf);
+    }
+    if (kind > 0 && !cli_given("buffer")) tc.buffer_size = tc.batch;   /* DSM: no replay buffer, */
+    if (kind > 0 && !cli_given("steps")) tc.langevin_steps = 0;         /* no Langevin chains, */
+    if (kind > 0 && !cli_given("beta1")) tc.beta1 = 0.9;               /* Adam's usual momentum (ML: 0) */
+    if (kind > 0 && !cli_given("ema")) tc.ema = 0.999;                 /* an average of the weights (Song & Ermon 2020) */
     if (smethod && !cli_given("buffer")) tc.buffer_size = tc.batch;       /* joint training: no replay buffer */
     if (smethod && !cli_given("steps")) tc.langevin_steps = 0;            /* and the sampler's outputs as they are */
     if (tc.buffer_size < tc.batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
