@@ -181,6 +181,19 @@ cmp -s "$dir/p4/energy.safetensors" "$dir/h4/energy.safetensors" && bad "--preco
 expect 0 "" "$NIS" ebm langevin --energy "$dir/p4/energy.safetensors" --steps 6 --levels 3 --n 3 --jump --out "$dir/pl.npy"
 expect 0 "" "$NIS" ebm sampler --energy "$dir/p4/energy.safetensors" --batch 4 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 4 --quiet --iters 1 --out "$dir/psl"
 
+# off-data rows (--off-data): levels needed, resume bit-identical, a difference; fine-tuning a DSM energy gets its
+# kind's defaults (no replay buffer in the checkpoint, the average of the weights on)
+expect 2 "off_data needs a noise-conditional DSM energy" "$NIS" ebm train --data "$dir/data" --out "$dir/o" --noise 0.1 --batch 4 --quiet --off-data 2
+expect 2 "--off-data: -1 is out of range" "$NIS" ebm train "${cond[@]}" --out "$dir/o" --off-data -1
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --precondition --hidden 6 --off-data 3 --out "$dir/o4" --iters 4
+expect 0 "" "$NIS" ebm train "${cond[@]}" --level-input --precondition --hidden 6 --off-data 3 --out "$dir/o2" --iters 2
+expect 2 "--off-data cannot be given with --resume" "$NIS" ebm train --data "$dir/data" --out "$dir/o2" --iters 4 --resume --off-data 3
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/o2" --iters 4 --resume --quiet
+cmp -s "$dir/o4/energy.safetensors" "$dir/o2/energy.safetensors" && ok || bad "resumed energy with off-data rows differs"
+cmp -s "$dir/o4/energy.safetensors" "$dir/p4/energy.safetensors" && bad "--off-data made no difference" || ok
+expect 0 "" "$NIS" ebm train --data "$dir/data" --out "$dir/of" --init-energy "$dir/p4/energy.safetensors" --batch 4 --iters 2 --checkpoint-every 2 --quiet --off-data 2
+grep -aq '"train.ema":"0.99[89]' "$dir/of/checkpoint.safetensors" && ok || bad "a fine-tuned DSM energy lost its moving average"
+grep -aq '"train.buffer_size":"4"' "$dir/of/checkpoint.safetensors" && ok || bad "a fine-tuned DSM energy got a replay buffer"
 # one-step image samplers (nis ebm sampler) against the Gaussian test target: bad flags, outputs, resume, sample
 es=(--target gauss784 --batch 8 --gen-channels 4 --score-channels 2 --latent 4 --eval-n 8 --quiet --checkpoint-every 2)
 expect 2 "exactly one of" "$NIS" ebm sampler --target gauss784 --energy "$dir/a/energy.safetensors" --out "$dir/es"

@@ -5,7 +5,8 @@
  * a noise-conditional one (levels 0.1 .. 1): its objective's value and gradient, level views and jump.
  * The U-Net energy (f = ½ ||x - U(x)||²): its value, f to second order and its DSM gradient.
  * An energy that sees its level (level features): f at a level, views, the DSM gradient with a level per image,
- * a file round trip and the configurations it refuses; the same with EDM's preconditioning.
+ * a file round trip and the configurations it refuses; the same with EDM's preconditioning.  The exact target of
+ * off-data rows (nis_smoothed_eps) against a direct posterior mean and central differences.
  * A tiny energy on 8x8 images keeps it fast. */
 #include "gradcheck.h"
 #include "nis/ebm_train.h"
@@ -426,6 +427,74 @@ static void test_precondition(void) {
     nis_ebm_free(&E);
 }
 
+/* nis_smoothed_eps: the exact denoising target of the n images smoothed at level s, against the posterior mean
+ * computed directly (log-sum-exp of -||y - x_i||² / 2 s²) and, as a score, against central differences of
+ * log Σ_i exp(-||y - x_i||² / 2 s²); one image gives (y - x) / s; the trainer refuses off_data without levels. */
+static double log_smoothed(const double *x, int n, int d, const double *y, double s) {
+    double mx = -INFINITY, l[7], z = 0;
+    for (int i = 0; i < n; i++) {
+        double r = 0;
+        for (int j = 0; j < d; j++) r += (y[j] - x[i * d + j]) * (y[j] - x[i * d + j]);
+        l[i] = -r / (2 * s * s), mx = fmax(mx, l[i]);
+    }
+    for (int i = 0; i < n; i++) z += exp(l[i] - mx);
+    return mx + log(z);
+}
+
+static void test_smoothed_eps(void) {
+    enum { n = 7, d = 5, m = 4 };
+    double x[n * d], y[m * d], eps[m * d], one[d];
+    const double s[m] = {0.05, 0.2, 1, 3};
+    for (int i = 0; i < n * d; i++) x[i] = test_uniform();
+    for (int i = 0; i < m * d; i++) y[i] = test_uniform() + 0.3 * test_normal();
+    CHECK(nis_smoothed_eps(x, n, d, NULL, y, s, m, eps) == NIS_OK, "smoothed eps");
+    for (int k = 0; k < m; k++) {
+        double l[n], mx = -INFINITY, z = 0, xh[d] = {0};
+        for (int i = 0; i < n; i++) {
+            double r = 0;
+            for (int j = 0; j < d; j++) r += (y[k * d + j] - x[i * d + j]) * (y[k * d + j] - x[i * d + j]);
+            l[i] = -r / (2 * s[k] * s[k]), mx = fmax(mx, l[i]);
+        }
+        for (int i = 0; i < n; i++) z += exp(l[i] - mx);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) xh[j] += exp(l[i] - mx) / z * x[i * d + j];
+        for (int j = 0; j < d; j++) CHECK_CLOSE(eps[k * d + j], (y[k * d + j] - xh[j]) / s[k], 1e-9, 1e-9);
+        /* -eps / s is the score of the smoothed images: central differences of its log density */
+        for (int j = 0; j < d; j++) {
+            double yp[d], ym[d], h = 1e-5 * s[k];
+            memcpy(yp, y + k * d, sizeof yp), memcpy(ym, y + k * d, sizeof ym);
+            yp[j] += h, ym[j] -= h;
+            double fd = (log_smoothed(x, n, d, yp, s[k]) - log_smoothed(x, n, d, ym, s[k])) / (2 * h);
+            CHECK_CLOSE(-eps[k * d + j] / s[k], fd, 1e-5, 1e-6);
+        }
+    }
+    double sq[n];
+    for (int i = 0; i < n; i++) {
+        sq[i] = 0;
+        for (int j = 0; j < d; j++) sq[i] += x[i * d + j] * x[i * d + j];
+    }
+    double eps2[m * d];
+    CHECK(nis_smoothed_eps(x, n, d, sq, y, s, m, eps2) == NIS_OK && !memcmp(eps, eps2, sizeof eps),
+          "given norms give the same bits");
+    CHECK(nis_smoothed_eps(x, 1, d, NULL, y, s + 1, 1, one) == NIS_OK, "one image");
+    for (int j = 0; j < d; j++) CHECK_CLOSE(one[j], (y[j] - x[j]) / 0.2, 1e-12, 1e-12);
+    const double zero[1] = {0};
+    CHECK(nis_smoothed_eps(x, n, d, NULL, y, zero, 1, one) == NIS_EINVAL, "level 0 is refused");
+    CHECK(nis_smoothed_eps(NULL, n, d, NULL, y, s, 1, one) == NIS_EINVAL, "no images are refused");
+
+    nis_ebm_config cfg = tiny();   /* not noise-conditional */
+    nis_ebm E;
+    nis_ebm_trainer T;
+    char err[256];
+    CHECK(nis_ebm_init(&E, &cfg, 3, err, sizeof err) == NIS_OK, "%s", err);
+    nis_ebm_train_config tc = nis_ebm_train_defaults();
+    tc.off_data = 2;
+    CHECK(nis_ebm_trainer_init(&T, &E, &tc, 1, err, sizeof err) == NIS_EINVAL && strstr(err, "off_data"),
+          "off_data without levels: %s", err);
+    nis_ebm_trainer_free(&T);
+    nis_ebm_free(&E);
+}
+
 int main(void) {
     test_seed(5);
     nis_ebm E;
@@ -489,5 +558,6 @@ int main(void) {
     test_level_input(0);
     test_level_input(5);
     test_precondition();
+    test_smoothed_eps();
     return check_done("test_ebm_f64");
 }

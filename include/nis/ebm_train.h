@@ -40,6 +40,9 @@ typedef struct {
     double clip;                /* gradient-norm clip, 0.1 (0: off) */
     double ema;                 /* > 0: keep an exponential moving average of the energy's weights with this decay
                                  * (warmed up: min(ema, (1 + t) / (10 + t)) at update t); 0: off */
+    int64_t off_data;           /* noise-conditional DSM: extra rows per iteration at images that are not digits
+                                 * (dimmed, blended, flat), their target the exact score of the smoothed training
+                                 * set (every training image: one (rows, n) gemm each way), 0 */
 } nis_ebm_train_config;
 
 nis_ebm_train_config nis_ebm_train_defaults(void);
@@ -51,6 +54,13 @@ nis_ebm_train_config nis_ebm_train_defaults(void);
  * *f_mean (may be NULL) gets mean f(y). */
 nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y, nis_tensor *s, nis_tensor *eps,
                                   double *f_mean);
+/* The exact denoising target at m points y (m, d) with levels s (m,) > 0 of the density q_s = the n images
+ * x (n, d) smoothed by N(0, s² I): eps (m, d) = (y - x̂(y)) / s, x̂ = Σ_i softmax_i(-||y - x_i||² / 2 s²) x_i the
+ * posterior mean (Tweedie), so -eps / s is the score of q_s at y and ∇_y f(y, s) = eps the DSM optimum there.
+ * x_sq (n,) the ||x_i||² (NULL: computed).  Two gemms in nis_real (an error of about 1e-7 ||y|| ||x_i|| / s² in
+ * each logit).  NIS_EINVAL (NULL pointer, n or d < 1, a level not > 0), NIS_ENOMEM. */
+nis_status nis_smoothed_eps(const nis_real *x, int64_t n, int64_t d, const double *x_sq, const nis_real *y,
+                            const nis_real *s, int64_t m, nis_real *eps);
 /* Its schema (static): the defaults above, ranges, help, the CLI's flags and the checkpoints' "train.*" metadata. */
 const nis_schema *nis_ebm_train_schema(void);
 
@@ -79,6 +89,9 @@ typedef struct {
     nis_trainer *sampler;       /* joint training: the source of negatives (borrowed), else NULL */
     nis_ema ema;                /* cfg.ema > 0: the average of the energy's weights (empty before the first step) */
     const nis_dist *dist;       /* the group training this energy together (nis_ebm_trainer_set_dist), or NULL */
+    double *data_sq;            /* off_data: ||x_i||² of the training images data_sq_of (data_sq_n,), owned */
+    const nis_real *data_sq_of;
+    int64_t data_sq_n;
 } nis_ebm_trainer;
 
 /* Start a run on E (freshly initialised, or loaded to fine-tune): buffer = U[0, 1) noise from seed.

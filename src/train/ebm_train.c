@@ -2,6 +2,7 @@
  * (replay buffer, a few restarts from noise) or with a one-step sampler trained alongside (joint training),
  * and an energy-magnitude regulariser (Du & Mordatch 2019). */
 #include "internal.h"
+#include "core/op.h"
 #include "nis/ebm_train.h"
 #include "nis/mcmc.h"
 #include "nis/ops.h"
@@ -29,9 +30,13 @@ static const nis_field fields[] = {
     {"ema", NIS_FIELD_REAL, AT(ema), 0, 0, 0.999999, NULL,
      "decay of a moving average of the weights, which the energy file holds (0: off; with --noise 0.999 unless given)",
      NULL, NULL, 1},
+    {"off_data", NIS_FIELD_INT, AT(off_data), 0, 0, 1 << 20, NULL,
+     "noise-conditional DSM: extra rows per iteration at images that are not digits (dimmed, blended, flat), "
+     "their target the exact score of the training images smoothed at the row's level",
+     NULL, NULL, 1},
 };
 /* Fields added after the first checkpoints were written: absent from a checkpoint, they take their default. */
-static bool added_later(const char *name) { return !strcmp(name, "ema"); }
+static bool added_later(const char *name) { return !strcmp(name, "ema") || !strcmp(name, "off_data"); }
 
 const nis_schema *nis_ebm_train_schema(void) {
     static const nis_schema s = {"ebm train config", fields, (int)(sizeof fields / sizeof fields[0])};
@@ -58,6 +63,9 @@ nis_status nis_ebm_trainer_init(nis_ebm_trainer *T, nis_ebm *E, const nis_ebm_tr
     if (cfg->buffer_size < cfg->batch || cfg->buffer_size > ((int64_t)1 << 28) / E->target.dim)
         return fail(err, errlen, NIS_EINVAL, "ebm train config: %s",
                     "buffer_size must be at least batch and hold at most 2^28 values");
+    if (cfg->off_data > 0 && !(E->cfg.noise > 0 && E->cfg.noise_max > 0))
+        return fail(err, errlen, NIS_EINVAL, "ebm train config: %s",
+                    "off_data needs a noise-conditional DSM energy (noise and noise_max)");
     const int64_t d = E->target.dim;
     T->E = E;
     T->cfg = *cfg;
@@ -84,6 +92,7 @@ void nis_ebm_trainer_free(nis_ebm_trainer *T) {
     nis_free(T->neg);
     nis_free(T->slot);
     nis_ema_free(&T->ema);
+    free(T->data_sq);
     nis_ctx_free(T->ctx);
     memset(T, 0, sizeof *T);
 }
@@ -179,18 +188,77 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
     return nis_mean(ctx, rows);
 }
 
+nis_status nis_smoothed_eps(const nis_real *x, int64_t n, int64_t d, const double *x_sq, const nis_real *y,
+                            const nis_real *s, int64_t m, nis_real *eps) {
+    if (!x || !y || !s || !eps || n < 1 || d < 1 || m < 0) return NIS_EINVAL;
+    if (m == 0) return NIS_OK;
+    for (int64_t k = 0; k < m; k++)
+        if (!(s[k] > 0)) return NIS_EINVAL;
+    nis_real *L = malloc((size_t)(m * n) * sizeof *L), *xh = malloc((size_t)(m * d) * sizeof *xh);
+    double *sq = x_sq ? NULL : malloc((size_t)n * sizeof *sq);
+    if (!L || !xh || (!x_sq && !sq)) {
+        free(L), free(xh), free(sq);
+        return NIS_ENOMEM;
+    }
+    if (!x_sq) {
+        for (int64_t i = 0; i < n; i++) {
+            double a = 0;
+            for (int64_t j = 0; j < d; j++) a += (double)x[i * d + j] * x[i * d + j];
+            sq[i] = a;
+        }
+        x_sq = sq;
+    }
+    nis__gemm(false, true, m, n, d, 1, y, d, x, d, 0, L, n);   /* y_k · x_i; -||y_k||² / 2 s² cancels */
+    for (int64_t k = 0; k < m; k++) {
+        nis_real *l = L + k * n;
+        const double inv = 1.0 / ((double)s[k] * s[k]);
+        double mx = -INFINITY, z = 0;
+        for (int64_t i = 0; i < n; i++) mx = fmax(mx, ((double)l[i] - 0.5 * x_sq[i]) * inv);
+        for (int64_t i = 0; i < n; i++) {
+            l[i] = (nis_real)exp(((double)l[i] - 0.5 * x_sq[i]) * inv - mx);
+            z += (double)l[i];
+        }
+        for (int64_t i = 0; i < n; i++) l[i] = (nis_real)(l[i] / z);
+    }
+    nis__gemm(false, false, m, d, n, 1, L, n, x, d, 0, xh, d);   /* x̂ = P x */
+    for (int64_t k = 0; k < m; k++)
+        for (int64_t j = 0; j < d; j++) eps[k * d + j] = (nis_real)(((double)y[k * d + j] - xh[k * d + j]) / s[k]);
+    free(L), free(xh), free(sq);
+    return NIS_OK;
+}
+
+/* ||x_i||² of the training images, kept while the same data come back (off_data rows). */
+static const double *data_sq(nis_ebm_trainer *T, const nis_real *x, int64_t n, int64_t d) {
+    if (T->data_sq_of == x && T->data_sq_n == n) return T->data_sq;
+    free(T->data_sq);
+    T->data_sq_of = NULL;
+    if (!(T->data_sq = malloc((size_t)n * sizeof *T->data_sq))) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        double a = 0;
+        for (int64_t j = 0; j < d; j++) a += (double)x[i * d + j] * x[i * d + j];
+        T->data_sq[i] = a;
+    }
+    T->data_sq_of = x, T->data_sq_n = n;
+    return T->data_sq;
+}
+
 /* The DSM loss of one iteration: `batch` data images x, ε ~ N(0, I), y = x + s ε, with s = noise, or for a
  * noise-conditional energy a level per image, log-uniform in [noise, noise_max].  The batch's draws come in that
  * order (indices, ε, levels); in a group this rank's rows [a, b) only (every index is drawn, since a rejection draw
- * cannot be skipped; ε and the levels are skipped past). */
+ * cannot be skipped; ε and the levels are skipped past).  Then, with off_data = M > 0, M rows at images that are
+ * not digits, drawn after the batch in the same way (per row: a kind, two indices, a mixing weight; then ε; then
+ * the levels): a digit dimmed by α ~ U[0, 1) (α near 0: nearly blank), a blend λ x_i + (1 - λ) x_j, or a flat
+ * image at U[0, 1); noised as the data rows, their target the exact score of the smoothed training set
+ * (nis_smoothed_eps), so that the energy learns what q_s is away from the digits too. */
 static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
     nis_ctx *ctx = T->ctx;
-    const int64_t N = T->cfg.batch, d = T->E->target.dim;
-    int64_t a = 0, b = N;
+    const int64_t N = T->cfg.batch, M = T->cfg.off_data, d = T->E->target.dim;
+    int64_t a = 0, b = N, a2 = 0, b2 = M;
     if (T->dist) nis_dist_share(N, T->dist->rank, T->dist->size, &a, &b);
-    const int64_t B = b - a;
+    if (T->dist) nis_dist_share(M, T->dist->rank, T->dist->size, &a2, &b2);
+    const int64_t B = b - a, B2 = b2 - a2;
     const nis_ebm_config *c = &T->E->cfg;
-    nis_tensor *y = nis_new2(ctx, B, d), *eps = nis_new2(ctx, B, d), *lv = nis_new1(ctx, B);
+    nis_tensor *y = nis_new2(ctx, B + B2, d), *eps = nis_new2(ctx, B + B2, d), *lv = nis_new1(ctx, B + B2);
     if (!y || !eps || !lv) return NULL;
     for (int64_t k = 0; k < N; k++) {
         int64_t i = nis_rng_below(rng, (uint32_t)n_data);
@@ -206,6 +274,36 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
         lv->data[k] = (nis_real)s;
         for (int64_t j = k * d; j < (k + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
     }
+    if (M > 0) {
+        if (c->noise_max > 0) nis_rng_skip_uniforms(rng, (uint64_t)(N - b));
+        nis_real *yo = y->data + B * d, *eo = eps->data + B * d, *lo = lv->data + B;
+        for (int64_t k = 0; k < M; k++) {
+            uint32_t kind = nis_rng_below(rng, 3), i = nis_rng_below(rng, (uint32_t)n_data),
+                     j = nis_rng_below(rng, (uint32_t)n_data);
+            double u = nis_rng_uniform(rng);
+            if (k < a2 || k >= b2) continue;
+            nis_real *o = yo + (k - a2) * d;
+            for (int64_t p = 0; p < d; p++)
+                o[p] = (nis_real)(kind == 0 ? u * data[i * d + p]
+                                  : kind == 1 ? u * data[i * d + p] + (1 - u) * data[j * d + p]
+                                              : u);
+        }
+        nis_rng_skip_normals(rng, (uint64_t)(a2 * d));
+        nis_rng_fill_normal(rng, eo, B2 * d, 0, 1);
+        nis_rng_skip_normals(rng, (uint64_t)((M - b2) * d));
+        nis_rng_skip_uniforms(rng, (uint64_t)a2);
+        for (int64_t k = 0; k < B2; k++) {
+            double s = c->noise * exp(nis_rng_uniform(rng) * log(c->noise_max / c->noise));
+            lo[k] = (nis_real)s;
+            for (int64_t p = k * d; p < (k + 1) * d; p++) yo[p] += (nis_real)(s * eo[p]);
+        }
+        const double *sq = data_sq(T, data, n_data, d);
+        nis_status st = sq ? nis_smoothed_eps(data, n_data, d, sq, yo, lo, B2, eo) : NIS_ENOMEM;
+        if (st != NIS_OK) {
+            nis_ctx_fail(ctx, st, "off_data: %s", st == NIS_ENOMEM ? "out of memory" : "bad rows");
+            return NULL;
+        }
+    }
     return nis_ebm_dsm_objective(ctx, T->E, y, lv, eps, f_mean);
 }
 
@@ -213,6 +311,9 @@ nis_status nis_ebm_trainer_set_dist(nis_ebm_trainer *T, const nis_dist *d, char 
     char what[48];
     snprintf(what, sizeof what, "the batch (%lld)", (long long)T->cfg.batch);
     if (nis_dist_check(d, T->cfg.batch, "ebm train", what, err, errlen) != NIS_OK) return NIS_EINVAL;
+    snprintf(what, sizeof what, "off_data (%lld)", (long long)T->cfg.off_data);
+    if (T->cfg.off_data > 0 && nis_dist_check(d, T->cfg.off_data, "ebm train", what, err, errlen) != NIS_OK)
+        return NIS_EINVAL;
     if (d && d->size > 1 && !(T->E->cfg.noise > 0))
         return fail(err, errlen, NIS_EINVAL, "ebm train: %s",
                     "a group trains denoising (--noise) energies only: the replay buffer is one process's");
