@@ -41,7 +41,7 @@ typedef struct {
     double ema;                 /* > 0: keep an exponential moving average of the energy's weights with this decay
                                  * (warmed up: min(ema, (1 + t) / (10 + t)) at update t); 0: off */
     int64_t off_data;           /* noise-conditional DSM: extra rows per iteration at images that are not digits
-                                 * (dimmed, blended, flat), their target the exact score of the smoothed training
+                                 * (dimmed, blended, flat, noise), their target the exact score of the smoothed training
                                  * set (every training image: one (rows, n) gemm each way), 0 */
 } nis_ebm_train_config;
 

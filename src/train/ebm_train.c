@@ -31,7 +31,7 @@ static const nis_field fields[] = {
      "decay of a moving average of the weights, which the energy file holds (0: off; with --noise 0.999 unless given)",
      NULL, NULL, 1},
     {"off_data", NIS_FIELD_INT, AT(off_data), 0, 0, 1 << 20, NULL,
-     "noise-conditional DSM: extra rows per iteration at images that are not digits (dimmed, blended, flat), "
+     "noise-conditional DSM: extra rows per iteration at images that are not digits (dimmed, blended, flat, noise), "
      "their target the exact score of the training images smoothed at the row's level",
      NULL, NULL, 1},
 };
@@ -246,9 +246,10 @@ static const double *data_sq(nis_ebm_trainer *T, const nis_real *x, int64_t n, i
  * noise-conditional energy a level per image, log-uniform in [noise, noise_max].  The batch's draws come in that
  * order (indices, ε, levels); in a group this rank's rows [a, b) only (every index is drawn, since a rejection draw
  * cannot be skipped; ε and the levels are skipped past).  Then, with off_data = M > 0, M rows at images that are
- * not digits, drawn after the batch in the same way (per row: a kind, two indices, a mixing weight; then ε; then
- * the levels): a digit dimmed by α ~ U[0, 1) (α near 0: nearly blank), a blend λ x_i + (1 - λ) x_j, or a flat
- * image at U[0, 1); noised as the data rows, their target the exact score of the smoothed training set
+ * not digits, drawn after the batch in the same way (per row: a kind, two indices, a mixing weight, for the fourth
+ * kind its pixels; then ε; then the levels), one of four kinds with equal chance: a digit dimmed by α ~ U[0, 1)
+ * (α near 0: nearly blank), a blend λ x_i + (1 - λ) x_j, a flat image at U[0, 1), or U[0, 1) noise (where the walk
+ * starts); noised as the data rows, their target the exact score of the smoothed training set
  * (nis_smoothed_eps), so that the energy learns what q_s is away from the digits too. */
 static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_data, nis_rng *rng, double *f_mean) {
     nis_ctx *ctx = T->ctx;
@@ -278,11 +279,14 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
         if (c->noise_max > 0) nis_rng_skip_uniforms(rng, (uint64_t)(N - b));
         nis_real *yo = y->data + B * d, *eo = eps->data + B * d, *lo = lv->data + B;
         for (int64_t k = 0; k < M; k++) {
-            uint32_t kind = nis_rng_below(rng, 3), i = nis_rng_below(rng, (uint32_t)n_data),
+            uint32_t kind = nis_rng_below(rng, 4), i = nis_rng_below(rng, (uint32_t)n_data),
                      j = nis_rng_below(rng, (uint32_t)n_data);
             double u = nis_rng_uniform(rng);
-            if (k < a2 || k >= b2) continue;
+            const bool mine = k >= a2 && k < b2;
             nis_real *o = yo + (k - a2) * d;
+            if (kind == 3 && mine) nis_rng_fill_uniform(rng, o, d, 0, 1);   /* noise, where the walk starts */
+            if (kind == 3 && !mine) nis_rng_skip_uniforms(rng, (uint64_t)d);
+            if (kind == 3 || !mine) continue;
             for (int64_t p = 0; p < d; p++)
                 o[p] = (nis_real)(kind == 0 ? u * data[i * d + p]
                                   : kind == 1 ? u * data[i * d + p] + (1 - u) * data[j * d + p]
