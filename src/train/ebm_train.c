@@ -188,6 +188,16 @@ nis_tensor *nis_ebm_dsm_objective(nis_ctx *ctx, const nis_ebm *E, nis_tensor *y,
     return nis_mean(ctx, rows);
 }
 
+/* out (n,) = ||x_i||² of the n rows of x (n, d), in double; returns out. */
+static double *sq_norms(const nis_real *x, int64_t n, int64_t d, double *out) {
+    for (int64_t i = 0; i < n; i++) {
+        double a = 0;
+        for (int64_t j = 0; j < d; j++) a += (double)x[i * d + j] * x[i * d + j];
+        out[i] = a;
+    }
+    return out;
+}
+
 nis_status nis_smoothed_eps(const nis_real *x, int64_t n, int64_t d, const double *x_sq, const nis_real *y,
                             const nis_real *s, int64_t m, nis_real *eps) {
     if (!x || !y || !s || !eps || n < 1 || d < 1 || m < 0) return NIS_EINVAL;
@@ -200,14 +210,7 @@ nis_status nis_smoothed_eps(const nis_real *x, int64_t n, int64_t d, const doubl
         free(L), free(xh), free(sq);
         return NIS_ENOMEM;
     }
-    if (!x_sq) {
-        for (int64_t i = 0; i < n; i++) {
-            double a = 0;
-            for (int64_t j = 0; j < d; j++) a += (double)x[i * d + j] * x[i * d + j];
-            sq[i] = a;
-        }
-        x_sq = sq;
-    }
+    if (!x_sq) x_sq = sq_norms(x, n, d, sq);
     nis__gemm(false, true, m, n, d, 1, y, d, x, d, 0, L, n);   /* y_k · x_i; -||y_k||² / 2 s² cancels */
     for (int64_t k = 0; k < m; k++) {
         nis_real *l = L + k * n;
@@ -233,11 +236,7 @@ static const double *data_sq(nis_ebm_trainer *T, const nis_real *x, int64_t n, i
     free(T->data_sq);
     T->data_sq_of = NULL;
     if (!(T->data_sq = malloc((size_t)n * sizeof *T->data_sq))) return NULL;
-    for (int64_t i = 0; i < n; i++) {
-        double a = 0;
-        for (int64_t j = 0; j < d; j++) a += (double)x[i * d + j] * x[i * d + j];
-        T->data_sq[i] = a;
-    }
+    sq_norms(x, n, d, T->data_sq);
     T->data_sq_of = x, T->data_sq_n = n;
     return T->data_sq;
 }
@@ -282,11 +281,15 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
             uint32_t kind = nis_rng_below(rng, 4), i = nis_rng_below(rng, (uint32_t)n_data),
                      j = nis_rng_below(rng, (uint32_t)n_data);
             double u = nis_rng_uniform(rng);
-            const bool mine = k >= a2 && k < b2;
+            if (k < a2 || k >= b2) {   /* another rank's row: its draws skipped past */
+                if (kind == 3) nis_rng_skip_uniforms(rng, (uint64_t)d);
+                continue;
+            }
             nis_real *o = yo + (k - a2) * d;
-            if (kind == 3 && mine) nis_rng_fill_uniform(rng, o, d, 0, 1);   /* noise, where the walk starts */
-            if (kind == 3 && !mine) nis_rng_skip_uniforms(rng, (uint64_t)d);
-            if (kind == 3 || !mine) continue;
+            if (kind == 3) {   /* U[0, 1) noise, where the walk starts */
+                nis_rng_fill_uniform(rng, o, d, 0, 1);
+                continue;
+            }
             for (int64_t p = 0; p < d; p++)
                 o[p] = (nis_real)(kind == 0 ? u * data[i * d + p]
                                   : kind == 1 ? u * data[i * d + p] + (1 - u) * data[j * d + p]
