@@ -235,23 +235,23 @@ static int ebm_train(int argc, char **argv) {
                          ec.n_conv);
     for (int l = 0; strides && l < ec.n_conv; l++)
         if (ec.strides[l] > 8) return cli_error("ebm train", "--strides: %d is not in [1, 8]", ec.strides[l]);
-    double kind = noise;   /* the defaults below follow the energy's kind: a fine-tuned one's comes from its file */
+    nis_ebm E = {0};   /* a fine-tuned energy is loaded here, once: the defaults below follow its kind */
     if (init && !resume) {
-        nis_st_file *sf = NULL;
-        nis_ebm_config ic;
-        char e0[8];
-        if (nis_st_read(init, &sf, e0, sizeof e0) == NIS_OK && nis_ebm_file_config(sf, init, &ic, e0, sizeof e0) == NIS_OK)
-            kind = ic.noise;   /* a bad file is reported when it is loaded below */
-        nis_st_close(sf);
+        char e2[400];
+        if (nis_ebm_load(init, &E, e2, sizeof e2) != NIS_OK) return cli_error("ebm train", "--init-energy: %s", e2);
     }
+    const double kind = init && !resume ? E.cfg.noise : noise;
     if (kind > 0 && !cli_given("buffer")) tc.buffer_size = tc.batch;   /* DSM: no replay buffer, */
     if (kind > 0 && !cli_given("steps")) tc.langevin_steps = 0;         /* no Langevin chains, */
     if (kind > 0 && !cli_given("beta1")) tc.beta1 = 0.9;               /* Adam's usual momentum (ML: 0) */
     if (kind > 0 && !cli_given("ema")) tc.ema = 0.999;                 /* an average of the weights (Song & Ermon 2020) */
     if (smethod && !cli_given("buffer")) tc.buffer_size = tc.batch;       /* joint training: no replay buffer */
     if (smethod && !cli_given("steps")) tc.langevin_steps = 0;            /* and the sampler's outputs as they are */
-    if (tc.buffer_size < tc.batch) return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)",
-                                                    (long long)tc.buffer_size, (long long)tc.batch);
+    if (tc.buffer_size < tc.batch) {
+        nis_ebm_free(&E);
+        return cli_error("ebm train", "--buffer (%lld) must be at least --batch (%lld)", (long long)tc.buffer_size,
+                         (long long)tc.batch);
+    }
     char err[512], path[4096];
     cli_path(path, sizeof path, out, "checkpoint.safetensors");
     struct stat sb;
@@ -269,7 +269,7 @@ static int ebm_train(int argc, char **argv) {
         seed = (int64_t)seed0;
     }
     nis_images im = {0};
-    if ((rc = load_split("ebm train", data, dataset, false, &im))) return rc;
+    if ((rc = load_split("ebm train", data, dataset, false, &im))) return nis_ebm_free(&E), rc;
     int64_t n_data = limit > 0 && limit < im.n ? limit : im.n;
     nis_set_threads((int)threads);
     const nis_dist *grp = nis_mpi_group();
@@ -283,19 +283,16 @@ static int ebm_train(int argc, char **argv) {
     char perr[160];
     if (precond && nis_ebm_config_precondition(&ec, im.x, n_data * ec.c * ec.h * ec.w, perr, sizeof perr) != NIS_OK) {
         nis_images_free(&im);
+        nis_ebm_free(&E);
         return cli_error("ebm train", "--precondition: %s", perr);
     }
 
-    nis_ebm E;
     nis_ebm_trainer T = {0};
-    nis_status s;
+    nis_status s = NIS_OK;
     if (resume) {
         s = nis_ebm_load(path, &E, err, sizeof err);
-    } else if (init) {
-        char e2[400];
-        s = nis_ebm_load(init, &E, e2, sizeof e2);
-        if (s != NIS_OK) snprintf(err, sizeof err, "--init-energy: %s", e2);
-        else if (E.cfg.c != im.c || E.cfg.h != im.h || E.cfg.w != im.w) {
+    } else if (init) {   /* loaded above */
+        if (E.cfg.c != im.c || E.cfg.h != im.h || E.cfg.w != im.w) {
             snprintf(err, sizeof err, "--init-energy: its images are not %dx%dx%d", im.c, im.h, im.w);
             s = NIS_EFORMAT;
         }
