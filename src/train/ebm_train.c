@@ -275,7 +275,7 @@ static nis_tensor *dsm_loss(nis_ebm_trainer *T, const nis_real *data, int64_t n_
         for (int64_t j = k * d; j < (k + 1) * d; j++) y->data[j] += (nis_real)(s * eps->data[j]);
     }
     if (M > 0) {
-        if (c->noise_max > 0) nis_rng_skip_uniforms(rng, (uint64_t)(N - b));
+        nis_rng_skip_uniforms(rng, (uint64_t)(N - b));   /* off_data needs levels (nis_ebm_trainer_init) */
         nis_real *yo = y->data + B * d, *eo = eps->data + B * d, *lo = lv->data + B;
         for (int64_t k = 0; k < M; k++) {
             uint32_t kind = nis_rng_below(rng, 4), i = nis_rng_below(rng, (uint32_t)n_data),
